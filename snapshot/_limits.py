@@ -1,0 +1,35 @@
+"""Size limits for writing and for reading untrusted snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+
+@dataclass(frozen=True)
+class WriteLimits:
+    """Caps applied while capturing; what a cap leaves out is listed in the manifest.
+
+    ``max_piece_bytes`` bounds one pickled piece (in-band bytes plus its
+    out-of-band buffers); ``max_total_bytes`` bounds all pieces together.
+    """
+
+    max_piece_bytes: int = 1 * GiB
+    max_total_bytes: int = 4 * GiB
+    max_source_bytes: int = 2 * MiB
+    max_repr_chars: int = 200
+    # Pickle opcodes are scanned for imported modules up to this many in-band bytes.
+    max_scan_bytes: int = 16 * MiB
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Limits a reader enforces on untrusted input (see specs/snapshot-format.md)."""
+
+    max_total_bytes: int = 16 * GiB
+    max_member_bytes: int = 8 * GiB
+    max_members: int = 100_000
+    max_manifest_bytes: int = 64 * MiB
