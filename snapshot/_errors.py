@@ -5,7 +5,8 @@ subclass also inherits the builtin it resembles, so ``except ValueError`` keeps
 working for callers who do not know this package::
 
     SnapshotError(Exception)
-    ├── SnapshotNotFoundError(FileNotFoundError)  no such file
+    ├── SnapshotReadError(OSError)                the file cannot be read
+    │   └── SnapshotNotFoundError(FileNotFoundError)  no such file
     ├── SnapshotFormatError(ValueError)           not a snapshot, corrupt, unsafe
     │   ├── SnapshotTruncatedError                the file ends too early
     │   ├── SnapshotVersionError                  written by a newer major format
@@ -34,8 +35,12 @@ class SnapshotError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
-class SnapshotNotFoundError(SnapshotError, FileNotFoundError):
-    """The snapshot file does not exist or cannot be opened."""
+class SnapshotReadError(SnapshotError, OSError):
+    """The snapshot file cannot be opened or read (permissions, I/O error)."""
+
+
+class SnapshotNotFoundError(SnapshotReadError, FileNotFoundError):
+    """The snapshot file does not exist."""
 
 
 class SnapshotFormatError(SnapshotError, ValueError):

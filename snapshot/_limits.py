@@ -29,7 +29,7 @@ class WriteLimits:
 class ReadLimits:
     """Limits a reader enforces on untrusted input (see specs/snapshot-format.md)."""
 
-    max_total_bytes: int = 16 * GiB
-    max_member_bytes: int = 8 * GiB
+    max_total_bytes: int = 8 * GiB
+    max_member_bytes: int = 4 * GiB
     max_members: int = 100_000
     max_manifest_bytes: int = 64 * MiB

@@ -1,0 +1,271 @@
+"""Assembling a snapshot in memory (small) before streaming it to disk.
+
+Every piece is pickled when it is added, so the manifest, which is the first
+tar member, can report what was stored.  Out-of-band buffers stay as views of
+the live objects until :meth:`SnapshotBuilder.write` streams them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from . import _environment
+from ._capture import describe_exception, frame_source, iter_traceback
+from ._limits import WriteLimits
+from ._opcodes import top_level
+from ._pieces import OMITTED, REDACTED_STATUS, STORED, PieceStore
+from ._redact import REDACTED, Redactor
+from ._writer import TarStream, write_atomically
+
+FORMAT_NAME = "dask-replay-snapshot"
+FORMAT_VERSION = "1.0"
+WRITER_VERSION = "0.1.0"
+MANIFEST_MEMBER = "manifest.json"
+
+LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]
+
+
+def key_to_json(key: object) -> Any:
+    """Dask keys are str, int or tuples of them; JSON gets lists for tuples."""
+    if isinstance(key, str | int | float | bool) or key is None:
+        return key
+    if isinstance(key, tuple | list):
+        return [key_to_json(k) for k in key]
+    return repr(key)
+
+
+def key_from_json(key: Any) -> Any:
+    if isinstance(key, list):
+        return tuple(key_from_json(k) for k in key)
+    return key
+
+
+def _default_locals(frame: FrameType) -> Mapping[str, Any]:
+    """Every local of a function frame; none of a module-level frame (its globals)."""
+    if frame.f_locals is frame.f_globals:
+        return {}
+    return frame.f_locals
+
+
+class SnapshotBuilder:
+    """Collects what a failure left behind, then writes it as one snapshot file.
+
+    ``add`` and the ``capture_*``/``set_*`` methods never raise on a bad object:
+    it becomes a placeholder in the capture report.  Callers fill the free
+    sections ``manifest["task"]`` and ``manifest["origin"]`` themselves.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: WriteLimits | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.limits = limits or WriteLimits()
+        self.redactor = redactor if redactor is not None else Redactor()
+        self._store = PieceStore(self.limits)
+        self._sources: dict[str, str] = {}
+        self._started = time.perf_counter()
+        self.manifest: dict[str, Any] = {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "writer": {"name": "dask-replay", "version": WRITER_VERSION},
+            "created": datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+            "origin": {
+                "pid": os.getpid(),
+                "thread": threading.current_thread().name,
+                "thread_id": threading.get_ident(),
+            },
+        }
+
+    # -- pieces -----------------------------------------------------------
+    def add(self, obj: object, *, label: str, name: str | None = None) -> str:
+        """Pickle one object now; return its piece id.  Never raises."""
+        if name is not None and self.redactor.is_secret(name):
+            return self._store.add_placeholder(
+                obj, label, REDACTED_STATUS, f"name {name!r} looks secret (snapshot.redact)"
+            )
+        return self._store.add(self.redactor.scrub(obj), label)
+
+    def omit(self, obj: object, *, label: str, reason: str) -> str:
+        """Record an object deliberately left out (a setting turned its capture off)."""
+        return self._store.add_placeholder(obj, label, OMITTED, reason)
+
+    def set_call(
+        self,
+        func: object,
+        args: Iterable[object] = (),
+        kwargs: Mapping[str, object] | None = None,
+        *,
+        origin: str = "user_call",
+    ) -> None:
+        """The call a replay re-executes: ``func(*args, **kwargs)``."""
+        self.manifest["call"] = {
+            "func": self.add(func, label="call.func"),
+            "args": [self.add(a, label=f"call.args[{i}]") for i, a in enumerate(args)],
+            "kwargs": {
+                str(k): self.add(v, label=f"call.kwargs[{k!r}]", name=str(k))
+                for k, v in (kwargs or {}).items()
+            },
+            "origin": origin,
+        }
+
+    def add_inputs(self, inputs: Mapping[object, object], *, capture: bool = True) -> None:
+        """The task's resolved dependencies, ``{key: value}``."""
+        entries = []
+        for key, value in inputs.items():
+            label = f"inputs[{key!r}]"
+            if capture:
+                pid = self.add(value, label=label)
+            else:
+                pid = self.omit(value, label=label, reason="input capture is off")
+            entries.append({"key": key_to_json(key), "piece": pid})
+        self.manifest["inputs"] = entries
+
+    def add_run_spec(self, run_spec: object) -> None:
+        self.manifest["run_spec"] = self.add(run_spec, label="run_spec")
+
+    def capture_exception(
+        self,
+        exc: BaseException,
+        *,
+        skip_frames: int = 0,
+        get_locals: LocalsPolicy = _default_locals,
+    ) -> None:
+        """Record the error, the exception object and every frame with its locals."""
+        self.manifest["error"] = describe_exception(exc)
+        self.manifest["exception"] = self.add(exc, label="exception")
+        frames = []
+        for index, (frame, lineno) in enumerate(iter_traceback(exc.__traceback__, skip_frames)):
+            code = frame.f_code
+            filename = code.co_filename
+            try:
+                local_values = dict(get_locals(frame))
+            except Exception:
+                local_values = {}
+            locals_ids = {
+                name: self.add(value, label=f"frames[{index}].{name}", name=name)
+                for name, value in local_values.items()
+            }
+            if filename not in self._sources:
+                text = frame_source(frame, self.limits.max_source_bytes)
+                if text is not None:
+                    self._sources[filename] = text
+            frames.append(
+                {
+                    "filename": filename,
+                    "function": code.co_name,
+                    "qualname": getattr(code, "co_qualname", code.co_name),
+                    "lineno": lineno,
+                    "firstlineno": code.co_firstlineno,
+                    "module": frame.f_globals.get("__name__"),
+                    "locals": locals_ids,
+                    "source": filename if filename in self._sources else None,
+                }
+            )
+        self.manifest["frames"] = frames
+
+    def add_source(self, filename: str, text: str) -> None:
+        self._sources[filename] = text
+
+    # -- writing ------------------------------------------------------------
+    def write(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        key: bytes | None = None,
+        pieces: bool = True,
+        reason: str | None = None,
+        level: int = 1,
+        threads: int | None = None,
+    ) -> Path:
+        """Write the snapshot atomically to ``target``; raise ``SnapshotWriteError``.
+
+        ``pieces=False`` writes the manifest (and sources) alone: the fallback
+        when the full snapshot could not be written, so that what failed and
+        where is never lost.
+        """
+        manifest = self._final_manifest(key is not None, pieces, reason)
+        manifest_bytes = json.dumps(manifest, indent=1, default=repr, ensure_ascii=False).encode()
+        store = self._store
+        buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
+        if threads is None:
+            # zstd's worker thread overlaps compression with our disk writes; it
+            # only pays off once there is enough data to keep it busy.
+            threads = 1 if buffer_bytes >= 16 * 1024 * 1024 else 0
+
+        def produce(tar: TarStream) -> None:
+            tar.add(MANIFEST_MEMBER, manifest_bytes)
+            if pieces:
+                for piece in store.pieces.values():
+                    if piece.status == STORED and piece.inband is not None:
+                        tar.add(f"pieces/{piece.pid}.pkl", piece.inband)
+                for buf in store.buffers.values():
+                    tar.add(f"buffers/{buf.bid}", buf.view)
+            for filename, entry in manifest["sources"].items():
+                tar.add(entry["member"], self._sources[filename].encode("utf-8", "surrogateescape"))
+
+        return write_atomically(target, produce, key=key, level=level, threads=threads)
+
+    def _final_manifest(self, signed: bool, pieces: bool, reason: str | None) -> dict[str, Any]:
+        manifest = dict(self.manifest)
+        store = self._store
+        records = {pid: p.record() for pid, p in store.pieces.items()}
+        if not pieces:
+            why = reason or "the full snapshot could not be written"
+            for record in records.values():
+                if record["status"] == STORED:
+                    record["status"] = OMITTED
+                    record["reason"] = f"left out: {why}"
+                    for field in ("member", "buffers", "size"):
+                        record.pop(field, None)
+        manifest["pieces"] = records
+        manifest["buffers"] = (
+            {
+                bid: {"member": f"buffers/{bid}", "size": b.nbytes}
+                for bid, b in store.buffers.items()
+            }
+            if pieces
+            else {}
+        )
+        sources = {}
+        for n, (filename, text) in enumerate(self._sources.items()):
+            data = text.encode("utf-8", "surrogateescape")
+            sources[filename] = {
+                "member": f"sources/{n}.py",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        manifest["sources"] = sources
+        modules: dict[str, str | None] = {}
+        for piece in store.pieces.values():
+            for name in sorted(top_level(set(piece.modules))):
+                if name not in modules and not _environment.is_stdlib(name):
+                    modules[name] = _environment.module_version(name)
+        manifest["modules"] = modules
+        manifest.setdefault("environment", _environment.environment_info(redactor=self.redactor))
+        stored = [p for p in records.values() if p["status"] == STORED]
+        manifest["capture"] = {
+            "pieces": len(records),
+            "stored": len(stored),
+            "placeholders": sum(1 for p in records.values() if p["status"] != STORED),
+            "stored_bytes": store.total if pieces else 0,
+            "complete": pieces and len(stored) == len(records),
+            "seconds": round(time.perf_counter() - self._started, 6),
+            "limits": {
+                "max_piece_bytes": self.limits.max_piece_bytes,
+                "max_total_bytes": self.limits.max_total_bytes,
+            },
+            "redaction_marker": REDACTED,
+        }
+        manifest["signed"] = signed
+        return manifest

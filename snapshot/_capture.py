@@ -1,0 +1,96 @@
+"""Describing a live exception: its chain, its traceback text, its frames.
+
+Walks are loops with a ``seen`` set, never recursion (a cycle of causes must not
+hang the capture).  Nothing here raises for a hostile exception object.
+"""
+
+from __future__ import annotations
+
+import linecache
+import traceback
+from collections.abc import Iterator
+from types import FrameType, TracebackType
+from typing import Any
+
+MAX_MESSAGE = 100_000
+MAX_CHAIN = 32
+
+
+def safe_str(obj: object, limit: int = MAX_MESSAGE) -> str:
+    try:
+        text = str(obj)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        text = f"<str() failed: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _notes(exc: BaseException) -> list[str]:
+    notes = getattr(exc, "__notes__", None)
+    if not isinstance(notes, list | tuple):
+        return []
+    return [safe_str(n, 10_000) for n in notes]
+
+
+def _identity(exc: BaseException) -> dict[str, Any]:
+    kind = type(exc)
+    return {
+        "type": kind.__qualname__,
+        "module": kind.__module__,
+        "message": safe_str(exc),
+        "notes": _notes(exc),
+    }
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """The manifest's ``error`` section: type, message, notes, traceback text, chain."""
+    out = _identity(exc)
+    try:
+        out["traceback"] = "".join(traceback.format_exception(exc))
+    except BaseException as err:
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        out["traceback"] = f"<traceback could not be formatted: {type(err).__name__}>"
+    chain: list[dict[str, Any]] = []
+    seen = {id(exc)}
+    current: BaseException | None = exc
+    while current is not None and len(chain) < MAX_CHAIN:
+        if current.__cause__ is not None:
+            relation, nxt = "cause", current.__cause__
+        elif current.__context__ is not None and not current.__suppress_context__:
+            relation, nxt = "context", current.__context__
+        else:
+            break
+        if id(nxt) in seen:
+            break
+        seen.add(id(nxt))
+        chain.append({"relation": relation, **_identity(nxt)})
+        current = nxt
+    out["chain"] = chain
+    return out
+
+
+def iter_traceback(tb: TracebackType | None, skip: int = 0) -> Iterator[tuple[FrameType, int]]:
+    """``(frame, line)`` from the outermost entry to the raise point."""
+    seen: set[int] = set()
+    index = 0
+    while tb is not None and id(tb) not in seen:
+        seen.add(id(tb))
+        if index >= skip:
+            yield tb.tb_frame, tb.tb_lineno
+        index += 1
+        tb = tb.tb_next
+
+
+def frame_source(frame: FrameType, max_bytes: int) -> str | None:
+    """The text of the frame's file as the importing machinery sees it, if readable."""
+    filename = frame.f_code.co_filename
+    try:
+        lines = linecache.getlines(filename, frame.f_globals)
+    except Exception:
+        return None
+    if not lines:
+        return None
+    text = "".join(lines)
+    return text if len(text.encode("utf-8", "surrogateescape")) <= max_bytes else None

@@ -1,0 +1,116 @@
+"""What the capturing machine looked like: Python, platform, package versions, env vars."""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import importlib.metadata
+import os
+import platform
+import socket
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from ._redact import REDACTED, Redactor
+
+#: Packages whose versions every snapshot records (issue: format 1.0).
+PACKAGES: tuple[str, ...] = (
+    "dask",
+    "distributed",
+    "cloudpickle",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "zstandard",
+    "tblib",
+    "dask-replay",
+)
+
+#: Environment variables that explain behaviour; secrets among them are redacted.
+DEFAULT_ENV_ALLOW: tuple[str, ...] = (
+    "PATH",
+    "PYTHONPATH",
+    "PYTHONHASHSEED",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "LANG",
+    "LANGUAGE",
+    "LC_*",
+    "TZ",
+    "OMP_*",
+    "MKL_*",
+    "OPENBLAS_*",
+    "NUMEXPR_*",
+    "CUDA_VISIBLE_DEVICES",
+    "MALLOC_*",
+    "DASK_*",
+)
+
+
+def package_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    try:
+        return dict(importlib.metadata.packages_distributions())
+    except Exception:
+        return {}
+
+
+def module_version(top_level: str) -> str | None:
+    """Best-effort version of an importable top-level module, without importing it."""
+    module = sys.modules.get(top_level)
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    for dist in _distributions().get(top_level, []):
+        found = package_version(dist)
+        if found:
+            return found
+    return None
+
+
+def is_stdlib(top_level: str) -> bool:
+    return top_level in sys.stdlib_module_names or top_level == "builtins"
+
+
+def environment_variables(
+    allow: Iterable[str] = DEFAULT_ENV_ALLOW, redactor: Redactor | None = None
+) -> dict[str, str]:
+    redactor = redactor or Redactor()
+    patterns = list(allow)
+    out = {}
+    for name, value in sorted(os.environ.items()):
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+            out[name] = REDACTED if redactor.is_secret(name) else value
+    return out
+
+
+def environment_info(
+    env_allow: Iterable[str] = DEFAULT_ENV_ALLOW, redactor: Redactor | None = None
+) -> dict[str, Any]:
+    """The ``environment`` section of a manifest."""
+    packages = {}
+    for name in PACKAGES:
+        version = package_version(name)
+        if version is not None:
+            packages[name] = version
+    return {
+        "python": {
+            "version": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "executable": sys.executable,
+        },
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "hostname": socket.gethostname(),
+        "packages": packages,
+        "variables": environment_variables(env_allow, redactor),
+    }

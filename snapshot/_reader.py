@@ -1,0 +1,588 @@
+"""Reading snapshots safely: limits first, integrity always, unpickling only on request.
+
+Untrusted input is the normal case here: a file copied off a cluster, maybe cut
+short, maybe from someone else.  The reader walks the zstd frames before
+decompressing, enforces the limits of :class:`ReadLimits` while it decompresses,
+parses tar headers itself (regular files with safe relative names only; nothing
+is ever extracted to disk), checks the HMAC before anything is unpickled, and
+translates every foreign error into a :class:`SnapshotError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import re
+import tarfile
+from collections.abc import Callable
+from typing import IO, Any
+
+import zstandard
+
+from ._builder import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, key_from_json
+from ._errors import (
+    SnapshotError,
+    SnapshotFormatError,
+    SnapshotLimitError,
+    SnapshotModuleError,
+    SnapshotNotFoundError,
+    SnapshotReadError,
+    SnapshotSignatureError,
+    SnapshotTruncatedError,
+    SnapshotUnpickleError,
+    SnapshotVersionError,
+)
+from ._limits import ReadLimits
+from ._opcodes import pickle_imports
+from ._pieces import STORED, Placeholder
+from ._writer import MAC_ALGORITHM, SIGNATURE_MEMBER, mac_member
+from ._zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
+
+Progress = Callable[[int, int], None]
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_READ_CHUNK = 1 << 20
+SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
+
+
+class _CountingFile:
+    """The compressed file, counting what has been read for progress reports."""
+
+    def __init__(self, fh: IO[bytes], total: int, progress: Progress | None) -> None:
+        self.fh = fh
+        self.total = total
+        self.done = 0
+        self.progress = progress
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n)
+        self.done += len(data)
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        return data
+
+    def readinto(self, b: Any) -> int:
+        n = self.fh.readinto(b)  # type: ignore[attr-defined]
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        return int(n)
+
+
+class _TarReader:
+    """Sequential reader of the tar layer over the decompressed stream."""
+
+    def __init__(self, stream: Any, path: str, limits: ReadLimits) -> None:
+        self.stream = stream
+        self.path = path
+        self.limits = limits
+        self.total = 0
+        self.count = 0
+        self.ended = False
+
+    def _read_into(self, view: memoryview) -> None:
+        filled = 0
+        while filled < len(view):
+            n = self.stream.readinto(view[filled:])
+            if not n:
+                raise SnapshotTruncatedError(
+                    f"{self.path}: the snapshot ends early (the tar archive inside is cut short); "
+                    "the file was probably truncated while being copied: copy it again",
+                    path=self.path,
+                )
+            filled += n
+        self.total += len(view)
+        if self.total > self.limits.max_total_bytes:
+            raise SnapshotLimitError(
+                f"{self.path}: decompressed content exceeds the read limit of "
+                f"{self.limits.max_total_bytes} bytes; if the snapshot is genuine, raise "
+                "ReadLimits.max_total_bytes",
+                path=self.path,
+            )
+
+    def _read(self, n: int) -> bytes:
+        buf = bytearray(n)
+        self._read_into(memoryview(buf))
+        return bytes(buf)
+
+    def next(self) -> tuple[str, int] | None:
+        """The next member's (name, size), or None at the end of the archive."""
+        pax: dict[str, str] = {}
+        while True:
+            block = self._read(tarfile.BLOCKSIZE)
+            if block == bytes(tarfile.BLOCKSIZE):
+                self.ended = True
+                return None
+            try:
+                info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+            except tarfile.HeaderError as exc:
+                raise SnapshotFormatError(
+                    f"{self.path}: damaged tar header ({exc}); the file is corrupt",
+                    path=self.path,
+                ) from exc
+            if info.type == tarfile.XHDTYPE:
+                if info.size > 1 << 20:
+                    raise SnapshotLimitError(f"{self.path}: oversized pax header", path=self.path)
+                data = self._read(_padded(info.size))[: info.size]
+                pax.update(_parse_pax(data, self.path))
+                continue
+            name = pax.get("path", info.name)
+            size = int(pax["size"]) if "size" in pax else info.size
+            if info.type not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+                raise SnapshotFormatError(
+                    f"{self.path}: member {name!r} is not a regular file (tar type "
+                    f"{info.type!r}); snapshots hold regular files only",
+                    path=self.path,
+                )
+            if not _SAFE_NAME.match(name) or ".." in name.split("/"):
+                raise SnapshotFormatError(
+                    f"{self.path}: unsafe member name {name!r}; this is not a dask-replay "
+                    "snapshot, or it was tampered with",
+                    path=self.path,
+                )
+            self.count += 1
+            if self.count > self.limits.max_members:
+                raise SnapshotLimitError(
+                    f"{self.path}: more than {self.limits.max_members} members "
+                    "(ReadLimits.max_members)",
+                    path=self.path,
+                )
+            if (
+                size > self.limits.max_member_bytes
+                or size + self.total > self.limits.max_total_bytes
+            ):
+                raise SnapshotLimitError(
+                    f"{self.path}: member {name!r} declares {size} bytes, above the read limit "
+                    f"(ReadLimits.max_member_bytes={self.limits.max_member_bytes}, "
+                    f"max_total_bytes={self.limits.max_total_bytes})",
+                    path=self.path,
+                )
+            return name, size
+
+    def data(self, size: int) -> bytearray:
+        buf = bytearray(size)
+        self._read_into(memoryview(buf))
+        pad = _padded(size) - size
+        if pad:
+            self._read(pad)
+        return buf
+
+
+def _padded(size: int) -> int:
+    return -(-size // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+
+
+def _parse_pax(data: bytes, path: str) -> dict[str, str]:
+    out = {}
+    pos = 0
+    try:
+        while pos < len(data):
+            space = data.index(b" ", pos)
+            length = int(data[pos:space])
+            record = data[space + 1 : pos + length - 1].decode("utf-8", "surrogateescape")
+            key, _, value = record.partition("=")
+            out[key] = value
+            if length <= 0:
+                raise ValueError("empty pax record")
+            pos += length
+    except ValueError as exc:
+        raise SnapshotFormatError(f"{path}: damaged pax header: {exc}", path=path) from exc
+    return out
+
+
+def _open(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except FileNotFoundError as exc:
+        raise SnapshotNotFoundError(
+            f"{path}: no such file; check the path (snapshots are written to the worker's "
+            "snapshot.directory; `python -m replay list DIR` lists them)",
+            path=path,
+        ) from exc
+    except IsADirectoryError as exc:
+        raise SnapshotReadError(
+            f"{path}: is a directory, not a snapshot file; `python -m replay list {path}` "
+            "lists the snapshots in it",
+            path=path,
+        ) from exc
+    except OSError as exc:
+        raise SnapshotReadError(f"{path}: cannot open: {exc.strerror or exc}", path=path) from exc
+
+
+def _check_start(fh: IO[bytes], path: str, limits: ReadLimits) -> None:
+    head = fh.read(4)
+    if head != ZSTD_MAGIC:
+        what = "is empty" if not head else f"does not start with the zstd magic (starts {head!r})"
+        raise SnapshotFormatError(
+            f"{path}: not a snapshot: the file {what}; dask-replay snapshots are "
+            "zstd-compressed tar files (.zst) written by cluster_hook",
+            path=path,
+        )
+    fh.seek(0)
+    try:
+        declared, _ = frame_header(fh)
+    except FrameProblem as exc:
+        raise _frame_error(path, exc) from exc
+    if declared is not None and declared > limits.max_total_bytes:
+        raise SnapshotLimitError(
+            f"{path}: the zstd frame declares {declared} bytes of content, above the read "
+            f"limit of {limits.max_total_bytes}; refusing to decompress it",
+            path=path,
+        )
+    fh.seek(0)
+
+
+def _frame_error(path: str, exc: FrameProblem) -> SnapshotFormatError:
+    if exc.truncated:
+        return SnapshotTruncatedError(
+            f"{path}: truncated: {exc}; the copy was probably interrupted: copy the file again",
+            path=path,
+        )
+    return SnapshotFormatError(f"{path}: corrupt zstd stream: {exc}", path=path)
+
+
+def _decompressing(fh: IO[bytes]) -> Any:
+    return zstandard.ZstdDecompressor().stream_reader(
+        fh, read_size=_READ_CHUNK, read_across_frames=True, closefd=False
+    )
+
+
+def _parse_manifest(data: bytes, path: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotFormatError(
+            f"{path}: manifest.json is not valid UTF-8 JSON ({exc}); the file is corrupt",
+            path=path,
+        ) from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise SnapshotFormatError(
+            f"{path}: not a dask-replay snapshot (manifest format is "
+            f"{manifest.get('format') if isinstance(manifest, dict) else None!r})",
+            path=path,
+        )
+    version = manifest.get("format_version")
+    match = re.fullmatch(r"(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    if match is None:
+        raise SnapshotFormatError(f"{path}: bad format_version {version!r}", path=path)
+    if int(match.group(1)) > SUPPORTED_MAJOR:
+        raise SnapshotVersionError(
+            f"{path}: written by snapshot format {version}, but this reader knows "
+            f"{SUPPORTED_MAJOR}.x; upgrade dask-replay (pip install -U dask-replay)",
+            path=path,
+        )
+    for field, kind in (("pieces", dict), ("buffers", dict), ("sources", dict), ("frames", list)):
+        if not isinstance(manifest.get(field, kind()), kind):
+            raise SnapshotFormatError(f"{path}: manifest field {field!r} is malformed", path=path)
+    return manifest
+
+
+def _translate(path: str, exc: BaseException) -> SnapshotError:
+    if isinstance(exc, SnapshotError):
+        return exc
+    if isinstance(exc, zstandard.ZstdError):
+        return SnapshotFormatError(
+            f"{path}: corrupt: zstd could not decompress it ({exc}); the file was damaged "
+            "in storage or transfer: copy it again from the worker",
+            path=path,
+        )
+    if isinstance(exc, MemoryError):
+        return SnapshotLimitError(f"{path}: not enough memory to read the snapshot", path=path)
+    if isinstance(exc, OSError):
+        return SnapshotReadError(f"{path}: read error: {exc.strerror or exc}", path=path)
+    return SnapshotFormatError(f"{path}: corrupt: {type(exc).__name__}: {exc}", path=path)
+
+
+def read_manifest(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+) -> dict[str, Any]:
+    """Return the manifest, decompressing only as far as it; never unpickles.
+
+    Its cost does not depend on the snapshot's size.  The frame checksum is only
+    verified by :func:`open_snapshot`, which reads the whole file.
+    """
+    limits = limits or ReadLimits()
+    name = os.fspath(path)
+    with _open(name) as fh:
+        try:
+            _check_start(fh, name, limits)
+            tar = _TarReader(_decompressing(fh), name, limits)
+            first = tar.next()
+            if first is None or first[0] != MANIFEST_MEMBER:
+                raise SnapshotFormatError(
+                    f"{name}: the first member is {first and first[0]!r}, not manifest.json; "
+                    "not a dask-replay snapshot",
+                    path=name,
+                )
+            if first[1] > limits.max_manifest_bytes:
+                raise SnapshotLimitError(
+                    f"{name}: manifest.json is {first[1]} bytes, above the read limit "
+                    f"({limits.max_manifest_bytes})",
+                    path=name,
+                )
+            return _parse_manifest(bytes(tar.data(first[1])), name)
+        except Exception as exc:
+            raise _translate(name, exc) from exc
+
+
+def open_snapshot(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    allow_unsigned: bool = False,
+    limits: ReadLimits | None = None,
+    progress: Progress | None = None,
+) -> Snapshot:
+    """Read and verify a whole snapshot into memory; nothing is unpickled yet.
+
+    With ``key``, the HMAC is checked before this returns, and an unsigned file
+    is refused unless ``allow_unsigned``.  ``progress(done, total)`` is called
+    with compressed bytes read.
+    """
+    limits = limits or ReadLimits()
+    name = os.fspath(path)
+    with _open(name) as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+            _check_start(fh, name, limits)
+            try:
+                walk_frames(fh, size, limits.max_total_bytes)
+            except FrameProblem as exc:
+                raise _frame_error(name, exc) from exc
+            fh.seek(0)
+            counted = _CountingFile(fh, size, progress)
+            members, signature, mac = _read_members(counted, name, limits, key)
+        except Exception as exc:
+            raise _translate(name, exc) from exc
+    manifest = _parse_manifest(bytes(members.pop(MANIFEST_MEMBER)), name)
+    verified = False
+    if key is not None:
+        if signature is None:
+            if not allow_unsigned:
+                raise SnapshotSignatureError(
+                    f"{name}: the snapshot is not signed, but a key was given; refusing to "
+                    "trust it (pass allow_unsigned=True / --allow-unsigned to accept it)",
+                    path=name,
+                )
+        else:
+            if signature.get("algorithm") != MAC_ALGORITHM or not hmac.compare_digest(
+                str(signature.get("mac", "")), mac
+            ):
+                raise SnapshotSignatureError(
+                    f"{name}: the HMAC signature does not match: the file was altered or "
+                    "signed with another key; do not unpickle it",
+                    path=name,
+                )
+            verified = True
+    return Snapshot(name, manifest, members, signed=signature is not None, verified=verified)
+
+
+def _read_members(
+    fh: Any, path: str, limits: ReadLimits, key: bytes | None
+) -> tuple[dict[str, bytearray], dict[str, Any] | None, str]:
+    stream = _decompressing(fh)
+    tar = _TarReader(stream, path, limits)
+    mac = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
+    members: dict[str, bytearray] = {}
+    signature = None
+    digest = ""
+    while True:
+        entry = tar.next()
+        if entry is None:
+            break
+        name, size = entry
+        if signature is not None:
+            raise SnapshotFormatError(f"{path}: a member follows the signature", path=path)
+        if not members and name != MANIFEST_MEMBER:
+            raise SnapshotFormatError(
+                f"{path}: the first member is {name!r}, not manifest.json; not a dask-replay "
+                "snapshot",
+                path=path,
+            )
+        if name == MANIFEST_MEMBER and size > limits.max_manifest_bytes:
+            raise SnapshotLimitError(f"{path}: manifest.json is too large ({size})", path=path)
+        if name in members:
+            raise SnapshotFormatError(f"{path}: duplicate member {name!r}", path=path)
+        data = tar.data(size)
+        if name == SIGNATURE_MEMBER:
+            if mac is not None:
+                digest = mac.hexdigest()
+            try:
+                signature = json.loads(bytes(data))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise SnapshotFormatError(f"{path}: damaged signature.json", path=path) from exc
+            if not isinstance(signature, dict):
+                raise SnapshotFormatError(f"{path}: damaged signature.json", path=path)
+            continue
+        if mac is not None:
+            mac_member(mac, name, size)
+            mac.update(data)
+        members[name] = data
+    if MANIFEST_MEMBER not in members:
+        raise SnapshotFormatError(f"{path}: no manifest.json; not a snapshot", path=path)
+    # Whatever follows the end-of-archive blocks must be padding: read it so the
+    # frame checksum is verified over the whole stream.
+    while True:
+        rest = stream.read(_READ_CHUNK)
+        if not rest:
+            break
+        if rest.count(0) != len(rest):
+            raise SnapshotFormatError(f"{path}: data after the end of the archive", path=path)
+    return members, signature, digest
+
+
+class Snapshot:
+    """An opened snapshot: manifest and raw members in memory; pieces unpickled on request."""
+
+    def __init__(
+        self,
+        path: str,
+        manifest: dict[str, Any],
+        members: dict[str, bytearray],
+        *,
+        signed: bool = False,
+        verified: bool = False,
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.signed = signed
+        self.verified = verified
+        self._members = members
+        self._cache: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        error = self.manifest.get("error", {})
+        return f"<Snapshot {self.path!r} {error.get('type')}: {error.get('message', '')[:60]!r}>"
+
+    @property
+    def size(self) -> int:
+        return sum(len(m) for m in self._members.values())
+
+    def _record(self, pid: str) -> dict[str, Any]:
+        record = self.manifest.get("pieces", {}).get(pid)
+        if not isinstance(record, dict):
+            raise SnapshotFormatError(
+                f"{self.path}: the manifest refers to piece {pid!r}, which it does not "
+                "describe; the file is corrupt",
+                path=self.path,
+            )
+        return record
+
+    def _member(self, name: object) -> bytearray:
+        data = self._members.get(name) if isinstance(name, str) else None
+        if data is None:
+            raise SnapshotFormatError(
+                f"{self.path}: member {name!r} is missing; the file is corrupt", path=self.path
+            )
+        return data
+
+    def piece_bytes(self, pid: str) -> bytes:
+        """The in-band pickle of a stored piece (for opcode inspection)."""
+        return bytes(self._member(self._record(pid).get("member")))
+
+    def load(self, pid: str) -> Any:
+        """Unpickle one piece (runs code from the file: trust it first)."""
+        if pid in self._cache:
+            return self._cache[pid]
+        record = self._record(pid)
+        if record.get("status") != STORED:
+            value: Any = Placeholder(
+                str(record.get("type", "?")),
+                str(record.get("repr", "")),
+                str(record.get("reason", "")),
+                str(record.get("status", "")),
+            )
+        else:
+            data = self._member(record.get("member"))
+            buffers = []
+            for bid in record.get("buffers", []):
+                entry = self.manifest.get("buffers", {}).get(bid)
+                buffers.append(
+                    self._member(entry.get("member") if isinstance(entry, dict) else None)
+                )
+            value = self._unpickle(data, buffers, record)
+        self._cache[pid] = value
+        return value
+
+    def _unpickle(self, data: bytearray, buffers: list[bytearray], record: dict[str, Any]) -> Any:
+        label = record.get("label", "?")
+        try:
+            return pickle.loads(data, buffers=buffers)
+        except ModuleNotFoundError as exc:
+            module = exc.name or "?"
+            top = module.split(".")[0]
+            version = self.manifest.get("modules", {}).get(top)
+            hint = f"pip install {top}=={version}" if version else f"make {top!r} importable"
+            raise SnapshotModuleError(
+                f"{self.path}: {label} needs the module {module!r}"
+                f"{f' (version {version} on the worker)' if version else ''}, which is not "
+                f"importable here; {hint}, or add its directory to PYTHONPATH",
+                path=self.path,
+                module=module,
+            ) from exc
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise SnapshotUnpickleError(
+                f"{self.path}: cannot unpickle {label} ({record.get('type')}): "
+                f"{type(exc).__name__}: {exc}",
+                path=self.path,
+            ) from exc
+
+    # -- the parts a replay needs ------------------------------------------
+    def call(self) -> tuple[Any, list[Any], dict[str, Any]]:
+        """``(func, args, kwargs)`` of the failing call."""
+        call = self.manifest.get("call")
+        if not isinstance(call, dict):
+            raise SnapshotFormatError(f"{self.path}: the snapshot holds no call", path=self.path)
+        func = self.load(call["func"])
+        args = [self.load(pid) for pid in call.get("args", [])]
+        kwargs = {k: self.load(pid) for k, pid in call.get("kwargs", {}).items()}
+        return func, args, kwargs
+
+    def inputs(self) -> dict[Any, Any]:
+        return {
+            key_from_json(e["key"]): self.load(e["piece"]) for e in self.manifest.get("inputs", [])
+        }
+
+    def exception(self) -> BaseException | Placeholder:
+        return self.load(self.manifest["exception"])
+
+    def frame_locals(self, index: int) -> dict[str, Any]:
+        """The locals of one captured frame; one that cannot load becomes a Placeholder."""
+        out: dict[str, Any] = {}
+        for name, pid in self.manifest["frames"][index].get("locals", {}).items():
+            try:
+                out[name] = self.load(pid)
+            except SnapshotUnpickleError as exc:
+                record = self.manifest.get("pieces", {}).get(pid, {})
+                out[name] = Placeholder(
+                    str(record.get("type", "?")),
+                    str(record.get("repr", "")),
+                    str(exc),
+                    "unloadable",
+                )
+        return out
+
+    def source(self, filename: str) -> str | None:
+        entry = self.manifest.get("sources", {}).get(filename)
+        if not isinstance(entry, dict):
+            return None
+        data = self._members.get(entry.get("member", ""))
+        return None if data is None else bytes(data).decode("utf-8", "surrogateescape")
+
+    def imports(self) -> dict[str, list[str]]:
+        """Modules each stored piece's pickle would import, read from its opcodes."""
+        out = {}
+        for pid, record in self.manifest.get("pieces", {}).items():
+            if isinstance(record, dict) and record.get("status") == STORED:
+                try:
+                    out[pid] = sorted(pickle_imports(self._member(record.get("member"))))
+                except SnapshotFormatError as exc:
+                    raise SnapshotFormatError(
+                        f"{self.path}: piece {pid}: {exc}", path=self.path
+                    ) from exc
+        return out

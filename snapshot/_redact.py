@@ -1,0 +1,77 @@
+"""Keep secrets out of snapshots: names that look secret are replaced by a marker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+#: Case-insensitive substrings of names whose values are never stored.
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "auth",
+    "credential",
+    "private_key",
+    "cookie",
+    "session",
+)
+
+#: What stands in place of a redacted value, in the pickle and in the manifest.
+REDACTED = "<redacted by dask-replay>"
+
+_MAX_DEPTH = 32
+
+
+class Redactor:
+    """Decides which names are secret and scrubs nested dicts.
+
+    A name matches when it contains one of ``patterns`` (case-insensitive).
+    :meth:`scrub` returns the object itself when nothing in it is secret, so
+    ordinary values keep their identity (and their zero-copy buffers).
+    """
+
+    def __init__(self, patterns: Iterable[str] = DEFAULT_PATTERNS) -> None:
+        self.patterns = tuple(p.lower() for p in patterns if p)
+
+    def __repr__(self) -> str:
+        return f"Redactor(patterns={list(self.patterns)!r})"
+
+    def is_secret(self, name: object) -> bool:
+        if not isinstance(name, str) or not self.patterns:
+            return False
+        lowered = name.lower()
+        return any(p in lowered for p in self.patterns)
+
+    def scrub(self, obj: Any) -> Any:
+        """A copy of ``obj`` with secret-named dict entries replaced, or ``obj`` itself."""
+        return self._scrub(obj, 0, set())
+
+    def _scrub(self, obj: Any, depth: int, active: set[int]) -> Any:
+        if depth > _MAX_DEPTH or id(obj) in active:
+            return obj
+        kind = type(obj)
+        if kind is dict:
+            active.add(id(obj))
+            changed = False
+            out = {}
+            for key, value in obj.items():
+                if self.is_secret(key):
+                    new: Any = REDACTED
+                else:
+                    new = self._scrub(value, depth + 1, active)
+                changed = changed or new is not value
+                out[key] = new
+            active.discard(id(obj))
+            return out if changed else obj
+        if kind is list or kind is tuple:
+            active.add(id(obj))
+            items = [self._scrub(v, depth + 1, active) for v in obj]
+            active.discard(id(obj))
+            if all(a is b for a, b in zip(items, obj, strict=True)):
+                return obj
+            return items if kind is list else tuple(items)
+        return obj
