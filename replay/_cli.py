@@ -1,0 +1,348 @@
+"""The command line: ``python -m replay`` (also installed as ``dask-replay``).
+
+Three forms share one entry point; the first word picks the form, because a
+positional SNAPSHOT cannot live beside argparse subcommands::
+
+    python -m replay SNAPSHOT [options]   re-run the failing call under a debugger
+    python -m replay info SNAPSHOT        describe it; never unpickles
+    python -m replay list DIR             one line per snapshot, newest first
+
+A file literally named ``info`` or ``list`` is replayed as ``./info``.  Errors a
+user can cause print ``Error: ...`` on stderr and exit with a status from
+``EXIT_CODES``; they never print a traceback of ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import linecache
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+import snapshot
+
+from ._debuggers import DEBUGGERS, Debugger, DebuggerUnavailableError, resolve_debugger
+from ._info import describe, info_dict, summary
+from ._listing import format_entry, scan_directory
+from ._progress import ProgressReporter
+from ._session import Replay
+from ._verdict import Verdict
+
+__all__ = ["EXIT_CODES", "main"]
+
+EXIT_OK = 0
+EXIT_RAISED = 1
+EXIT_USAGE = 2
+EXIT_UNREADABLE = 3
+EXIT_UNLOADABLE = 4
+EXIT_NO_DEBUGGER = 5
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "success: info or list printed, the replayed call did not raise, "
+    "or a --frames session ended",
+    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would)",
+    EXIT_USAGE: "usage error: bad or conflicting options",
+    EXIT_UNREADABLE: "the snapshot cannot be read: no such file, not a snapshot, truncated, "
+    "newer format, over a read limit, or a bad signature",
+    EXIT_UNLOADABLE: "the snapshot cannot be loaded here: a module it needs is missing, "
+    "or a piece fails to unpickle",
+    EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
+}
+
+_EPILOG = "exit status:\n" + "\n".join(
+    f"  {code:<4}{text}" for code, text in sorted(EXIT_CODES.items())
+)
+
+_DEBUG_HELP = (
+    "pdb commands: where, up, down, p NAME, pp NAME, ll, list, q (quit). "
+    "Other debuggers: --debugger ipdb|pudb|debugpy."
+)
+
+
+class _UsageError(Exception):
+    """A bad command line; argparse's own exit is turned into this."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _prog() -> str:
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("", "__main__.py", "-c", "-m"):
+        return "python -m replay"
+    return name
+
+
+def _replay_parser(prog: str) -> _Parser:
+    parser = _Parser(
+        prog=prog,
+        usage=(
+            f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
+            f"{' ' * 7}{' ' * len(prog)} [--key-file FILE | --key KEY] [--allow-unsigned]\n"
+            f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
+            f"       {prog} list DIR"
+        ),
+        description=(
+            "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "
+            "`info SNAPSHOT` describes a snapshot without unpickling anything (do this first "
+            "with a file you did not write: unpickling runs code); `list DIR` lists snapshots."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (.zst)")
+    parser.add_argument(
+        "--no-debug",
+        action="store_true",
+        help="re-run without a debugger: print the traceback; exit 1 if it raises",
+    )
+    parser.add_argument(
+        "--frames",
+        action="store_true",
+        help="do not re-run: open the debugger on the frames and locals captured at the raise "
+        "(with --no-debug: print them)",
+    )
+    parser.add_argument(
+        "--debugger",
+        choices=DEBUGGERS,
+        help="the debugger (default: pdb, or what PYTHONBREAKPOINT names; PYTHONBREAKPOINT=0 "
+        "means none)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=5678,
+        help="debugpy: the port to listen on for the IDE (default 5678; 0 picks a free one)",
+    )
+    _add_key_options(parser)
+    return parser
+
+
+def _add_key_options(parser: argparse.ArgumentParser) -> None:
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="check the snapshot's HMAC signature with the key in FILE before unpickling",
+    )
+    keys.add_argument(
+        "--key", metavar="KEY", help="the HMAC key as text (visible to `ps`; prefer --key-file)"
+    )
+    parser.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="with a key, accept a snapshot that carries no signature",
+    )
+
+
+def _info_parser(prog: str) -> _Parser:
+    parser = _Parser(
+        prog=f"{prog} info",
+        description="Describe a snapshot: what failed, where, the traceback, versions, the "
+        "capture report and the modules its pickles would import. Nothing is unpickled.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (.zst)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    _add_key_options(parser)
+    return parser
+
+
+def _list_parser(prog: str) -> _Parser:
+    parser = _Parser(
+        prog=f"{prog} list",
+        description="One line per snapshot in DIR, newest first: time, size, task key, "
+        "exception, path. Only manifests are read.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("directory", metavar="DIR", help="a directory of snapshots")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (see ``EXIT_CODES``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    out, err = sys.stdout, sys.stderr
+    prog = _prog()
+    try:
+        if args and args[0] == "info":
+            return _info(_info_parser(prog).parse_args(args[1:]), out)
+        if args and args[0] == "list":
+            return _list(_list_parser(prog).parse_args(args[1:]), out, err)
+        return _replay(_replay_parser(prog).parse_args(args), out, err)
+    except SystemExit as exc:  # argparse's --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except _UsageError as exc:
+        return _fail(err, f"{exc}; see `{prog} --help`", EXIT_USAGE)
+    except DebuggerUnavailableError as exc:
+        return _fail(err, str(exc), EXIT_NO_DEBUGGER)
+    except snapshot.SnapshotUnpickleError as exc:
+        return _fail(err, str(exc), EXIT_UNLOADABLE)
+    except snapshot.SnapshotError as exc:
+        return _fail(err, str(exc), EXIT_UNREADABLE)
+    except KeyboardInterrupt:
+        return _fail(err, "interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`).  Point stdout at devnull
+        # so the interpreter's final flush does not fail again (Python docs, signal).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _fail(err: TextIO, message: str, code: int) -> int:
+    print(f"Error: {message}", file=err, flush=True)
+    return code
+
+
+def _say(stream: TextIO, text: str = "") -> None:
+    print(text, file=stream, flush=True)
+
+
+def _key(ns: argparse.Namespace) -> bytes | None:
+    if ns.key is not None:
+        return str(ns.key).encode()
+    if ns.key_file is None:
+        return None
+    try:
+        with open(ns.key_file, "rb") as fh:
+            return fh.read().strip()
+    except OSError as exc:
+        raise _UsageError(f"cannot read the key file {ns.key_file}: {exc.strerror or exc}") from exc
+
+
+def _open(ns: argparse.Namespace, err: TextIO) -> snapshot.Snapshot:
+    reporter = ProgressReporter(os.path.basename(ns.snapshot), stream=err)
+    try:
+        return snapshot.open_snapshot(
+            ns.snapshot,
+            key=_key(ns),
+            allow_unsigned=bool(getattr(ns, "allow_unsigned", False)),
+            progress=reporter,
+        )
+    finally:
+        reporter.finish()
+
+
+# -- info and list -------------------------------------------------------------
+def _info(ns: argparse.Namespace, out: TextIO) -> int:
+    opened = _open(ns, sys.stderr)
+    size = os.path.getsize(ns.snapshot)
+    imports = opened.imports()
+    if ns.json:
+        document = info_dict(opened.manifest, ns.snapshot, size, imports)
+        document["signature"] = {"signed": opened.signed, "verified": opened.verified}
+        out.write(json.dumps(document, indent=2, default=repr) + "\n")
+    else:
+        text = describe(opened.manifest, ns.snapshot, size, imports)
+        if opened.signed:
+            state = "verified with the key given" if opened.verified else "not checked: no key"
+            text = text.replace("  signed:  yes", f"  signed:  yes ({state})", 1)
+        out.write(text)
+    out.flush()
+    return EXIT_OK
+
+
+def _list(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    entries, skipped = scan_directory(ns.directory)
+    for entry in entries:
+        out.write(format_entry(entry) + "\n")
+    out.flush()
+    if not entries:
+        _say(err, f"No snapshots in {ns.directory}.")
+    if skipped:
+        _say(err, f"Skipped {len(skipped)} file(s) that are not readable snapshots.")
+    return EXIT_OK
+
+
+# -- replay --------------------------------------------------------------------
+def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    debugger: Debugger | None = None
+    if not ns.no_debug:
+        debugger = resolve_debugger(ns.debugger, port=ns.port)
+        if debugger is None:
+            _say(err, "PYTHONBREAKPOINT=0: running without a debugger.")
+        elif ns.frames and debugger.post_mortem is None:
+            raise _UsageError(f"--frames needs pdb, ipdb or pudb; {debugger.name} cannot open them")
+    session = Replay(_open(ns, err))
+    for line in summary(session.manifest, ns.snapshot):
+        _say(out, line)
+    for difference in session.version_differences():
+        _say(err, f"Warning: version differs: {difference}")
+    for warning in session.install_sources():
+        _say(err, f"Warning: {warning}")
+    if ns.frames:
+        return _frames(session, debugger, out)
+
+    func = session.func
+    _say(out, f"Re-running {_callable_name(func)} with the captured arguments...")
+    if debugger is not None and debugger.attach is not None:
+        debugger.attach(out)
+    outcome = session.replay(debugger=debugger)
+    exception = outcome.exception
+    if exception is not None:
+        traceback.print_exception(exception, file=err)
+        err.flush()
+    _say(out, outcome.describe(session.manifest.get("error") or {}))
+    if exception is not None and debugger is not None and debugger.post_mortem is not None:
+        tb = exception.__traceback__
+        if tb is not None:
+            _say(out, f"Post-mortem {debugger.name} at the line that raised. {_DEBUG_HELP}")
+            debugger.post_mortem(tb, exception)
+    if outcome.verdict is Verdict.NO_ERROR:
+        return EXIT_OK
+    return EXIT_RAISED
+
+
+def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
+    frames = session.frames
+    if not frames:
+        raise snapshot.SnapshotFormatError(
+            f"{session.path}: the snapshot holds no captured frames; replay it without --frames",
+            path=session.path,
+        )
+    if debugger is None or debugger.post_mortem is None:
+        _say(out, "Frames captured at the raise (outermost first):")
+        for frame in frames:
+            _say(out, f'  File "{frame.filename}", line {frame.lineno}, in {frame.function}')
+            line = linecache.getline(frame.filename, frame.lineno).strip()
+            if line:
+                _say(out, f"    {line}")
+            for name, value in frame.locals.items():
+                _say(out, f"      {name} = {_safe_repr(value)}")
+        return EXIT_OK
+    _say(
+        out,
+        f"Opening the {_plural(len(frames), 'frame')} captured at the raise; nothing is re-run. {_DEBUG_HELP}",
+    )
+    tb = session.traceback()
+    assert tb is not None
+    debugger.post_mortem(tb, None)
+    return EXIT_OK
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _callable_name(func: object) -> str:
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
+    return f"{name}()" if name else _safe_repr(func)
+
+
+def _safe_repr(value: object, limit: int = 200) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:
+        text = f"<repr failed: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

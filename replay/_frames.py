@@ -1,0 +1,103 @@
+"""Real frame and traceback objects rebuilt from the frames a snapshot captured.
+
+A debugger walks ``TracebackType`` objects, so the frames captured at the raise
+are turned back into real frames the way tblib does it: a code object made of
+blank lines and a ``raise`` at the captured line number, renamed after the
+captured function, executed with the captured locals as its locals mapping.
+The frame of that ``raise`` then carries the right filename, function name,
+line number and locals, and ``pdb`` can ``up``, ``down``, ``p`` and ``ll`` over it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["CapturedFrame", "build_traceback", "function_start"]
+
+# The name the generated ``raise`` looks up; it lives in the frame's globals so
+# that it never shows among the captured locals.
+_MARKER = "__replay_frame_marker__"
+
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(?P<name>\w+)\s*[\(\[]")
+
+
+class _FrameMarker(Exception):
+    """Raised by the generated code; only its traceback is kept."""
+
+
+@dataclass(frozen=True)
+class CapturedFrame:
+    """One frame captured at the raise, outermost first in a snapshot."""
+
+    filename: str
+    function: str
+    lineno: int
+    module: str | None = None
+    locals: dict[str, object] = field(default_factory=dict)
+    # First line of the function (its ``def``); ``ll`` shows the function from there.
+    firstlineno: int | None = None
+
+
+def function_start(lines: Sequence[str], lineno: int, function: str) -> int | None:
+    """Return the line number of the ``def`` of ``function`` enclosing ``lineno``.
+
+    Walks up from ``lineno`` to the nearest ``def function`` less indented than
+    the failing line; ``None`` when there is none (module code, lambdas).
+    """
+    if not 1 <= lineno <= len(lines):
+        return None
+    indent = _indent(lines[lineno - 1])
+    for index in range(lineno - 1, -1, -1):
+        line = lines[index]
+        match = _DEF.match(line)
+        if match and match.group("name") == function and _indent(line) < max(indent, 1):
+            return index + 1
+        if line.strip() and _indent(line) < indent:
+            indent = _indent(line)
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def build_traceback(frames: Sequence[CapturedFrame]) -> types.TracebackType | None:
+    """Link real frames for ``frames`` (outermost first) into a traceback.
+
+    The result starts at the outermost frame and ends at the raise point, as a
+    traceback from a live exception does; ``None`` when ``frames`` is empty.
+    """
+    tb: types.TracebackType | None = None
+    for captured in reversed(frames):
+        frame, lasti = _make_frame(captured)
+        tb = types.TracebackType(tb, frame, lasti, captured.lineno)
+    return tb
+
+
+def _make_frame(captured: CapturedFrame) -> tuple[types.FrameType, int]:
+    lineno = max(captured.lineno, 1)
+    first = captured.firstlineno if captured.firstlineno else lineno
+    first = min(max(first, 1), lineno)
+    code = compile("\n" * (lineno - first) + f"raise {_MARKER}", captured.filename, "exec")
+    # The line table is relative to co_firstlineno: moving it keeps the raise on
+    # ``lineno`` and lets inspect.getsourcelines (pdb's ``ll``) find the ``def``.
+    code = code.replace(
+        co_name=captured.function, co_qualname=captured.function, co_firstlineno=first
+    )
+    frame_globals: dict[str, object] = {
+        "__name__": captured.module or "__replay__",
+        "__builtins__": builtins,
+        _MARKER: _FrameMarker(),
+    }
+    try:
+        exec(code, frame_globals, dict(captured.locals))
+    except _FrameMarker as exc:
+        tb = exc.__traceback__
+        assert tb is not None and tb.tb_next is not None
+        made = tb.tb_next
+        return made.tb_frame, made.tb_lasti
+    raise AssertionError("the generated frame did not raise")  # pragma: no cover

@@ -1,0 +1,209 @@
+"""The Python API: ``replay.load(path)`` and the :class:`Replay` it returns.
+
+Loading reads and verifies the snapshot but unpickles nothing; the call, the
+inputs and the frame locals are unpickled the first time they are asked for,
+so a missing module surfaces as :class:`snapshot.SnapshotModuleError` at that
+point and names the module.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import types
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import snapshot
+
+from ._debuggers import Debugger, DebuggerUnavailableError, resolve_debugger
+from ._frames import CapturedFrame, build_traceback, function_start
+from ._source import install_sources, source_lines
+from ._verdict import Outcome, judge
+from ._versions import VersionDifference, compare_versions
+
+__all__ = ["Replay", "load"]
+
+Progress = Callable[[int, int | None], None]
+
+
+def load(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    allow_unsigned: bool = False,
+    progress: Progress | None = None,
+) -> Replay:
+    """Open the snapshot at ``path`` for replay; unpickles nothing yet.
+
+    Raises a :class:`snapshot.SnapshotError` subclass when the file is missing,
+    damaged, of a newer format or fails its signature check.
+    """
+    opened = snapshot.open_snapshot(
+        os.fspath(path), key=key, allow_unsigned=allow_unsigned, progress=progress
+    )
+    return Replay(opened)
+
+
+class Replay:
+    """A captured failure, ready to re-run or to inspect post-mortem.
+
+    ``func``, ``args``, ``kwargs``, ``inputs``, ``exception`` and ``frames``
+    unpickle on first access.  ``run()`` re-executes the call, ``debug()`` runs
+    it under a debugger and ``post_mortem()`` opens the captured frames.
+    """
+
+    def __init__(self, opened: Any) -> None:
+        self._snapshot = opened
+        self.path: str = os.fspath(opened.path)
+        self.manifest: dict[str, Any] = opened.manifest
+        self._source_warnings: list[str] | None = None
+
+    def __repr__(self) -> str:
+        error = self.manifest.get("error") or {}
+        key = (self.manifest.get("task") or {}).get("key")
+        return f"<Replay {self.path!r} task={key!r} error={error.get('type')!r}>"
+
+    # -- what was captured -------------------------------------------------
+    @functools.cached_property
+    def call(self) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
+        """``(func, args, kwargs)`` of the failing call, unpickled."""
+        func, args, kwargs = self._snapshot.call()
+        return func, tuple(args), dict(kwargs)
+
+    @property
+    def func(self) -> Callable[..., Any]:
+        return self.call[0]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return self.call[1]
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return self.call[2]
+
+    @functools.cached_property
+    def inputs(self) -> dict[Any, Any]:
+        """The task's resolved dependencies, ``{key: value}``."""
+        return dict(self._snapshot.inputs())
+
+    @functools.cached_property
+    def exception(self) -> BaseException:
+        """The exception object captured on the worker (without its traceback)."""
+        exc: BaseException = self._snapshot.exception()
+        return exc
+
+    @functools.cached_property
+    def frames(self) -> list[CapturedFrame]:
+        """The frames captured at the raise, outermost first.
+
+        A local that cannot be unpickled here becomes a
+        :class:`snapshot.Placeholder` saying why, so the others stay inspectable.
+        """
+        sources = self.sources
+        frames = []
+        for index, record in enumerate(self.manifest.get("frames") or []):
+            filename = str(record.get("filename", "<unknown>"))
+            lineno = int(record.get("lineno") or 1)
+            function = str(record.get("function") or "<unknown>")
+            firstlineno = record.get("firstlineno")
+            if not isinstance(firstlineno, int) and filename in sources:
+                firstlineno = function_start(source_lines(sources[filename]), lineno, function)
+            frames.append(
+                CapturedFrame(
+                    filename=filename,
+                    function=function,
+                    lineno=lineno,
+                    module=record.get("module"),
+                    locals=self._snapshot.frame_locals(index),
+                    firstlineno=firstlineno if isinstance(firstlineno, int) else None,
+                )
+            )
+        return frames
+
+    @functools.cached_property
+    def sources(self) -> dict[str, str]:
+        """Source text captured for the frames' files, ``{filename: text}``."""
+        out: dict[str, str] = {}
+        for record in self.manifest.get("frames") or []:
+            filename = record.get("source")
+            if filename and filename not in out:
+                text = self._snapshot.source(filename)
+                if text is not None:
+                    out[filename] = text
+        return out
+
+    def version_differences(self) -> list[VersionDifference]:
+        """Versions recorded on the worker that differ from this machine's."""
+        return compare_versions(self.manifest)
+
+    def install_sources(self) -> list[str]:
+        """Make captured sources visible to debuggers; return warnings about local files."""
+        if self._source_warnings is None:
+            self._source_warnings = install_sources(self.sources)
+        return self._source_warnings
+
+    # -- re-running ----------------------------------------------------------
+    def run(self) -> Any:
+        """Re-execute ``func(*args, **kwargs)`` and return or raise what it does."""
+        func, args, kwargs = self.call
+        return func(*args, **kwargs)
+
+    def replay(self, *, debugger: Debugger | None = None) -> Outcome:
+        """Re-execute the call, catching what it raises, and judge the outcome."""
+        func, args, kwargs = self.call
+        self.install_sources()
+        exception: BaseException | None = None
+        result: object = None
+        try:
+            if debugger is not None and debugger.call is not None:
+                result = debugger.call(func, args, kwargs)
+            else:
+                result = func(*args, **kwargs)
+        except BaseException as exc:
+            # Drop this frame: the traceback starts in the user's function.
+            tb = exc.__traceback__
+            exception = exc.with_traceback(tb.tb_next if tb is not None else None)
+        return judge(self.manifest.get("error") or {}, exception, result)
+
+    def debug(self, debugger: str | None = None, *, out: TextIO | None = None) -> Outcome:
+        """Re-execute the call; if it raises, open ``debugger`` post-mortem where it raised.
+
+        ``debugger`` is ``"pdb"`` (the default, or what ``PYTHONBREAKPOINT``
+        names), ``"ipdb"``, ``"pudb"`` or ``"debugpy"``.
+        """
+        chosen = resolve_debugger(debugger)
+        stream = out if out is not None else sys.stdout
+        self.call  # noqa: B018  (unpickle before waiting for an IDE to attach)
+        if chosen is not None and chosen.attach is not None:
+            chosen.attach(stream)
+        outcome = self.replay(debugger=chosen)
+        if chosen is not None and chosen.post_mortem is not None and outcome.exception is not None:
+            tb = outcome.exception.__traceback__
+            if tb is not None:
+                chosen.post_mortem(tb, outcome.exception)
+        return outcome
+
+    # -- the captured frames -------------------------------------------------
+    def traceback(self) -> types.TracebackType | None:
+        """A real traceback over the captured frames and their locals."""
+        return build_traceback(self.frames)
+
+    def post_mortem(self, debugger: str | None = None) -> None:
+        """Open ``debugger`` on the frames captured at the raise; nothing is re-run."""
+        chosen = resolve_debugger(debugger)
+        if chosen is None:
+            return
+        if chosen.post_mortem is None:
+            raise DebuggerUnavailableError(
+                f"{chosen.name} cannot open captured frames; use pdb, ipdb or pudb."
+            )
+        self.install_sources()
+        tb = self.traceback()
+        if tb is None:
+            raise snapshot.SnapshotFormatError(
+                f"{self.path}: the snapshot holds no frames to inspect.", path=self.path
+            )
+        chosen.post_mortem(tb, None)

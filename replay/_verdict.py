@@ -1,0 +1,90 @@
+"""Whether a replay reproduced the captured failure."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Outcome", "Verdict", "judge"]
+
+
+class Verdict(enum.Enum):
+    """How the replayed call ended compared with the captured failure."""
+
+    REPRODUCED = "reproduced"
+    DIFFERENT_MESSAGE = "different message"
+    DIFFERENT_ERROR = "different error"
+    NO_ERROR = "no error"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of re-executing the captured call."""
+
+    verdict: Verdict
+    exception: BaseException | None = None
+    result: object = None
+
+    @property
+    def raised(self) -> bool:
+        return self.exception is not None
+
+    def describe(self, error: Mapping[str, Any]) -> str:
+        """One sentence for the user, given the manifest's ``error`` section."""
+        captured = _label(error.get("module"), error.get("type"))
+        if self.verdict is Verdict.REPRODUCED:
+            return f"Reproduced: {captured}: {error.get('message', '')}"
+        if self.verdict is Verdict.NO_ERROR:
+            return (
+                f"Not reproduced: the call returned {_short_repr(self.result)} here, "
+                f"where the worker raised {captured}. The failure may depend on "
+                "something outside the inputs (time, a service, random state): "
+                "`--frames` opens the frames captured at the raise."
+            )
+        assert self.exception is not None
+        replayed = f"{_label(type(self.exception).__module__, type(self.exception).__qualname__)}"
+        if self.verdict is Verdict.DIFFERENT_MESSAGE:
+            return (
+                f"Reproduced with a different message: {replayed}: {self.exception} "
+                f"(the worker said: {error.get('message', '')})"
+            )
+        return (
+            f"A different error: {replayed}: {self.exception} "
+            f"(the worker raised {captured}); `--frames` shows the captured frames."
+        )
+
+
+def judge(error: Mapping[str, Any], exception: BaseException | None, result: object) -> Outcome:
+    """Compare a replay's exception (or ``None``) with the captured ``error`` section."""
+    if exception is None:
+        return Outcome(Verdict.NO_ERROR, None, result)
+    kind = type(exception)
+    same_type = kind.__qualname__ == error.get("type") and kind.__module__ == error.get("module")
+    if not same_type:
+        return Outcome(Verdict.DIFFERENT_ERROR, exception)
+    if _message(exception) == error.get("message"):
+        return Outcome(Verdict.REPRODUCED, exception)
+    return Outcome(Verdict.DIFFERENT_MESSAGE, exception)
+
+
+def _message(exception: BaseException) -> str:
+    try:
+        return str(exception)
+    except Exception:
+        return ""
+
+
+def _label(module: object, name: object) -> str:
+    if module in (None, "builtins"):
+        return str(name)
+    return f"{module}.{name}"
+
+
+def _short_repr(value: object, limit: int = 80) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

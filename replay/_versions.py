@@ -1,0 +1,99 @@
+"""Which versions differ between the machine that captured and this one.
+
+Versions here are read from installed package metadata, never by importing a
+module: comparing must not run any of the code it is about to warn about.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import importlib.util
+import platform
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["VersionDifference", "compare_versions", "local_module_version"]
+
+# Packages whose versions matter to a replay whether or not the pickles name them.
+KEY_PACKAGES = ("dask", "distributed", "cloudpickle", "numpy", "pandas")
+
+
+@dataclass(frozen=True)
+class VersionDifference:
+    """One component whose version on the worker is not the one here."""
+
+    name: str
+    recorded: str | None
+    local: str | None
+
+    def __str__(self) -> str:
+        recorded = self.recorded or "unknown version"
+        if self.local is None:
+            return f"{self.name} {recorded} on the worker, not installed here"
+        return f"{self.name} {recorded} on the worker, {self.local} here"
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> Mapping[str, list[str]]:
+    try:
+        return importlib.metadata.packages_distributions()
+    except Exception:  # a broken dist-info must not stop a replay
+        return {}
+
+
+def _package_version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def local_module_version(module: str) -> tuple[bool, str | None]:
+    """``(installed, version)`` of a top-level module here, without importing it."""
+    for dist in _distributions().get(module, []):
+        version = _package_version(dist)
+        if version is not None:
+            return True, version
+    return _installed(module), None
+
+
+def compare_versions(manifest: Mapping[str, Any]) -> list[VersionDifference]:
+    """Every difference a replay should warn about: Python, key packages, pickled modules."""
+    environment = manifest.get("environment") or {}
+    differences: list[VersionDifference] = []
+    recorded_python = (environment.get("python") or {}).get("version")
+    if recorded_python and recorded_python != platform.python_version():
+        differences.append(VersionDifference("Python", recorded_python, platform.python_version()))
+    packages = environment.get("packages") or {}
+    modules = manifest.get("modules") or {}
+    seen: set[str] = set()
+    for name in KEY_PACKAGES:
+        recorded = packages.get(name)
+        if not recorded:
+            continue
+        seen.add(name)
+        local = _package_version(name)
+        # A key package the pickles do not need may be absent here without harm.
+        if local is None and name not in modules:
+            continue
+        if local != recorded:
+            differences.append(VersionDifference(name, recorded, local))
+    for module, recorded in sorted(modules.items()):
+        if module in seen or module in sys.stdlib_module_names:
+            continue
+        installed, local = local_module_version(module)
+        if not installed:
+            differences.append(VersionDifference(module, recorded, None))
+        elif recorded and local and recorded != local:
+            differences.append(VersionDifference(module, recorded, local))
+    return differences
