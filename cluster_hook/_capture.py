@@ -1,0 +1,306 @@
+"""Turning one live task failure into a snapshot file, in the task's own thread.
+
+Called from the run_spec wrapper's ``except`` block, while the traceback still
+holds every frame's locals and ``data`` holds the resolved inputs.  Nothing
+here may raise into the task: :func:`capture_failure` returns an outcome, and
+the wrapper re-raises the task's own exception whatever happened here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import snapshot
+
+from ._config import Settings
+from ._storm import StormGuard, fingerprint
+from ._unwrap import innermost_call, raising_frame
+
+# A child of the worker's logger, so that the warnings reach the worker's log
+# deque (Client.get_worker_logs, the dashboard) next to the task's own failure.
+logger = logging.getLogger("distributed.worker.cluster_hook")
+
+#: Warnings logged per worker process before further ones are only counted.
+MAX_WARNINGS = 20
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the worker knows of the task, gathered on the event loop."""
+
+    key: Any
+    prefix: str
+    dependencies: tuple[Any, ...]
+    annotations: dict[str, Any]
+    priority: tuple[Any, ...] | None
+
+
+def task_info(ts: Any, key: Any) -> TaskInfo:
+    """Read the worker's ``TaskState`` from the task's thread (it is not mutated
+    while the task executes); without one, just the key."""
+    try:
+        return TaskInfo(
+            key=ts.key,
+            prefix=str(getattr(ts, "prefix", "")),
+            dependencies=tuple(dep.key for dep in list(ts.dependencies)),
+            annotations=dict(ts.annotations or {}),
+            priority=tuple(ts.priority) if ts.priority is not None else None,
+        )
+    except Exception:
+        return TaskInfo(key, "", (), {}, None)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What capturing one failure did: a file, a skip, or a failure to capture."""
+
+    path: Path | None = None
+    note: str | None = None  # added to the task's exception
+    event: dict[str, Any] | None = None  # published on the "snapshot" topic
+
+
+class Capturer:
+    """Writes snapshots for one worker; shared by all of its task threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        worker_address: str,
+        worker_name: str,
+        log_event: Callable[[str, Any], None],
+        tasks: Mapping[Any, Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.worker_address = worker_address
+        self.worker_name = worker_name
+        self.host = socket.gethostname()
+        self.guard = StormGuard(
+            settings.directory, settings.max_per_fingerprint, settings.max_directory_size
+        )
+        self.redactor = snapshot.Redactor(settings.redact)
+        self._log_event = log_event
+        self._tasks: Mapping[Any, Any] = tasks if tasks is not None else {}
+        self._warned = 0
+        self._warn_lock = threading.Lock()
+        self._limit_warned: set[str] = set()
+
+    # -- warnings -----------------------------------------------------------
+    def warn(self, message: str, *args: object) -> None:
+        """Log one warning, at most MAX_WARNINGS per process (storms stay readable)."""
+        with self._warn_lock:
+            self._warned += 1
+            count = self._warned
+        if count <= MAX_WARNINGS:
+            logger.warning("dask-replay: " + message, *args)
+        if count == MAX_WARNINGS:
+            logger.warning("dask-replay: further capture warnings on this worker are suppressed")
+
+    # -- capture ------------------------------------------------------------
+    def capture(self, exc: BaseException, run_spec: Any, data: Mapping[Any, Any]) -> Outcome:
+        """Write a snapshot of ``exc``, raised by ``run_spec(data)``; never raises."""
+        key = getattr(run_spec, "key", None)
+        task = task_info(self._tasks.get(key), key)
+        try:
+            return self._capture(exc, run_spec, data, task)
+        except BaseException as err:  # nothing may escape into the task
+            if isinstance(err, KeyboardInterrupt | SystemExit):
+                raise
+            self.warn(
+                "could not capture the failure of task %r (%s: %s); the task's own "
+                "exception is reported unchanged",
+                task.key,
+                type(err).__name__,
+                err,
+            )
+            return Outcome()
+
+    def _capture(
+        self, exc: BaseException, run_spec: Any, data: Mapping[Any, Any], task: TaskInfo
+    ) -> Outcome:
+        settings = self.settings
+        guard = self.guard
+        filename, function, line = raising_frame(exc)
+        fp = fingerprint(function, type(exc), filename, line)
+        settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        guard.prune_once()
+        admission = guard.admit(fp)
+        attempt = guard.attempt(task.key)
+        if not admission.admitted:
+            if fp not in self._limit_warned:
+                self._limit_warned.add(fp)
+                logger.info("dask-replay: %s; counting further failures only", admission.reason)
+            return Outcome(note=f"dask-replay: no snapshot written: {admission.reason}")
+        remaining = guard.remaining_bytes()
+        if remaining <= 0:
+            self.warn(
+                "no snapshot written for task %r: %s holds more than %d bytes "
+                "(snapshot.max-directory-size)",
+                task.key,
+                settings.directory,
+                settings.max_directory_size,
+            )
+            return Outcome()
+
+        builder = snapshot.SnapshotBuilder(
+            limits=snapshot.WriteLimits(
+                max_piece_bytes=settings.max_object_size,
+                max_total_bytes=min(settings.max_total_size, remaining),
+            ),
+            redactor=self.redactor,
+        )
+        builder.manifest["task"] = {
+            "key": _json_key(task.key),
+            "prefix": task.prefix,
+            "dependencies": [_json_key(k) for k in task.dependencies],
+            "annotations": self.redactor.scrub(_jsonable(task.annotations)),
+            "priority": list(task.priority) if task.priority is not None else None,
+            # Failures of this key so far on this host in this cluster, this one
+            # included: with retries=N the attempts are numbered 1..N+1.
+            "attempt": attempt,
+            "fingerprint": fp,
+            "occurrence": admission.occurrence,
+        }
+        builder.manifest["origin"].update(
+            {
+                "host": self.host,
+                "worker": self.worker_address,
+                "worker_name": self.worker_name,
+                "pid": os.getpid(),
+                "thread": threading.current_thread().name,
+                "thread_id": threading.get_ident(),
+            }
+        )
+        builder.manifest["environment"] = snapshot.environment_info(
+            env_allow=settings.env_allow, redactor=self.redactor
+        )
+        # Frame 0 of the traceback is our wrapper's own __call__.
+        builder.capture_exception(
+            exc, skip_frames=1, get_locals=_locals if settings.capture_locals else _no_locals
+        )
+        call = innermost_call(exc, run_spec, data)
+        if settings.capture_inputs:
+            builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
+            builder.add_inputs(dict(data))
+            builder.add_run_spec(run_spec)
+        else:
+            _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
+            builder.add_inputs(dict(data), capture=False)
+            builder.manifest["run_spec"] = builder.omit(
+                run_spec, label="run_spec", reason="input capture is off (snapshot.capture-inputs)"
+            )
+
+        path = guard.new_path(task.key, self.host)
+        try:
+            written = builder.write(path, key=settings.key)
+        except Exception as err:
+            try:
+                written = builder.write(path, key=settings.key, pieces=False, reason=str(err))
+            except Exception as err2:
+                self.warn(
+                    "no snapshot written for task %r: %s (%s)",
+                    task.key,
+                    err2,
+                    type(err2).__name__,
+                )
+                return Outcome()
+            self.warn(
+                "only the manifest of the snapshot of task %r was written to %s: %s",
+                task.key,
+                written,
+                err,
+            )
+        size = _size(written)
+        event = {
+            "key": _json_key(task.key),
+            "path": str(written),
+            "host": self.host,
+            "worker": self.worker_address,
+            "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "message": _short(str(exc)),
+            "fingerprint": fp,
+            "attempt": attempt,
+            "bytes": size,
+        }
+        return Outcome(
+            path=written,
+            note=f"dask-replay: snapshot written to {self.host}:{written}",
+            event=event,
+        )
+
+    def publish(self, event: dict[str, Any]) -> None:
+        """Send the event to the scheduler (thread-safe in Worker.log_event)."""
+        try:
+            self._log_event("snapshot", event)
+        except Exception as err:
+            self.warn("could not publish the snapshot event: %s", err)
+
+
+def _locals(frame: FrameType) -> Mapping[str, Any]:
+    return frame.f_locals
+
+
+def _no_locals(frame: FrameType) -> Mapping[str, Any]:
+    return {}
+
+
+def _set_call_without_arguments(
+    builder: snapshot.SnapshotBuilder,
+    func: Any,
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    origin: str,
+) -> None:
+    # Same shape as SnapshotBuilder.set_call, with the values left out.
+    reason = "input capture is off (snapshot.capture-inputs)"
+    builder.manifest["call"] = {
+        "func": builder.add(func, label="call.func"),
+        "args": [
+            builder.omit(a, label=f"call.args[{i}]", reason=reason) for i, a in enumerate(args)
+        ],
+        "kwargs": {
+            str(k): builder.omit(v, label=f"call.kwargs[{k!r}]", reason=reason)
+            for k, v in kwargs.items()
+        },
+        "origin": origin,
+    }
+
+
+def _json_key(key: Any) -> Any:
+    if isinstance(key, str | int | float | bool) or key is None:
+        return key
+    if isinstance(key, tuple | list):
+        return [_json_key(k) for k in key]
+    return repr(key)
+
+
+def _jsonable(value: Any, depth: int = 0) -> Any:
+    """Annotations are user data: keep JSON-able parts, repr the rest."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if depth > 8:
+        return repr(value)[:200]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v, depth + 1) for v in value]
+    return repr(value)[:200]
+
+
+def _short(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,174 @@
+"""The hook's settings: Dask config under ``snapshot.``, defaults in ``snapshot.yaml``.
+
+The defaults are merged into ``dask.config`` when ``cluster_hook`` is imported
+(the way dask and distributed ship theirs), so ``DASK_SNAPSHOT__*`` variables
+and YAML files override them as Dask users expect.  A worker reads them once,
+when the plugin is set up.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dask.config
+import yaml
+from dask.utils import parse_bytes
+
+_DEFAULTS_FILE = Path(__file__).with_name("snapshot.yaml")
+
+#: Keys of the ``snapshot`` config section, in the order the docs list them.
+KEYS: tuple[str, ...] = (
+    "enabled",
+    "directory",
+    "capture-inputs",
+    "capture-locals",
+    "max-object-size",
+    "max-total-size",
+    "max-per-fingerprint",
+    "max-directory-size",
+    "redact",
+    "env-allow",
+    "key",
+    "key-file",
+)
+
+
+def register_defaults() -> None:
+    """Merge ``snapshot.yaml`` into ``dask.config``'s defaults (idempotent)."""
+    with _DEFAULTS_FILE.open(encoding="utf-8") as f:
+        defaults = yaml.safe_load(f)
+    dask.config.update_defaults(defaults)
+
+
+def default_directory() -> Path:
+    """``$XDG_CACHE_HOME/dask-replay/snapshots``, else ``~/.cache/dask-replay/snapshots``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "dask-replay" / "snapshots"
+
+
+class ConfigError(ValueError):
+    """A ``snapshot.*`` setting has a value the hook cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved ``snapshot.*`` settings, as one worker uses them."""
+
+    enabled: bool = True
+    directory: Path = field(default_factory=default_directory)
+    capture_inputs: bool = True
+    capture_locals: bool = True
+    max_object_size: int = 512 * 2**20
+    max_total_size: int = 2 * 2**30
+    max_per_fingerprint: int = 3
+    max_directory_size: int = 20 * 2**30
+    redact: tuple[str, ...] = ()
+    env_allow: tuple[str, ...] = ()
+    key: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Read ``dask.config``'s ``snapshot`` section; ``overrides`` win over it.
+
+        Override names may be kebab-case (``max-total-size``) or snake_case.
+        Raises :class:`ConfigError` naming the key and the bad value.
+        """
+        register_defaults()  # a no-op if cluster_hook was imported; cheap anyway
+        given = {str(k).replace("_", "-"): v for k, v in (overrides or {}).items()}
+        unknown = sorted(set(given) - set(KEYS))
+        if unknown:
+            raise ConfigError(f"unknown snapshot setting(s) {unknown!r}; expected some of {KEYS!r}")
+
+        def get(name: str) -> Any:
+            return given[name] if name in given else dask.config.get(f"snapshot.{name}", None)
+
+        directory = get("directory")
+        key = get("key")
+        key_file = get("key-file")
+        return cls(
+            enabled=_bool("enabled", get("enabled")),
+            directory=_path(directory) if directory else default_directory(),
+            capture_inputs=_bool("capture-inputs", get("capture-inputs")),
+            capture_locals=_bool("capture-locals", get("capture-locals")),
+            max_object_size=_size("max-object-size", get("max-object-size")),
+            max_total_size=_size("max-total-size", get("max-total-size")),
+            max_per_fingerprint=_count("max-per-fingerprint", get("max-per-fingerprint")),
+            max_directory_size=_size("max-directory-size", get("max-directory-size")),
+            redact=_strings("redact", get("redact")),
+            env_allow=_strings("env-allow", get("env-allow")),
+            key=_key(key, key_file),
+        )
+
+
+def _path(value: object) -> Path:
+    return Path(os.path.expandvars(os.path.expanduser(str(value))))
+
+
+def _bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    if isinstance(value, int):
+        return bool(value)
+    raise ConfigError(f"snapshot.{name} must be true or false, got {value!r}")
+
+
+def _size(name: str, value: object) -> int:
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        size = int(value) if isinstance(value, int | float) else parse_bytes(str(value))
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"snapshot.{name} must be a byte count such as 1073741824 or '1 GiB', got {value!r}"
+        ) from None
+    if size < 0:
+        raise ConfigError(f"snapshot.{name} must not be negative, got {value!r}")
+    return size
+
+
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ConfigError(f"snapshot.{name} must be a whole number >= 0, got {value!r}")
+    try:
+        count = int(value)
+    except ValueError:
+        raise ConfigError(f"snapshot.{name} must be a whole number >= 0, got {value!r}") from None
+    if count < 0:
+        raise ConfigError(f"snapshot.{name} must be a whole number >= 0, got {value!r}")
+    return count
+
+
+def _strings(name: str, value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # DASK_SNAPSHOT__REDACT=password,token is friendlier than a Python list.
+        return tuple(s.strip() for s in value.split(",") if s.strip())
+    if isinstance(value, list | tuple) and all(isinstance(s, str) for s in value):
+        return tuple(value)
+    raise ConfigError(f"snapshot.{name} must be a list of strings, got {value!r}")
+
+
+def _key(key: object, key_file: object) -> bytes | None:
+    if key and key_file:
+        raise ConfigError("set snapshot.key or snapshot.key-file, not both")
+    if key:
+        return str(key).encode("utf-8")
+    if key_file:
+        path = _path(key_file)
+        try:
+            data = path.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"snapshot.key-file {str(path)!r} cannot be read: {exc}") from exc
+        if not data:
+            raise ConfigError(f"snapshot.key-file {str(path)!r} is empty")
+        return data
+    return None

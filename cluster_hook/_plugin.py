@@ -1,0 +1,125 @@
+"""The worker plugin and the ways to install it (preload, config, running cluster).
+
+``transition`` runs on the worker's event loop for every transition of every
+task, so it does the least possible: on ``-> executing`` it swaps the task's
+run_spec for a :class:`~cluster_hook._wrapper.CapturingTask`.  Everything
+else happens in the task's thread, and only when the task fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from distributed import WorkerPlugin
+
+from ._capture import Capturer
+from ._config import ConfigError, Settings
+from ._wrapper import CapturingTask
+
+if TYPE_CHECKING:
+    from distributed import Client, Worker
+
+logger = logging.getLogger("distributed.worker.cluster_hook")
+
+PLUGIN_NAME = "dask-replay"
+
+
+class SnapshotPlugin(WorkerPlugin):
+    """Writes a snapshot of every failing task, at the raise, on the worker.
+
+    ``settings`` override the worker's ``snapshot.*`` Dask config, e.g.
+    ``SnapshotPlugin(directory="/scratch/snapshots")``; names may be kebab-case
+    or snake_case.  The config is read on each worker, in :meth:`setup`.
+    """
+
+    name = PLUGIN_NAME
+    idempotent = True
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings_overrides: dict[str, Any] = dict(settings)
+        self._capturer: Capturer | None = None
+        self._tasks: Mapping[Any, Any] = {}
+        self._scope_task: asyncio.Task[None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Shipped to workers by register_plugin: only the overrides travel.
+        return {"settings_overrides": self.settings_overrides}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["settings_overrides"])  # type: ignore[misc]
+
+    @property
+    def settings(self) -> Settings | None:
+        """The settings in force on this worker; None before setup or when disabled."""
+        return self._capturer.settings if self._capturer is not None else None
+
+    def setup(self, worker: Worker) -> None:
+        try:
+            settings = Settings.from_config(self.settings_overrides)
+        except ConfigError as err:
+            logger.error("dask-replay: snapshots are off on this worker: %s", err)
+            return
+        if not settings.enabled:
+            logger.info("dask-replay: snapshots are off (snapshot.enabled is false)")
+            return
+        self._tasks = worker.state.tasks
+        self._capturer = Capturer(
+            settings,
+            worker_address=str(worker.address),
+            worker_name=str(worker.name),
+            log_event=worker.log_event,
+            tasks=worker.state.tasks,
+        )
+        logger.info("dask-replay: failing tasks are captured to %s", settings.directory)
+        try:
+            self._scope_task = asyncio.ensure_future(self._learn_scope(worker))
+        except RuntimeError:  # no running loop: keep the per-process scope
+            self._scope_task = None
+
+    async def _learn_scope(self, worker: Worker) -> None:
+        """Share storm counts among this cluster's workers: scope them by scheduler id."""
+        for attempt in range(8):
+            try:
+                identity = await asyncio.wait_for(worker.scheduler.identity(n_workers=0), 30)
+                if self._capturer is not None:
+                    self._capturer.guard.set_scope(str(identity["id"]))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(0.5 * 2**attempt)
+        logger.info("dask-replay: scheduler id unknown; storm limits count per worker process")
+
+    def teardown(self, worker: Worker) -> None:
+        self._capturer = None
+        if self._scope_task is not None:
+            self._scope_task.cancel()
+
+    def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
+        if finish != "executing" or self._capturer is None:
+            return
+        ts = self._tasks.get(key)
+        if ts is None:
+            return
+        spec = ts.run_spec
+        if spec is None or isinstance(spec, CapturingTask):
+            return
+        ts.run_spec = CapturingTask(spec, self._capturer)
+
+
+async def dask_setup(worker: Worker) -> None:
+    """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook``."""
+    await worker.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
+
+
+def register(client: Client, **settings: Any) -> Any:
+    """Install the hook on every worker of a running cluster (and future ones).
+
+    ``cluster_hook.register(client)``; ``settings`` override ``snapshot.*`` on
+    the workers, e.g. ``register(client, directory="/scratch/snapshots")``.
+    Returns what ``Client.register_plugin`` returns: each worker's status.
+    """
+    return client.register_plugin(SnapshotPlugin(**settings))

@@ -1,0 +1,145 @@
+"""Bounding snapshots under error storms, safely across threads and processes.
+
+A bug that hits 10,000 partitions must not write 10,000 snapshots.  Each
+failure has a *fingerprint* (raising function, raising line, exception type);
+the first ``max-per-fingerprint`` occurrences are written, the rest counted.
+Worker processes on one host usually share the snapshot directory, so the
+counts live there, as files, not in memory:
+
+    <directory>/.storm/<scope>/<fingerprint>          one byte per occurrence
+    <directory>/.storm/<scope>/attempts/<key digest>  one byte per failed run
+
+``scope`` is the scheduler's id once known (a new cluster starts a fresh
+budget; an old run's snapshots do not silence a new one), before that the
+worker process.  A counter is bumped by one ``O_APPEND`` write; the file
+offset after that write is this occurrence's number, exact even when
+processes race (the kernel serialises appends to one file on a local disk).
+Scope directories older than a week are pruned, best effort.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+#: File name ending of every snapshot the hook writes.
+SUFFIX = ".dask-snapshot"
+STORM_DIR = ".storm"
+_PRUNE_AFTER = 7 * 24 * 3600
+_SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def fingerprint(function: str, exc_type: type[BaseException], filename: str, line: int) -> str:
+    """A short stable digest of where and how a task failed."""
+    text = f"{exc_type.__module__}.{exc_type.__qualname__}\0{filename}\0{function}\0{line}"
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def _bump(path: Path) -> int:
+    """Append one byte to ``path``; return how many bytes it now holds up to ours."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, b".")
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether one failure may be written, and why not if it may not."""
+
+    admitted: bool
+    occurrence: int  # 1 for the first failure with this fingerprint in this scope
+    reason: str = ""
+
+
+class StormGuard:
+    """Decides which failures get a snapshot, and where each one goes."""
+
+    def __init__(self, directory: Path, max_per_fingerprint: int, max_directory_size: int) -> None:
+        self.directory = directory
+        self.max_per_fingerprint = max_per_fingerprint
+        self.max_directory_size = max_directory_size
+        self.scope = f"process-{socket.gethostname()}-{os.getpid()}-{int(time.time())}"
+        self._pruned = False
+        self._lock = threading.Lock()
+
+    def set_scope(self, scope: str) -> None:
+        self.scope = _SLUG.sub("_", scope)[-100:]
+
+    def _scope_dir(self) -> Path:
+        path = self.directory / STORM_DIR / self.scope
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    def admit(self, fp: str) -> Admission:
+        """Count one failure with fingerprint ``fp``; admit the first few."""
+        occurrence = _bump(self._scope_dir() / fp)
+        if occurrence > self.max_per_fingerprint:
+            return Admission(
+                False,
+                occurrence,
+                f"{self.max_per_fingerprint} snapshot(s) already written for this failure "
+                f"(fingerprint {fp}, occurrence {occurrence}; snapshot.max-per-fingerprint)",
+            )
+        return Admission(True, occurrence)
+
+    def attempt(self, key: object) -> int:
+        """This failure's number among the failures of ``key`` (retries) in this scope."""
+        digest = hashlib.sha256(repr(key).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        attempts = self._scope_dir() / "attempts"
+        attempts.mkdir(exist_ok=True, mode=0o700)
+        return _bump(attempts / digest)
+
+    def used_bytes(self) -> int:
+        """Bytes held by snapshots (and half-written ones) in the directory now."""
+        total = 0
+        try:
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith((SUFFIX, ".partial")) and entry.is_file():
+                        try:
+                            total += entry.stat().st_size
+                        except OSError:
+                            pass
+        except FileNotFoundError:
+            return 0
+        return total
+
+    def remaining_bytes(self) -> int:
+        """What the directory may still take (snapshot.max-directory-size)."""
+        return self.max_directory_size - self.used_bytes()
+
+    def new_path(self, key: object, host: str) -> Path:
+        """A file name no other writer, thread or process, will pick."""
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        slug = _SLUG.sub("_", str(key if not isinstance(key, tuple) else "-".join(map(str, key))))
+        slug = slug.strip("_.-")[:60] or "task"
+        host_slug = _SLUG.sub("_", host)[:40]
+        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        return self.directory / name
+
+    def prune_once(self) -> None:
+        """Remove scope directories untouched for a week; once per process."""
+        with self._lock:
+            if self._pruned:
+                return
+            self._pruned = True
+        root = self.directory / STORM_DIR
+        cutoff = time.time() - _PRUNE_AFTER
+        try:
+            with os.scandir(root) as entries:
+                for entry in entries:
+                    if entry.is_dir() and entry.stat().st_mtime < cutoff:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            pass

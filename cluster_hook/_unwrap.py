@@ -1,0 +1,149 @@
+"""Find the innermost user call of a failed task, from the traceback.
+
+A task's run_spec often hides the user's function: fused array and bag tasks
+run ``_execute_subgraph(inner_graph, ...)``, DataFrame ``map_partitions`` runs
+``apply_and_enforce(*parts, _func=user_func, _meta=...)``, bag ``map`` runs
+``reify(_MapChunk(user_func, ...))``.  Rather than re-implementing how each of
+those evaluates its inner graph (which changes between dask releases), we read
+the answer off the live traceback: every place where dask hands arguments to a
+function keeps the function and the *resolved* arguments in its frame's
+locals.  The innermost such frame is the call that raised, with exactly the
+values it was given.  Frames are recognised by code-object identity, not by
+file name, so a moved or renamed dask module degrades to the fallback (replay
+the whole run_spec) instead of misreading a frame.
+
+Caveat, recorded in the manifest's ``call.origin``: the arguments are the
+objects the function received; if it mutated them before raising, the snapshot
+holds the mutated state (copying every task's arguments up front would cost
+every succeeding task).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import CodeType, FrameType, TracebackType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    """``func(*args, **kwargs)``: what a replay re-executes."""
+
+    func: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    # Where it came from: "task" (the run_spec's own Task), "inner-task" (a task
+    # inside a fused subgraph or nested argument), "map_partitions"
+    # (dask.dataframe/array apply_and_enforce), "bag-map", "apply"
+    # (dask.utils.apply), or "run_spec" (the fallback: run_spec(inputs)).
+    origin: str = "task"
+
+
+Extractor = Callable[[Mapping[str, Any]], tuple[Any, tuple[Any, ...], dict[str, Any]] | None]
+
+
+def _task_call(local: Mapping[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any]] | None:
+    # dask._task_spec.Task.__call__: ``new_argspec`` exists once the arguments are
+    # resolved; its absence means the error came from resolving them (a nested
+    # node, found further in) rather than from ``self.func``.
+    task = local.get("self")
+    if "new_argspec" not in local or task is None:
+        return None
+    kwargs = local.get("kwargs") if getattr(task, "kwargs", None) else None
+    return task.func, tuple(local["new_argspec"]), dict(kwargs or {})
+
+
+def _apply_and_enforce(
+    local: Mapping[str, Any],
+) -> tuple[Any, tuple[Any, ...], dict[str, Any]] | None:
+    # dask.{dataframe,array}.core.apply_and_enforce: ``_func`` (and ``_meta`` or
+    # ``expected_ndim``) have been popped off ``kwargs`` by the time ``func`` runs.
+    if "func" not in local or "args" not in local:
+        return None
+    return local["func"], tuple(local["args"]), dict(local.get("kwargs") or {})
+
+
+def _map_chunk(local: Mapping[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any]] | None:
+    # dask.bag.core._MapChunk.__next__: ``vals`` holds one element per iterable,
+    # then the keyword values when ``nkws``.
+    chunk = local.get("self")
+    if "vals" not in local or chunk is None:
+        return None
+    vals = list(local["vals"])
+    nkws = getattr(chunk, "nkws", 0)
+    if nkws:
+        kwargs = dict(zip(chunk.kwarg_keys, vals[-nkws:], strict=True))
+        return chunk.f, tuple(vals[:-nkws]), kwargs
+    return chunk.f, tuple(vals), {}
+
+
+def _utils_apply(local: Mapping[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any]] | None:
+    if "func" not in local or "args" not in local:
+        return None
+    return local["func"], tuple(local["args"]), dict(local.get("kwargs") or {})
+
+
+def _known_frames() -> dict[CodeType, tuple[str, Extractor]]:
+    """Code objects of dask's call sites, for the dask modules already imported.
+
+    A module that is not imported cannot have a frame in the traceback, so we
+    never import one here (``dask.dataframe`` alone takes a second to import).
+    """
+    table: dict[CodeType, tuple[str, Extractor]] = {}
+    spec = sys.modules.get("dask._task_spec")
+    if spec is not None:
+        table[spec.Task.__call__.__code__] = ("task", _task_call)
+    utils = sys.modules.get("dask.utils")
+    if utils is not None and hasattr(utils, "apply"):
+        table[utils.apply.__code__] = ("apply", _utils_apply)
+    bag = sys.modules.get("dask.bag.core")
+    if bag is not None and hasattr(bag, "_MapChunk"):
+        table[bag._MapChunk.__next__.__code__] = ("bag-map", _map_chunk)
+    for name in ("dask.dataframe.core", "dask.array.core"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "apply_and_enforce"):
+            table[module.apply_and_enforce.__code__] = ("map_partitions", _apply_and_enforce)
+    return table
+
+
+def _frames(tb: TracebackType | None) -> Iterator[FrameType]:
+    while tb is not None:
+        yield tb.tb_frame
+        tb = tb.tb_next
+
+
+def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]) -> Call:
+    """The innermost call that raised ``exc``; ``run_spec(data)`` if none is recognised."""
+    found: Call | None = None
+    try:
+        table = _known_frames()
+        for frame in _frames(exc.__traceback__):
+            entry = table.get(frame.f_code)
+            if entry is None:
+                continue
+            origin, extract = entry
+            got = extract(frame.f_locals)
+            if got is None:
+                continue
+            func, args, kwargs = got
+            if origin == "task" and frame.f_locals.get("self") is not run_spec:
+                origin = "inner-task"
+            found = Call(func, args, kwargs, origin)
+    except Exception:
+        found = None  # an odd frame must not cost us the snapshot: fall back
+    if found is not None:
+        return found
+    return Call(run_spec, (dict(data),), {}, "run_spec")  # type: ignore[arg-type]
+
+
+def raising_frame(exc: BaseException) -> tuple[str, str, int]:
+    """``(filename, qualname, line)`` of the frame the exception was raised in."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ("?", "?", 0)
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return (code.co_filename, getattr(code, "co_qualname", code.co_name), tb.tb_lineno)

@@ -1,0 +1,118 @@
+"""The run_spec wrapper: a try block around the task, a snapshot in the except.
+
+distributed 2026.8 runs a task as ``ts.run_spec(data)`` in
+``_run_task_simple`` (thread pool) or ``await ts.run_spec(data)`` in
+``_run_task_async`` (``run_spec.is_coro``); both catch ``BaseException``.  The
+plugin swaps ``ts.run_spec`` for a :class:`CapturingTask` just before the task
+executes.  Our ``except`` runs first, in the task's own thread, with the live
+traceback (frames and their locals) and the resolved inputs in hand; it writes
+the snapshot, adds a note, and re-raises the very same exception object, so the
+worker reports it exactly as it would have.  A task that succeeds pays for one
+``try`` block and one extra call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from ._capture import Capturer, Outcome
+
+
+def _passes_through(exc: BaseException) -> bool:
+    """Exceptions that are not task failures and are never captured."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError):
+        # Interpreter shutdown, and the cancellation the worker itself sends to
+        # async tasks on close (it reschedules those instead of failing them).
+        return True
+    # distributed.Reschedule asks the scheduler to run the task elsewhere.
+    return type(exc).__name__ == "Reschedule" and type(exc).__module__.startswith("distributed")
+
+
+class CapturingTask:
+    """Stands in for a ``GraphNode``: forwards everything, captures failures."""
+
+    __slots__ = ("_capturer", "_orig")
+
+    def __init__(self, orig: Any, capturer: Capturer) -> None:
+        self._orig = orig
+        self._capturer = capturer
+
+    @property
+    def wrapped(self) -> Any:
+        """The original run_spec."""
+        return self._orig
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names not defined here: key, is_coro, dependencies, ...
+        if name in CapturingTask.__slots__:  # not yet set: never recurse
+            raise AttributeError(name)
+        return getattr(self._orig, name)
+
+    def __repr__(self) -> str:
+        return repr(self._orig)
+
+    def __sizeof__(self) -> int:
+        return self._orig.__sizeof__()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Shipped elsewhere (a ProcessPoolExecutor, a cluster dump), a task is its
+        # plain original: the capture machinery stays on this worker.
+        return (_identity, (self._orig,))
+
+    def __call__(self, data: Mapping[Any, Any]) -> Any:
+        if self._orig.is_coro:
+            return self._acall(data)
+        try:
+            return self._orig(data)
+        except BaseException as exc:
+            if not _passes_through(exc):
+                self._publish(self._capturer.capture(exc, self._orig, data), exc)
+            _drop_own_frame(exc)
+            raise
+
+    async def _acall(self, data: Mapping[Any, Any]) -> Any:
+        try:
+            return await self._orig(data)
+        except BaseException as exc:
+            if not _passes_through(exc):
+                # An async task runs on the worker's event loop; the capture
+                # pickles and writes files, so it goes to a thread instead.
+                outcome = await _in_thread(self._capturer.capture, exc, self._orig, data)
+                self._publish(outcome, exc)
+            _drop_own_frame(exc)
+            raise
+
+    def _publish(self, outcome: Outcome, exc: BaseException) -> None:
+        try:
+            if outcome.note is not None:
+                exc.add_note(outcome.note)
+            if outcome.event is not None:
+                self._capturer.publish(outcome.event)
+        except Exception as err:
+            self._capturer.warn("could not annotate the task's exception: %s", err)
+
+
+def _drop_own_frame(exc: BaseException) -> None:
+    """Remove our frame from the traceback, so the worker reports the same one.
+
+    A bare ``raise`` re-raises with ``exc.__traceback__`` as it stands and adds
+    no entry for this frame; distributed's ``get_traceback`` then strips its
+    own and dask's leading frames as usual, and the client's traceback is
+    exactly what it would be without the hook.
+    """
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_code in _OWN_CODES:
+        exc.__traceback__ = tb.tb_next
+
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+def _in_thread(func: Any, *args: Any) -> Awaitable[Outcome]:
+    return asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+
+_OWN_CODES = frozenset({CapturingTask.__call__.__code__, CapturingTask._acall.__code__})
