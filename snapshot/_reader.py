@@ -253,7 +253,9 @@ def _decompressing(fh: IO[bytes]) -> Any:
 def _parse_manifest(data: bytes, path: str) -> dict[str, Any]:
     try:
         manifest = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers bad UTF-8, bad JSON and over-long integers; a deeply
+    # nested manifest exhausts the recursion limit of the JSON decoder.
+    except (ValueError, RecursionError) as exc:
         raise SnapshotFormatError(
             f"{path}: manifest.json is not valid UTF-8 JSON ({exc}); the file is corrupt",
             path=path,
@@ -412,7 +414,7 @@ def _read_members(
                 digest = mac.hexdigest()
             try:
                 signature = json.loads(bytes(data))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except (ValueError, RecursionError) as exc:
                 raise SnapshotFormatError(f"{path}: damaged signature.json", path=path) from exc
             if not isinstance(signature, dict):
                 raise SnapshotFormatError(f"{path}: damaged signature.json", path=path)
