@@ -426,11 +426,20 @@ def _read_members(
     if MANIFEST_MEMBER not in members:
         raise SnapshotFormatError(f"{path}: no manifest.json; not a snapshot", path=path)
     # Whatever follows the end-of-archive blocks must be padding: read it so the
-    # frame checksum is verified over the whole stream.
+    # frame checksum is verified over the whole stream.  It counts against the
+    # limit like the rest: a stream of zeros is the cheapest decompression bomb.
     while True:
         rest = stream.read(_READ_CHUNK)
         if not rest:
             break
+        tar.total += len(rest)
+        if tar.total > limits.max_total_bytes:
+            raise SnapshotLimitError(
+                f"{path}: decompressed content exceeds the read limit of "
+                f"{limits.max_total_bytes} bytes (padding after the end of the archive); "
+                "if the snapshot is genuine, raise ReadLimits.max_total_bytes",
+                path=path,
+            )
         if rest.count(0) != len(rest):
             raise SnapshotFormatError(f"{path}: data after the end of the archive", path=path)
     return members, signature, digest
