@@ -370,8 +370,10 @@ def open_snapshot(
                     path=name,
                 )
         else:
+            # compare_digest refuses non-ASCII str: compare bytes.
+            claimed = str(signature.get("mac", "")).encode("utf-8", "surrogateescape")
             if signature.get("algorithm") != MAC_ALGORITHM or not hmac.compare_digest(
-                str(signature.get("mac", "")), mac
+                claimed, mac.encode("ascii")
             ):
                 raise SnapshotSignatureError(
                     f"{name}: the HMAC signature does not match: the file was altered or "
