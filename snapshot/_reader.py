@@ -360,6 +360,7 @@ def open_snapshot(
         except Exception as exc:
             raise _translate(name, exc) from exc
     manifest = _parse_manifest(bytes(members.pop(MANIFEST_MEMBER)), name)
+    _check_declared_sizes(manifest, members, name)
     verified = False
     if key is not None:
         if signature is None:
@@ -382,6 +383,27 @@ def open_snapshot(
                 )
             verified = True
     return Snapshot(name, manifest, members, signed=signature is not None, verified=verified)
+
+
+def _check_declared_sizes(
+    manifest: dict[str, Any], members: dict[str, bytearray], path: str
+) -> None:
+    """Each buffer and source member has exactly the size the manifest declares."""
+    for section in ("buffers", "sources"):
+        for ident, entry in manifest.get(section, {}).items():
+            if not isinstance(entry, dict):
+                raise SnapshotFormatError(
+                    f"{path}: manifest {section}[{ident!r}] is malformed", path=path
+                )
+            member = entry.get("member")
+            data = members.get(member) if isinstance(member, str) else None
+            if data is not None and len(data) != entry.get("size"):
+                raise SnapshotFormatError(
+                    f"{path}: member {entry.get('member')!r} holds {len(data)} bytes but the "
+                    f"manifest declares {entry.get('size')!r}; the file is corrupt or was "
+                    "tampered with",
+                    path=path,
+                )
 
 
 def _read_members(
