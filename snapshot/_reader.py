@@ -10,6 +10,7 @@ translates every foreign error into a :class:`SnapshotError`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -18,7 +19,7 @@ import pickle
 import re
 import tarfile
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 
 import zstandard
 
@@ -469,6 +470,34 @@ def _read_members(
     return members, signature, digest
 
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def _manifest_shaped(method: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A manifest of the wrong shape (a crafted file) is a format error, not a crash.
+
+    The manifest is JSON from an untrusted file: a piece id may be a list, a
+    section a number.  Navigating it raises KeyError, TypeError or
+    AttributeError, which become :class:`SnapshotFormatError` here.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(*args, **kwargs)
+        except (KeyError, TypeError, AttributeError) as exc:
+            snap = args[0]
+            path = getattr(snap, "path", "?")
+            raise SnapshotFormatError(
+                f"{path}: the manifest is malformed ({type(exc).__name__}: {exc}); the file "
+                "is corrupt or was not written by dask-replay",
+                path=path,
+            ) from exc
+
+    return wrapper
+
+
 class Snapshot:
     """An opened snapshot: manifest and raw members in memory; pieces unpickled on request."""
 
@@ -489,8 +518,12 @@ class Snapshot:
         self._cache: dict[str, Any] = {}
 
     def __repr__(self) -> str:
-        error = self.manifest.get("error", {})
-        return f"<Snapshot {self.path!r} {error.get('type')}: {error.get('message', '')[:60]!r}>"
+        error = self.manifest.get("error")
+        if not isinstance(error, dict):
+            error = {}
+        return (
+            f"<Snapshot {self.path!r} {error.get('type')}: {str(error.get('message', ''))[:60]!r}>"
+        )
 
     @property
     def size(self) -> int:
@@ -514,10 +547,12 @@ class Snapshot:
             )
         return data
 
+    @_manifest_shaped
     def piece_bytes(self, pid: str) -> bytes:
         """The in-band pickle of a stored piece (for opcode inspection)."""
         return bytes(self._member(self._record(pid).get("member")))
 
+    @_manifest_shaped
     def load(self, pid: str) -> Any:
         """Unpickle one piece (runs code from the file: trust it first)."""
         if pid in self._cache:
@@ -568,6 +603,7 @@ class Snapshot:
             ) from exc
 
     # -- the parts a replay needs ------------------------------------------
+    @_manifest_shaped
     def call(self) -> tuple[Any, list[Any], dict[str, Any]]:
         """``(func, args, kwargs)`` of the failing call."""
         call = self.manifest.get("call")
@@ -578,14 +614,17 @@ class Snapshot:
         kwargs = {k: self.load(pid) for k, pid in call.get("kwargs", {}).items()}
         return func, args, kwargs
 
+    @_manifest_shaped
     def inputs(self) -> dict[Any, Any]:
         return {
             key_from_json(e["key"]): self.load(e["piece"]) for e in self.manifest.get("inputs", [])
         }
 
+    @_manifest_shaped
     def exception(self) -> BaseException | Placeholder:
         return self.load(self.manifest["exception"])
 
+    @_manifest_shaped
     def frame_locals(self, index: int) -> dict[str, Any]:
         """The locals of one captured frame; one that cannot load becomes a Placeholder."""
         out: dict[str, Any] = {}
@@ -602,6 +641,7 @@ class Snapshot:
                 )
         return out
 
+    @_manifest_shaped
     def source(self, filename: str) -> str | None:
         entry = self.manifest.get("sources", {}).get(filename)
         if not isinstance(entry, dict):
@@ -609,6 +649,7 @@ class Snapshot:
         data = self._members.get(entry.get("member", ""))
         return None if data is None else bytes(data).decode("utf-8", "surrogateescape")
 
+    @_manifest_shaped
     def imports(self) -> dict[str, list[str]]:
         """Modules each stored piece's pickle would import, read from its opcodes."""
         out = {}
