@@ -32,6 +32,10 @@ def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
             if name in _STRING_OPS:
                 value = arg if isinstance(arg, str) else None
                 recent = [recent[1], value]
+            elif name == "FRAME":
+                # Protocol 4+ may start a new frame between the module and the
+                # name strings of a STACK_GLOBAL: framing is not a stack operation.
+                continue
             elif name == "MEMOIZE":
                 memo[memo_count] = recent[1]
                 memo_count += 1
