@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from ._debuggers import DEBUGGERS, DebuggerUnavailableError
 from ._frames import CapturedFrame, build_traceback
-from ._session import Replay, load
+from ._session import NotReplayableError, Replay, load
 from ._verdict import Outcome, Verdict
 
 __all__ = [
     "DEBUGGERS",
     "CapturedFrame",
     "DebuggerUnavailableError",
+    "NotReplayableError",
     "Outcome",
     "Replay",
     "Verdict",

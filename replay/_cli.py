@@ -20,6 +20,7 @@ import linecache
 import os
 import sys
 import traceback
+import types
 from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
@@ -29,7 +30,7 @@ from ._debuggers import DEBUGGERS, Debugger, DebuggerUnavailableError, resolve_d
 from ._info import describe, info_dict, summary
 from ._listing import format_entry, scan_directory
 from ._progress import ProgressReporter
-from ._session import Replay
+from ._session import NotReplayableError, Replay
 from ._verdict import Verdict
 
 __all__ = ["EXIT_CODES", "main"]
@@ -49,8 +50,8 @@ EXIT_CODES = {
     EXIT_USAGE: "usage error: bad or conflicting options",
     EXIT_UNREADABLE: "the snapshot cannot be read: no such file, not a snapshot, truncated, "
     "newer format, over a read limit, or a bad signature",
-    EXIT_UNLOADABLE: "the snapshot cannot be loaded here: a module it needs is missing, "
-    "or a piece fails to unpickle",
+    EXIT_UNLOADABLE: "the call cannot be re-run here: a module it needs is missing, a piece "
+    "fails to unpickle, or the call was not captured (try --frames)",
     EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
 }
@@ -98,7 +99,7 @@ def _replay_parser(prog: str) -> _Parser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (.zst)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.dask-snapshot)")
     parser.add_argument(
         "--no-debug",
         action="store_true",
@@ -151,7 +152,7 @@ def _info_parser(prog: str) -> _Parser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (.zst)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.dask-snapshot)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     _add_key_options(parser)
     return parser
@@ -186,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(err, f"{exc}; see `{prog} --help`", EXIT_USAGE)
     except DebuggerUnavailableError as exc:
         return _fail(err, str(exc), EXIT_NO_DEBUGGER)
-    except snapshot.SnapshotUnpickleError as exc:
+    except (snapshot.SnapshotUnpickleError, NotReplayableError) as exc:
         return _fail(err, str(exc), EXIT_UNLOADABLE)
     except snapshot.SnapshotError as exc:
         return _fail(err, str(exc), EXIT_UNREADABLE)
@@ -298,6 +299,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         tb = exception.__traceback__
         if tb is not None:
             _say(out, f"Post-mortem {debugger.name} at the line that raised. {_DEBUG_HELP}")
+            _hint_missing_source(tb, err)
             debugger.post_mortem(tb, exception)
     if outcome.verdict is Verdict.NO_ERROR:
         return EXIT_OK
@@ -327,8 +329,26 @@ def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
     )
     tb = session.traceback()
     assert tb is not None
+    _hint_missing_source(tb, sys.stderr)
     debugger.post_mortem(tb, None)
     return EXIT_OK
+
+
+def _hint_missing_source(tb: types.TracebackType, err: TextIO) -> None:
+    """Say why the debugger will show no source for the raising frame, if it will not."""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = tb.tb_frame.f_code.co_filename
+    if linecache.getline(filename, tb.tb_lineno):
+        return
+    if filename == "<dynamic-code>":
+        why = (
+            f"{tb.tb_frame.f_code.co_name} was pickled by value (defined in __main__ or a "
+            "notebook), so its source did not travel with it"
+        )
+    else:
+        why = f"the source of {filename} is neither on this machine nor in the snapshot"
+    _say(err, f"Note: {why}; `p`, `pp` and `where` work, `ll` cannot show lines.")
 
 
 def _plural(count: int, noun: str) -> str:

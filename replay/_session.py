@@ -23,7 +23,12 @@ from ._source import install_sources, source_lines
 from ._verdict import Outcome, judge
 from ._versions import VersionDifference, compare_versions
 
-__all__ = ["Replay", "load"]
+__all__ = ["NotReplayableError", "Replay", "load"]
+
+
+class NotReplayableError(snapshot.SnapshotError, RuntimeError):
+    """The snapshot lacks part of the call (input capture was off, or a piece was left out)."""
+
 
 Progress = Callable[[int, int | None], None]
 
@@ -68,9 +73,39 @@ class Replay:
     # -- what was captured -------------------------------------------------
     @functools.cached_property
     def call(self) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
-        """``(func, args, kwargs)`` of the failing call, unpickled."""
+        """``(func, args, kwargs)`` of the failing call, unpickled.
+
+        Raises :class:`NotReplayableError` when a part of the call was not
+        stored (it would come back as a placeholder, and re-running with a
+        placeholder argument proves nothing).
+        """
+        self._check_call_is_complete()
         func, args, kwargs = self._snapshot.call()
         return func, tuple(args), dict(kwargs)
+
+    def _check_call_is_complete(self) -> None:
+        call = self.manifest.get("call")
+        if not isinstance(call, dict):
+            raise NotReplayableError(
+                f"{self.path}: the snapshot holds no call to re-run; "
+                "`--frames` opens the captured frames instead",
+                path=self.path,
+            )
+        pieces = self.manifest.get("pieces") or {}
+        pids = [("the function", call.get("func"))]
+        pids += [(f"argument {i}", pid) for i, pid in enumerate(call.get("args") or [])]
+        pids += [(f"argument {k!r}", pid) for k, pid in (call.get("kwargs") or {}).items()]
+        for what, pid in pids:
+            record = pieces.get(pid) if isinstance(pid, str) else None
+            if not isinstance(record, dict):
+                continue  # the reader reports a dangling piece id as corrupt
+            if record.get("status") != "stored":
+                raise NotReplayableError(
+                    f"{self.path}: {what} of the call was not stored "
+                    f"({record.get('status')}: {record.get('reason', '')}), so it cannot be "
+                    "re-run; `--frames` opens the captured frames instead",
+                    path=self.path,
+                )
 
     @property
     def func(self) -> Callable[..., Any]:
