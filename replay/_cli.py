@@ -301,6 +301,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _say(out, f"Post-mortem {debugger.name} at the line that raised. {_DEBUG_HELP}")
             _hint_missing_source(tb, err)
             debugger.post_mortem(tb, exception)
+            _end_prompt_line(out)
     if outcome.verdict is Verdict.NO_ERROR:
         return EXIT_OK
     return EXIT_RAISED
@@ -331,6 +332,7 @@ def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
     assert tb is not None
     _hint_missing_source(tb, sys.stderr)
     debugger.post_mortem(tb, None)
+    _end_prompt_line(out)
     return EXIT_OK
 
 
@@ -349,6 +351,12 @@ def _hint_missing_source(tb: types.TracebackType, err: TextIO) -> None:
     else:
         why = f"the source of {filename} is neither on this machine nor in the snapshot"
     _say(err, f"Note: {why}; `p`, `pp` and `where` work, `ll` cannot show lines.")
+
+
+def _end_prompt_line(out: TextIO) -> None:
+    """With commands piped in, the debugger's last prompt has no newline: end it."""
+    if sys.stdin is not None and not sys.stdin.isatty():
+        _say(out)
 
 
 def _plural(count: int, noun: str) -> str:
