@@ -199,8 +199,8 @@ class SnapshotBuilder:
         store = self._store
         buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
         if threads is None:
-            # zstd's worker thread overlaps compression with our disk writes; it
-            # only pays off once there is enough data to keep it busy.
+            # zstd's worker thread overlaps compression of large buffers with our
+            # disk writes; small members are compressed inline.
             threads = 1 if buffer_bytes >= 16 * 1024 * 1024 else 0
 
         def produce(tar: TarStream) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
+import xxhash
 import zstandard
 
 from ._errors import SnapshotWriteError
@@ -38,11 +39,121 @@ def mac_member(mac: Any, name: str, size: int) -> None:
     mac.update(len(encoded).to_bytes(4, "big") + encoded + size.to_bytes(8, "big"))
 
 
+class ZstdSink:
+    """A zstd stream of one or more frames over a raw file.
+
+    Large members get a frame of their own, started at their first byte: the
+    data then compresses exactly as ``zstd`` would compress it as a file
+    (zstd's multi-threaded matcher is sensitive to where data starts), and each
+    buffer gets a level fit for it: barely-compressible data is not worth the
+    CPU of a real compression level.
+    """
+
+    def __init__(self, raw: IO[bytes], *, level: int, threads: int) -> None:
+        self.raw = raw
+        self.level = level
+        self.threads = threads
+        self._writer: Any = None
+        self.frames = 0
+        self.start_frame(level, 0)
+
+    def start_frame(self, level: int, threads: int) -> None:
+        self.end_frame()
+        # The frame checksum is off by default in python-zstandard; without it
+        # most bit flips decompress silently into wrong bytes.  The content size
+        # is never written: readers must not trust it anyway.
+        compressor = zstandard.ZstdCompressor(
+            level=level, write_checksum=True, write_content_size=False, threads=threads
+        )
+        self._writer = compressor.stream_writer(self.raw, closefd=False, write_return_read=True)
+        self.frames += 1
+
+    def end_frame(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def write(self, data: Data) -> None:
+        self._writer.write(data)
+
+    def write_stored(self, view: memoryview) -> None:
+        """Write ``view`` as a frame of raw (stored) blocks, checksummed, uncompressed.
+
+        This is the zstd format's own way of holding data that does not
+        compress (RFC 8878, Raw_Block): the cost is the disk write and an
+        XXH64 pass, with no compression work at all.
+        """
+        self.end_frame()
+        digest = xxhash.xxh64(seed=0)
+        fd = self.raw.fileno()
+        # Frame_Header_Descriptor 0x04: checksum flag, no content size, no
+        # dictionary, not single-segment; Window_Descriptor 0x38: 2**17 bytes,
+        # the size of one block.
+        batch: list[Data] = [ZSTD_MAGIC_BYTES + b"\x04\x38"]
+        total = view.nbytes
+        for start in range(0, max(total, 1), RAW_BLOCK):
+            block = view[start : start + RAW_BLOCK]
+            last = 1 if start + RAW_BLOCK >= total else 0
+            batch.append(((block.nbytes << 3) | last).to_bytes(3, "little"))
+            batch.append(block)
+            digest.update(block)
+            if len(batch) >= 256:
+                _writev_all(fd, batch)
+                batch = []
+        batch.append((digest.intdigest() & 0xFFFFFFFF).to_bytes(4, "little"))
+        _writev_all(fd, batch)
+        self.frames += 1
+
+
+#: Members at least this large get a zstd frame of their own.
+OWN_FRAME_BYTES = 4 * 1024 * 1024
+#: Below this sampled compression ratio a buffer is stored without compression.
+INCOMPRESSIBLE_RATIO = 1.10
+RAW_BLOCK = 128 * 1024
+ZSTD_MAGIC_BYTES = b"\x28\xb5\x2f\xfd"
+
+
+def _writev_all(fd: int, buffers: list[Data]) -> None:
+    views = [memoryview(b).cast("B") for b in buffers]
+    while views:
+        written = os.writev(fd, views[:1024])
+        while written and views:
+            if written >= views[0].nbytes:
+                written -= views[0].nbytes
+                views.pop(0)
+            else:
+                views[0] = views[0][written:]
+                written = 0
+
+
+def is_compressible(view: memoryview) -> bool:
+    """Whether one large buffer is worth compressing at all.
+
+    Three 128 KiB samples (start, middle, end) are compressed at level 1; this
+    costs well under a millisecond per sample and avoids spending seconds on
+    data that shrinks by a few percent.
+    """
+    view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
+    sample = 128 * 1024
+    if view.nbytes < 4 * sample:
+        return True
+    compressor = zstandard.ZstdCompressor(level=1)
+    middle = view.nbytes // 2
+    raw = 0
+    packed = 0
+    for start in (0, middle, view.nbytes - sample):
+        chunk = view[start : start + sample]
+        raw += chunk.nbytes
+        packed += len(compressor.compress(chunk))
+    return raw / max(packed, 1) >= INCOMPRESSIBLE_RATIO
+
+
 class TarStream:
-    """A write-only POSIX tar stream over any ``write`` callable."""
+    """A write-only POSIX tar stream over a :class:`ZstdSink` (or any ``write``)."""
 
     def __init__(self, write: Callable[[Data], Any], key: bytes | None = None) -> None:
         self._write = write
+        self._sink = getattr(write, "__self__", None)
         self._mac = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
         self._mtime = int(time.time())
         self.members = 0
@@ -65,7 +176,21 @@ class TarStream:
         self._emit(info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape"))
         if self._mac is not None:
             mac_member(self._mac, name, size)
+        sink = self._sink if isinstance(self._sink, ZstdSink) else None
+        whole = data if isinstance(data, bytes | bytearray | memoryview) else None
+        own_frame = sink is not None and size >= OWN_FRAME_BYTES
         written = 0
+        if own_frame and whole is not None and not is_compressible(memoryview(whole)):
+            assert sink is not None
+            view = memoryview(whole).cast("B")
+            sink.write_stored(view)
+            if self._mac is not None:
+                self._mac.update(view)
+            written = size
+            chunks = ()
+        elif own_frame:
+            assert sink is not None
+            sink.start_frame(sink.level, sink.threads)
         for chunk in chunks:
             view = memoryview(chunk).cast("B")
             for start in range(0, view.nbytes, CHUNK):
@@ -76,6 +201,9 @@ class TarStream:
             written += view.nbytes
         if written != size:
             raise ValueError(f"member {name!r}: declared {size} bytes, got {written}")
+        if own_frame:
+            assert sink is not None
+            sink.start_frame(sink.level, 0)
         remainder = size % BLOCK
         if remainder:
             self._emit(bytes(BLOCK - remainder))
@@ -154,14 +282,11 @@ def _compress_into(
     level: int,
     threads: int,
 ) -> None:
-    # The frame checksum is off by default in python-zstandard; without it most
-    # bit flips decompress silently into wrong bytes.  The content size is not
-    # known up front in streaming mode, and readers never trust it anyway.
-    compressor = zstandard.ZstdCompressor(level=level, write_checksum=True, threads=threads)
-    with compressor.stream_writer(raw, closefd=False, write_return_read=True) as zstream:
-        tar = TarStream(zstream.write, key=key)
-        produce(tar)
-        tar.close()
+    sink = ZstdSink(raw, level=level, threads=threads)
+    tar = TarStream(sink.write, key=key)
+    produce(tar)
+    tar.close()
+    sink.end_frame()
 
 
 def _fsync_directory(directory: Path) -> None:
