@@ -168,6 +168,8 @@ class Capturer:
             "attempt": attempt,
             "fingerprint": fp,
             "occurrence": admission.occurrence,
+            # An async def task: its call returns a coroutine to await.
+            "is_coro": bool(getattr(run_spec, "is_coro", False)),
         }
         builder.manifest["origin"].update(
             {

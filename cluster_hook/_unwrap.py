@@ -135,7 +135,33 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
         found = None  # an odd frame must not cost us the snapshot: fall back
     if found is not None:
         return found
+    direct = _coroutine_task_call(run_spec, data)
+    if direct is not None:
+        return direct
     return Call(run_spec, (dict(data),), {}, "run_spec")  # type: ignore[arg-type]
+
+
+def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> Call | None:
+    """An async def task: ``Task.__call__`` returned the coroutine before it raised,
+    so its frame is not in the traceback.  Resolve its arguments from ``data``
+    when they are plain values and dependency references (nothing to run)."""
+    spec = sys.modules.get("dask._task_spec")
+    if spec is None or not isinstance(run_spec, spec.Task) or not run_spec.is_coro:
+        return None
+
+    def resolve(value: object) -> object:
+        if isinstance(value, spec.TaskRef):
+            return data[value.key]
+        if isinstance(value, spec.GraphNode):
+            raise LookupError("a nested task would have to run again")
+        return value
+
+    try:
+        args = tuple(resolve(a) for a in run_spec.args)
+        kwargs = {str(k): resolve(v) for k, v in run_spec.kwargs.items()}
+    except LookupError:
+        return None
+    return Call(run_spec.func, args, kwargs, "task")
 
 
 def raising_frame(exc: BaseException) -> tuple[str, str, int]:
