@@ -30,10 +30,12 @@ class VersionDifference:
     local: str | None
 
     def __str__(self) -> str:
-        recorded = self.recorded or "unknown version"
         if self.local is None:
-            return f"{self.name} {recorded} on the worker, not installed here"
-        return f"{self.name} {recorded} on the worker, {self.local} here"
+            where = f"{self.name} {self.recorded}" if self.recorded else self.name
+            return f"{where} was on the worker but is not installed here"
+        return (
+            f"{self.name} {self.recorded or '(version unknown)'} on the worker, {self.local} here"
+        )
 
 
 @functools.lru_cache(maxsize=1)
