@@ -102,6 +102,12 @@ def show(
     return result
 
 
+def _shortest(path: str, here: Path) -> str:
+    """``.venv/bin/python`` when the interpreter lives below ``here``, else its full path."""
+    relative = os.path.relpath(path, here)
+    return path if relative.startswith("..") else relative
+
+
 def main() -> int:
     here = Path.cwd()
     directory = here / "demo-snapshots"
@@ -127,10 +133,11 @@ def main() -> int:
         return 1
     step("The failure reproduced, and pdb printed x = 0 at the line that raised")
     relative = os.path.relpath(path, here)
+    interpreter = _shortest(python, here)
     print("To debug it yourself (type pdb commands: p x, where, q):")
-    print(f"  {shlex.join([os.path.relpath(python, here), '-m', 'replay', relative])}")
+    print(f"  {shlex.join([interpreter, '-m', 'replay', relative])}")
     print("To inspect it without running anything:")
-    print(f"  {shlex.join([os.path.relpath(python, here), '-m', 'replay', 'info', relative])}")
+    print(f"  {shlex.join([interpreter, '-m', 'replay', 'info', relative])}")
     return 0
 
 
