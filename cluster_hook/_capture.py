@@ -21,6 +21,7 @@ from typing import Any
 import snapshot
 
 from ._config import Settings
+from ._scrub import scrub_node
 from ._storm import StormGuard, fingerprint
 from ._unwrap import innermost_call, raising_frame
 
@@ -186,13 +187,13 @@ class Capturer:
         )
         # Frame 0 of the traceback is our wrapper's own __call__.
         builder.capture_exception(
-            exc, skip_frames=1, get_locals=_locals if settings.capture_locals else _no_locals
+            exc, skip_frames=1, get_locals=self._locals if settings.capture_locals else _no_locals
         )
         call = innermost_call(exc, run_spec, data)
         if settings.capture_inputs:
             builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
             builder.add_inputs(dict(data))
-            builder.add_run_spec(run_spec)
+            builder.add_run_spec(scrub_node(run_spec, self.redactor))
         else:
             _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
             builder.add_inputs(dict(data), capture=False)
@@ -221,6 +222,15 @@ class Capturer:
                 err,
             )
         size = _size(written)
+        left_out = _left_out(written)
+        if left_out:
+            self.warn(
+                "the snapshot of task %r at %s is incomplete: %d object(s) left out: %s",
+                task.key,
+                written,
+                len(left_out),
+                "; ".join(left_out[:5]) + ("; ..." if len(left_out) > 5 else ""),
+            )
         event = {
             "key": _json_key(task.key),
             "path": str(written),
@@ -231,6 +241,7 @@ class Capturer:
             "fingerprint": fp,
             "attempt": attempt,
             "bytes": size,
+            "complete": not left_out,
         }
         return Outcome(
             path=written,
@@ -238,16 +249,17 @@ class Capturer:
             event=event,
         )
 
+    def _locals(self, frame: FrameType) -> Mapping[str, Any]:
+        # dask's own frames hold Task objects (``self`` in Task.__call__), whose
+        # kwargs the snapshot's redactor cannot see into.
+        return {name: scrub_node(value, self.redactor) for name, value in frame.f_locals.items()}
+
     def publish(self, event: dict[str, Any]) -> None:
         """Send the event to the scheduler (thread-safe in Worker.log_event)."""
         try:
             self._log_event("snapshot", event)
         except Exception as err:
             self.warn("could not publish the snapshot event: %s", err)
-
-
-def _locals(frame: FrameType) -> Mapping[str, Any]:
-    return frame.f_locals
 
 
 def _no_locals(frame: FrameType) -> Mapping[str, Any]:
@@ -299,6 +311,20 @@ def _jsonable(value: Any, depth: int = 0) -> Any:
 
 def _short(text: str, limit: int = 500) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _left_out(path: Path) -> list[str]:
+    """Objects that failed to pickle or hit a size cap (not redactions or opt-outs)."""
+    try:
+        pieces = snapshot.read_manifest(path).get("pieces", {})
+    except snapshot.SnapshotError as err:
+        return [f"the manifest cannot be read back: {err}"]
+    out = []
+    for record in pieces.values():
+        status, reason = record.get("status"), str(record.get("reason", ""))
+        if status == "placeholder" or (status == "omitted" and "cap" in reason):
+            out.append(f"{record.get('label')} ({reason})")
+    return out
 
 
 def _size(path: Path) -> int:

@@ -1,0 +1,186 @@
+"""Never harm the host: the task's exception is the same, the worker keeps serving.
+
+Real in-process clusters (``gen_cluster``, worker state validation on); the
+hook is installed on the running cluster the way ``cluster_hook.register`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import replay_in_fresh_process, snapshot_paths_in_notes
+from dask._task_spec import Task
+from distributed import Client, Future
+from distributed.utils_test import gen_cluster, inc
+from hook_userfuncs import recip, recip_big, recip_with_lock
+
+import snapshot
+from cluster_hook import SUFFIX, SnapshotPlugin
+from cluster_hook._capture import Capturer
+from cluster_hook._config import Settings
+from cluster_hook._wrapper import CapturingTask
+
+
+async def _failure(future: Future) -> tuple[BaseException, list[tuple[str, str, int | None]]]:
+    """The exception the client raises, and its traceback as (file, function, line)."""
+    with pytest.raises(ZeroDivisionError) as info:
+        await future
+    tb = await future.traceback()
+    frames = [(f.filename, f.name, f.lineno) for f in traceback.extract_tb(tb)]
+    return info.value, frames
+
+
+def _snapshots(directory: Path) -> list[Path]:
+    return sorted(directory.glob(f"*{SUFFIX}"))
+
+
+def _warnings(*workers: Any) -> list[str]:
+    return [
+        r.getMessage()
+        for w in workers
+        for r in w.logs
+        if r.levelno >= logging.WARNING and r.name.endswith("cluster_hook")
+    ]
+
+
+async def _still_serves(c: Client) -> None:
+    assert await c.submit(inc, 41, key="inc-after-failure") == 42
+
+
+@gen_cluster(client=True, nthreads=[("", 2)])
+async def test_exception_and_traceback_are_those_of_a_run_without_the_hook(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    before, before_tb = await _failure(c.submit(recip, 0, key="recip-unhooked"))
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+    after, after_tb = await _failure(c.submit(recip, 0, key="recip-hooked"))
+
+    assert type(after) is type(before) and after.args == before.args
+    assert after_tb == before_tb  # no frame of the hook shows
+    assert not getattr(before, "__notes__", None)
+    (path,) = snapshot_paths_in_notes(after)
+    assert after.__notes__ == [f"dask-replay: snapshot written to {os.uname().nodename}:{path}"]
+    assert [Path(path)] == _snapshots(snapshot_dir)
+    events = [msg for _, msg in await c.get_events("snapshot")]
+    assert [e["path"] for e in events] == [path]
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_unpicklable_local_still_writes_the_rest_and_warns(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+    exc, _ = await _failure(c.submit(recip_with_lock, 0))
+    assert exc.args == ("division by zero",)
+    (path,) = snapshot_paths_in_notes(exc)
+    manifest = snapshot.read_manifest(path)
+    frame = next(f for f in manifest["frames"] if f["function"] == "recip_with_lock")
+    assert manifest["pieces"][frame["locals"]["lock"]]["status"] == "placeholder"
+    assert manifest["pieces"][frame["locals"]["x"]]["status"] == "stored"
+    (warning,) = _warnings(a)
+    assert "incomplete" in warning and "lock" in warning
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_unwritable_directory_changes_nothing_but_a_warning(
+    c: Client, s: Any, a: Any, tmp_path: Path
+) -> None:
+    # Tests run as root, for whom chmod does not stop writes: a file stands
+    # where the directory should be created.
+    (tmp_path / "a-file").write_text("in the way")
+    await c.register_plugin(SnapshotPlugin(directory=str(tmp_path / "a-file" / "snapshots")))
+    exc, frames = await _failure(c.submit(recip, 0))
+    assert exc.args == ("division by zero",)
+    assert not getattr(exc, "__notes__", None)
+    assert frames[-1][1] == "recip"
+    (warning,) = _warnings(a)
+    assert "recip" in warning and "a-file" in warning
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_directory_size_cap_stops_writing(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir), max_directory_size=2000))
+    first, _ = await _failure(c.submit(recip, 0, key="first"))
+    second, _ = await _failure(c.submit(recip, 0, key="second"))
+    # The first snapshot fits (its pieces shrink to the remaining budget and
+    # are listed as left out); after it, the directory is full.
+    assert len(snapshot_paths_in_notes(first)) == 1
+    assert not getattr(second, "__notes__", None)
+    assert second.args == ("division by zero",)
+    assert len(_snapshots(snapshot_dir)) == 1
+    assert any("max-directory-size" in w for w in _warnings(a))
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_object_size_cap_leaves_the_big_object_out(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir), max_object_size="64 KiB"))
+    payload = np.arange(100_000, dtype=np.float64)  # 800 kB, over the cap
+    exc, _ = await _failure(c.submit(recip_big, 0, payload))
+    (path,) = snapshot_paths_in_notes(exc)
+    assert Path(path).stat().st_size < 200_000
+    manifest = snapshot.read_manifest(path)
+    frame = next(f for f in manifest["frames"] if f["function"] == "recip_big")
+    big = manifest["pieces"][frame["locals"]["payload"]]
+    assert big["status"] == "omitted" and "max-object-size" in big["reason"]
+    assert manifest["pieces"][frame["locals"]["x"]]["status"] == "stored"
+    assert any("incomplete" in w for w in _warnings(a))
+    await _still_serves(c)
+
+
+@pytest.mark.parametrize("kind", [KeyboardInterrupt, SystemExit])
+def test_interpreter_exits_pass_through_untouched(kind: type, snapshot_dir: Path) -> None:
+    raised = kind("stop")
+
+    def stop() -> None:
+        raise raised
+
+    capturer = Capturer(
+        Settings.from_config({"directory": str(snapshot_dir)}),
+        worker_address="tcp://127.0.0.1:1",
+        worker_name="w",
+        log_event=lambda topic, msg: None,
+    )
+    wrapped = CapturingTask(Task("stop-key", stop), capturer)
+    with pytest.raises(kind) as info:
+        wrapped({})
+    assert info.value is raised
+    assert not getattr(raised, "__notes__", None)
+    assert list(snapshot_dir.iterdir()) == []
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_disabled_hook_writes_nothing(c: Client, s: Any, a: Any, snapshot_dir: Path) -> None:
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir), enabled=False))
+    exc, _ = await _failure(c.submit(recip, 0))
+    assert not getattr(exc, "__notes__", None)
+    assert list(snapshot_dir.iterdir()) == []
+
+
+def test_replay_after_fault_cases_still_works(snapshot_dir: Path) -> None:
+    """A snapshot with a placeholder still replays its call (the lock is not needed)."""
+    capturer = Capturer(
+        Settings.from_config({"directory": str(snapshot_dir)}),
+        worker_address="tcp://127.0.0.1:1",
+        worker_name="w",
+        log_event=lambda topic, msg: None,
+    )
+    wrapped = CapturingTask(Task("lock-key", recip_with_lock, 0), capturer)
+    with pytest.raises(ZeroDivisionError):
+        wrapped({})
+    (path,) = _snapshots(snapshot_dir)
+    checked = replay_in_fresh_process([path])[str(path)]
+    assert checked["raised"] == "ZeroDivisionError" and checked["x_zero"], checked
