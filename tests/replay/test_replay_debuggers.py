@@ -1,0 +1,62 @@
+"""Which debugger a replay opens: --debugger, PYTHONBREAKPOINT, and missing ones named."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from replay import DebuggerUnavailableError
+from replay._debuggers import resolve_debugger
+
+
+def test_pdb_is_the_default() -> None:
+    debugger = resolve_debugger(None, environ={})
+    assert debugger is not None and debugger.name == "pdb"
+
+
+@pytest.mark.parametrize(
+    ("hook", "name"),
+    [
+        ("pdb.set_trace", "pdb"),
+        ("ipdb.set_trace", "ipdb"),
+        ("pudb.set_trace", "pudb"),
+        ("debugpy.breakpoint", "debugpy"),
+    ],
+)
+def test_pythonbreakpoint_names_the_debugger(hook: str, name: str) -> None:
+    pytest.importorskip(name)
+    debugger = resolve_debugger(None, environ={"PYTHONBREAKPOINT": hook})
+    assert debugger is not None and debugger.name == name
+
+
+def test_pythonbreakpoint_0_disables_and_an_explicit_choice_wins() -> None:
+    assert resolve_debugger(None, environ={"PYTHONBREAKPOINT": "0"}) is None
+    chosen = resolve_debugger("pdb", environ={"PYTHONBREAKPOINT": "0"})
+    assert chosen is not None and chosen.name == "pdb"
+
+
+def test_another_hook_is_used_through_its_post_mortem() -> None:
+    debugger = resolve_debugger(None, environ={"PYTHONBREAKPOINT": "pdb.Pdb"})
+    assert debugger is not None and debugger.post_mortem is not None
+    with pytest.raises(DebuggerUnavailableError, match="without post_mortem"):
+        resolve_debugger(None, environ={"PYTHONBREAKPOINT": "json.dumps"})
+
+
+def test_debugpy_attaches_instead_of_post_mortem() -> None:
+    pytest.importorskip("debugpy")
+    debugger = resolve_debugger("debugpy", environ={})
+    assert debugger is not None
+    assert debugger.attaches and debugger.post_mortem is None
+
+
+@pytest.mark.parametrize("name", ["ipdb", "pudb", "debugpy"])
+def test_a_missing_debugger_names_the_package(name: str, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, name, None)  # "cannot be imported"
+    with pytest.raises(DebuggerUnavailableError, match=f"pip install {name}"):
+        resolve_debugger(name, environ={})
+
+
+def test_an_unknown_debugger_is_refused() -> None:
+    with pytest.raises(DebuggerUnavailableError, match="unknown debugger 'gdb'"):
+        resolve_debugger("gdb", environ={})
