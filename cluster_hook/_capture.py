@@ -29,6 +29,8 @@ from ._unwrap import innermost_call, raising_frame
 # deque (Client.get_worker_logs, the dashboard) next to the task's own failure.
 logger = logging.getLogger("distributed.worker.cluster_hook")
 
+_OFF = "input capture is off (snapshot.capture-inputs)"
+
 #: Warnings logged per worker process before further ones are only counted.
 MAX_WARNINGS = 20
 
@@ -196,9 +198,9 @@ class Capturer:
             builder.add_run_spec(scrub_node(run_spec, self.redactor))
         else:
             _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
-            builder.add_inputs(dict(data), capture=False)
+            _withhold_inputs(builder, data)
             builder.manifest["run_spec"] = builder.omit(
-                run_spec, label="run_spec", reason="input capture is off (snapshot.capture-inputs)"
+                _Withheld(run_spec), label="run_spec", reason=_OFF
             )
 
         path = guard.new_path(task.key, self.host)
@@ -263,7 +265,37 @@ class Capturer:
 
 
 def _no_locals(frame: FrameType) -> Mapping[str, Any]:
-    return {}
+    return {}  # snapshot.capture-locals is off
+
+
+class _Withheld:
+    """Stands in for a value whose capture is off: its type and size, never its content.
+
+    ``SnapshotBuilder.omit`` records a short repr of what it is given; handing it
+    this stand-in keeps even that repr free of the user's data.
+    """
+
+    __slots__ = ("dtype", "kind", "nbytes", "shape")
+
+    def __init__(self, obj: object) -> None:
+        kind = type(obj)
+        self.kind = f"{kind.__module__}.{kind.__qualname__}"
+        self.shape: tuple[int, ...] | None = None
+        self.dtype: str | None = None
+        self.nbytes: int | None = None
+        try:
+            shape = getattr(obj, "shape", None)
+            if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
+                self.shape = shape
+            dtype = getattr(obj, "dtype", None)
+            self.dtype = None if dtype is None or callable(dtype) else str(dtype)
+            nbytes = getattr(obj, "nbytes", None)
+            self.nbytes = nbytes if isinstance(nbytes, int) else None
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        return f"<withheld {self.kind}>"
 
 
 def _set_call_without_arguments(
@@ -274,18 +306,28 @@ def _set_call_without_arguments(
     origin: str,
 ) -> None:
     # Same shape as SnapshotBuilder.set_call, with the values left out.
-    reason = "input capture is off (snapshot.capture-inputs)"
     builder.manifest["call"] = {
         "func": builder.add(func, label="call.func"),
         "args": [
-            builder.omit(a, label=f"call.args[{i}]", reason=reason) for i, a in enumerate(args)
+            builder.omit(_Withheld(a), label=f"call.args[{i}]", reason=_OFF)
+            for i, a in enumerate(args)
         ],
         "kwargs": {
-            str(k): builder.omit(v, label=f"call.kwargs[{k!r}]", reason=reason)
+            str(k): builder.omit(_Withheld(v), label=f"call.kwargs[{k!r}]", reason=_OFF)
             for k, v in kwargs.items()
         },
         "origin": origin,
     }
+
+
+def _withhold_inputs(builder: snapshot.SnapshotBuilder, data: Mapping[Any, Any]) -> None:
+    builder.manifest["inputs"] = [
+        {
+            "key": _json_key(key),
+            "piece": builder.omit(_Withheld(value), label=f"inputs[{key!r}]", reason=_OFF),
+        }
+        for key, value in data.items()
+    ]
 
 
 def _json_key(key: Any) -> Any:
