@@ -237,6 +237,11 @@ def _check_start(fh: IO[bytes], path: str, limits: ReadLimits) -> None:
 
 
 def _frame_error(path: str, exc: FrameProblem) -> SnapshotFormatError:
+    if exc.over_limit:
+        return SnapshotLimitError(
+            f"{path}: {exc}; if the snapshot is genuine, raise ReadLimits.max_total_bytes",
+            path=path,
+        )
     if exc.truncated:
         return SnapshotTruncatedError(
             f"{path}: truncated: {exc}; the copy was probably interrupted: copy the file again",

@@ -18,11 +18,16 @@ _DICT_SIZES = (0, 1, 2, 4)
 
 
 class FrameProblem(Exception):
-    """What is wrong, in words; ``truncated`` tells an early end from damage."""
+    """What is wrong, in words.
 
-    def __init__(self, message: str, *, truncated: bool = False) -> None:
+    ``truncated`` tells an early end from damage; ``over_limit`` a declared size
+    above the reader's limit (a likely bomb) from damage.
+    """
+
+    def __init__(self, message: str, *, truncated: bool = False, over_limit: bool = False) -> None:
         super().__init__(message)
         self.truncated = truncated
+        self.over_limit = over_limit
 
 
 def _read_exact(fh: IO[bytes], n: int, what: str) -> bytes:
@@ -67,7 +72,8 @@ def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> int:
         if declared is not None and declared > max_declared:
             raise FrameProblem(
                 f"a zstd frame declares {declared} bytes of content, above the read limit "
-                f"of {max_declared}"
+                f"of {max_declared}; refusing to decompress it",
+                over_limit=True,
             )
         if not checksum:
             raise FrameProblem("a zstd frame has no content checksum; snapshots always carry one")
