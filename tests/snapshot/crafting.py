@@ -1,0 +1,107 @@
+"""Hand-made archives for hostile-input tests: tar streams and zstd frames.
+
+Everything here is built with the standard library's ``tarfile`` and with
+``zstandard`` directly, never with the writer under test, so that a test can
+make exactly the damage it describes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import zstandard
+
+MANIFEST = {"format": "dask-replay-snapshot", "format_version": "1.0"}
+
+
+def manifest_bytes(**fields: Any) -> bytes:
+    return json.dumps({**MANIFEST, **fields}).encode()
+
+
+def member(name: str, data: bytes = b"", *, kind: bytes = tarfile.REGTYPE, **attrs: Any) -> tuple:
+    """A member for :func:`tar_bytes`: name, data, tar type, extra TarInfo attributes."""
+    return (name, data, kind, attrs)
+
+
+def tar_bytes(
+    members: Iterable[tuple], *, fmt: int = tarfile.PAX_FORMAT, trailing: bytes = b""
+) -> bytes:
+    """A tar archive of ``members``; links and special files get no data."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=fmt) as tar:
+        for name, data, kind, attrs in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            for attr, value in attrs.items():
+                setattr(info, attr, value)
+            if kind in (tarfile.REGTYPE, tarfile.AREGTYPE):
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return out.getvalue() + trailing
+
+
+def compress(raw: bytes, *, checksum: bool = True, content_size: bool = False) -> bytes:
+    """One zstd frame (streamed, so that it declares no size unless asked)."""
+    compressor = zstandard.ZstdCompressor(
+        level=3, write_checksum=checksum, write_content_size=content_size
+    )
+    if content_size:
+        return compressor.compress(raw)
+    out = io.BytesIO()
+    with compressor.stream_writer(out, closefd=False) as writer:
+        writer.write(raw)
+    return out.getvalue()
+
+
+def write_archive(path: Path, members: Iterable[tuple], **kwargs: Any) -> Path:
+    path.write_bytes(compress(tar_bytes(members, **kwargs)))
+    return path
+
+
+def forged_frame(declared: int, *, checksum: bool = True) -> bytes:
+    """A zstd frame header that declares ``declared`` bytes, then one empty last block.
+
+    Single-segment, 8-byte Frame_Content_Size: 4 + 1 + 8 + 3 (+ 4) bytes.
+    """
+    descriptor = 0b1110_0000 | (0b100 if checksum else 0)
+    block = (1).to_bytes(3, "little")  # last block, raw, size 0
+    frame = b"\x28\xb5\x2f\xfd" + bytes([descriptor]) + declared.to_bytes(8, "little") + block
+    return frame + (b"\0\0\0\0" if checksum else b"")
+
+
+def decompress(path: Path) -> bytes:
+    """The whole tar stream of a file written by the writer (all frames)."""
+    with path.open("rb") as fh:
+        reader = zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True)
+        return reader.read()
+
+
+def members_of(path: Path) -> list[tuple[str, bytes]]:
+    """(name, data) of every member, read with ``tarfile`` (not the reader under test)."""
+    with tarfile.open(fileobj=io.BytesIO(decompress(path))) as tar:
+        out = []
+        for info in tar.getmembers():
+            fh = tar.extractfile(info)
+            assert fh is not None
+            out.append((info.name, fh.read()))
+        return out
+
+
+def frame_ends(data: bytes) -> list[int]:
+    """The offsets at which each zstd frame of ``data`` ends."""
+    ends = []
+    rest = data
+    while rest:
+        obj = zstandard.ZstdDecompressor().decompressobj()
+        obj.decompress(rest)
+        consumed = len(rest) - len(obj.unused_data)
+        ends.append(len(data) - len(rest) + consumed)
+        rest = obj.unused_data
+    return ends
