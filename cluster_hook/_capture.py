@@ -132,7 +132,7 @@ class Capturer:
         settings = self.settings
         guard = self.guard
         filename, function, line = raising_frame(exc)
-        fp = fingerprint(function, type(exc), filename, line)
+        fp = fingerprint(task.prefix, function, type(exc), filename, line)
         settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         guard.prune_once()
         admission = guard.admit(fp)

@@ -1,8 +1,10 @@
 """Bounding snapshots under error storms, safely across threads and processes.
 
 A bug that hits 10,000 partitions must not write 10,000 snapshots.  Each
-failure has a *fingerprint* (raising function, raising line, exception type);
-the first ``max-per-fingerprint`` occurrences are written, the rest counted.
+failure has a *fingerprint*: the task's prefix (``recip``, ``recip_block``:
+what dask names the operation; every partition of one operation shares it),
+the raising function and line, and the exception type.  The first
+``max-per-fingerprint`` occurrences are written, the rest counted.
 Worker processes on one host usually share the snapshot directory, so the
 counts live there, as files, not in memory:
 
@@ -37,9 +39,12 @@ _PRUNE_AFTER = 7 * 24 * 3600
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def fingerprint(function: str, exc_type: type[BaseException], filename: str, line: int) -> str:
-    """A short stable digest of where and how a task failed."""
-    text = f"{exc_type.__module__}.{exc_type.__qualname__}\0{filename}\0{function}\0{line}"
+def fingerprint(
+    prefix: str, function: str, exc_type: type[BaseException], filename: str, line: int
+) -> str:
+    """A short stable digest of which operation failed, where and how."""
+    kind = f"{exc_type.__module__}.{exc_type.__qualname__}"
+    text = f"{prefix}\0{kind}\0{filename}\0{function}\0{line}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 

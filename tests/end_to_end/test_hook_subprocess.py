@@ -1,0 +1,155 @@
+"""Done-when of issue 3: ``dask scheduler`` + ``dask worker --preload cluster_hook``.
+
+Real subprocesses on random free ports, ``DASK_SNAPSHOT__DIRECTORY`` set; the
+seed write-up's delayed, futures and bag failures plus a dataframe and an
+array failure run from a ``__main__`` script.  After the cluster is stopped,
+each snapshot names ZeroDivisionError and its frames hold ``x == 0``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import snapshot
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = ["delayed", "futures", "bag", "dataframe", "array"]
+NOTE = re.compile(r"dask-replay: snapshot written to (?P<host>[^:\s]+):(?P<path>\S+)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
+            proc.wait(timeout=10)
+
+
+def _wait_for_workers(address: str, n: int, env: dict[str, str]) -> None:
+    code = (
+        "import sys; from distributed import Client\n"
+        "with Client(sys.argv[1], timeout=60) as c: c.wait_for_workers(int(sys.argv[2]), timeout=60)"
+    )
+    subprocess.run([sys.executable, "-c", code, address, str(n)], env=env, check=True, timeout=150)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("hook-e2e")
+    directory = tmp / "snapshots"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    env["DASK_SNAPSHOT__DIRECTORY"] = str(directory)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    logs = {name: open(tmp / f"{name}.log", "wb") for name in ("scheduler", "worker")}
+    procs = []
+    try:
+        procs.append(
+            subprocess.Popen(
+                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                env=env,
+                stdout=logs["scheduler"],
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [
+                    *dask,
+                    "worker",
+                    address,
+                    "--preload",
+                    "cluster_hook",
+                    "--nworkers",
+                    "2",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                    "--local-directory",
+                    str(tmp / "worker-space"),
+                ],
+                env=env,
+                stdout=logs["worker"],
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        _wait_for_workers(address, 2, env)
+        out = tmp / "report.json"
+        started = time.monotonic()
+        subprocess.run(
+            [sys.executable, str(HERE / "hook_client_script.py"), address, str(out)],
+            env=env,
+            check=True,
+            timeout=180,
+            cwd=tmp,
+        )
+        elapsed = time.monotonic() - started
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        for f in logs.values():
+            f.close()
+    # The cluster is gone from here on.
+    yield {
+        "report": json.loads(out.read_text()),
+        "directory": directory,
+        "elapsed": elapsed,
+        "worker_log": (tmp / "worker.log").read_text(errors="replace"),
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_failure_leaves_a_snapshot_named_in_the_client_exception(
+    session: dict[str, Any], scenario: str
+) -> None:
+    result = session["report"][scenario]
+    assert result["type"] == "ZeroDivisionError", result
+    found = NOTE.findall(result["text"])
+    assert len(found) == 1, result["text"]
+    host, path = found[0]
+    assert host == socket.gethostname()
+    assert Path(path).parent == session["directory"]
+    assert Path(path).is_file()
+
+    manifest = snapshot.read_manifest(path)
+    assert manifest["error"]["type"] == "ZeroDivisionError"
+    assert manifest["origin"]["worker"].startswith("tcp://127.0.0.1:")
+
+    opened = snapshot.open_snapshot(path)
+    frames = [opened.frame_locals(i) for i in range(len(manifest["frames"]))]
+    assert any(type(f.get("x")) is int and f["x"] == 0 for f in frames), frames
+    func, args, kwargs = opened.call()
+    with pytest.raises(ZeroDivisionError):
+        func(*args, **kwargs)
+
+
+def test_every_snapshot_is_listed_by_get_events(session: dict[str, Any]) -> None:
+    on_disk = sorted(str(p) for p in session["directory"].glob("*.dask-snapshot"))
+    published = sorted(e["path"] for e in session["report"]["events"])
+    assert published == on_disk
+    assert len(on_disk) == len(SCENARIOS)
