@@ -132,7 +132,8 @@ def _add_key_options(parser: argparse.ArgumentParser) -> None:
     keys.add_argument(
         "--key-file",
         metavar="FILE",
-        help="check the snapshot's HMAC signature with the key in FILE before unpickling",
+        help="check the snapshot's HMAC signature with the key in FILE before unpickling "
+        "(default: $DASK_SNAPSHOT__KEY_FILE or $DASK_SNAPSHOT__KEY, as on the workers)",
     )
     keys.add_argument(
         "--key", metavar="KEY", help="the HMAC key as text (visible to `ps`; prefer --key-file)"
@@ -211,15 +212,24 @@ def _say(stream: TextIO, text: str = "") -> None:
 
 
 def _key(ns: argparse.Namespace) -> bytes | None:
-    if ns.key is not None:
-        return str(ns.key).encode()
-    if ns.key_file is None:
+    """The HMAC key: --key, --key-file, else the workers' own settings from the environment."""
+    key, key_file = ns.key, ns.key_file
+    if key is None and key_file is None:
+        # The variables Dask maps to snapshot.key / snapshot.key-file on the workers.
+        key = os.environ.get("DASK_SNAPSHOT__KEY") or None
+        key_file = os.environ.get("DASK_SNAPSHOT__KEY_FILE") or None
+    if key is not None:
+        return str(key).encode("utf-8")
+    if key_file is None:
         return None
     try:
-        with open(ns.key_file, "rb") as fh:
-            return fh.read().strip()
+        with open(key_file, "rb") as fh:
+            data = fh.read().strip()
     except OSError as exc:
-        raise _UsageError(f"cannot read the key file {ns.key_file}: {exc.strerror or exc}") from exc
+        raise _UsageError(f"cannot read the key file {key_file}: {exc.strerror or exc}") from exc
+    if not data:
+        raise _UsageError(f"the key file {key_file} is empty")
+    return data
 
 
 def _open(ns: argparse.Namespace, err: TextIO) -> snapshot.Snapshot:

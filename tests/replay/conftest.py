@@ -120,7 +120,11 @@ def run_cli(
     python_code: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m replay ARGS`` as a user would, commands for pdb on stdin."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("REPLAY_TEST_")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("REPLAY_TEST_", "DASK_SNAPSHOT__KEY"))
+    }
     environ.pop("PYTHONBREAKPOINT", None)
     environ.update(env or {})
     command = [sys.executable]
