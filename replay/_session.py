@@ -9,6 +9,7 @@ point and names the module.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import types
@@ -182,9 +183,13 @@ class Replay:
 
     # -- re-running ----------------------------------------------------------
     def run(self) -> Any:
-        """Re-execute ``func(*args, **kwargs)`` and return or raise what it does."""
+        """Re-execute ``func(*args, **kwargs)`` and return or raise what it does.
+
+        An ``async def`` function is awaited (in a fresh event loop), as the
+        worker awaited it.
+        """
         func, args, kwargs = self.call
-        return func(*args, **kwargs)
+        return _finish(func(*args, **kwargs))
 
     def replay(self, *, debugger: Debugger | None = None) -> Outcome:
         """Re-execute the call, catching what it raises, and judge the outcome."""
@@ -194,13 +199,11 @@ class Replay:
         result: object = None
         try:
             if debugger is not None and debugger.call is not None:
-                result = debugger.call(func, args, kwargs)
+                result = _finish(debugger.call(func, args, kwargs))
             else:
-                result = func(*args, **kwargs)
+                result = _finish(func(*args, **kwargs))
         except BaseException as exc:
-            # Drop this frame: the traceback starts in the user's function.
-            tb = exc.__traceback__
-            exception = exc.with_traceback(tb.tb_next if tb is not None else None)
+            exception = exc.with_traceback(_user_frames(exc.__traceback__))
         return judge(self.manifest.get("error") or {}, exception, result)
 
     def debug(self, debugger: str | None = None, *, out: TextIO | None = None) -> Outcome:
@@ -242,3 +245,33 @@ class Replay:
                 f"{self.path}: the snapshot holds no frames to inspect.", path=self.path
             )
         chosen.post_mortem(tb, None)
+
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _finish(result: Any) -> Any:
+    """Await ``result`` if the call returned an awaitable (an ``async def`` task)."""
+    if not inspect.isawaitable(result):
+        return result
+    import asyncio
+
+    async def wait() -> Any:
+        return await result
+
+    return asyncio.run(wait())
+
+
+def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
+    """Drop the leading frames of replay itself and of asyncio: start at the user's code."""
+    skipped = [_HERE + os.sep]
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio frames to skip
+    where = getattr(asyncio, "__file__", None)
+    if isinstance(where, str):
+        skipped.append(os.path.dirname(os.path.abspath(where)) + os.sep)
+    while tb is not None and tb.tb_next is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not filename.startswith(tuple(skipped)):
+            break
+        tb = tb.tb_next
+    return tb

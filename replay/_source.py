@@ -38,8 +38,8 @@ def install_sources(sources: Mapping[str, str]) -> list[str]:
             if local is not None and local != captured:
                 warnings.append(
                     f"{filename} differs from the source captured on the worker; "
-                    "the debugger shows this machine's file "
-                    "(`python -m replay info` prints the captured lines)."
+                    "the debugger shows this machine's file (the worker's traceback in "
+                    "`python -m replay info` shows the lines as they were)."
                 )
             if local is not None:
                 continue

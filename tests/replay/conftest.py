@@ -95,6 +95,11 @@ def job() -> dict[str, Any]:
     return compile_job()
 
 
+@pytest.fixture(name="compile_job")
+def compile_job_fixture() -> Callable[..., dict[str, Any]]:
+    return compile_job
+
+
 @pytest.fixture
 def recip_snapshot(tmp_path: Path, job: dict[str, Any]) -> Path:
     """The seed's failure: ``recip(0)``, whose input came from ``dec(1)``."""

@@ -134,3 +134,35 @@ def test_load_errors_are_snapshot_errors(tmp_path: Path) -> None:
     (tmp_path / "junk.zst").write_bytes(b"junk")
     with pytest.raises(snapshot.SnapshotFormatError):
         replay.load(tmp_path / "junk.zst")
+
+
+ASYNC_SOURCE = """\
+import asyncio
+
+
+async def fetch(x):
+    await asyncio.sleep(0)
+    return 1 / x
+"""
+
+
+def test_an_async_task_is_awaited(tmp_path: Path, compile_job, monkeypatch, capsys) -> None:
+    import asyncio
+
+    fetch = compile_job(ASYNC_SOURCE, "/worker/home/fetch.py")["fetch"]
+    builder = snapshot.SnapshotBuilder()
+    try:
+        asyncio.run(fetch(0))
+    except ZeroDivisionError as exc:
+        builder.capture_exception(exc)
+    builder.set_call(fetch, (0,), {})
+    builder.write(tmp_path / "async.zst")
+
+    session = replay.load(tmp_path / "async.zst")
+    outcome = session.replay()
+    assert outcome.verdict is replay.Verdict.REPRODUCED
+    tb = outcome.exception.__traceback__ if outcome.exception else None
+    assert tb is not None and tb.tb_frame.f_code.co_name == "fetch"  # no asyncio frames first
+    monkeypatch.setattr(sys, "stdin", io.StringIO("p x\nq\n"))
+    session.debug("pdb")
+    assert "(Pdb) 0" in capsys.readouterr().out

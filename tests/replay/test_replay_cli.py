@@ -326,3 +326,21 @@ def test_missing_arguments_and_conflicts(recip_snapshot: Path, elsewhere: Path, 
         2,
         "--frames",
     )
+
+
+def test_a_local_file_that_changed_since_the_capture_is_reported(
+    tmp_path: Path, elsewhere: Path, compile_job, make_snapshot, cli
+) -> None:
+    local = tmp_path / "job_here.py"
+    source = "def recip(x):\n    return 1 / x\n"
+    local.write_text(source)
+    recip = compile_job(source, str(local))["recip"]
+    path = make_snapshot(tmp_path / "local.zst", recip, (0,))
+    same = cli([str(path), "--frames", "--no-debug"], cwd=elsewhere)
+    assert "differs" not in same.stderr
+
+    local.write_text("def recip(x):\n    return 1 / (x + 1)\n")
+    changed = cli([str(path), "--frames", "--no-debug"], cwd=elsewhere)
+    assert changed.returncode == 0
+    assert f"Warning: {local} differs from the source captured on the worker" in changed.stderr
+    assert "return 1 / (x + 1)" in changed.stdout  # the debugger shows this machine's file
