@@ -26,7 +26,13 @@ from typing import NoReturn, TextIO
 
 import snapshot
 
-from ._debuggers import DEBUGGERS, Debugger, DebuggerUnavailableError, resolve_debugger
+from ._debuggers import (
+    DEBUGGERS,
+    Debugger,
+    DebuggerUnavailableError,
+    require_terminal,
+    resolve_debugger,
+)
 from ._info import describe, info_dict, summary
 from ._listing import format_entry, scan_directory
 from ._progress import ProgressReporter
@@ -285,6 +291,8 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _say(err, "PYTHONBREAKPOINT=0: running without a debugger.")
         elif ns.frames and debugger.post_mortem is None:
             raise _UsageError(f"--frames needs pdb, ipdb or pudb; {debugger.name} cannot open them")
+        else:
+            require_terminal(debugger)
     session = Replay(_open(ns, err))
     for line in summary(session.manifest, ns.snapshot):
         _say(out, line)
@@ -310,7 +318,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if tb is not None:
             _say(out, f"Post-mortem {debugger.name} at the line that raised. {_DEBUG_HELP}")
             _hint_missing_source(tb, err)
-            debugger.post_mortem(tb, exception)
+            _run_debugger(debugger, tb, exception)
             _end_prompt_line(out)
     if outcome.verdict is Verdict.NO_ERROR:
         return EXIT_OK
@@ -341,7 +349,7 @@ def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
     tb = session.traceback()
     assert tb is not None
     _hint_missing_source(tb, sys.stderr)
-    debugger.post_mortem(tb, None)
+    _run_debugger(debugger, tb, session.frames_exception())
     _end_prompt_line(out)
     return EXIT_OK
 
@@ -361,6 +369,19 @@ def _hint_missing_source(tb: types.TracebackType, err: TextIO) -> None:
     else:
         why = f"the source of {filename} is neither on this machine nor in the snapshot"
     _say(err, f"Note: {why}; `p`, `pp` and `where` work, `ll` cannot show lines.")
+
+
+def _run_debugger(
+    debugger: Debugger, tb: types.TracebackType, exception: BaseException | None
+) -> None:
+    """Hand over to the debugger; its own crash becomes one of our errors, not a traceback."""
+    assert debugger.post_mortem is not None
+    try:
+        debugger.post_mortem(tb, exception)
+    except Exception as exc:
+        raise DebuggerUnavailableError(
+            f"{debugger.name} stopped with {type(exc).__name__}: {exc}; try `--debugger pdb`."
+        ) from exc
 
 
 def _end_prompt_line(out: TextIO) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "DEBUGGERS",
     "Debugger",
     "DebuggerUnavailableError",
+    "require_terminal",
     "resolve_debugger",
 ]
 
@@ -57,6 +58,8 @@ class Debugger:
     post_mortem: Callable[[types.TracebackType, BaseException | None], None] | None
     attach: Callable[[TextIO], None] | None = None
     call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None
+    # A full-screen debugger cannot take its commands from a pipe.
+    needs_terminal: bool = False
 
     @property
     def attaches(self) -> bool:
@@ -93,7 +96,7 @@ def resolve_debugger(
     if name == "ipdb":
         return Debugger("ipdb", _ipdb_post_mortem)
     if name == "pudb":
-        return Debugger("pudb", _pudb_post_mortem)
+        return Debugger("pudb", _pudb_post_mortem, needs_terminal=True)
     return _debugpy(port)
 
 
@@ -182,6 +185,10 @@ def _debugpy(port: int) -> Debugger:
     return Debugger("debugpy", None, attach=attach, call=call)
 
 
-def stdin_is_interactive() -> bool:
-    """Whether a human can type into the debugger (used only for hints)."""
-    return sys.stdin is not None and sys.stdin.isatty()
+def require_terminal(debugger: Debugger) -> None:
+    """Refuse a full-screen debugger when standard input is not a terminal."""
+    if debugger.needs_terminal and not (sys.stdin is not None and sys.stdin.isatty()):
+        raise DebuggerUnavailableError(
+            f"{debugger.name} needs a terminal, but standard input is not one; "
+            "use `--debugger pdb` to pipe commands in."
+        )

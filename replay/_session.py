@@ -126,9 +126,12 @@ class Replay:
         return dict(self._snapshot.inputs())
 
     @functools.cached_property
-    def exception(self) -> BaseException:
-        """The exception object captured on the worker (without its traceback)."""
-        exc: BaseException = self._snapshot.exception()
+    def exception(self) -> BaseException | snapshot.Placeholder:
+        """The exception object captured on the worker (without its traceback).
+
+        A :class:`snapshot.Placeholder` when the exception could not be pickled.
+        """
+        exc: BaseException | snapshot.Placeholder = self._snapshot.exception()
         return exc
 
     @functools.cached_property
@@ -225,6 +228,17 @@ class Replay:
         return outcome
 
     # -- the captured frames -------------------------------------------------
+    def frames_exception(self) -> BaseException:
+        """The captured exception for a debugger's title line, or a stand-in naming it."""
+        try:
+            exception = self.exception
+        except snapshot.SnapshotError:
+            exception = None
+        if isinstance(exception, BaseException):
+            return exception
+        error = self.manifest.get("error") or {}
+        return RuntimeError(f"{error.get('type', '?')}: {error.get('message', '')}")
+
     def traceback(self) -> types.TracebackType | None:
         """A real traceback over the captured frames and their locals."""
         return build_traceback(self.frames)
@@ -244,7 +258,7 @@ class Replay:
             raise snapshot.SnapshotFormatError(
                 f"{self.path}: the snapshot holds no frames to inspect.", path=self.path
             )
-        chosen.post_mortem(tb, None)
+        chosen.post_mortem(tb, self.frames_exception())
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -344,3 +344,11 @@ def test_a_local_file_that_changed_since_the_capture_is_reported(
     assert changed.returncode == 0
     assert f"Warning: {local} differs from the source captured on the worker" in changed.stderr
     assert "return 1 / (x + 1)" in changed.stdout  # the debugger shows this machine's file
+
+
+def test_a_full_screen_debugger_needs_a_terminal(
+    recip_snapshot: Path, elsewhere: Path, cli
+) -> None:
+    pytest.importorskip("pudb")
+    result = cli([str(recip_snapshot), "--debugger", "pudb"], cwd=elsewhere, stdin="q\n")
+    assert_user_error(result, 5, "pudb needs a terminal", "--debugger pdb")
