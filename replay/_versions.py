@@ -54,6 +54,10 @@ def _package_version(distribution: str) -> str | None:
 
 
 def _installed(module: str) -> bool:
+    # find_spec("a.b") imports "a": only plain top-level names are looked up, so
+    # that a crafted manifest cannot make `info` import anything.
+    if not module.isidentifier():
+        return False
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):

@@ -45,3 +45,12 @@ def test_a_key_package_differing_is_reported_even_if_no_pickle_imports_it() -> N
     found = compare_versions(manifest(platform.python_version(), {"numpy": "1.0"}, {}))
     assert [d.name for d in found] == ["numpy"]
     assert compare_versions({}) == []
+
+
+def test_a_dotted_module_name_is_never_imported_to_check_it() -> None:
+    import sys
+
+    sys.modules.pop("json.tool", None)
+    found = compare_versions(manifest(platform.python_version(), {}, {"json.tool": "1"}))
+    assert "json.tool" not in sys.modules
+    assert [d.name for d in found] == ["json.tool"]
