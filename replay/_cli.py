@@ -301,7 +301,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for warning in session.install_sources():
         _say(err, f"Warning: {warning}")
     if ns.frames:
-        return _frames(session, debugger, out)
+        return _frames(session, debugger, out, err)
 
     func = session.func
     _say(out, f"Re-running {_callable_name(func)} with the captured arguments...")
@@ -325,7 +325,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_RAISED
 
 
-def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
+def _frames(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) -> int:
     frames = session.frames
     if not frames:
         raise snapshot.SnapshotFormatError(
@@ -348,7 +348,7 @@ def _frames(session: Replay, debugger: Debugger | None, out: TextIO) -> int:
     )
     tb = session.traceback()
     assert tb is not None
-    _hint_missing_source(tb, sys.stderr)
+    _hint_missing_source(tb, err)
     _run_debugger(debugger, tb, session.frames_exception())
     _end_prompt_line(out)
     return EXIT_OK
