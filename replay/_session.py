@@ -39,15 +39,23 @@ def load(
     *,
     key: bytes | None = None,
     allow_unsigned: bool = False,
+    limits: snapshot.ReadLimits | None = None,
     progress: Progress | None = None,
 ) -> Replay:
     """Open the snapshot at ``path`` for replay; unpickles nothing yet.
 
-    Raises a :class:`snapshot.SnapshotError` subclass when the file is missing,
-    damaged, of a newer format or fails its signature check.
+    ``key`` checks the HMAC signature first; ``limits`` raises the read limits
+    for a genuine snapshot larger than the defaults; ``progress(done, total)``
+    is called as the file is read.  Raises a :class:`snapshot.SnapshotError`
+    subclass when the file is missing, damaged, of a newer format, over a
+    limit, or fails its signature check.
     """
     opened = snapshot.open_snapshot(
-        os.fspath(path), key=key, allow_unsigned=allow_unsigned, progress=progress
+        os.fspath(path),
+        key=key,
+        allow_unsigned=allow_unsigned,
+        limits=limits,
+        progress=progress,
     )
     return Replay(opened)
 

@@ -199,3 +199,12 @@ def test_documented_block_runs(block: Block, workdir: Path) -> None:
         for line in expected:
             if line.startswith("(Pdb) "):
                 assert line in output, f"{block.id}: {line!r} not in the output of {command!r}"
+
+
+def test_the_exit_status_table_matches_the_code() -> None:
+    from replay._cli import EXIT_CODES
+
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    table = text.split("## Exit status", 1)[1]
+    documented = {int(m) for m in re.findall(r"^\| (\d+) \|", table, flags=re.M)}
+    assert documented == set(EXIT_CODES)
