@@ -1,0 +1,187 @@
+"""Side-by-side timing: contenders run in alternating order, round after round.
+
+These machines are shared and noisy, so a lone number means little.  Every
+comparison runs its contenders in the same run, one after the other within a
+round, and rotates who goes first from round to round (A B, then B A, ...), so
+that a slow spell of the machine lands on both.  We report medians with the
+min-max spread, and ratios: the ratio of the medians, and the range of the
+per-round ratios.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: A contender runs once and returns the seconds it measured (it may exclude
+#: its own setup), plus optional facts about that run (sizes, memory).
+Outcome = tuple[float, dict[str, Any]]
+Contender = Callable[[], Outcome | float]
+
+
+@dataclass
+class Series:
+    """The rounds of one contender."""
+
+    label: str
+    seconds: list[float] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def low(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def high(self) -> float:
+        return max(self.seconds)
+
+    def fact(self, name: str) -> list[Any]:
+        """One fact from every round that reported it."""
+        return [f[name] for f in self.facts if name in f]
+
+    def fact_median(self, name: str) -> float | None:
+        values = self.fact(name)
+        return statistics.median(values) if values else None
+
+    def describe(self) -> str:
+        """``1.23 s (1.20-1.31, n=5)``, every figure in the median's unit."""
+        if not self.seconds:
+            return "not measured"
+        scale, unit = (1000, "ms") if self.median < 1 else (1, "s")
+        med = f"{self.median * scale:.3g}"
+        if len(self.seconds) == 1:
+            return f"{med} {unit} (n=1)"
+        return (
+            f"{med} {unit} ({self.low * scale:.3g}-{self.high * scale:.3g}, n={len(self.seconds)})"
+        )
+
+
+@dataclass
+class Ratio:
+    """``a / b``: of the medians, and the spread of the per-round ratios."""
+
+    median: float
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        if self.low == self.high:
+            return f"{self.median:.2f}"
+        return f"{self.median:.2f} (rounds {self.low:.2f}-{self.high:.2f})"
+
+
+def ratio(a: Series, b: Series) -> Ratio:
+    per_round = [x / y for x, y in zip(a.seconds, b.seconds, strict=False) if y > 0]
+    if not per_round:
+        return Ratio(float("nan"), float("nan"), float("nan"))
+    return Ratio(a.median / b.median, min(per_round), max(per_round))
+
+
+def alternate(
+    contenders: Mapping[str, Contender],
+    rounds: int,
+    *,
+    warmup: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Series]:
+    """Run every contender once per round, rotating the order; keep each one's times.
+
+    ``warmup`` rounds run first and are thrown away (imports, caches, a cold
+    cluster's first tasks).
+    """
+    names = list(contenders)
+    out = {name: Series(name) for name in names}
+    for index in range(warmup + rounds):
+        shift = index % len(names)
+        order = names[shift:] + names[:shift]
+        for name in order:
+            result = contenders[name]()
+            secs, facts = result if isinstance(result, tuple) else (result, {})
+            if index >= warmup:
+                out[name].seconds.append(secs)
+                out[name].facts.append(facts)
+            if progress is not None:
+                tag = "warmup" if index < warmup else f"round {index - warmup + 1}/{rounds}"
+                progress(f"{name}: {tag}: {seconds(secs)}")
+    return out
+
+
+def wall(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    ok: Sequence[int] = (0,),
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    stdout: Any = subprocess.DEVNULL,
+    timeout: float = 900,
+    expect: str | None = None,
+) -> float:
+    """Wall time of one command, start to exit.
+
+    Raise :class:`BenchmarkError` if its status is not in ``ok``, or if ``expect``
+    is given and its stderr does not contain it: a benchmark that times the
+    wrong outcome is worse than none.
+    """
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [os.fspath(c) for c in command],
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in ok:
+        raise BenchmarkError(
+            f"{_shown(command)} exited with status {proc.returncode} (expected {list(ok)}):\n"
+            + proc.stderr.decode(errors="replace")[-2000:]
+        )
+    if expect is not None and expect not in proc.stderr.decode(errors="replace"):
+        raise BenchmarkError(
+            f"{_shown(command)}: expected {expect!r} on stderr, got:\n"
+            + proc.stderr.decode(errors="replace")[-2000:]
+        )
+    return elapsed
+
+
+class BenchmarkError(RuntimeError):
+    """A measurement could not be taken (a command failed, a setup went wrong)."""
+
+
+def _shown(command: Sequence[str | os.PathLike[str]]) -> str:
+    return " ".join("python" if os.fspath(c) == sys.executable else os.fspath(c) for c in command)
+
+
+def python_env(root: Path) -> dict[str, str]:
+    """The environment for our child interpreters: this checkout first on the path,
+    and no DASK_* settings of the caller's shell (they would change what runs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
+    return env
+
+
+def seconds(value: float) -> str:
+    """3 significant digits, in ms below one second."""
+    return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
+
+
+def mib(nbytes: float) -> str:
+    """``512 MiB``, ``1 GiB``, ``70.3 MiB``, ``64 KiB``."""
+    if nbytes < 2**20:
+        return f"{nbytes / 1024:.0f} KiB"
+    if nbytes >= 2**30 and nbytes % 2**30 == 0:
+        return f"{nbytes / 2**30:.0f} GiB"
+    return f"{nbytes / 2**20:.1f} MiB" if nbytes % 2**20 else f"{nbytes / 2**20:.0f} MiB"

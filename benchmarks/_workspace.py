@@ -1,0 +1,136 @@
+"""What the sections of one run share: the scale, the scratch directory, its files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import _userfuncs
+from ._harness import BenchmarkError, python_env
+
+MiB = 2**20
+GiB = 2**30
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big and how often: the full run, or the smoke run of the test suite."""
+
+    smoke: bool
+    rounds: int
+    tasks: int  # success path and error storm
+    storm_rounds: int  # each round starts two fresh clusters
+    warmup: int  # uncounted rounds before the counted ones
+    #: (input bytes, rounds) of the capture rows
+    capture_sizes: tuple[tuple[int, int], ...]
+    #: the input size that the inspect and replay targets are stated for
+    main_bytes: int
+    small_bytes: int  # inspect: "whatever the snapshot's size"
+    anchor_bytes: int
+
+
+FULL = Scale(
+    smoke=False,
+    rounds=5,
+    tasks=10_000,
+    storm_rounds=5,
+    warmup=1,
+    capture_sizes=((64 * MiB, 5), (512 * MiB, 5), (1 * GiB, 3)),
+    main_bytes=512 * MiB,
+    small_bytes=1 * MiB,
+    anchor_bytes=100 * MiB,
+)
+
+SMOKE = Scale(
+    smoke=True,
+    rounds=1,
+    tasks=200,
+    storm_rounds=1,
+    warmup=0,
+    capture_sizes=((1 * MiB, 2),),
+    main_bytes=1 * MiB,
+    small_bytes=64 * 1024,
+    anchor_bytes=1 * MiB,
+)
+
+
+class Workspace:
+    """The scratch directory of a run and the inputs and snapshots made in it."""
+
+    def __init__(self, root: Path, scratch: Path, scale: Scale) -> None:
+        self.root = root
+        self.scratch = scratch
+        self.scale = scale
+        self.env = python_env(root)
+        self._raw: dict[tuple[str, int], Path] = {}
+        self.snapshots: dict[tuple[str, int], Path] = {}
+        self._started = time.perf_counter()
+
+    def log(self, message: str) -> None:
+        elapsed = time.perf_counter() - self._started
+        print(f"[{elapsed:6.0f} s] {message}", file=sys.stderr, flush=True)
+
+    def fresh_dir(self, name: str) -> Path:
+        path = self.scratch / name
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
+
+    def raw_file(self, kind: str, nbytes: int) -> Path:
+        """The input as raw float64 bytes on disk (made once, not timed)."""
+        key = (kind, nbytes)
+        if key not in self._raw:
+            path = self.scratch / "inputs" / f"{kind}-{nbytes}.f64"
+            path.parent.mkdir(exist_ok=True)
+            _userfuncs.make_array(kind, nbytes).tofile(path)
+            self._raw[key] = path
+        return self._raw[key]
+
+    def drop_raw(self, kind: str, nbytes: int) -> None:
+        path = self._raw.pop((kind, nbytes), None)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def child(self, mode: str, raw: Path, out: Path) -> dict[str, Any]:
+        """Run ``benchmarks._capture_child`` once; return what it printed."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks._capture_child", mode, str(raw), str(out)],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise BenchmarkError(f"capture child {mode} {raw.name} failed:\n{proc.stderr[-3000:]}")
+        return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+    def snapshot(self, kind: str, nbytes: int) -> Path:
+        """A snapshot of a task failing with this input: the capture section's, or a new one."""
+        key = (kind, nbytes)
+        path = self.snapshots.get(key)
+        if path is None or not path.exists():
+            directory = self.fresh_dir(f"snapshots/{kind}-{nbytes}")
+            result = self.child("capture", self.raw_file(kind, nbytes), directory)
+            path = Path(result["path"])
+            self.snapshots[key] = path
+        return path
+
+    def keep_snapshot(self, kind: str, nbytes: int, path: Path) -> None:
+        """Keep one snapshot per input for the inspect and replay sections."""
+        directory = self.scratch / "snapshots" / f"{kind}-{nbytes}"
+        directory.mkdir(parents=True, exist_ok=True)
+        old = self.snapshots.get((kind, nbytes))
+        if old is not None and old != path:
+            old.unlink(missing_ok=True)
+        kept = directory / path.name
+        path.rename(kept)
+        self.snapshots[(kind, nbytes)] = kept
