@@ -1,0 +1,153 @@
+"""Write the golden snapshot files of format 1.0: ``make golden``.
+
+The files in ``tests/snapshot/golden/1.0/`` are committed; ``test_golden.py``
+reads every one of them and fails when one is missing.  They pin what a 1.0
+file looks like, so that a later reader (or a later writer's reader) still
+opens the files of today.  Regenerate them only on purpose, and never after a
+format change: a new format version gets a new directory, and these stay.
+
+Payloads use builtins and numpy only: a function from the tests would be
+pickled by reference to a module a reader may not have, and a function pickled
+by value holds a code object of one Python version.  The failing job is
+compiled from a fixed source under a fixed file name, so that its frame and
+source look the same wherever the generator runs.  What still varies between
+runs (``created``, ``environment``, ``origin.pid``, ``capture.seconds``, tar
+mtimes) is not what the tests check.
+"""
+
+from __future__ import annotations
+
+import linecache
+import operator
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import snapshot
+
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / snapshot.FORMAT_VERSION
+
+#: The key of ``signed.zst``: a test key, not a secret.
+KEY = b"dask-replay golden key (not a secret)"
+
+JOB_FILE = "/worker/home/golden_job.py"
+JOB_SOURCE = """\
+def scale(x, y):
+    factor = x * 2
+    return factor / y
+"""
+
+NUMPY_INPUTS = {
+    ("ramp", 0): np.arange(24, dtype=np.float64).reshape(4, 6),
+    ("ramp", 1): np.asfortranarray(np.arange(12, dtype=np.int32).reshape(3, 4)),
+    "mask": np.array([True, False, True]),
+}
+
+
+def _failed_job(builder: snapshot.SnapshotBuilder, x: object, y: object) -> None:
+    """Run ``scale(x, y)`` from JOB_FILE and capture its failure (its frame only)."""
+    lines = JOB_SOURCE.splitlines(keepends=True)
+    linecache.cache[JOB_FILE] = (len(JOB_SOURCE), None, lines, JOB_FILE)
+    namespace = {"__name__": "golden_job"}
+    exec(compile(JOB_SOURCE, JOB_FILE, "exec"), namespace)
+    try:
+        namespace["scale"](x, y)
+    except Exception as exc:
+        builder.capture_exception(exc, skip_frames=1)
+    else:
+        raise AssertionError("the golden job did not fail")
+
+
+def _task(builder: snapshot.SnapshotBuilder, key: list[object]) -> None:
+    builder.manifest["task"] = {
+        "key": key,
+        "prefix": str(key[0]).rsplit("-", 1)[0],
+        "dependencies": [],
+        "annotations": {},
+        "priority": [0, 1],
+        "attempt": 1,
+        "fingerprint": "golden",
+        "occurrence": 1,
+    }
+    builder.manifest["origin"].update(
+        {"host": "golden-host", "worker": "tcp://10.0.0.1:40000", "worker_name": "w0"}
+    )
+
+
+def plain_call(path: Path) -> Path:
+    """``operator.truediv(14, 0)``: ints only."""
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["truediv-0123", 0])
+    _failed_job(builder, 7, 0)
+    builder.set_call(operator.truediv, [14, 0])
+    builder.add_inputs({"x": 7, "y": 0})
+    builder.add_run_spec((operator.truediv, 14, 0))
+    return builder.write(path)
+
+
+def numpy_input(path: Path) -> Path:
+    """numpy inputs, whose data are out-of-band buffers (one Fortran-ordered)."""
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["divide-4567", 3])
+    _failed_job(builder, NUMPY_INPUTS[("ramp", 0)], "zero")
+    builder.set_call(operator.truediv, [NUMPY_INPUTS[("ramp", 0)], "zero"])
+    builder.add_inputs(NUMPY_INPUTS)
+    return builder.write(path)
+
+
+def signed(path: Path) -> Path:
+    """Like ``plain_call``, signed with KEY."""
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["truediv-89ab", 1])
+    _failed_job(builder, 1, 0)
+    builder.set_call(operator.truediv, [2, 0])
+    builder.add_inputs({"x": 1, "y": 0})
+    return builder.write(path, key=KEY)
+
+
+def placeholders(path: Path) -> Path:
+    """Every status that is not ``stored``: placeholder, omitted (cap, setting), redacted."""
+    builder = snapshot.SnapshotBuilder(limits=snapshot.WriteLimits(max_piece_bytes=4096))
+    _task(builder, ["apply-cdef", 0])
+    _failed_job(builder, 3, 0)
+    builder.set_call(
+        operator.truediv,
+        [threading.Lock(), np.zeros(10_000, dtype=np.float64)],
+        {"password": "hunter2", "config": {"api_key": "AKIA", "region": "eu"}},
+    )
+    builder.add_inputs({"x": 3}, capture=False)
+    return builder.write(path)
+
+
+def manifest_only(path: Path) -> Path:
+    """The fallback when the full snapshot could not be written: manifest and sources."""
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["truediv-0123", 1])
+    _failed_job(builder, 7, 0)
+    builder.set_call(operator.truediv, [14, 0])
+    builder.add_inputs({"x": 7, "y": 0})
+    return builder.write(path, pieces=False, reason="[Errno 28] No space left on device")
+
+
+GOLDEN: dict[str, Callable[[Path], Path]] = {
+    "plain_call.zst": plain_call,
+    "numpy_input.zst": numpy_input,
+    "signed.zst": signed,
+    "placeholders.zst": placeholders,
+    "manifest_only.zst": manifest_only,
+}
+
+
+def main() -> int:
+    GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
+    for name, make in GOLDEN.items():
+        path = make(GOLDEN_DIR / name)
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
