@@ -17,7 +17,7 @@ from distributed import WorkerPlugin
 
 from ._capture import Capturer
 from ._config import ConfigError, Settings
-from ._wrapper import CapturingTask
+from ._wrapper import CapturingTask, wrap
 
 if TYPE_CHECKING:
     from distributed import Client, Worker
@@ -107,7 +107,7 @@ class SnapshotPlugin(WorkerPlugin):
         spec = ts.run_spec
         if spec is None or isinstance(spec, CapturingTask):
             return
-        ts.run_spec = CapturingTask(spec, self._capturer)
+        ts.run_spec = wrap(spec, self._capturer)
 
 
 async def dask_setup(worker: Worker) -> None:

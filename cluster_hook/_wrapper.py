@@ -62,25 +62,11 @@ class CapturingTask:
         return (_identity, (self._orig,))
 
     def __call__(self, data: Mapping[Any, Any]) -> Any:
-        if self._orig.is_coro:
-            return self._acall(data)
         try:
             return self._orig(data)
         except BaseException as exc:
             if not _passes_through(exc):
                 self._publish(self._capturer.capture(exc, self._orig, data), exc)
-            _drop_own_frame(exc)
-            raise
-
-    async def _acall(self, data: Mapping[Any, Any]) -> Any:
-        try:
-            return await self._orig(data)
-        except BaseException as exc:
-            if not _passes_through(exc):
-                # An async task runs on the worker's event loop; the capture
-                # pickles and writes files, so it goes to a thread instead.
-                outcome = await _in_thread(self._capturer.capture, exc, self._orig, data)
-                self._publish(outcome, exc)
             _drop_own_frame(exc)
             raise
 
@@ -92,6 +78,39 @@ class CapturingTask:
                 self._capturer.publish(outcome.event)
         except Exception as err:
             self._capturer.warn("could not annotate the task's exception: %s", err)
+
+
+class CapturingCoroutineTask(CapturingTask):
+    """The wrapper for ``async def`` tasks (``run_spec.is_coro``), which the
+    worker awaits on its event loop."""
+
+    __slots__ = ()
+
+    def __call__(self, data: Mapping[Any, Any]) -> Any:
+        return self._acall(data)
+
+    async def _acall(self, data: Mapping[Any, Any]) -> Any:
+        try:
+            return await self._orig(data)
+        except BaseException as exc:
+            if not _passes_through(exc):
+                # An async task runs on the worker's event loop; the capture
+                # pickles and writes files, so it goes to a thread instead.
+                try:
+                    outcome = await _in_thread(self._capturer.capture, exc, self._orig, data)
+                except Exception as err:  # e.g. the loop's executor is shut down
+                    self._capturer.warn("could not capture an async task's failure: %s", err)
+                else:
+                    self._publish(outcome, exc)
+            _drop_own_frame(exc)
+            raise
+
+
+def wrap(run_spec: Any, capturer: Capturer) -> CapturingTask:
+    """The wrapper that fits ``run_spec`` (chosen once, so a call tests nothing)."""
+    if run_spec.is_coro:
+        return CapturingCoroutineTask(run_spec, capturer)
+    return CapturingTask(run_spec, capturer)
 
 
 def _drop_own_frame(exc: BaseException) -> None:
@@ -115,4 +134,4 @@ def _in_thread(func: Any, *args: Any) -> Awaitable[Outcome]:
     return asyncio.get_running_loop().run_in_executor(None, func, *args)
 
 
-_OWN_CODES = frozenset({CapturingTask.__call__.__code__, CapturingTask._acall.__code__})
+_OWN_CODES = frozenset({CapturingTask.__call__.__code__, CapturingCoroutineTask._acall.__code__})
