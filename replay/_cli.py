@@ -66,10 +66,7 @@ _EPILOG = "exit status:\n" + "\n".join(
     f"  {code:<4}{text}" for code, text in sorted(EXIT_CODES.items())
 )
 
-_DEBUG_HELP = (
-    "pdb commands: where, up, down, p NAME, pp NAME, ll, list, q (quit). "
-    "Other debuggers: --debugger ipdb|pudb|debugpy."
-)
+_PDB_COMMANDS = "commands: where, up, down, p NAME, pp NAME, ll, list, q to quit"
 
 
 class _UsageError(Exception):
@@ -316,7 +313,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if exception is not None and debugger is not None and debugger.post_mortem is not None:
         tb = exception.__traceback__
         if tb is not None:
-            _say(out, f"Post-mortem {debugger.name} at the line that raised. {_DEBUG_HELP}")
+            _say(out, f"Post-mortem {debugger.name} at the line that raised{_help(debugger)}")
             _hint_missing_source(tb, err)
             _run_debugger(debugger, tb, exception)
             _end_prompt_line(out)
@@ -344,7 +341,8 @@ def _frames(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO
         return EXIT_OK
     _say(
         out,
-        f"Opening the {_plural(len(frames), 'frame')} captured at the raise; nothing is re-run. {_DEBUG_HELP}",
+        f"Opening {debugger.name} on the {_plural(len(frames), 'frame')} captured at the raise; "
+        f"nothing is re-run{_help(debugger)}",
     )
     tb = session.traceback()
     assert tb is not None
@@ -388,6 +386,10 @@ def _end_prompt_line(out: TextIO) -> None:
     """With commands piped in, the debugger's last prompt has no newline: end it."""
     if sys.stdin is not None and not sys.stdin.isatty():
         _say(out)
+
+
+def _help(debugger: Debugger) -> str:
+    return f" ({_PDB_COMMANDS})." if debugger.name in ("pdb", "ipdb") else "."
 
 
 def _plural(count: int, noun: str) -> str:
