@@ -68,7 +68,7 @@ class Replay:
     it under a debugger and ``post_mortem()`` opens the captured frames.
     """
 
-    def __init__(self, opened: Any) -> None:
+    def __init__(self, opened: snapshot.Snapshot) -> None:
         self._snapshot = opened
         self.path: str = os.fspath(opened.path)
         self.manifest: dict[str, Any] = opened.manifest
