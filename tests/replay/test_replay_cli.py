@@ -352,3 +352,36 @@ def test_a_full_screen_debugger_needs_a_terminal(
     pytest.importorskip("pudb")
     result = cli([str(recip_snapshot), "--debugger", "pudb"], cwd=elsewhere, stdin="q\n")
     assert_user_error(result, 5, "pudb needs a terminal", "--debugger pdb")
+
+
+def test_the_key_defaults_to_the_workers_environment_variable(
+    tmp_path: Path, elsewhere: Path, job: dict[str, Any], make_snapshot, cli
+) -> None:
+    path = make_snapshot(tmp_path / "signed.zst", job["recip"], (0,), key=b"cluster key")
+    key_file = tmp_path / "key"
+    key_file.write_text("cluster key\n")
+    env = {"DASK_SNAPSHOT__KEY_FILE": str(key_file)}
+    info = cli(["info", str(path)], cwd=elsewhere, env=env)
+    assert "signed:  yes (verified with the key given)" in info.stdout
+    unsigned = make_snapshot(tmp_path / "unsigned.zst", job["recip"], (0,))
+    assert_user_error(cli([str(unsigned)], cwd=elsewhere, env=env), 3, "not signed")
+    allowed = cli([str(unsigned), "--no-debug", "--allow-unsigned"], cwd=elsewhere, env=env)
+    assert allowed.returncode == 1 and "Reproduced" in allowed.stdout
+
+
+def test_what_could_not_be_captured_is_reported_not_fatal(
+    tmp_path: Path, elsewhere: Path, compile_job, make_snapshot, cli
+) -> None:
+    source = (
+        "import threading\n\n\ndef locked(x):\n    guard = threading.Lock()\n    return 1 / x\n"
+    )
+    locked = compile_job(source, "/worker/home/locks.py")["locked"]
+    path = make_snapshot(tmp_path / "lock.zst", locked, (0,))
+    info = cli(["info", str(path)], cwd=elsewhere)
+    assert info.returncode == 0
+    assert "frames[0].guard: placeholder: TypeError" in info.stdout
+    frames = cli([str(path), "--frames", "--no-debug"], cwd=elsewhere)
+    assert "guard = <placeholder _thread.lock: TypeError" in frames.stdout
+    assert "x = 0" in frames.stdout
+    rerun = cli([str(path)], cwd=elsewhere, stdin="p x\nq\n")
+    assert "(Pdb) 0\n" in rerun.stdout
