@@ -99,8 +99,12 @@ def both_refuse(path: Path, expected: type[SnapshotError] = SnapshotError, **kw:
     return message
 
 
-def reads_as_original(path: Path, original: snapshot.Snapshot, *, flipped: bool = False) -> None:
+def reads_as_original(
+    path: Path, original: snapshot.Snapshot, *, flipped: bool = False, truncated: bool = False
+) -> None:
     """Either refused with a SnapshotError, or read back exactly as ``original``.
+
+    A ``truncated`` file must be refused by ``open_snapshot``.
 
     ``read_manifest`` stops at the end of the manifest, before the frame
     checksum (spec 8.7): after a bit flip it may return a damaged manifest,
@@ -111,6 +115,7 @@ def reads_as_original(path: Path, original: snapshot.Snapshot, *, flipped: bool 
     except BaseException as exc:
         assert isinstance(exc, SnapshotError), f"{type(exc).__name__}: {exc}"
     else:
+        assert not truncated, f"open_snapshot accepted the truncated file {path}"
         assert snap.manifest == original.manifest
         for pid, record in original.manifest["pieces"].items():
             if record["status"] == "stored":
@@ -171,14 +176,15 @@ def test_uncompressed_tar_is_not_a_snapshot(small_snapshot: Path) -> None:
 # -- truncation and bit flips --------------------------------------------------
 
 
-def test_truncated_at_every_offset(small_snapshot: Path) -> None:
-    data = small_snapshot.read_bytes()
-    original = open_snapshot(small_snapshot)
-    damaged = small_snapshot.with_name("cut.dask-snapshot")
+def test_truncated_at_every_offset(tiny_snapshot: Path) -> None:
+    data = tiny_snapshot.read_bytes()
+    original = open_snapshot(tiny_snapshot)
+    damaged = tiny_snapshot.with_name("cut.dask-snapshot")
+    before = listing(tiny_snapshot.parent) | {damaged.name}
     for offset in range(len(data)):
         damaged.write_bytes(data[:offset])
-        refused(damaged)
-        reads_as_original(damaged, original)
+        reads_as_original(damaged, original, truncated=True)
+    assert listing(tiny_snapshot.parent) == before
 
 
 def test_truncated_multi_frame(tmp_path: Path) -> None:
@@ -207,15 +213,17 @@ def test_truncated_says_truncated(small_snapshot: Path) -> None:
     assert "truncated" in message and "copy" in message
 
 
-def test_bit_flip_in_every_byte(small_snapshot: Path) -> None:
-    data = small_snapshot.read_bytes()
-    original = open_snapshot(small_snapshot)
-    damaged = small_snapshot.with_name("flipped.dask-snapshot")
+def test_bit_flip_in_every_byte(tiny_snapshot: Path) -> None:
+    data = tiny_snapshot.read_bytes()
+    original = open_snapshot(tiny_snapshot)
+    damaged = tiny_snapshot.with_name("flipped.dask-snapshot")
+    before = listing(tiny_snapshot.parent) | {damaged.name}
     for offset in range(len(data)):
         flipped = bytearray(data)
         flipped[offset] ^= 1 << (offset % 8)
         damaged.write_bytes(flipped)
         reads_as_original(damaged, original, flipped=True)
+    assert listing(tiny_snapshot.parent) == before
 
 
 @pytest.fixture(scope="module")
