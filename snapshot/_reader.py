@@ -44,7 +44,9 @@ from ._zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
 
 Progress = Callable[[int, int], None]
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_SAFE_NAME = re.compile(
+    r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*"
+)  # fullmatch: "$" allows a final newline
 _READ_CHUNK = 1 << 20
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 
@@ -138,7 +140,7 @@ class _TarReader:
                     f"{info.type!r}); snapshots hold regular files only",
                     path=self.path,
                 )
-            if not _SAFE_NAME.match(name) or ".." in name.split("/"):
+            if not _SAFE_NAME.fullmatch(name) or ".." in name.split("/"):
                 raise SnapshotFormatError(
                     f"{self.path}: unsafe member name {name!r}; this is not a dask-replay "
                     "snapshot, or it was tampered with",

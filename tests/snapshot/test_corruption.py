@@ -357,7 +357,17 @@ def test_bomb_in_many_members(tmp_path: Path) -> None:
 # -- unsafe and malformed tar members ----------------------------------------
 
 
-UNSAFE_NAMES = ["../x", "/etc/x", "pieces/../../x", "a//b", "./../x", "x\\..\\y", "pieces/p0 .pkl"]
+UNSAFE_NAMES = [
+    "../x",
+    "/etc/x",
+    "pieces/../../x",
+    "a//b",
+    "./../x",
+    "x\\..\\y",
+    "pieces/p0 .pkl",
+    "pieces/p0.pkl\n",  # "$" in a regular expression matches before a final newline
+    "pieces/",
+]
 
 
 @pytest.mark.parametrize("name", UNSAFE_NAMES)
