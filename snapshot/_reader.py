@@ -17,6 +17,7 @@ import json
 import os
 import pickle
 import re
+import stat
 import tarfile
 from collections.abc import Callable
 from typing import IO, Any, ParamSpec, TypeVar
@@ -197,22 +198,43 @@ def _parse_pax(data: bytes, path: str) -> dict[str, str]:
 
 
 def _open(path: str) -> IO[bytes]:
+    """Open a regular file for reading; anything else (directory, FIFO, device) is refused.
+
+    O_NONBLOCK keeps opening a FIFO from waiting for a writer forever; it has
+    no effect on regular files.
+    """
     try:
-        return open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as exc:
         raise SnapshotNotFoundError(
             f"{path}: no such file; check the path (snapshots are written to the worker's "
             "snapshot.directory; `python -m replay list DIR` lists them)",
             path=path,
         ) from exc
-    except IsADirectoryError as exc:
-        raise SnapshotReadError(
-            f"{path}: is a directory, not a snapshot file; `python -m replay list {path}` "
-            "lists the snapshots in it",
-            path=path,
-        ) from exc
     except OSError as exc:
         raise SnapshotReadError(f"{path}: cannot open: {exc.strerror or exc}", path=path) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise SnapshotReadError(
+                f"{path}: is a directory, not a snapshot file; `python -m replay list {path}` "
+                "lists the snapshots in it",
+                path=path,
+            )
+        if not stat.S_ISREG(mode):
+            raise SnapshotReadError(
+                f"{path}: not a regular file (a FIFO, socket or device); copy the snapshot "
+                "to a file first",
+                path=path,
+            )
+        return os.fdopen(fd, "rb")
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, OSError) and not isinstance(exc, SnapshotReadError):
+            raise SnapshotReadError(
+                f"{path}: cannot open: {exc.strerror or exc}", path=path
+            ) from exc
+        raise
 
 
 def _check_start(fh: IO[bytes], path: str, limits: ReadLimits) -> None:

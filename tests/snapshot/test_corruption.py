@@ -144,6 +144,20 @@ def test_directory(tmp_path: Path) -> None:
     assert "directory" in message
 
 
+def test_fifo_does_not_hang(tmp_path: Path) -> None:
+    # Opening a FIFO for reading waits for a writer: the reader must not.
+    fifo = tmp_path / "pipe.dask-snapshot"
+    os.mkfifo(fifo)
+    message = both_refuse(fifo, SnapshotReadError)
+    assert "not a regular file" in message
+
+
+def test_device_is_refused() -> None:
+    for read in (read_manifest, open_snapshot):
+        with pytest.raises(SnapshotReadError, match="not a regular file"):
+            read("/dev/null")
+
+
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.dask-snapshot"
     path.write_bytes(b"")
