@@ -51,7 +51,7 @@ def run_on_cluster(directory: Path) -> None:
     with (
         dask.config.set(config),
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

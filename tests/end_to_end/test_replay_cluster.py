@@ -115,7 +115,7 @@ def snapshots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
         with (
             dask.config.set(config),
             LocalCluster(
-                n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+                n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):
