@@ -76,6 +76,19 @@ def forged_frame(declared: int, *, checksum: bool = True) -> bytes:
     return frame + (b"\0\0\0\0" if checksum else b"")
 
 
+def rle_frame(blocks: int, byte: int = 0) -> bytes:
+    """A zstd frame of ``blocks`` RLE blocks, each 4 bytes expanding to 128 KiB.
+
+    2**19 blocks: 2 MiB that decompress to 64 GiB.  The checksum is a dummy:
+    a reader that reaches it has already expanded everything.
+    """
+    size = 128 * 1024
+    block = ((size << 3) | (1 << 1)).to_bytes(3, "little") + bytes([byte])
+    final = ((size << 3) | (1 << 1) | 1).to_bytes(3, "little") + bytes([byte])
+    # Frame_Header_Descriptor 0x04: checksum, no size; Window_Descriptor 0x38: 128 KiB.
+    return b"\x28\xb5\x2f\xfd\x04\x38" + block * (blocks - 1) + final + b"\0\0\0\0"
+
+
 def decompress(path: Path) -> bytes:
     """The whole tar stream of a file written by the writer (all frames)."""
     with path.open("rb") as fh:

@@ -54,6 +54,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_stream_has_several_frames(written: Path) -> None:
     assert len(frame_ends(written.read_bytes())) > 1
+    assert open_snapshot(written, key=b"k").verified
 
 
 def test_zstd_checks_every_frame(written: Path) -> None:

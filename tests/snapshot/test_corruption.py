@@ -26,6 +26,7 @@ from crafting import (
     manifest_bytes,
     member,
     members_of,
+    rle_frame,
     tar_bytes,
     write_archive,
 )
@@ -339,6 +340,22 @@ def test_bomb_of_zeros_after_the_archive(tmp_path: Path, two_gib_of_zeros: bytes
     assert path.stat().st_size < 100_000
     message = refused(path, SnapshotLimitError, limits=SMALL)
     assert str(SMALL.max_total_bytes) in message
+
+
+def test_bomb_of_64_gib_is_not_expanded(tmp_path: Path) -> None:
+    # A manifest, then a frame of RLE blocks: 2 MiB on disk, 64 GiB of zeros.
+    manifest = manifest_bytes()
+    head = tar_bytes([member("manifest.json", manifest)])[: 512 + -(-len(manifest) // 512) * 512]
+    path = tmp_path / "bomb.dask-snapshot"
+    path.write_bytes(compress(head) + rle_frame(2**19))
+    progress: list[tuple[int, int]] = []
+    with pytest.raises(SnapshotLimitError):
+        open_snapshot(
+            path, limits=SMALL, progress=lambda done, total: progress.append((done, total))
+        )
+    done, total = progress[-1]
+    assert done < total, "the reader consumed the whole bomb instead of stopping at the limit"
+    assert read_manifest(path) == json.loads(manifest)
 
 
 def test_bomb_of_zeros_alone(tmp_path: Path, two_gib_of_zeros: bytes) -> None:
