@@ -358,6 +358,17 @@ def test_bomb_of_64_gib_is_not_expanded(tmp_path: Path) -> None:
     assert read_manifest(path) == json.loads(manifest)
 
 
+@pytest.mark.parametrize("window_log", [29, 31, 41])
+def test_frame_asking_for_a_huge_window(tmp_path: Path, window_log: int) -> None:
+    # Window_Descriptor: exponent (Window_Log - 10) in the high 5 bits.  zstd
+    # decoders refuse windows above 2**27 by default (spec 3.2): no allocation.
+    frame = bytearray(rle_frame(4))
+    frame[5] = (window_log - 10) << 3
+    path = tmp_path / "window.dask-snapshot"
+    path.write_bytes(bytes(frame))
+    both_refuse(path, SnapshotFormatError)
+
+
 def test_bomb_of_zeros_alone(tmp_path: Path, two_gib_of_zeros: bytes) -> None:
     path = tmp_path / "bomb.dask-snapshot"
     path.write_bytes(two_gib_of_zeros)
