@@ -37,11 +37,20 @@ KEYS: tuple[str, ...] = (
 )
 
 
+_registered: list[dict[str, Any]] = []
+
+
 def register_defaults() -> None:
-    """Merge ``snapshot.yaml`` into ``dask.config``'s defaults (idempotent)."""
+    """Merge ``snapshot.yaml`` into ``dask.config``'s defaults, once per process.
+
+    ``dask.config.refresh()`` re-applies registered defaults, so once is enough.
+    """
+    if _registered and any(d is _registered[0] for d in dask.config.defaults):
+        return
     with _DEFAULTS_FILE.open(encoding="utf-8") as f:
         defaults = yaml.safe_load(f)
     dask.config.update_defaults(defaults)
+    _registered[:] = [defaults]
 
 
 def default_directory() -> Path:

@@ -184,3 +184,38 @@ def test_replay_after_fault_cases_still_works(snapshot_dir: Path) -> None:
     (path,) = _snapshots(snapshot_dir)
     checked = replay_in_fresh_process([path])[str(path)]
     assert checked["raised"] == "ZeroDivisionError" and checked["x_zero"], checked
+
+
+def _limit_file_size(limit: int) -> None:
+    """Runs in the worker process: files past ``limit`` bytes fail with EFBIG, as
+    on a full disk (Python ignores SIGXFSZ, so the write raises OSError)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+
+def test_full_disk_falls_back_to_a_manifest_only_snapshot(snapshot_dir: Path) -> None:
+    from distributed import LocalCluster
+
+    payload = np.random.default_rng(0).random(200_000)  # 1.6 MB, incompressible
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+        client.run(_limit_file_size, 256 * 1024)
+        with pytest.raises(ZeroDivisionError) as info:
+            client.submit(recip_big, 0, payload).result()
+        logs = [msg for _, msg in next(iter(client.get_worker_logs().values()))]
+        assert client.submit(inc, 1).result() == 2
+
+    assert info.value.args == ("division by zero",)
+    (path,) = snapshot_paths_in_notes(info.value)
+    manifest = snapshot.read_manifest(path)
+    assert manifest["error"]["type"] == "ZeroDivisionError"
+    assert manifest["capture"]["complete"] is False
+    assert [p.name for p in _snapshots(snapshot_dir)] == [Path(path).name]
+    assert Path(path).stat().st_size < 256 * 1024
+    assert any("only the manifest" in m for m in logs), logs
