@@ -49,6 +49,25 @@ def key_from_json(key: Any) -> Any:
     return key
 
 
+def _strict_json(value: Any, depth: int = 0) -> Any:
+    """Plain JSON: NaN and infinities (a float task key, an annotation) and
+    objects JSON has no type for become their ``repr``, so strict parsers
+    (and ``jq``) read every manifest."""
+    if isinstance(value, float):
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
+        )
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if depth > 64:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _strict_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v, depth + 1) for v in value]
+    return repr(value)
+
+
 def _default_locals(frame: FrameType) -> Mapping[str, Any]:
     """Every local of a function frame; none of a module-level frame (its globals)."""
     if frame.f_locals is frame.f_globals:
@@ -195,7 +214,9 @@ class SnapshotBuilder:
         where is never lost.
         """
         manifest = self._final_manifest(key is not None, pieces, reason)
-        manifest_bytes = json.dumps(manifest, indent=1, default=repr, ensure_ascii=False).encode()
+        manifest_bytes = json.dumps(
+            _strict_json(manifest), indent=1, allow_nan=False, ensure_ascii=False
+        ).encode()
         store = self._store
         buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
         if threads is None:

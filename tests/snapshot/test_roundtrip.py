@@ -606,11 +606,6 @@ def test_manifest_is_strict_json(tmp_path: Path) -> None:
     assert manifest["inputs"][0]["key"] == ["x", 1.5]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_builder.py: json.dumps(allow_nan=True) writes NaN/Infinity into manifest.json "
-    "(a NaN task key or annotation), which the spec (section 4) and strict JSON parsers refuse",
-)
 def test_manifest_with_nan_is_strict_json(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     builder.add_inputs({("x", float("nan")): 1})
