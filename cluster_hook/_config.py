@@ -43,9 +43,12 @@ _registered: list[dict[str, Any]] = []
 def register_defaults() -> None:
     """Merge ``snapshot.yaml`` into ``dask.config``'s defaults, once per process.
 
-    ``dask.config.refresh()`` re-applies registered defaults, so once is enough.
+    Later calls only fill in keys missing from the live config (a test harness
+    may have swapped ``dask.config.config`` for an older copy) without adding
+    to ``dask.config.defaults`` again.
     """
     if _registered and any(d is _registered[0] for d in dask.config.defaults):
+        dask.config.update(dask.config.config, _registered[0], priority="old")
         return
     with _DEFAULTS_FILE.open(encoding="utf-8") as f:
         defaults = yaml.safe_load(f)
