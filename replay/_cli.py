@@ -37,6 +37,7 @@ from ._info import describe, info_dict, summary
 from ._listing import format_entry, scan_directory
 from ._progress import ProgressReporter
 from ._session import NotReplayableError, Replay
+from ._source import python_files
 from ._verdict import Verdict
 
 __all__ = ["EXIT_CODES", "main"]
@@ -119,6 +120,15 @@ def _replay_parser(prog: str) -> _Parser:
         choices=DEBUGGERS,
         help="the debugger (default: pdb, or what PYTHONBREAKPOINT names; PYTHONBREAKPOINT=0 "
         "means none)",
+    )
+    parser.add_argument(
+        "--source",
+        metavar="FILE",
+        action="append",
+        default=None,
+        help="the script that defined functions pickled by value (in __main__ or a notebook "
+        "cell exported to a file), whose source cloudpickle does not ship; by default the "
+        "*.py files of the current directory are searched for them (may be repeated)",
     )
     parser.add_argument(
         "--port",
@@ -295,6 +305,7 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _say(out, line)
     for difference in session.version_differences():
         _say(err, f"Warning: version differs: {difference}")
+    _find_dynamic_source(session, ns.source, err)
     for warning in session.install_sources():
         _say(err, f"Warning: {warning}")
     if ns.frames:
@@ -320,6 +331,25 @@ def _replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if outcome.verdict is Verdict.NO_ERROR:
         return EXIT_OK
     return EXIT_RAISED
+
+
+def _find_dynamic_source(session: Replay, given: list[str] | None, err: TextIO) -> None:
+    for path in given or []:
+        if not os.path.isfile(path):
+            raise _UsageError(f"--source {path}: no such file")
+    found = session.find_dynamic_source(given or python_files(os.getcwd()))
+    if found is not None:
+        _say(
+            err,
+            f"Source of the functions pickled by value: {found} (they are defined there at "
+            "the captured lines)",
+        )
+    elif given:
+        _say(
+            err,
+            f"Warning: {', '.join(given)} does not define the captured functions at their "
+            "captured lines; showing no source for them",
+        )
 
 
 def _frames(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) -> int:
@@ -362,7 +392,8 @@ def _hint_missing_source(tb: types.TracebackType, err: TextIO) -> None:
     if filename == "<dynamic-code>":
         why = (
             f"{tb.tb_frame.f_code.co_name} was pickled by value (defined in __main__ or a "
-            "notebook), so its source did not travel with it"
+            "notebook), so its source did not travel with it; run from the script's directory "
+            "or pass --source SCRIPT to see it"
         )
     else:
         why = f"the source of {filename} is neither on this machine nor in the snapshot"

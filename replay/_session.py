@@ -13,14 +13,14 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
 import snapshot
 
 from ._debuggers import Debugger, DebuggerUnavailableError, resolve_debugger
 from ._frames import CapturedFrame, build_traceback, function_start
-from ._source import install_sources, source_lines
+from ._source import DYNAMIC_CODE, find_dynamic_source, install_sources, source_lines
 from ._verdict import Outcome, judge
 from ._versions import VersionDifference, compare_versions
 
@@ -185,6 +185,31 @@ class Replay:
     def version_differences(self) -> list[VersionDifference]:
         """Versions recorded on the worker that differ from this machine's."""
         return compare_versions(self.manifest)
+
+    def find_dynamic_source(self, candidates: Iterable[str]) -> str | None:
+        """Find, among ``candidates``, the script that defined the by-value functions.
+
+        Frames of functions defined in ``__main__`` or a notebook have no source
+        in the snapshot (cloudpickle does not ship it).  A local file that
+        defines each of them at its captured first line is taken as their
+        source; returns its path, or None.  Call before :meth:`install_sources`.
+        """
+        wanted = sorted(
+            {
+                (str(r.get("function")), int(r["firstlineno"]))
+                for r in self.manifest.get("frames") or []
+                if r.get("filename") == DYNAMIC_CODE and isinstance(r.get("firstlineno"), int)
+            }
+        )
+        if DYNAMIC_CODE in self.sources or not wanted:
+            return None
+        found = find_dynamic_source(wanted, candidates)
+        if found is None:
+            return None
+        path, text = found
+        self.sources[DYNAMIC_CODE] = text
+        self.__dict__.pop("frames", None)  # recomputed with the new source
+        return path
 
     def install_sources(self) -> list[str]:
         """Make captured sources visible to debuggers; return warnings about local files."""

@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import linecache
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["install_sources", "source_lines"]
+__all__ = ["DYNAMIC_CODE", "find_dynamic_source", "install_sources", "source_lines"]
+
+#: The file name cloudpickle gives every function it pickles by value (defined in
+#: ``__main__`` or a notebook): their source never travels with them.
+DYNAMIC_CODE = "<dynamic-code>"
+
+_MAX_CANDIDATES = 200
+_MAX_CANDIDATE_BYTES = 4 * 1024 * 1024
+# A decorated function's code starts at its first decorator: look a little further.
+_DECORATOR_SLACK = 20
 
 
 def source_lines(text: str) -> list[str]:
@@ -59,3 +69,43 @@ def _read_local(filename: str) -> list[str] | None:
             return source_lines(fh.read())
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def find_dynamic_source(
+    functions: Sequence[tuple[str, int]], candidates: Iterable[str]
+) -> tuple[str, str] | None:
+    """The first candidate file that defines every ``(name, first line)`` there.
+
+    cloudpickle keeps a by-value function's line numbers but not its file, so
+    the user's own script, which defines ``recip`` exactly at the captured
+    first line, is recognised by that alone.  Returns ``(path, text)``.
+    """
+    if not functions:
+        return None
+    for count, path in enumerate(candidates):
+        if count >= _MAX_CANDIDATES:
+            break
+        try:
+            if os.path.getsize(path) > _MAX_CANDIDATE_BYTES:
+                continue
+        except OSError:
+            continue
+        lines = _read_local(path)
+        if lines and all(_defines(lines, name, first) for name, first in functions):
+            return path, "".join(lines)
+    return None
+
+
+def python_files(directory: str) -> list[str]:
+    """The ``*.py`` files directly in ``directory``, sorted (the default candidates)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names if n.endswith(".py")]
+
+
+def _defines(lines: list[str], name: str, first: int) -> bool:
+    pattern = re.compile(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*[(\[]")
+    window = lines[max(first - 1, 0) : first - 1 + _DECORATOR_SLACK]
+    return any(pattern.match(line) for line in window)

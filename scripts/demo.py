@@ -126,7 +126,14 @@ def main() -> int:
         show([python, "-m", "replay", "list", str(directory)], cwd=cwd)
 
         step("Replaying it in a new process, from another directory, under pdb")
-        result = show([python, "-m", "replay", str(path)], stdin="p x\nq\n", cwd=cwd)
+        # recip is defined in this __main__ script, so cloudpickle shipped it by
+        # value, without its source: --source points replay at this file.
+        script = str(Path(__file__).resolve())
+        result = show(
+            [python, "-m", "replay", str(path), "--source", script],
+            stdin="ll\np x\nq\n",
+            cwd=cwd,
+        )
 
     if "Reproduced: ZeroDivisionError" not in result.stdout or "(Pdb) 0\n" not in result.stdout:
         print("\ndemo: FAILED: the replay did not show x = 0", file=sys.stderr)
@@ -134,8 +141,9 @@ def main() -> int:
     step("The failure reproduced, and pdb printed x = 0 at the line that raised")
     relative = os.path.relpath(path, here)
     interpreter = _shortest(python, here)
-    print("To debug it yourself (type pdb commands: p x, where, q):")
-    print(f"  {shlex.join([interpreter, '-m', 'replay', relative])}")
+    print("To debug it yourself (type pdb commands: p x, ll, where, q):")
+    source = os.path.relpath(Path(__file__).resolve(), here)
+    print(f"  {shlex.join([interpreter, '-m', 'replay', relative, '--source', source])}")
     print("To inspect it without running anything:")
     print(f"  {shlex.join([interpreter, '-m', 'replay', 'info', relative])}")
     return 0
