@@ -25,6 +25,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 import zstandard
 
 from ._builder import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, key_from_json
+from ._environment import module_version
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
@@ -627,9 +628,31 @@ class Snapshot:
                 raise
             raise SnapshotUnpickleError(
                 f"{self.path}: cannot unpickle {label} ({record.get('type')}): "
-                f"{type(exc).__name__}: {exc}",
+                f"{type(exc).__name__}: {exc}{self._version_hint(record)}",
                 path=self.path,
             ) from exc
+
+    def _version_hint(self, record: dict[str, Any]) -> str:
+        """Modules of this piece whose version here differs from the worker's, in words.
+
+        A class that moved or changed between versions fails with an
+        AttributeError or TypeError that says nothing of versions.
+        """
+        recorded = self.manifest.get("modules")
+        names = record.get("modules")
+        if not isinstance(recorded, dict) or not isinstance(names, list):
+            return ""
+        differences = []
+        for top in sorted({n.split(".")[0] for n in names if isinstance(n, str)}):
+            wanted = recorded.get(top)
+            if not isinstance(wanted, str):
+                continue
+            here = module_version(top)
+            if here != wanted:
+                differences.append(f"{top} {wanted} on the worker, {here or 'not installed'} here")
+        if not differences:
+            return ""
+        return f"; versions differ: {'; '.join(differences)}"
 
     # -- the parts a replay needs ------------------------------------------
     @_manifest_shaped

@@ -624,3 +624,35 @@ def test_read_only_buffer_stays_read_only(tmp_path: Path) -> None:
     assert not snap.load(ro).flags.writeable
     assert snap.load(rw).flags.writeable
     np.testing.assert_array_equal(snap.load(ro), frozen)
+
+
+def test_changed_module_names_both_versions(tmp_path: Path) -> None:
+    """The module is there, in another version that lacks the pickled class."""
+    worker, laptop = tmp_path / "worker", tmp_path / "laptop"
+    worker.mkdir()
+    laptop.mkdir()
+    (worker / "wobblemod.py").write_text('__version__ = "1.0"\n\nclass Thing:\n    pass\n')
+    (laptop / "wobblemod.py").write_text('__version__ = "2.0"\n\nclass Renamed:\n    pass\n')
+    path = tmp_path / "needs-wobblemod.dask-snapshot"
+    write = (
+        f"import sys; sys.path.insert(0, {str(worker)!r})\n"
+        "import wobblemod, snapshot\n"
+        "b = snapshot.SnapshotBuilder(); b.add(wobblemod.Thing(), label='thing')\n"
+        f"b.write({str(path)!r})\n"
+    )
+    read = (
+        f"import sys; sys.path.insert(0, {str(laptop)!r})\n"
+        "import snapshot\n"
+        f"snap = snapshot.open_snapshot({str(path)!r})\n"
+        "try:\n"
+        "    snap.load('p0')\n"
+        "except snapshot.SnapshotUnpickleError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([PYTHON, "-c", write], check=True, timeout=60, env=env, cwd=tmp_path)
+    done = subprocess.run(
+        [PYTHON, "-c", read], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path
+    )
+    assert done.stdout.startswith("SnapshotUnpickleError"), done.stdout + done.stderr
+    assert "wobblemod 1.0 on the worker, 2.0 here" in done.stdout
