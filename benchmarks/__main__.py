@@ -4,4 +4,5 @@ from __future__ import annotations
 
 from ._cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # worker processes are spawned: never re-run on import
+    raise SystemExit(main())

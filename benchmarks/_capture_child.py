@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
     if mode == "raw":
         peak.start()
         start = time.perf_counter()
-        _write_raw(memoryview(data), Path(out))
+        _write_raw(data.data, Path(out))
         result["seconds"] = time.perf_counter() - start
         result["bytes"] = Path(out).stat().st_size
     elif mode == "capture":

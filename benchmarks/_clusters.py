@@ -54,13 +54,14 @@ def local_cluster(
         Client(cluster, set_as_default=True) as client,
     ):
         client.wait_for_workers(2)
-        loaded = client.run(_has_plugin)
+        loaded = client.run(has_hook)
         if set(loaded.values()) != {hook}:
             raise RuntimeError(f"expected the hook {'on' if hook else 'off'}; workers: {loaded}")
         yield client
 
 
-def _has_plugin(dask_worker: Any) -> bool:
+def has_hook(dask_worker: Any) -> bool:
+    """On a worker (``client.run``): is the dask-replay plugin installed?"""
     from cluster_hook import PLUGIN_NAME
 
     return PLUGIN_NAME in dask_worker.plugins

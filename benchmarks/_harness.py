@@ -59,12 +59,16 @@ class Series:
         if not self.seconds:
             return "not measured"
         scale, unit = (1000, "ms") if self.median < 1 else (1, "s")
-        med = f"{self.median * scale:.3g}"
+        med = _num(self.median * scale)
         if len(self.seconds) == 1:
             return f"{med} {unit} (n=1)"
-        return (
-            f"{med} {unit} ({self.low * scale:.3g}-{self.high * scale:.3g}, n={len(self.seconds)})"
-        )
+        low, high = _num(self.low * scale), _num(self.high * scale)
+        return f"{med} {unit} ({low}-{high}, n={len(self.seconds)})"
+
+
+def _num(value: float) -> str:
+    """3 significant digits, never in e-notation (1070, not 1.07e+03)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 @dataclass
@@ -175,7 +179,7 @@ def python_env(root: Path) -> dict[str, str]:
 
 def seconds(value: float) -> str:
     """3 significant digits, in ms below one second."""
-    return f"{value * 1000:.3g} ms" if value < 1 else f"{value:.3g} s"
+    return f"{_num(value * 1000)} ms" if value < 1 else f"{_num(value)} s"
 
 
 def mib(nbytes: float) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import shutil
 import sys
+from functools import partial
 from pathlib import Path
 
-from ._harness import Series, alternate, mib, ratio, wall
+from ._harness import Contender, Series, alternate, mib, ratio, wall
 from ._report import Row, Section
 from ._userfuncs import KINDS
 from ._workspace import Workspace
@@ -44,12 +45,12 @@ def run(ws: Workspace) -> Section:
         ws.log(f"inspect: {label}")
         s = alternate(
             {
-                "replay info": lambda p=path: py("-m", "replay", "info", p),
-                "import zstandard, json": lambda: py("-c", "import zstandard, json"),
+                "replay info": partial(py, "-m", "replay", "info", path),
+                "import zstandard, json": partial(py, "-c", "import zstandard, json"),
             },
             rounds,
             warmup=ws.scale.warmup,
-            progress=lambda m, label=label: ws.log(f"inspect {label}: {m}"),
+            progress=partial(_log, ws, f"inspect {label}"),
         )
         _row(
             section,
@@ -64,18 +65,18 @@ def run(ws: Workspace) -> Section:
         path = ws.snapshot(kind, ws.scale.main_bytes)
         label = f"{kind} {mib(ws.scale.main_bytes)} input, {mib(path.stat().st_size)} file"
         ws.log(f"replay: {label}")
-        contenders = {
-            "replay --no-debug": lambda p=path: py(
-                "-m", "replay", p, "--no-debug", ok=(1,), expect="ValueError: bad partition"
+        contenders: dict[str, Contender] = {
+            "replay --no-debug": partial(
+                py, "-m", "replay", path, "--no-debug", ok=(1,), expect="ValueError: bad partition"
             ),
         }
         if zstd is not None:
-            contenders["zstd -d"] = lambda p=path: wall([zstd, "-d", "-q", "-c", p])
+            contenders["zstd -d"] = partial(wall, [zstd, "-d", "-q", "-c", path])
         s = alternate(
             contenders,
             rounds,
             warmup=ws.scale.warmup,
-            progress=lambda m, label=label: ws.log(f"replay {label}: {m}"),
+            progress=partial(_log, ws, f"replay {label}"),
         )
         if zstd is None:
             section.rows.append(
@@ -107,6 +108,10 @@ def run(ws: Workspace) -> Section:
         "nothing (`/dev/null`).",
     ]
     return section
+
+
+def _log(ws: Workspace, prefix: str, message: str) -> None:
+    ws.log(f"{prefix}: {message}")
 
 
 def _row(section: Section, measurement: str, ours: Series, base: Series, target: float) -> None:
