@@ -121,9 +121,11 @@ def main(argv: list[str]) -> int:
     result: dict[str, Any] = {"input_bytes": data.nbytes}
     if mode == "raw":
         peak.start()
+        cpu = time.process_time()
         start = time.perf_counter()
         _write_raw(data.data, Path(out))
         result["seconds"] = time.perf_counter() - start
+        result["cpu_seconds"] = time.process_time() - cpu
         result["bytes"] = Path(out).stat().st_size
     elif mode == "capture":
         capturer = _capturer(Path(out), max(2 * data.nbytes, 2**30))
@@ -134,7 +136,10 @@ def main(argv: list[str]) -> int:
             if leftover.is_file():
                 leftover.unlink()
         peak.start()
+        cpu = time.process_time()
         secs, path = _fail_in_hook(capturer, data, "fail_holding-1")
+        # Process CPU time, all threads (zstd's worker thread included).
+        result["cpu_seconds"] = time.process_time() - cpu
         result["seconds"] = secs
         result["path"] = path
         result["bytes"] = Path(path).stat().st_size

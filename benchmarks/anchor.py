@@ -189,7 +189,13 @@ def run(ws: Workspace) -> Section:
     # The cluster is closed: its workers, their memory and the inputs are gone.
     closed_anchor = _anchor_outcome(client, last, "ZeroDivisionError", timeout=20)
     rows = [
-        [name, anchor_text, _replay_outcome(ws, paths, expected)]
+        [
+            name,
+            anchor_text,
+            "not run here"
+            if anchor_text.startswith("not run")
+            else _replay_outcome(ws, paths, expected),
+        ]
         for name, anchor_text, paths, expected in matrix
     ]
     rows.append(

@@ -10,12 +10,13 @@ the ``zstd -1`` command compressing the same bytes file to file.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-from ._harness import Outcome, Series, alternate, mib, ratio, wall
+from ._harness import Outcome, Series, alternate, mib, ratio, seconds, wall
 from ._report import Row, Section, table
 from ._userfuncs import KINDS
 from ._workspace import Workspace
@@ -43,8 +44,8 @@ def run(ws: Workspace) -> Section:
             detail.append(_detail(kind, nbytes, series))
             ws.drop_raw(kind, nbytes)
     section.tables.append(
-        "Per input: what each contender wrote and the extra peak memory of its process "
-        "(medians over the rounds).\n\n"
+        "Per input: what each contender wrote, the extra peak memory of its process and the "
+        "CPU time it used, user + system, all threads (medians over the rounds).\n\n"
         + table(
             (
                 "input",
@@ -54,6 +55,7 @@ def run(ws: Workspace) -> Section:
                 "fsync after zstd -1",
                 "extra peak: capture",
                 "extra peak: raw write",
+                "CPU: capture / raw write / zstd -1",
             ),
             detail,
         )
@@ -104,8 +106,13 @@ def _measure(ws: Workspace, zstd: str, kind: str, nbytes: int, rounds: int) -> d
 
     def zstd_1() -> Outcome:
         target = work / "zstd.zst"
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         secs = wall([zstd, "-1", "-q", "-f", raw, "-o", target])
-        facts: dict[str, Any] = {"bytes": target.stat().st_size}
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        facts: dict[str, Any] = {
+            "bytes": target.stat().st_size,
+            "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        }
         fd = os.open(target, os.O_RDONLY)
         try:
             start = time.perf_counter()
@@ -210,4 +217,9 @@ def _detail(kind: str, nbytes: int, s: dict[str, Series]) -> list[str]:
         f"{fsync * 1000:.0f} ms" if fsync is not None else "-",
         mib(peak) if peak is not None and peak >= 0 else "-",
         mib(raw_peak) if raw_peak is not None and raw_peak >= 0 else "-",
+        " / ".join(_cpu(x.fact_median("cpu_seconds")) for x in (cap, raw, z)),
     ]
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else seconds(value)
