@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import replay_in_fresh_process, snapshot_paths_in_notes
 from dask._task_spec import Task
 from distributed import Client, Future
 from distributed.utils_test import gen_cluster, inc
+from hook_helpers import limit_file_size, replay_in_fresh_process, snapshot_paths_in_notes
 from hook_userfuncs import recip, recip_big, recip_with_lock
 
 import snapshot
@@ -186,14 +186,6 @@ def test_replay_after_fault_cases_still_works(snapshot_dir: Path) -> None:
     assert checked["raised"] == "ZeroDivisionError" and checked["x_zero"], checked
 
 
-def _limit_file_size(limit: int) -> None:
-    """Runs in the worker process: files past ``limit`` bytes fail with EFBIG, as
-    on a full disk (Python ignores SIGXFSZ, so the write raises OSError)."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-
-
 def test_full_disk_falls_back_to_a_manifest_only_snapshot(snapshot_dir: Path) -> None:
     from distributed import LocalCluster
 
@@ -205,7 +197,7 @@ def test_full_disk_falls_back_to_a_manifest_only_snapshot(snapshot_dir: Path) ->
         Client(cluster) as client,
     ):
         client.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
-        client.run(_limit_file_size, 256 * 1024)
+        client.run(limit_file_size, 256 * 1024)
         with pytest.raises(ZeroDivisionError) as info:
             client.submit(recip_big, 0, payload).result()
         logs = [msg for _, msg in next(iter(client.get_worker_logs().values()))]

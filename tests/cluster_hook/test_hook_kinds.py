@@ -18,9 +18,9 @@ import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import replay_in_fresh_process, snapshot_paths_in_notes
 from dask import delayed
 from distributed import Client, LocalCluster
+from hook_helpers import replay_in_fresh_process, snapshot_paths_in_notes
 from hook_userfuncs import (
     INPUTS,
     arecip,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import zstandard
-from conftest import snapshot_paths_in_notes
 from dask import delayed
 from distributed import Client
 from distributed.utils_test import gen_cluster
+from hook_helpers import snapshot_paths_in_notes
 from hook_userfuncs import CANARIES, recip_of_text, recip_with_secrets
 
 import snapshot

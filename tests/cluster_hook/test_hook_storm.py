@@ -8,9 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from conftest import NOTE
 from distributed import Client, wait
 from distributed.utils_test import gen_cluster, inc
+from hook_helpers import NOTE
 from hook_userfuncs import recip, recip_with_lock
 
 import snapshot
