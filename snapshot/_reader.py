@@ -419,7 +419,7 @@ def open_snapshot(
 def _check_declared_sizes(
     manifest: dict[str, Any], members: dict[str, bytearray], path: str
 ) -> None:
-    """Each buffer and source member has exactly the size the manifest declares."""
+    """Each buffer and source member has the size (and a source the SHA-256) declared."""
     for section in ("buffers", "sources"):
         for ident, entry in manifest.get(section, {}).items():
             if not isinstance(entry, dict):
@@ -435,6 +435,14 @@ def _check_declared_sizes(
                     "tampered with",
                     path=path,
                 )
+            digest = entry.get("sha256")
+            if data is not None and section == "sources" and isinstance(digest, str):
+                if hashlib.sha256(data).hexdigest() != digest.lower():
+                    raise SnapshotFormatError(
+                        f"{path}: source member {member!r} does not match the SHA-256 the "
+                        "manifest records; the file is corrupt or was tampered with",
+                        path=path,
+                    )
 
 
 def _read_members(

@@ -499,6 +499,15 @@ def test_source_member_size_differs(small_snapshot: Path) -> None:
     refused(small_snapshot, SnapshotFormatError)
 
 
+def test_source_member_content_differs(small_snapshot: Path) -> None:
+    members = members_of(small_snapshot)
+    manifest = json.loads(members[0][1])
+    source = next(iter(manifest["sources"].values()))
+    changed = [(n, d.upper() if n == source["member"] else d) for n, d in members]
+    write_archive(small_snapshot, [member(n, d) for n, d in changed])
+    assert "SHA-256" in refused(small_snapshot, SnapshotFormatError)
+
+
 def test_duplicate_member(tmp_path: Path) -> None:
     path = write_archive(
         tmp_path / "dup.dask-snapshot",
