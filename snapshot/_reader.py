@@ -390,8 +390,9 @@ def open_snapshot(
             members, signature, mac = _read_members(counted, name, limits, key)
         except Exception as exc:
             raise _translate(name, exc) from exc
+    # The version first (a newer major may sign differently), then the
+    # signature, then consistency: an altered file is reported as altered.
     manifest = _parse_manifest(bytes(members.pop(MANIFEST_MEMBER)), name)
-    _check_declared_sizes(manifest, members, name)
     verified = False
     if key is not None:
         if signature is None:
@@ -413,6 +414,7 @@ def open_snapshot(
                     path=name,
                 )
             verified = True
+    _check_declared_sizes(manifest, members, name)
     return Snapshot(name, manifest, members, signed=signature is not None, verified=verified)
 
 

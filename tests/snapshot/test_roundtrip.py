@@ -656,3 +656,13 @@ def test_changed_module_names_both_versions(tmp_path: Path) -> None:
     )
     assert done.stdout.startswith("SnapshotUnpickleError"), done.stdout + done.stderr
     assert "wobblemod 1.0 on the worker, 2.0 here" in done.stdout
+
+
+def test_tampered_buffer_is_reported_as_tampered(tmp_path: Path) -> None:
+    # A grown buffer also contradicts the manifest; with a key, the signature speaks first.
+    path = _signed(tmp_path)
+    _rewrite(path, lambda ms: [(n, d + b"!" if n.startswith("buffers/") else d) for n, d in ms])
+    with pytest.raises(SnapshotSignatureError):
+        open_snapshot(path, key=KEY)
+    with pytest.raises(snapshot.SnapshotFormatError, match="declares"):
+        open_snapshot(path)
