@@ -198,3 +198,14 @@ def test_max_source_bytes() -> None:
     size = len(Path(__file__).read_bytes())
     assert _frames_source(WriteLimits(max_source_bytes=size)) == __file__
     assert _frames_source(WriteLimits(max_source_bytes=size - 1)) is None
+
+
+def test_reading_the_manifest_does_not_read_the_rest(tmp_path: Path) -> None:
+    """Its cost does not grow with the snapshot: a 1 MiB budget reads a 16 MiB one."""
+    builder = SnapshotBuilder()
+    builder.add(np.random.default_rng(0).random(2 * 2**20), label="big")  # 16 MiB
+    path = builder.write(tmp_path / "big.dask-snapshot")
+    budget = ReadLimits(max_total_bytes=2**20)
+    assert read_manifest(path, limits=budget)["pieces"]
+    with pytest.raises(SnapshotLimitError):
+        open_snapshot(path, limits=budget)
