@@ -160,7 +160,7 @@ class Capturer:
             ),
             redactor=self.redactor,
         )
-        builder.manifest["task"] = {
+        task_section = {
             "key": _json_key(task.key),
             "prefix": task.prefix,
             "dependencies": [_json_key(k) for k in task.dependencies],
@@ -174,58 +174,38 @@ class Capturer:
             # An async def task: its call returns a coroutine to await.
             "is_coro": bool(getattr(run_spec, "is_coro", False)),
         }
-        builder.manifest["origin"].update(
-            {
-                "host": self.host,
-                "worker": self.worker_address,
-                "worker_name": self.worker_name,
-                "pid": os.getpid(),
-                "thread": threading.current_thread().name,
-                "thread_id": threading.get_ident(),
-            }
-        )
-        builder.manifest["environment"] = snapshot.environment_info(
-            env_allow=settings.env_allow, redactor=self.redactor
-        )
-        # Frame 0 of the traceback is our wrapper's own __call__.
-        builder.capture_exception(
-            exc, skip_frames=1, get_locals=self._locals if settings.capture_locals else _no_locals
-        )
-        call = innermost_call(exc, run_spec, data)
-        if settings.capture_inputs:
-            builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
-            builder.add_inputs(dict(data))
-            builder.add_run_spec(scrub_node(run_spec, self.redactor))
-        else:
-            _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
-            _withhold_inputs(builder, data)
-            builder.manifest["run_spec"] = builder.omit(
-                _Withheld(run_spec), label="run_spec", reason=_OFF
-            )
+        try:
+            self._fill(builder, exc, run_spec, data, task_section)
+            broken: Exception | None = None
+        except Exception as err:  # the builder's contract says never; be sure anyway
+            broken = err
 
         path = guard.new_path(task.key, self.host)
-        try:
-            written = builder.write(path, key=settings.key)
-        except Exception as err:
+        written: Path | None = None
+        if broken is None:
             try:
-                written = builder.write(path, key=settings.key, pieces=False, reason=str(err))
-            except Exception as err2:
+                written = builder.write(path, key=settings.key)
+            except Exception as err:
+                broken = err
+        if broken is not None:
+            # Whatever went wrong, what failed and where is still worth a file.
+            try:
+                written = builder.write(path, key=settings.key, pieces=False, reason=str(broken))
+            except Exception as err:
                 self.warn(
-                    "no snapshot written for task %r: %s (%s)",
-                    task.key,
-                    err2,
-                    type(err2).__name__,
+                    "no snapshot written for task %r: %s (%s)", task.key, err, type(err).__name__
                 )
                 return Outcome()
             self.warn(
                 "only the manifest of the snapshot of task %r was written to %s: %s",
                 task.key,
                 written,
-                err,
+                broken,
             )
+        assert written is not None
         size = _size(written)
         left_out = _left_out(written)
-        if left_out:
+        if left_out and broken is None:
             self.warn(
                 "the snapshot of task %r at %s is incomplete: %d object(s) left out: %s",
                 task.key,
@@ -255,6 +235,46 @@ class Capturer:
         # dask's own frames hold Task objects (``self`` in Task.__call__), whose
         # kwargs the snapshot's redactor cannot see into.
         return {name: scrub_node(value, self.redactor) for name, value in frame.f_locals.items()}
+
+    def _fill(
+        self,
+        builder: snapshot.SnapshotBuilder,
+        exc: BaseException,
+        run_spec: Any,
+        data: Mapping[Any, Any],
+        task_section: dict[str, Any],
+    ) -> None:
+        """Everything but the writing: each piece is pickled as it is added."""
+        settings = self.settings
+        builder.manifest["task"] = task_section
+        builder.manifest["origin"].update(
+            {
+                "host": self.host,
+                "worker": self.worker_address,
+                "worker_name": self.worker_name,
+                "pid": os.getpid(),
+                "thread": threading.current_thread().name,
+                "thread_id": threading.get_ident(),
+            }
+        )
+        builder.manifest["environment"] = snapshot.environment_info(
+            env_allow=settings.env_allow, redactor=self.redactor
+        )
+        # Frame 0 of the traceback is our wrapper's own __call__.
+        builder.capture_exception(
+            exc, skip_frames=1, get_locals=self._locals if settings.capture_locals else _no_locals
+        )
+        call = innermost_call(exc, run_spec, data)
+        if settings.capture_inputs:
+            builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
+            builder.add_inputs(dict(data))
+            builder.add_run_spec(scrub_node(run_spec, self.redactor))
+        else:
+            _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
+            _withhold_inputs(builder, data)
+            builder.manifest["run_spec"] = builder.omit(
+                _Withheld(run_spec), label="run_spec", reason=_OFF
+            )
 
     def publish(self, event: dict[str, Any]) -> None:
         """Send the event to the scheduler (thread-safe in Worker.log_event)."""
