@@ -1,10 +1,10 @@
 """Every damage to a snapshot gives a SnapshotError, never another exception.
 
 And it never hangs (pytest-timeout guards each test) and never writes a file:
-each test runs in an empty directory whose listing, and that of the working
-directory, are checked after the test.  A damaged file that a reader accepts
-must read back exactly as the undamaged one (a flip in a byte that carries no
-content, such as a zstd window size, may be harmless).
+the directory of the damaged file is listed before and after it is read, and
+the working directory before and after each test.  A damaged file that a
+reader accepts must read back exactly as the undamaged one (a flip in a byte
+that carries no content, such as a zstd window size, may be harmless).
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def listing(directory: Path) -> set[str]:
 
 
 def refused(path: Path, expected: type[SnapshotError] = SnapshotError, **kw: object) -> str:
-    """``open_snapshot`` raises ``expected`` (only); ``read_manifest`` too, or reads it right.
+    """``open_snapshot`` raises ``expected``; ``read_manifest`` raises a SnapshotError or
+    returns (the damage may lie past the manifest); neither writes a file.
 
     Returns the message of the ``open_snapshot`` error.
     """
