@@ -82,8 +82,10 @@ class StormGuard:
         self.scope = _SLUG.sub("_", scope)[-100:]
 
     def _scope_dir(self) -> Path:
-        path = self.directory / STORM_DIR / self.scope
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        root = self.directory / STORM_DIR
+        root.mkdir(exist_ok=True, mode=0o700)
+        path = root / self.scope
+        path.mkdir(exist_ok=True, mode=0o700)
         return path
 
     def admit(self, fp: str) -> Admission:
