@@ -2,8 +2,8 @@
 
 Called from the run_spec wrapper's ``except`` block, while the traceback still
 holds every frame's locals and ``data`` holds the resolved inputs.  Nothing
-here may raise into the task: :func:`capture_failure` returns an outcome, and
-the wrapper re-raises the task's own exception whatever happened here.
+here may raise into the task: :meth:`Capturer.capture` returns an outcome,
+and the wrapper re-raises the task's own exception whatever happened here.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from dask.utils import key_split
+
 import snapshot
 
 from ._config import Settings
@@ -31,13 +33,13 @@ logger = logging.getLogger("distributed.worker.cluster_hook")
 
 _OFF = "input capture is off (snapshot.capture-inputs)"
 
-#: Warnings logged per worker process before further ones are only counted.
+#: Warnings logged per worker process; further ones are suppressed (storms).
 MAX_WARNINGS = 20
 
 
 @dataclass(frozen=True)
 class TaskInfo:
-    """What the worker knows of the task, gathered on the event loop."""
+    """What the worker's ``TaskState`` says about the failed task."""
 
     key: Any
     prefix: str
@@ -58,7 +60,7 @@ def task_info(ts: Any, key: Any) -> TaskInfo:
             priority=tuple(ts.priority) if ts.priority is not None else None,
         )
     except Exception:
-        return TaskInfo(key, "", (), {}, None)
+        return TaskInfo(key, key_split(key), (), {}, None)
 
 
 @dataclass(frozen=True)
