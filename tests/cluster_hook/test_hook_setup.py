@@ -104,8 +104,12 @@ def test_docs_list_every_setting_with_its_default() -> None:
     for key in KEYS:
         assert f"`snapshot.{key}`" in text, key
         value = defaults[key]
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            assert str(value) in text, (key, value)
+        if isinstance(value, bool):
+            assert f"`snapshot.{key}` | `{str(value).lower()}`" in text, key
+        elif isinstance(value, str | int):
+            assert f"`{value}`" in text, (key, value)
+        elif isinstance(value, list):
+            assert all(f"`{item}`" in text for item in value), (key, value)
 
 
 def test_register_on_a_running_cluster_then_fetch(
