@@ -50,6 +50,7 @@ _SAFE_NAME = re.compile(
     r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*"
 )  # fullmatch: "$" allows a final newline
 _READ_CHUNK = 1 << 20
+_MEMBER_CHUNK = 8 << 20
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 
 
@@ -93,13 +94,12 @@ class _TarReader:
         while filled < len(view):
             n = self.stream.readinto(view[filled:])
             if not n:
-                raise SnapshotTruncatedError(
-                    f"{self.path}: the snapshot ends early (the tar archive inside is cut short); "
-                    "the file was probably truncated while being copied: copy it again",
-                    path=self.path,
-                )
+                raise self._truncated()
             filled += n
-        self.total += len(view)
+        self._count(len(view))
+
+    def _count(self, n: int) -> None:
+        self.total += n
         if self.total > self.limits.max_total_bytes:
             raise SnapshotLimitError(
                 f"{self.path}: decompressed content exceeds the read limit of "
@@ -107,6 +107,13 @@ class _TarReader:
                 "ReadLimits.max_total_bytes",
                 path=self.path,
             )
+
+    def _truncated(self) -> SnapshotTruncatedError:
+        return SnapshotTruncatedError(
+            f"{self.path}: the snapshot ends early (the tar archive inside is cut short); "
+            "the file was probably truncated while being copied: copy it again",
+            path=self.path,
+        )
 
     def _read(self, n: int) -> bytes:
         buf = bytearray(n)
@@ -168,8 +175,15 @@ class _TarReader:
             return name, size
 
     def data(self, size: int) -> bytearray:
-        buf = bytearray(size)
-        self._read_into(memoryview(buf))
+        # Grown as the data arrives, never allocated from the declared size: a
+        # 300-byte file whose header claims 3 GiB must not cost 3 GiB of RAM.
+        buf = bytearray()
+        while len(buf) < size:
+            chunk = self.stream.read(min(size - len(buf), _MEMBER_CHUNK))
+            if not chunk:
+                raise self._truncated()
+            buf += chunk
+            self._count(len(chunk))
         pad = _padded(size) - size
         if pad:
             self._read(pad)
