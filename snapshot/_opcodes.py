@@ -14,11 +14,14 @@ _GET_OPS = frozenset({"GET", "BINGET", "LONG_BINGET"})
 
 
 def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
-    """Return the full module names that ``GLOBAL``/``STACK_GLOBAL`` opcodes name.
+    """Return the full module names that ``GLOBAL``/``INST``/``STACK_GLOBAL`` opcodes name.
 
     Nothing is unpickled.  ``STACK_GLOBAL`` takes its module and name from the
     stack; we track the two most recent string pushes, following the memo, which
-    is exactly how pickle (and cloudpickle) emit them.
+    is exactly how pickle (and cloudpickle) emit them.  A hand-crafted pickle can
+    compute a module name at run time and so hide it from this scan: the result
+    says what a pickle written by pickle or cloudpickle imports; it is no
+    security check.
     """
     modules: set[str] = set()
     memo: dict[int, str | None] = {}
@@ -43,7 +46,7 @@ def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
                 memo[int(arg)] = recent[1]  # type: ignore[arg-type]
             elif name in _GET_OPS:
                 recent = [recent[1], memo.get(int(arg))]  # type: ignore[arg-type]
-            elif name == "GLOBAL":
+            elif name in ("GLOBAL", "INST"):  # INST: protocol 0's "import and call"
                 module = str(arg).split(" ", 1)[0]
                 modules.add(module)
                 recent = [recent[1], None]
