@@ -1,0 +1,138 @@
+"""``specs/snapshot-format.md`` and the code say the same thing.
+
+The spec's tables of manifest fields and limits are read from the Markdown and
+compared with what the writer produces and the defaults the code has, so that
+neither drifts without the other.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from crafting import members_of
+
+from snapshot import ReadLimits, SnapshotBuilder, WriteLimits, environment_info
+
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "snapshot-format.md"
+UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
+
+
+def table_after(heading: str, *, skip: int = 0) -> dict[str, list[str]]:
+    """The rows of the ``skip``-th table after ``heading``: first cell's name -> cells."""
+    lines = SPEC.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == heading)
+    rows: dict[str, list[str]] = {}
+    tables = -1
+    in_table = False
+    for line in lines[start + 1 :]:
+        if line.startswith("#") and not line.startswith("####"):
+            break
+        if line.startswith("|"):
+            if not in_table:
+                tables += 1
+                in_table = True
+            if tables == skip:
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                for name in re.findall(r"`([^`]+)`", cells[0]):
+                    rows[name] = cells
+        else:
+            in_table = False
+            if tables >= skip and rows:
+                break
+    assert rows, f"no table after {heading!r} in {SPEC}"
+    return rows
+
+
+def size(text: str) -> int:
+    """``"8 GiB"`` -> 8 * 2**30; ``"100 000"`` -> 100000."""
+    match = re.fullmatch(r"([\d ,]+?)\s*(KiB|MiB|GiB)?", text.strip())
+    assert match, text
+    return int(re.sub(r"[ ,]", "", match.group(1))) * UNITS.get(match.group(2) or "", 1)
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A manifest with every section, and its signature.json."""
+    builder = SnapshotBuilder(limits=WriteLimits(max_piece_bytes=1000))
+    try:
+        try:
+            operator.truediv(1, 0)
+        except ZeroDivisionError as inner:
+            raise ValueError("outer") from inner
+    except ValueError as exc:
+        exc.add_note("a note")
+        builder.capture_exception(exc)
+    builder.manifest["task"] = {"key": ["x", 0]}
+    builder.set_call(operator.truediv, [np.arange(10), np.zeros(1000)], {"password": 1})
+    builder.add_inputs({"x": 1})
+    builder.add_run_spec((operator.truediv, 1, 0))
+    path = builder.write(tmp_path_factory.mktemp("spec") / "full.dask-snapshot", key=b"k")
+    members = dict(members_of(path))
+    return json.loads(members["manifest.json"]), json.loads(members["signature.json"])
+
+
+def test_top_level_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    manifest, _ = full
+    assert set(table_after("## 4. The manifest")) == set(manifest)
+
+
+def test_section_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    manifest, _ = full
+    assert set(table_after("### 4.3 error")) == set(manifest["error"])
+    chain = table_after("#### chain entries")
+    assert set(chain) == set(manifest["error"]["chain"][0])
+    assert set(table_after("### 4.4 frames")) == set(manifest["frames"][-1])
+    assert set(table_after("### 4.5 call")) == set(manifest["call"])
+    assert set(table_after("### 4.6 inputs")) == set(manifest["inputs"][0])
+    assert set(table_after("### 4.7 sources")) == set(next(iter(manifest["sources"].values())))
+    assert set(table_after("### 4.9 capture")) == set(manifest["capture"])
+    assert set(table_after("### 5.2 Buffer records")) == set(manifest["buffers"]["b0"])
+    origin = set(table_after("### 4.1 origin"))
+    assert origin == set(manifest["origin"])  # what the writer itself sets
+    assert origin.isdisjoint(table_after("### 4.1 origin", skip=1))  # the cluster hook's
+
+
+def test_environment_keys() -> None:
+    assert set(table_after("### 4.8 environment")) == set(environment_info())
+
+
+def test_piece_record_keys_and_statuses(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    manifest, _ = full
+    documented = set(table_after("### 5.1 Piece records"))
+    statuses = set()
+    for record in manifest["pieces"].values():
+        assert set(record) <= documented, record
+        statuses.add(record["status"])
+    assert statuses == {"stored", "omitted", "redacted"}  # "placeholder": test_roundtrip
+
+
+def test_signature_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    _, signature = full
+    assert set(table_after("## 6. The signature")) == set(signature)
+
+
+@pytest.mark.parametrize(
+    "heading, limits", [("### ReadLimits", ReadLimits()), ("### WriteLimits", WriteLimits())]
+)
+def test_limit_defaults(heading: str, limits: Any) -> None:
+    rows = table_after(heading)
+    assert set(rows) == set(vars(limits))
+    for field, cells in rows.items():
+        assert size(cells[1]) == getattr(limits, field), field
+
+
+def test_member_name_grammar_in_the_spec_is_the_reader_s() -> None:
+    from snapshot import _reader
+
+    assert f"`{_reader._SAFE_NAME.pattern}`" in SPEC.read_text()
+
+
+def test_the_golden_directory_named_by_the_spec_exists() -> None:
+    assert "tests/snapshot/golden/1.0/" in SPEC.read_text()
+    assert (SPEC.parents[1] / "tests" / "snapshot" / "golden" / "1.0").is_dir()
