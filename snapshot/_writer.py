@@ -184,6 +184,7 @@ class TarStream:
             assert sink is not None
             view = memoryview(whole).cast("B")
             sink.write_stored(view)
+            self.bytes_written += view.nbytes
             if self._mac is not None:
                 self._mac.update(view)
             written = size
