@@ -12,10 +12,10 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from types import FrameType, FunctionType
 from typing import Any
 
 from dask.utils import key_split
@@ -23,7 +23,7 @@ from dask.utils import key_split
 import snapshot
 
 from ._config import Settings
-from ._scrub import scrub_node
+from ._scrub import is_map_chunk, scrub_node
 from ._storm import StormGuard, fingerprint
 from ._unwrap import innermost_call, raising_frame
 
@@ -235,8 +235,18 @@ class Capturer:
 
     def _locals(self, frame: FrameType) -> Mapping[str, Any]:
         # dask's own frames hold Task objects (``self`` in Task.__call__), whose
-        # kwargs the snapshot's redactor cannot see into.
-        return {name: scrub_node(value, self.redactor) for name, value in frame.f_locals.items()}
+        # kwargs the snapshot's redactor cannot see into: scrub_node does.  They
+        # also hold helper closures (``_eval``) and iterators (bag's chains of
+        # _MapChunk) that would drag the task's keyword arguments in unseen;
+        # those, plumbing rather than the user's state, are withheld.
+        plumbing = str(frame.f_globals.get("__name__", "")).startswith(("dask.", "distributed."))
+        out = {}
+        for name, value in frame.f_locals.items():
+            if plumbing and _opaque(value):
+                out[name] = _Withheld(value)
+            else:
+                out[name] = scrub_node(value, self.redactor)
+        return out
 
     def _fill(
         self,
@@ -284,6 +294,13 @@ class Capturer:
             self._log_event("snapshot", event)
         except Exception as err:
             self.warn("could not publish the snapshot event: %s", err)
+
+
+def _opaque(value: Any) -> bool:
+    """A closure or an iterator: holds objects that no scrubbing can reach."""
+    if isinstance(value, FunctionType):
+        return value.__closure__ is not None
+    return isinstance(value, Iterator) and not is_map_chunk(value)
 
 
 def _no_locals(frame: FrameType) -> Mapping[str, Any]:

@@ -1,17 +1,20 @@
-"""Redacting secret-named keyword arguments inside dask graph nodes.
+"""Redacting secret-named keyword arguments inside dask's own objects.
 
 ``snapshot.Redactor`` scrubs plain dicts, lists and tuples; it knows nothing of
 dask.  A task's keyword arguments live in ``Task.kwargs`` (and a dict argument
 holding dependencies becomes a ``Dict`` node whose ``args`` alternate keys and
-values), so ``delayed(f)(x, api_token=...)`` would carry the token into the
-snapshot twice: in the stored run_spec and in the ``self`` local of dask's
-``Task.__call__`` frame.  :func:`scrub_node` returns a copy with those values
-replaced by the redaction marker, and the node itself when nothing matched.
+values); ``bag.map(f, api_token=...)`` binds them in a ``functools.partial``
+held by a ``_MapChunk``.  Without this module the token would reach the
+snapshot through the stored run_spec and through the locals of dask's frames
+(``self`` in ``Task.__call__`` and ``_MapChunk.__next__``).  :func:`scrub_node`
+returns a copy with those values replaced by the redaction marker, and the
+object itself when nothing matched.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 from typing import Any
 
@@ -23,19 +26,61 @@ _MAX_SCAN = 10_000
 
 
 def scrub_node(node: Any, redactor: snapshot.Redactor) -> Any:
-    """``node`` with secret-named kwargs (also in nested and fused tasks) redacted."""
+    """``node`` with secret-named kwargs (also in nested and fused tasks) redacted.
+
+    Handles dask graph nodes, ``functools.partial`` and bag's ``_MapChunk``, also
+    inside tuples and lists; any other object is returned as is (the snapshot's
+    redactor sees to dicts).
+    """
     spec = sys.modules.get("dask._task_spec")
-    if spec is None or not redactor.patterns or not isinstance(node, spec.GraphNode):
+    if spec is None or not redactor.patterns:
         return node
-    return _scrub(node, redactor, spec, 0)
+    if isinstance(node, spec.GraphNode | functools.partial | tuple | list | dict) or is_map_chunk(
+        node
+    ):
+        # Containers: Task.__call__'s ``new_argspec`` and ``values`` hold _MapChunks.
+        return _scrub(node, redactor, spec, 0)
+    return node
+
+
+def is_map_chunk(value: Any) -> bool:
+    bag = sys.modules.get("dask.bag.core")
+    chunk = getattr(bag, "_MapChunk", None)
+    return chunk is not None and type(value) is chunk
+
+
+def _is_dict_node(task: Any, spec: Any) -> bool:
+    # After a trip through the scheduler a ``Dict`` node may come back as a plain
+    # ``Task(None, NestedContainer.to_container, k0, v0, ..., constructor=...)``.
+    if isinstance(task, spec.Dict):
+        return True
+    return bool(
+        task.func is spec.NestedContainer.to_container
+        and task.kwargs.get("constructor") is getattr(spec.Dict, "constructor", None)
+    )
 
 
 def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> Any:
     if depth > _MAX_DEPTH:
         return value
+    if type(value) is functools.partial:
+        func = _scrub(value.func, redactor, spec, depth + 1)
+        keywords = {
+            k: snapshot.REDACTED if redactor.is_secret(k) else v for k, v in value.keywords.items()
+        }
+        if func is value.func and all(keywords[k] is v for k, v in value.keywords.items()):
+            return value
+        return functools.partial(func, *value.args, **keywords)
+    if is_map_chunk(value):
+        func = _scrub(value.f, redactor, spec, depth + 1)
+        if func is value.f:
+            return value
+        clone = copy.copy(value)
+        clone.f = func
+        return clone
     if isinstance(value, spec.Task):
         args = value.args
-        if isinstance(value, spec.Dict):
+        if _is_dict_node(value, spec):
             # k0, v0, k1, v1, ...: a dict literal that holds dependencies.
             flat = list(args)
             for i in range(0, len(flat) - 1, 2):
@@ -57,12 +102,15 @@ def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> An
         clone._token = None
         clone._repr = None
         return clone
-    if type(value) is dict:
+    if type(value) is dict and len(value) <= _MAX_SCAN:
+        # Values first: a fused task's inner graph {key: node}, execute_graph's
+        # cache {key: result}.  Their keys are task keys, not names; the keys of
+        # any other dict are names, for the redactor.
+        items = {k: _scrub(v, redactor, spec, depth + 1) for k, v in value.items()}
+        out = value if all(items[k] is v for k, v in value.items()) else items
         if any(isinstance(v, spec.GraphNode) for v in value.values()):
-            # A fused task's inner graph {key: node}: keys are task keys, not names.
-            items = {k: _scrub(v, redactor, spec, depth + 1) for k, v in value.items()}
-            return value if all(items[k] is v for k, v in value.items()) else items
-        return redactor.scrub(value)
+            return out
+        return redactor.scrub(out)
     if (type(value) is tuple or type(value) is list) and len(value) <= _MAX_SCAN:
         seq = [_scrub(v, redactor, spec, depth + 1) for v in value]
         if all(a is b for a, b in zip(seq, value, strict=True)):

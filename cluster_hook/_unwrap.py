@@ -20,6 +20,7 @@ every succeeding task).
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -130,7 +131,7 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
             func, args, kwargs = got
             if origin == "task" and frame.f_locals.get("self") is not run_spec:
                 origin = "inner-task"
-            found = Call(func, args, kwargs, origin)
+            found = _without_partial(Call(func, args, kwargs, origin))
     except Exception:
         found = None  # an odd frame must not cost us the snapshot: fall back
     if found is not None:
@@ -139,6 +140,18 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
     if direct is not None:
         return direct
     return Call(run_spec, (dict(data),), {}, "run_spec")  # type: ignore[arg-type]
+
+
+def _without_partial(call: Call) -> Call:
+    """``partial(f, a, k=v)(*args, **kw)`` is ``f(a, *args, k=v, **kw)``: store the
+    latter, so the replay calls the user's function and the keyword names are
+    seen by the redactor (``bag.map(f, k=v)`` binds its keywords this way)."""
+    func, args, kwargs = call.func, call.args, call.kwargs
+    while type(func) is functools.partial:
+        args = (*func.args, *args)
+        kwargs = {**func.keywords, **kwargs}
+        func = func.func
+    return Call(func, args, kwargs, call.origin)
 
 
 def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> Call | None:

@@ -73,3 +73,13 @@ def recip_big(x, payload):
 def recip_of_text(text):
     """Fails on any input; its input is the data that capture-inputs=False withholds."""
     return 1 / (len(text) - len(text))
+
+
+def scaled_recip(x, scale=1, offset=0):
+    """Keyword arguments, some of them dependencies."""
+    return scale / (x + offset)
+
+
+def recip_partition_with(df, column, offset=0):
+    """map_partitions with extra positional and keyword arguments."""
+    return df[column].map(lambda v: recip(v + offset))

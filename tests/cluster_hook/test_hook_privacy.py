@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import dask.bag as db
 import pytest
 import zstandard
 from dask import delayed
@@ -42,6 +43,12 @@ async def test_secret_names_are_redacted_everywhere(
     # The keyword argument travels in the graph (Task.kwargs), the locals and
     # the nested dict live in the frame, the variable in the environment.
     path = await _snapshot_of(c, c.compute(delayed(recip_with_secrets)(0, api_token=CANARIES[0])))
+
+    # bag.map binds keyword arguments in a functools.partial.
+    bag = db.from_sequence([0], npartitions=1).map(recip_with_secrets, api_token=CANARIES[0])
+    bag_path = await _snapshot_of(c, c.compute(bag))
+    assert CANARIES[0].encode() not in _plain_bytes(bag_path)
+    assert snapshot.read_manifest(bag_path)["call"]["origin"] == "bag-map"
 
     raw = _plain_bytes(path)
     for canary in CANARIES:
