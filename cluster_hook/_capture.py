@@ -243,7 +243,8 @@ class Capturer:
         out = {}
         for name, value in frame.f_locals.items():
             if plumbing and _opaque(value):
-                out[name] = _Withheld(value)
+                # A plain string: it unpickles anywhere, unlike a stand-in class.
+                out[name] = f"<withheld by dask-replay: {_Withheld(value).kind}>"
             else:
                 out[name] = scrub_node(value, self.redactor)
         return out
