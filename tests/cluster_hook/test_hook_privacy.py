@@ -87,3 +87,19 @@ async def test_input_and_locals_capture_off_withholds_the_data(
     withheld = manifest["pieces"][entry["piece"]]
     assert withheld["status"] == "omitted" and "capture-inputs" in withheld["reason"]
     assert all(not f["locals"] for f in manifest["frames"])
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_snapshots_are_signed_with_the_configured_key(
+    c: Client, s: Any, a: Any, snapshot_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "key").write_text("a long random secret\n")
+    await c.register_plugin(
+        SnapshotPlugin(directory=str(snapshot_dir), key_file=str(tmp_path / "key"))
+    )
+    path = await _snapshot_of(c, c.submit(recip_of_text, "abc"))
+    assert snapshot.read_manifest(path)["signed"] is True
+    opened = snapshot.open_snapshot(path, key=b"a long random secret")
+    assert opened.manifest["error"]["type"] == "ZeroDivisionError"
+    with pytest.raises(snapshot.SnapshotSignatureError):
+        snapshot.open_snapshot(path, key=b"another key")
