@@ -153,3 +153,12 @@ def test_every_snapshot_is_listed_by_get_events(session: dict[str, Any]) -> None
     published = sorted(e["path"] for e in session["report"]["events"])
     assert published == on_disk
     assert len(on_disk) == len(SCENARIOS)
+
+
+def test_each_worker_process_loaded_the_hook_and_logged_no_warning(
+    session: dict[str, Any],
+) -> None:
+    log = session["worker_log"]
+    started = f"dask-replay: failing tasks are captured to {session['directory']}"
+    assert log.count(started) == 2  # --nworkers 2: one per worker process
+    assert "cluster_hook - WARNING" not in log and "cluster_hook - ERROR" not in log
