@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import operator
 import tarfile
+from pathlib import Path
 
 import generate_golden
 import numpy as np
 import pytest
 import zstandard
-from generate_golden import GOLDEN, GOLDEN_DIR, JOB_FILE, JOB_SOURCE, KEY, NUMPY_INPUTS
+from generate_golden import GOLDEN, JOB_FILE, JOB_SOURCE, KEY, NUMPY_INPUTS
 
 from snapshot import (
     Placeholder,
@@ -24,6 +25,10 @@ from snapshot import (
     open_snapshot,
     read_manifest,
 )
+
+# The 1.0 files stay tested when the writer moves on: ``make golden`` then
+# writes a directory for the new version beside this one.
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "1.0"
 
 
 def _open(name: str, **kwargs: object) -> Snapshot:
