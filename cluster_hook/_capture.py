@@ -138,7 +138,6 @@ class Capturer:
         settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         guard.prune_once()
         admission = guard.admit(fp)
-        attempt = guard.attempt(task.key)
         if not admission.admitted:
             if fp not in self._limit_warned:
                 self._limit_warned.add(fp)
@@ -154,6 +153,9 @@ class Capturer:
                 settings.max_directory_size,
             )
             return Outcome()
+        # Counted only for failures that get a snapshot: a storm must not leave
+        # a counter file per failed key behind.
+        attempt = guard.attempt(task.key)
 
         builder = snapshot.SnapshotBuilder(
             limits=snapshot.WriteLimits(
@@ -168,7 +170,7 @@ class Capturer:
             "dependencies": [_json_key(k) for k in task.dependencies],
             "annotations": self.redactor.scrub(_jsonable(task.annotations)),
             "priority": list(task.priority) if task.priority is not None else None,
-            # Failures of this key so far on this host in this cluster, this one
+            # Snapshots of this key so far on this host in this cluster, this one
             # included: with retries=N the attempts are numbered 1..N+1.
             "attempt": attempt,
             "fingerprint": fp,

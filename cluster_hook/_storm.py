@@ -9,7 +9,7 @@ Worker processes on one host usually share the snapshot directory, so the
 counts live there, as files, not in memory:
 
     <directory>/.storm/<scope>/<fingerprint>          one byte per occurrence
-    <directory>/.storm/<scope>/attempts/<key digest>  one byte per failed run
+    <directory>/.storm/<scope>/attempts/<key digest>  one byte per snapshot of a key
 
 ``scope`` is the scheduler's id once known (a new cluster starts a fresh
 budget; an old run's snapshots do not silence a new one), before that the
@@ -101,7 +101,7 @@ class StormGuard:
         return Admission(True, occurrence)
 
     def attempt(self, key: object) -> int:
-        """This failure's number among the failures of ``key`` (retries) in this scope."""
+        """This snapshot's number among the snapshots of ``key`` (retries) in this scope."""
         digest = hashlib.sha256(repr(key).encode("utf-8", "surrogateescape")).hexdigest()[:24]
         attempts = self._scope_dir() / "attempts"
         attempts.mkdir(exist_ok=True, mode=0o700)

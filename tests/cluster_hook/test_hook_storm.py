@@ -52,6 +52,8 @@ async def test_storm_keeps_the_first_few_per_fingerprint(
         p.stat().st_size for p in (snapshot_dir / STORM_DIR).glob("Scheduler-*/*") if p.is_file()
     )
     assert counters == [30, 150]
+    # Bookkeeping stays bounded too: attempt counters exist for written snapshots only.
+    assert len(list((snapshot_dir / STORM_DIR).glob("Scheduler-*/attempts/*"))) == 6
     assert await c.submit(inc, 1) == 2
 
 
