@@ -58,6 +58,13 @@ class SnapshotPlugin(WorkerPlugin):
 
     def setup(self, worker: Worker) -> None:
         try:
+            self._setup(worker)
+        except Exception:  # a broken hook must not stop the worker from starting
+            self._capturer = None
+            logger.exception("dask-replay: snapshots are off on this worker")
+
+    def _setup(self, worker: Worker) -> None:
+        try:
             settings = Settings.from_config(self.settings_overrides)
         except ConfigError as err:
             logger.error("dask-replay: snapshots are off on this worker: %s", err)

@@ -163,6 +163,19 @@ def test_interpreter_exits_pass_through_untouched(kind: type, snapshot_dir: Path
 
 
 @gen_cluster(client=True, nthreads=[("", 1)])
+async def test_bad_setting_turns_the_hook_off_with_an_error_not_the_worker(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir), max_total_size="lots"))
+    exc, _ = await _failure(c.submit(recip, 0))
+    assert not getattr(exc, "__notes__", None)
+    assert list(snapshot_dir.iterdir()) == []
+    (error,) = _warnings(a)
+    assert "snapshot.max-total-size" in error and "'lots'" in error
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
 async def test_disabled_hook_writes_nothing(c: Client, s: Any, a: Any, snapshot_dir: Path) -> None:
     await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir), enabled=False))
     exc, _ = await _failure(c.submit(recip, 0))
