@@ -113,8 +113,8 @@ class Capturer:
     def capture(self, exc: BaseException, run_spec: Any, data: Mapping[Any, Any]) -> Outcome:
         """Write a snapshot of ``exc``, raised by ``run_spec(data)``; never raises."""
         key = getattr(run_spec, "key", None)
-        task = task_info(self._tasks.get(key), key)
         try:
+            task = task_info(self._tasks.get(key), key)
             return self._capture(exc, run_spec, data, task)
         except BaseException as err:  # nothing may escape into the task
             if isinstance(err, KeyboardInterrupt | SystemExit):
@@ -122,7 +122,7 @@ class Capturer:
             self.warn(
                 "could not capture the failure of task %r (%s: %s); the task's own "
                 "exception is reported unchanged",
-                task.key,
+                key,
                 type(err).__name__,
                 err,
             )
