@@ -1,17 +1,13 @@
-"""What goes into a snapshot comes back out: payloads, placeholders, caps, redaction,
-signatures, and the guarantees of writing (atomic, private) and reading (no code
-runs until ``load``)."""
+"""What goes into a snapshot comes back out: arbitrary payloads, the exception with
+its frames and sources, placeholders, caps, redaction, a strict-JSON manifest.
+
+Signing, writing and loading have files of their own (test_signing.py,
+test_writing.py, test_loading.py)."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import os
-import stat
-import subprocess
-import sys
-import textwrap
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,7 +17,7 @@ import hypothesis
 import numpy as np
 import pandas as pd
 import pytest
-from crafting import member, members_of, write_archive
+from crafting import members_of
 from strategies import assert_equivalent, payloads
 
 import snapshot
@@ -30,14 +26,11 @@ from snapshot import (
     Placeholder,
     Redactor,
     SnapshotBuilder,
-    SnapshotSignatureError,
-    SnapshotWriteError,
     WriteLimits,
     open_snapshot,
     read_manifest,
 )
 
-PYTHON = sys.executable
 NO_REDACTION = Redactor(patterns=())
 
 
@@ -329,267 +322,6 @@ def test_environment_variables_are_allow_listed_and_redacted(
     assert "AWS_SECRET_ACCESS_KEY" not in variables
 
 
-# -- signatures -----------------------------------------------------------------------
-
-KEY = b"test key, not a secret"
-
-
-def _signed(tmp_path: Path) -> Path:
-    builder = SnapshotBuilder()
-    builder.set_call(sorted, [[3, 1, 2]])
-    builder.add(np.arange(10), label="array")
-    return builder.write(tmp_path / "signed.dask-snapshot", key=KEY)
-
-
-def test_signed_and_verified(tmp_path: Path) -> None:
-    path = _signed(tmp_path)
-    names = [name for name, _ in members_of(path)]
-    assert names[0] == "manifest.json" and names[-1] == "signature.json"
-    snap = open_snapshot(path, key=KEY)
-    assert snap.signed and snap.verified and snap.manifest["signed"] is True
-    assert snap.call()[0] is sorted
-    unchecked = open_snapshot(path)
-    assert unchecked.signed and not unchecked.verified
-
-
-def test_signing_input_is_as_specified(tmp_path: Path) -> None:
-    """specs/snapshot-format.md, section 6, computed independently of the reader."""
-    members = members_of(_signed(tmp_path))
-    *content, (last, signature) = members
-    assert last == "signature.json"
-    mac = hmac.new(KEY, digestmod=hashlib.sha256)
-    for name, data in content:
-        encoded = name.encode()
-        mac.update(len(encoded).to_bytes(4, "big") + encoded + len(data).to_bytes(8, "big"))
-        mac.update(data)
-    expected = {"algorithm": "hmac-sha256", "members": len(content), "mac": mac.hexdigest()}
-    assert json.loads(signature) == expected
-
-
-def test_wrong_key(tmp_path: Path) -> None:
-    path = _signed(tmp_path)
-    with pytest.raises(SnapshotSignatureError, match="does not match"):
-        open_snapshot(path, key=b"another key")
-
-
-def _rewrite(path: Path, change: Any) -> None:
-    members = change(members_of(path))
-    write_archive(path, [member(name, data) for name, data in members])
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda ms: [(n, d[:-1] + b"\x00" if n.startswith("pieces/") else d) for n, d in ms],
-        lambda ms: [
-            (n, d.replace(b'"call.func"', b'"call.fnuc"') if n == "manifest.json" else d)
-            for n, d in ms
-        ],
-        lambda ms: [ms[0], *reversed(ms[1:-1]), ms[-1]],
-        lambda ms: [ms[0], *ms[2:]],
-        lambda ms: [*ms[:-1], ("pieces/extra.pkl", b"\x80\x05N."), ms[-1]],
-        lambda ms: [(n.replace("pieces/p0", "pieces/q0"), d) for n, d in ms],
-    ],
-    ids=["piece-bytes", "manifest", "reordered", "member-removed", "member-added", "renamed"],
-)
-def test_tampering_is_detected(tmp_path: Path, change: Any) -> None:
-    path = _signed(tmp_path)
-    _rewrite(path, change)
-    with pytest.raises(SnapshotSignatureError):
-        open_snapshot(path, key=KEY)
-
-
-def test_unsigned_refused_unless_allowed(tmp_path: Path) -> None:
-    path = _signed(tmp_path)
-    _rewrite(path, lambda ms: ms[:-1])  # drop signature.json
-    with pytest.raises(SnapshotSignatureError, match="not signed"):
-        open_snapshot(path, key=KEY)
-    snap = open_snapshot(path, key=KEY, allow_unsigned=True)
-    assert not snap.signed and not snap.verified
-    assert snap.call()[0] is sorted
-
-
-def test_unknown_algorithm_refused(tmp_path: Path) -> None:
-    path = _signed(tmp_path)
-    _rewrite(
-        path,
-        lambda ms: [
-            (n, d.replace(b"hmac-sha256", b"hmac-md5") if n == "signature.json" else d)
-            for n, d in ms
-        ],
-    )
-    with pytest.raises(SnapshotSignatureError):
-        open_snapshot(path, key=KEY)
-
-
-# -- writing: atomic, private, failing cleanly --------------------------------------
-
-
-def test_written_file_is_private_and_alone(tmp_path: Path) -> None:
-    old = os.umask(0)
-    try:
-        path = SnapshotBuilder().write(tmp_path / "new" / "s.dask-snapshot")
-    finally:
-        os.umask(old)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert os.listdir(path.parent) == ["s.dask-snapshot"]
-
-
-def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
-    target = tmp_path / "s.dask-snapshot"
-    first = SnapshotBuilder()
-    first.add("first", label="x")
-    first.write(target)
-    second = SnapshotBuilder()
-    pid = second.add("second", label="x")
-    second.write(target)
-    assert open_snapshot(target).load(pid) == "second"
-    assert os.listdir(tmp_path) == ["s.dask-snapshot"]
-
-
-def test_directory_that_is_a_file(tmp_path: Path) -> None:
-    (tmp_path / "plain-file").write_text("x")
-    with pytest.raises(SnapshotWriteError) as info:
-        SnapshotBuilder().write(tmp_path / "plain-file" / "s.dask-snapshot")
-    assert "plain-file" in str(info.value)
-    assert os.listdir(tmp_path) == ["plain-file"]
-
-
-def test_target_is_a_directory(tmp_path: Path) -> None:
-    (tmp_path / "taken").mkdir()
-    with pytest.raises(SnapshotWriteError):
-        SnapshotBuilder().write(tmp_path / "taken")
-    assert os.listdir(tmp_path) == ["taken"]
-    assert os.listdir(tmp_path / "taken") == []
-
-
-def test_disk_full_mid_write_leaves_nothing(tmp_path: Path) -> None:
-    # RLIMIT_FSIZE makes write() fail with EFBIG part-way, as a full disk would.
-    script = textwrap.dedent(
-        """
-        import os, resource, signal, sys
-        import numpy as np
-        import snapshot
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        builder = snapshot.SnapshotBuilder()
-        builder.add(np.random.default_rng(0).bytes(4 * 2**20), label="noise")
-        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
-        try:
-            builder.write(sys.argv[1])
-        except snapshot.SnapshotWriteError as exc:
-            print("SnapshotWriteError", exc)
-        """
-    )
-    target = tmp_path / "out" / "s.dask-snapshot"
-    target.parent.mkdir()
-    done = subprocess.run(
-        [PYTHON, "-c", script, str(target)], capture_output=True, text=True, timeout=120
-    )
-    assert done.stdout.startswith("SnapshotWriteError"), done.stdout + done.stderr
-    assert "s.dask-snapshot" in done.stdout
-    assert os.listdir(target.parent) == []
-
-
-def test_manifest_only_write(tmp_path: Path) -> None:
-    builder = SnapshotBuilder()
-    try:
-        _fail([1], secret_token="x")
-    except ValueError as exc:
-        builder.capture_exception(exc)
-    builder.set_call(sorted, [np.arange(1000)])
-    path = builder.write(tmp_path / "m.dask-snapshot", pieces=False, reason="disk full")
-    names = [n for n, _ in members_of(path)]
-    assert names[0] == "manifest.json"
-    assert all(n == "manifest.json" or n.startswith("sources/") for n in names)
-    manifest = read_manifest(path)
-    assert manifest["buffers"] == {}
-    assert manifest["capture"]["complete"] is False
-    assert manifest["capture"]["stored_bytes"] == 0
-    for record in manifest["pieces"].values():
-        assert record["status"] in ("omitted", "redacted")
-        assert "member" not in record
-    func_record = manifest["pieces"][manifest["call"]["func"]]
-    assert func_record["reason"] == "left out: disk full"
-    snap = open_snapshot(path)
-    assert isinstance(snap.call()[0], Placeholder)
-    assert snap.source(manifest["frames"][-1]["source"]) == Path(__file__).read_text()
-
-
-# -- reading runs no code until load() ---------------------------------------------
-
-
-class SideEffect:
-    """Unpickling this creates a directory: proof that code ran."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self) -> Any:
-        return (os.mkdir, (str(self.marker),))
-
-
-def test_inspecting_never_unpickles(tmp_path: Path) -> None:
-    marker = tmp_path / "code-ran"
-    builder = SnapshotBuilder()
-    pid = builder.add(SideEffect(marker), label="payload")
-    path = builder.write(tmp_path / "fx.dask-snapshot")
-    assert not marker.exists()
-
-    manifest = read_manifest(path)
-    assert manifest["pieces"][pid]["status"] == "stored"
-    snap = open_snapshot(path)
-    repr(snap)
-    snap.piece_bytes(pid)
-    assert "posix" in snap.imports()[pid]
-    assert snapshot.pickle_imports(snap.piece_bytes(pid)) == {"posix"}
-    assert not marker.exists(), "reading or inspecting a snapshot ran its code"
-
-    snap.load(pid)
-    assert marker.is_dir()
-
-
-def test_missing_module_names_module_and_version(tmp_path: Path) -> None:
-    modules = tmp_path / "mods"
-    modules.mkdir()
-    (modules / "wigglymod.py").write_text(
-        '__version__ = "4.2.0"\n\nclass Thing:\n    def __init__(self, n):\n        self.n = n\n'
-    )
-    path = tmp_path / "needs-wigglymod.dask-snapshot"
-    write = textwrap.dedent(
-        f"""
-        import sys
-        sys.path.insert(0, {str(modules)!r})
-        import wigglymod, snapshot
-        builder = snapshot.SnapshotBuilder()
-        builder.add(wigglymod.Thing(3), label="thing")
-        builder.write({str(path)!r})
-        """
-    )
-    read = textwrap.dedent(
-        f"""
-        import json, snapshot
-        snap = snapshot.open_snapshot({str(path)!r})
-        try:
-            snap.load("p0")
-        except snapshot.SnapshotModuleError as exc:
-            print(json.dumps({{"module": exc.module, "name": exc.name, "message": str(exc),
-                               "import_error": isinstance(exc, ImportError)}}))
-        """
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([PYTHON, "-c", write], check=True, timeout=60, env=env, cwd=tmp_path)
-    assert read_manifest(path)["modules"] == {"wigglymod": "4.2.0"}
-    done = subprocess.run(
-        [PYTHON, "-c", read], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path
-    )
-    assert done.stdout, done.stderr
-    result = json.loads(done.stdout)
-    assert result["module"] == result["name"] == "wigglymod"
-    assert result["import_error"] is True
-    assert "wigglymod" in result["message"] and "4.2.0" in result["message"]
-    assert str(path) in result["message"]
-
-
 def _strict_json(data: bytes) -> Any:
     def refuse(constant: str) -> Any:
         raise ValueError(f"{constant} is not JSON (RFC 8259)")
@@ -624,45 +356,3 @@ def test_read_only_buffer_stays_read_only(tmp_path: Path) -> None:
     assert not snap.load(ro).flags.writeable
     assert snap.load(rw).flags.writeable
     np.testing.assert_array_equal(snap.load(ro), frozen)
-
-
-def test_changed_module_names_both_versions(tmp_path: Path) -> None:
-    """The module is there, in another version that lacks the pickled class."""
-    worker, laptop = tmp_path / "worker", tmp_path / "laptop"
-    worker.mkdir()
-    laptop.mkdir()
-    (worker / "wobblemod.py").write_text('__version__ = "1.0"\n\nclass Thing:\n    pass\n')
-    (laptop / "wobblemod.py").write_text('__version__ = "2.0"\n\nclass Renamed:\n    pass\n')
-    path = tmp_path / "needs-wobblemod.dask-snapshot"
-    write = (
-        f"import sys; sys.path.insert(0, {str(worker)!r})\n"
-        "import wobblemod, snapshot\n"
-        "b = snapshot.SnapshotBuilder(); b.add(wobblemod.Thing(), label='thing')\n"
-        f"b.write({str(path)!r})\n"
-    )
-    read = (
-        f"import sys; sys.path.insert(0, {str(laptop)!r})\n"
-        "import snapshot\n"
-        f"snap = snapshot.open_snapshot({str(path)!r})\n"
-        "try:\n"
-        "    snap.load('p0')\n"
-        "except snapshot.SnapshotUnpickleError as exc:\n"
-        "    print(type(exc).__name__, exc)\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([PYTHON, "-c", write], check=True, timeout=60, env=env, cwd=tmp_path)
-    done = subprocess.run(
-        [PYTHON, "-c", read], capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path
-    )
-    assert done.stdout.startswith("SnapshotUnpickleError"), done.stdout + done.stderr
-    assert "wobblemod 1.0 on the worker, 2.0 here" in done.stdout
-
-
-def test_tampered_buffer_is_reported_as_tampered(tmp_path: Path) -> None:
-    # A grown buffer also contradicts the manifest; with a key, the signature speaks first.
-    path = _signed(tmp_path)
-    _rewrite(path, lambda ms: [(n, d + b"!" if n.startswith("buffers/") else d) for n, d in ms])
-    with pytest.raises(SnapshotSignatureError):
-        open_snapshot(path, key=KEY)
-    with pytest.raises(snapshot.SnapshotFormatError, match="declares"):
-        open_snapshot(path)
