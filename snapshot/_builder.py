@@ -226,6 +226,9 @@ class SnapshotBuilder:
 
         def produce(tar: TarStream) -> None:
             tar.add(MANIFEST_MEMBER, manifest_bytes)
+            # The manifest gets the first frame to itself: read_manifest then
+            # verifies its checksum without decompressing anything else.
+            tar.end_frame()
             if pieces:
                 for piece in store.pieces.values():
                     if piece.status == STORED and piece.inband is not None:

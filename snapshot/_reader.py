@@ -289,10 +289,27 @@ def _frame_error(path: str, exc: FrameProblem) -> SnapshotFormatError:
     return SnapshotFormatError(f"{path}: corrupt zstd stream: {exc}", path=path)
 
 
-def _decompressing(fh: IO[bytes]) -> Any:
+def _decompressing(fh: IO[bytes], *, across_frames: bool = True) -> Any:
     return zstandard.ZstdDecompressor().stream_reader(
-        fh, read_size=_READ_CHUNK, read_across_frames=True, closefd=False
+        fh, read_size=_READ_CHUNK, read_across_frames=across_frames, closefd=False
     )
+
+
+#: How far past manifest.json read_manifest looks for the end of the first frame.
+_MANIFEST_FRAME_SLACK = 64 * 1024
+
+
+def _finish_first_frame(stream: Any) -> None:
+    """Read on to the end of the first zstd frame, if it is near: zstd then checks
+    the frame's checksum, so the manifest just parsed is verified too.  Writers
+    end the first frame right after manifest.json (spec: byte layout); a file
+    that does not is read no further, keeping read_manifest's cost constant."""
+    budget = _MANIFEST_FRAME_SLACK
+    while budget > 0:
+        chunk = stream.read(min(budget, 16 * 1024))
+        if not chunk:
+            return
+        budget -= len(chunk)
 
 
 def _parse_manifest(data: bytes, path: str) -> dict[str, Any]:
@@ -348,15 +365,18 @@ def read_manifest(
 ) -> dict[str, Any]:
     """Return the manifest, decompressing only as far as it; never unpickles.
 
-    Its cost does not depend on the snapshot's size.  The frame checksum is only
-    verified by :func:`open_snapshot`, which reads the whole file.
+    Its cost does not depend on the snapshot's size.  The first zstd frame,
+    which holds only the manifest in files from this writer, is read to its end
+    so that its checksum is verified; the rest of the file is checked only by
+    :func:`open_snapshot`.
     """
     limits = limits or ReadLimits()
     name = os.fspath(path)
     with _open(name) as fh:
         try:
             _check_start(fh, name, limits)
-            tar = _TarReader(_decompressing(fh), name, limits)
+            stream = _decompressing(fh, across_frames=False)
+            tar = _TarReader(stream, name, limits)
             first = tar.next()
             if first is None or first[0] != MANIFEST_MEMBER:
                 raise SnapshotFormatError(
@@ -370,7 +390,9 @@ def read_manifest(
                     f"({limits.max_manifest_bytes})",
                     path=name,
                 )
-            return _parse_manifest(bytes(tar.data(first[1])), name)
+            data = bytes(tar.data(first[1]))
+            _finish_first_frame(stream)
+            return _parse_manifest(data, name)
         except Exception as exc:
             raise _translate(name, exc) from exc
 

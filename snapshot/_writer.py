@@ -210,6 +210,12 @@ class TarStream:
             self._emit(bytes(BLOCK - remainder))
         self.members += 1
 
+    def end_frame(self) -> None:
+        """End the current zstd frame here; what follows starts a new one."""
+        sink = self._sink if isinstance(self._sink, ZstdSink) else None
+        if sink is not None:
+            sink.start_frame(sink.level, 0)
+
     def close(self) -> None:
         """Write the signature (if keyed) and the end-of-archive blocks."""
         if self._mac is not None:

@@ -10,15 +10,12 @@ Profiles, chosen with ``HYPOTHESIS_PROFILE`` (as python-zstandard does):
 
 from __future__ import annotations
 
-import operator
 import os
 from pathlib import Path
 
 import hypothesis
-import numpy as np
 import pytest
-
-import snapshot
+from samples import build_small
 
 hypothesis.settings.register_profile(
     "ci",
@@ -40,23 +37,6 @@ hypothesis.settings.register_profile(
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
 hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-
-def build_small(path: Path, *, key: bytes | None = None, frames: bool = True) -> Path:
-    """A snapshot of a failed ``operator.truediv(7, 0)`` with one numpy input.
-
-    With ``frames`` (and so this file as a source member) it is about 4 KB;
-    without, about 1 KB, for tests that damage every byte.
-    """
-    builder = snapshot.SnapshotBuilder()
-    if frames:
-        try:
-            operator.truediv(7, 0)
-        except ZeroDivisionError as exc:
-            builder.capture_exception(exc)
-    builder.set_call(operator.truediv, [7, 0], {"round_to": 3})
-    builder.add_inputs({("x", 0): np.arange(12, dtype=np.int32), "y": 0})
-    return builder.write(path, key=key)
 
 
 @pytest.fixture

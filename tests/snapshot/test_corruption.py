@@ -245,7 +245,7 @@ def test_bit_flip_in_every_byte(tiny_snapshot: Path) -> None:
 
 @pytest.fixture(scope="module")
 def small_original(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, snapshot.Snapshot]:
-    from conftest import build_small
+    from samples import build_small
 
     path = build_small(tmp_path_factory.mktemp("original") / "small.dask-snapshot")
     return path.read_bytes(), open_snapshot(path)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(300)
 
 @pytest.fixture(scope="module")
 def tar_stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    from conftest import build_small
+    from samples import build_small
 
     path = build_small(tmp_path_factory.mktemp("fuzz") / "small.dask-snapshot", frames=False)
     return decompress(path)
