@@ -7,7 +7,7 @@ hook is installed on the running cluster the way ``cluster_hook.register`` does.
 from __future__ import annotations
 
 import logging
-import os
+import socket
 import traceback
 from pathlib import Path
 from typing import Any
@@ -65,7 +65,7 @@ async def test_exception_and_traceback_are_those_of_a_run_without_the_hook(
     assert after_tb == before_tb  # no frame of the hook shows
     assert not getattr(before, "__notes__", None)
     (path,) = snapshot_paths_in_notes(after)
-    assert after.__notes__ == [f"dask-replay: snapshot written to {os.uname().nodename}:{path}"]
+    assert after.__notes__ == [f"dask-replay: snapshot written to {socket.gethostname()}:{path}"]
     assert [Path(path)] == _snapshots(snapshot_dir)
     events = [msg for _, msg in await c.get_events("snapshot")]
     assert [e["path"] for e in events] == [path]
