@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,19 +55,15 @@ class Redactor:
         if depth > _MAX_DEPTH or id(obj) in active:
             return obj
         kind = type(obj)
-        if kind is dict:
+        if isinstance(obj, dict):
             active.add(id(obj))
-            changed = False
-            out = {}
+            changes = {}
             for key, value in obj.items():
-                if self.is_secret(key):
-                    new: Any = REDACTED
-                else:
-                    new = self._scrub(value, depth + 1, active)
-                changed = changed or new is not value
-                out[key] = new
+                new = REDACTED if self.is_secret(key) else self._scrub(value, depth + 1, active)
+                if new is not value:
+                    changes[key] = new
             active.discard(id(obj))
-            return out if changed else obj
+            return _with_changes(obj, changes) if changes else obj
         if kind is list or kind is tuple:
             active.add(id(obj))
             items = [self._scrub(v, depth + 1, active) for v in obj]
@@ -75,3 +72,16 @@ class Redactor:
                 return obj
             return items if kind is list else tuple(items)
         return obj
+
+
+def _with_changes(mapping: dict[Any, Any], changes: dict[Any, Any]) -> dict[Any, Any]:
+    """A copy of ``mapping`` (same type where it copies: OrderedDict, defaultdict)."""
+    try:
+        copied = copy.copy(mapping)
+        if not isinstance(copied, dict) or copied is mapping:
+            raise TypeError
+    except Exception:
+        copied = dict(mapping)
+    for key, value in changes.items():
+        dict.__setitem__(copied, key, value)
+    return copied

@@ -17,6 +17,7 @@ import hypothesis
 import numpy as np
 import pandas as pd
 import pytest
+import zstandard
 from crafting import members_of
 from strategies import assert_equivalent, payloads
 
@@ -356,3 +357,22 @@ def test_read_only_buffer_stays_read_only(tmp_path: Path) -> None:
     assert not snap.load(ro).flags.writeable
     assert snap.load(rw).flags.writeable
     np.testing.assert_array_equal(snap.load(ro), frozen)
+
+
+def test_redaction_reaches_dict_subclasses_and_keeps_their_type(tmp_path: Path) -> None:
+    from collections import OrderedDict, defaultdict
+
+    settings = defaultdict(
+        list, {"db_password": "canary-1", "rows": [OrderedDict(token="canary-2")]}
+    )
+    builder = SnapshotBuilder()
+    pid = builder.add(settings, label="settings")
+    path = builder.write(tmp_path / "sub.dask-snapshot")
+    raw = (
+        zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True).read()
+    )
+    assert b"canary-1" not in raw and b"canary-2" not in raw
+    loaded = open_snapshot(path).load(pid)
+    assert type(loaded) is defaultdict and loaded.default_factory is list
+    assert type(loaded["rows"][0]) is OrderedDict
+    assert settings["db_password"] == "canary-1"  # the live object is untouched
