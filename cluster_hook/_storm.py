@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: File name ending of every snapshot the hook writes.
-SUFFIX = ".dask-snapshot"
+SUFFIX = ".tar.zst"
 STORM_DIR = ".storm"
 _PRUNE_AFTER = 7 * 24 * 3600
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -103,7 +103,7 @@ def _replay_parser(prog: str) -> _Parser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.dask-snapshot)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
     parser.add_argument(
         "--no-debug",
         action="store_true",
@@ -166,7 +166,7 @@ def _info_parser(prog: str) -> _Parser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.dask-snapshot)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     _add_key_options(parser)
     return parser

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-SNAPSHOT_SUFFIX = ".dask-snapshot"
+SNAPSHOT_SUFFIX = ".tar.zst"
 INPUTS = [9, 4, 2, 76, 2, 1, 5]
 
 

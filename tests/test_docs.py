@@ -3,9 +3,9 @@
 Conventions (also stated at the top of docs/cli.md):
 
 - In a ```console block, a line starting with ``$ `` is a command; it runs in
-  bash, in a directory holding ``failure.dask-snapshot`` (the seed's
-  ``recip(0)`` failure), ``flaky.dask-snapshot`` (a failure that does not
-  reproduce), ``signed.dask-snapshot`` with its key in ``snapshot.key``, and
+  bash, in a directory holding ``failure.tar.zst`` (the seed's
+  ``recip(0)`` failure), ``flaky.tar.zst`` (a failure that does not
+  reproduce), ``signed.tar.zst`` with its key in ``snapshot.key``, and
   ``snapshots/`` (a directory of snapshots), with this interpreter first on PATH.
 - ``<!-- exit: N -->`` right before a block: its commands must exit with N
   (default 0).  ``<!-- no-test -->`` right before a block skips it.
@@ -139,16 +139,16 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         builder.manifest["task"] = {"key": "recip-123" if arg == 0 else "service-7"}
         builder.write(path, key=key)
 
-    write(root / "failure.dask-snapshot", job["recip"], 0)
+    write(root / "failure.tar.zst", job["recip"], 0)
     os.environ["SERVICE_DOWN"] = "1"
     try:
-        write(root / "flaky.dask-snapshot", job["call_service"], 7)
+        write(root / "flaky.tar.zst", job["call_service"], 7)
     finally:
         del os.environ["SERVICE_DOWN"]
     (root / "snapshot.key").write_text("a long random secret\n")
-    write(root / "signed.dask-snapshot", job["recip"], 0, key=b"a long random secret")
+    write(root / "signed.tar.zst", job["recip"], 0, key=b"a long random secret")
     (root / "snapshots").mkdir()
-    for name in ("failure.dask-snapshot", "flaky.dask-snapshot"):
+    for name in ("failure.tar.zst", "flaky.tar.zst"):
         (root / "snapshots" / name).write_bytes((root / name).read_bytes())
     return root
 

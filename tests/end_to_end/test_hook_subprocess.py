@@ -149,7 +149,7 @@ def test_failure_leaves_a_snapshot_named_in_the_client_exception(
 
 
 def test_every_snapshot_is_listed_by_get_events(session: dict[str, Any]) -> None:
-    on_disk = sorted(str(p) for p in session["directory"].glob("*.dask-snapshot"))
+    on_disk = sorted(str(p) for p in session["directory"].glob("*.tar.zst"))
     published = sorted(e["path"] for e in session["report"]["events"])
     assert published == on_disk
     assert len(on_disk) == len(SCENARIOS)

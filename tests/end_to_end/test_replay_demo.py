@@ -24,4 +24,4 @@ def test_demo_replays_the_seed_failure_under_pdb(tmp_path: Path) -> None:
     assert "Reproduced: ZeroDivisionError: division by zero" in out
     assert "(Pdb) 0\n" in out
     assert "-m replay demo-snapshots/" in out  # the command to type next
-    assert list((tmp_path / "demo-snapshots").glob("*.dask-snapshot"))
+    assert list((tmp_path / "demo-snapshots").glob("*.tar.zst"))

@@ -19,7 +19,7 @@ class Clock:
 
 def test_silent_during_the_first_second_then_throttled() -> None:
     clock, stream = Clock(), io.StringIO()
-    reporter = ProgressReporter("big.dask-snapshot", stream=stream, clock=clock)
+    reporter = ProgressReporter("big.tar.zst", stream=stream, clock=clock)
     reporter(1, 100 * 2**20)
     clock.now = 0.9
     reporter(2**20, 100 * 2**20)
@@ -32,8 +32,8 @@ def test_silent_during_the_first_second_then_throttled() -> None:
     reporter(100 * 2**20, 100 * 2**20)
     reporter.finish()
     assert stream.getvalue().splitlines() == [
-        "Loading big.dask-snapshot: 50.0 MiB of 100.0 MiB (50%), 1.2 s",
-        "Loading big.dask-snapshot: 100.0 MiB of 100.0 MiB (100%), 2.0 s",
+        "Loading big.tar.zst: 50.0 MiB of 100.0 MiB (50%), 1.2 s",
+        "Loading big.tar.zst: 100.0 MiB of 100.0 MiB (100%), 2.0 s",
     ]
 
 

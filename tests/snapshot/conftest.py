@@ -41,9 +41,9 @@ hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 @pytest.fixture
 def small_snapshot(tmp_path: Path) -> Path:
-    return build_small(tmp_path / "small.dask-snapshot")
+    return build_small(tmp_path / "small.tar.zst")
 
 
 @pytest.fixture
 def tiny_snapshot(tmp_path: Path) -> Path:
-    return build_small(tmp_path / "tiny.dask-snapshot", frames=False)
+    return build_small(tmp_path / "tiny.tar.zst", frames=False)

@@ -49,7 +49,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sorted([1, "a"])
     except TypeError as exc:
         builder.capture_exception(exc)
-    return builder.write(tmp_path_factory.mktemp("cli") / "cli.dask-snapshot", key=b"k")
+    return builder.write(tmp_path_factory.mktemp("cli") / "cli.tar.zst", key=b"k")
 
 
 def test_the_stream_has_several_frames(written: Path) -> None:
@@ -113,6 +113,6 @@ def test_tar_stream_is_whole_records_after_an_incompressible_member(tmp_path: Pa
     builder = SnapshotBuilder()
     noise = np.random.default_rng(2).bytes(5 * 2**20 + 1000)  # not a multiple of 512
     builder.add(np.frombuffer(noise, dtype=np.uint8), label="noise")
-    path = builder.write(tmp_path / "noise.dask-snapshot")
+    path = builder.write(tmp_path / "noise.tar.zst")
     size = len(run(f"zstd -dc {path}"))
     assert size % 10240 == 0, f"the tar stream is {size} bytes"

@@ -137,8 +137,8 @@ def reads_as_original(
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    message = both_refuse(tmp_path / "nope.dask-snapshot", SnapshotNotFoundError)
-    assert "nope.dask-snapshot" in message and "no such file" in message
+    message = both_refuse(tmp_path / "nope.tar.zst", SnapshotNotFoundError)
+    assert "nope.tar.zst" in message and "no such file" in message
 
 
 def test_directory(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_directory(tmp_path: Path) -> None:
 
 def test_fifo_does_not_hang(tmp_path: Path) -> None:
     # Opening a FIFO for reading waits for a writer: the reader must not.
-    fifo = tmp_path / "pipe.dask-snapshot"
+    fifo = tmp_path / "pipe.tar.zst"
     os.mkfifo(fifo)
     message = both_refuse(fifo, SnapshotReadError)
     assert "not a regular file" in message
@@ -162,7 +162,7 @@ def test_device_is_refused() -> None:
 
 
 def test_empty_file(tmp_path: Path) -> None:
-    path = tmp_path / "empty.dask-snapshot"
+    path = tmp_path / "empty.tar.zst"
     path.write_bytes(b"")
     message = both_refuse(path, SnapshotFormatError)
     assert "not a snapshot" in message and "empty" in message
@@ -196,7 +196,7 @@ def test_uncompressed_tar_is_not_a_snapshot(small_snapshot: Path) -> None:
 def test_truncated_at_every_offset(tiny_snapshot: Path) -> None:
     data = tiny_snapshot.read_bytes()
     original = open_snapshot(tiny_snapshot)
-    damaged = tiny_snapshot.with_name("cut.dask-snapshot")
+    damaged = tiny_snapshot.with_name("cut.tar.zst")
     before = listing(tiny_snapshot.parent) | {damaged.name}
     for offset in range(len(data)):
         damaged.write_bytes(data[:offset])
@@ -210,17 +210,17 @@ def test_truncated_multi_frame(tmp_path: Path) -> None:
     builder = snapshot.SnapshotBuilder()
     builder.add(np.arange(5 * 2**20 // 8, dtype=np.float64), label="big")
     builder.add({"after": list(range(100))}, label="small")
-    path = builder.write(tmp_path / "multi.dask-snapshot")
+    path = builder.write(tmp_path / "multi.tar.zst")
     data = path.read_bytes()
     ends = frame_ends(data)
     offsets = {0, 1, 4, 5, 17, len(data) // 2, len(data) - 5, len(data) - 4, len(data) - 1}
     for end in ends[:-1]:
         offsets.update({end - 1, end, end + 1, end + 4, end + 20})
-    damaged = tmp_path / "cut.dask-snapshot"
+    damaged = tmp_path / "cut.tar.zst"
     for offset in sorted(o for o in offsets if 0 <= o < len(data)):
         damaged.write_bytes(data[:offset])
         message = refused(damaged)
-        assert "cut.dask-snapshot" in message
+        assert "cut.tar.zst" in message
 
 
 def test_truncated_says_truncated(small_snapshot: Path) -> None:
@@ -233,7 +233,7 @@ def test_truncated_says_truncated(small_snapshot: Path) -> None:
 def test_bit_flip_in_every_byte(tiny_snapshot: Path) -> None:
     data = tiny_snapshot.read_bytes()
     original = open_snapshot(tiny_snapshot)
-    damaged = tiny_snapshot.with_name("flipped.dask-snapshot")
+    damaged = tiny_snapshot.with_name("flipped.tar.zst")
     before = listing(tiny_snapshot.parent) | {damaged.name}
     for offset in range(len(data)):
         flipped = bytearray(data)
@@ -247,7 +247,7 @@ def test_bit_flip_in_every_byte(tiny_snapshot: Path) -> None:
 def small_original(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, snapshot.Snapshot]:
     from samples import build_small
 
-    path = build_small(tmp_path_factory.mktemp("original") / "small.dask-snapshot")
+    path = build_small(tmp_path_factory.mktemp("original") / "small.tar.zst")
     return path.read_bytes(), open_snapshot(path)
 
 
@@ -262,7 +262,7 @@ def test_random_bit_flips(
     for bit in bits:
         bit %= len(raw) * 8
         raw[bit // 8] ^= 1 << (bit % 8)
-    path = tmp_path_factory.mktemp("flips") / "flipped.dask-snapshot"
+    path = tmp_path_factory.mktemp("flips") / "flipped.tar.zst"
     path.write_bytes(raw)
     reads_as_original(path, original, flipped=True)
 
@@ -272,7 +272,7 @@ def test_content_damage_is_caught_by_the_frame_checksum(tmp_path: Path) -> None:
     # bytes decompresses "fine", and only the frame checksum notices.
     builder = snapshot.SnapshotBuilder()
     builder.add(np.random.default_rng(0).bytes(200_000), label="noise")
-    path = builder.write(tmp_path / "noise.dask-snapshot")
+    path = builder.write(tmp_path / "noise.tar.zst")
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x10
     path.write_bytes(data)
@@ -302,7 +302,7 @@ def test_skippable_frame_after_the_snapshot(small_snapshot: Path) -> None:
 
 @pytest.mark.parametrize("declared", [10 * 10**9, 2**40, 2**64 - 1])
 def test_forged_frame_declaring_a_huge_size(tmp_path: Path, declared: int) -> None:
-    path = tmp_path / "forged.dask-snapshot"
+    path = tmp_path / "forged.tar.zst"
     path.write_bytes(forged_frame(declared))
     assert path.stat().st_size == 20
     message = both_refuse(path, SnapshotLimitError)
@@ -337,7 +337,7 @@ SMALL = ReadLimits(max_total_bytes=16 * 2**20, max_member_bytes=8 * 2**20)
 def test_bomb_of_zeros_after_the_archive(tmp_path: Path, two_gib_of_zeros: bytes) -> None:
     # A valid archive, then 2 GiB of zeros (which tar readers accept as padding).
     head = compress(tar_bytes([member("manifest.json", manifest_bytes())]))
-    path = tmp_path / "bomb.dask-snapshot"
+    path = tmp_path / "bomb.tar.zst"
     path.write_bytes(head + two_gib_of_zeros)
     assert path.stat().st_size < 100_000
     message = refused(path, SnapshotLimitError, limits=SMALL)
@@ -348,7 +348,7 @@ def test_bomb_of_64_gib_is_not_expanded(tmp_path: Path) -> None:
     # A manifest, then a frame of RLE blocks: 2 MiB on disk, 64 GiB of zeros.
     manifest = manifest_bytes()
     head = tar_bytes([member("manifest.json", manifest)])[: 512 + -(-len(manifest) // 512) * 512]
-    path = tmp_path / "bomb.dask-snapshot"
+    path = tmp_path / "bomb.tar.zst"
     path.write_bytes(compress(head) + rle_frame(2**19))
     progress: list[tuple[int, int]] = []
     with pytest.raises(SnapshotLimitError):
@@ -366,13 +366,13 @@ def test_frame_asking_for_a_huge_window(tmp_path: Path, window_log: int) -> None
     # decoders refuse windows above 2**27 by default (spec 3.2): no allocation.
     frame = bytearray(rle_frame(4))
     frame[5] = (window_log - 10) << 3
-    path = tmp_path / "window.dask-snapshot"
+    path = tmp_path / "window.tar.zst"
     path.write_bytes(bytes(frame))
     both_refuse(path, SnapshotFormatError)
 
 
 def test_bomb_of_zeros_alone(tmp_path: Path, two_gib_of_zeros: bytes) -> None:
-    path = tmp_path / "bomb.dask-snapshot"
+    path = tmp_path / "bomb.tar.zst"
     path.write_bytes(two_gib_of_zeros)
     both_refuse(path, SnapshotFormatError, limits=SMALL)
 
@@ -383,7 +383,7 @@ def test_bomb_in_one_member(tmp_path: Path) -> None:
     head = tar_bytes([member("manifest.json", manifest)])[: 512 + -(-len(manifest) // 512) * 512]
     info = tarfile.TarInfo("buffers/b0")
     info.size = 2 * 2**30
-    path = tmp_path / "bomb.dask-snapshot"
+    path = tmp_path / "bomb.tar.zst"
     path.write_bytes(compress(head + info.tobuf(tarfile.PAX_FORMAT) + bytes(1 << 20)))
     message = refused(path, SnapshotLimitError, limits=SMALL)
     assert "buffers/b0" in message and str(2 * 2**30) in message
@@ -393,7 +393,7 @@ def test_bomb_in_many_members(tmp_path: Path) -> None:
     chunk = bytes(4 * 2**20)
     members = [member("manifest.json", manifest_bytes())]
     members += [member(f"buffers/b{i}", chunk) for i in range(8)]
-    path = write_archive(tmp_path / "bomb.dask-snapshot", members)
+    path = write_archive(tmp_path / "bomb.tar.zst", members)
     message = refused(path, SnapshotLimitError, limits=SMALL)
     assert "max_total_bytes" in message
 
@@ -420,7 +420,7 @@ def test_unsafe_member_name(tmp_path: Path, name: str, position: str) -> None:
     hostile = member(name, b"owned")
     manifest = member("manifest.json", manifest_bytes())
     members = [hostile, manifest] if position == "first" else [manifest, hostile]
-    path = write_archive(tmp_path / "unsafe.dask-snapshot", members)
+    path = write_archive(tmp_path / "unsafe.tar.zst", members)
     existed = Path("/etc/x").exists()
     message = refused(path, SnapshotFormatError)
     assert repr(name) in message or "manifest.json" in message
@@ -432,7 +432,7 @@ def test_unsafe_name_in_a_pax_header(tmp_path: Path) -> None:
     # The ustar name field is harmless; the pax "path" record overrides it.
     name = "../" + "x" * 120
     path = write_archive(
-        tmp_path / "pax.dask-snapshot",
+        tmp_path / "pax.tar.zst",
         [member("manifest.json", manifest_bytes()), member(name, b"owned")],
     )
     message = refused(path, SnapshotFormatError)
@@ -452,7 +452,7 @@ def test_unsafe_name_in_a_pax_header(tmp_path: Path) -> None:
 )
 def test_non_regular_member(tmp_path: Path, kind: bytes, attrs: dict[str, object]) -> None:
     path = write_archive(
-        tmp_path / "special.dask-snapshot",
+        tmp_path / "special.tar.zst",
         [member("manifest.json", manifest_bytes()), member("pieces", kind=kind, **attrs)],
     )
     message = refused(path, SnapshotFormatError)
@@ -461,7 +461,7 @@ def test_non_regular_member(tmp_path: Path, kind: bytes, attrs: dict[str, object
 
 def test_gnu_long_name_member(tmp_path: Path) -> None:
     path = write_archive(
-        tmp_path / "gnu.dask-snapshot",
+        tmp_path / "gnu.tar.zst",
         [member("manifest.json", manifest_bytes()), member("p" * 150, b"data")],
         fmt=tarfile.GNU_FORMAT,
     )
@@ -476,7 +476,7 @@ def test_member_larger_than_the_stream_holds(tmp_path: Path) -> None:
     info = tarfile.TarInfo.frombuf(bytes(raw[second : second + 512]), "utf-8", "strict")
     info.size = 10 * 2**20
     raw[second : second + 512] = info.tobuf(tarfile.USTAR_FORMAT)
-    path = tmp_path / "short.dask-snapshot"
+    path = tmp_path / "short.tar.zst"
     path.write_bytes(compress(bytes(raw[: second + 1024])))
     message = refused(path, SnapshotTruncatedError)
     assert "ends early" in message
@@ -512,7 +512,7 @@ def test_source_member_content_differs(small_snapshot: Path) -> None:
 
 def test_duplicate_member(tmp_path: Path) -> None:
     path = write_archive(
-        tmp_path / "dup.dask-snapshot",
+        tmp_path / "dup.tar.zst",
         [
             member("manifest.json", manifest_bytes()),
             member("pieces/p0.pkl", b"a"),
@@ -524,7 +524,7 @@ def test_duplicate_member(tmp_path: Path) -> None:
 
 def test_member_after_the_signature(tmp_path: Path) -> None:
     path = write_archive(
-        tmp_path / "late.dask-snapshot",
+        tmp_path / "late.tar.zst",
         [
             member("manifest.json", manifest_bytes()),
             member("signature.json", b'{"algorithm": "hmac-sha256", "mac": ""}'),
@@ -535,7 +535,7 @@ def test_member_after_the_signature(tmp_path: Path) -> None:
 
 
 def test_data_after_the_end_of_the_archive(tmp_path: Path) -> None:
-    path = tmp_path / "after.dask-snapshot"
+    path = tmp_path / "after.tar.zst"
     raw = tar_bytes([member("manifest.json", manifest_bytes())], trailing=b"\1" * 512)
     path.write_bytes(compress(raw))
     refused(path, SnapshotFormatError)
@@ -552,7 +552,7 @@ def test_damaged_pax_header(tmp_path: Path) -> None:
     raw = bytearray(tar_bytes([member("manifest.json", manifest_bytes()), member("p" * 120, b"x")]))
     start = raw.index(b" path=")
     raw[start - 3 : start] = b"zzz"  # the record length is no longer a number
-    path = tmp_path / "pax.dask-snapshot"
+    path = tmp_path / "pax.tar.zst"
     path.write_bytes(compress(bytes(raw)))
     refused(path, SnapshotFormatError)
 
@@ -562,7 +562,7 @@ def test_damaged_pax_header(tmp_path: Path) -> None:
 
 def test_manifest_not_first(tmp_path: Path) -> None:
     path = write_archive(
-        tmp_path / "order.dask-snapshot",
+        tmp_path / "order.tar.zst",
         [member("pieces/p0.pkl", b"x"), member("manifest.json", manifest_bytes())],
     )
     message = both_refuse(path, SnapshotFormatError)
@@ -570,7 +570,7 @@ def test_manifest_not_first(tmp_path: Path) -> None:
 
 
 def test_no_members_at_all(tmp_path: Path) -> None:
-    path = write_archive(tmp_path / "empty-tar.dask-snapshot", [])
+    path = write_archive(tmp_path / "empty-tar.tar.zst", [])
     both_refuse(path, SnapshotFormatError)
 
 
@@ -613,17 +613,17 @@ def test_no_members_at_all(tmp_path: Path) -> None:
     ],
 )
 def test_bad_manifest(tmp_path: Path, text: bytes) -> None:
-    path = write_archive(tmp_path / "bad.dask-snapshot", [member("manifest.json", text)])
+    path = write_archive(tmp_path / "bad.tar.zst", [member("manifest.json", text)])
     both_refuse(path, SnapshotFormatError)
 
 
 def test_newer_major_version(tmp_path: Path) -> None:
     path = write_archive(
-        tmp_path / "future.dask-snapshot",
+        tmp_path / "future.tar.zst",
         [member("manifest.json", manifest_bytes(format_version="2.0"))],
     )
     message = both_refuse(path, SnapshotVersionError)
-    assert "2.0" in message and "1.x" in message and "future.dask-snapshot" in message
+    assert "2.0" in message and "1.x" in message and "future.tar.zst" in message
 
 
 def test_unknown_members_and_fields_are_ignored(small_snapshot: Path) -> None:

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.timeout(300)
 def tar_stream(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     from samples import build_small
 
-    path = build_small(tmp_path_factory.mktemp("fuzz") / "small.dask-snapshot", frames=False)
+    path = build_small(tmp_path_factory.mktemp("fuzz") / "small.tar.zst", frames=False)
     return decompress(path)
 
 
@@ -75,7 +75,7 @@ def test_damaged_tar_stream(
     raw = bytearray(tar_stream)
     for position, value in edits:
         raw[position % len(raw)] = value
-    path = tmp_path_factory.mktemp("fuzz") / "damaged.dask-snapshot"
+    path = tmp_path_factory.mktemp("fuzz") / "damaged.tar.zst"
     path.write_bytes(compress(bytes(raw)))
     exercise(path)
 
@@ -85,7 +85,7 @@ def test_cut_and_extended_tar_stream(
     tmp_path_factory: pytest.TempPathFactory, tar_stream: bytes, cut: int, extra: bytes
 ) -> None:
     raw = tar_stream[: cut % len(tar_stream)] + extra
-    path = tmp_path_factory.mktemp("fuzz") / "cut.dask-snapshot"
+    path = tmp_path_factory.mktemp("fuzz") / "cut.tar.zst"
     path.write_bytes(compress(raw))
     exercise(path)
 
@@ -127,7 +127,7 @@ def test_arbitrary_tar_members(
         raw = tar_bytes(chosen)
     except (ValueError, UnicodeError):
         hypothesis.reject()  # tarfile refuses to write some names (NUL characters)
-    path = tmp_path_factory.mktemp("fuzz") / "members.dask-snapshot"
+    path = tmp_path_factory.mktemp("fuzz") / "members.tar.zst"
     path.write_bytes(compress(raw))
     exercise(path)
 
@@ -152,7 +152,7 @@ def test_arbitrary_manifest_sections(
     tar_stream: bytes,
     changes: dict[str, Any],
 ) -> None:
-    path = tmp_path_factory.mktemp("fuzz") / "manifest.dask-snapshot"
+    path = tmp_path_factory.mktemp("fuzz") / "manifest.tar.zst"
     path.write_bytes(compress(tar_stream))
     members = members_of(path)
     manifest = json.loads(members[0][1])

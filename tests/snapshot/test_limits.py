@@ -38,7 +38,7 @@ def signed(tmp_path: Path) -> Path:
         builder.capture_exception(exc)
     builder.set_call(operator.truediv, [1, 0])
     builder.add_inputs({"a": np.arange(3000, dtype=np.int16), "b": "text" * 50})
-    return builder.write(tmp_path / "limits.dask-snapshot", key=KEY)
+    return builder.write(tmp_path / "limits.tar.zst", key=KEY)
 
 
 def accepts(path: Path, **fields: int) -> bool:
@@ -99,7 +99,7 @@ def test_max_total_bytes_reading_the_manifest(signed: Path) -> None:
 
 def test_max_total_bytes_against_a_declared_frame_size(tmp_path: Path) -> None:
     raw = tar_bytes([member("manifest.json", manifest_bytes())])
-    path = tmp_path / "declared.dask-snapshot"
+    path = tmp_path / "declared.tar.zst"
     path.write_bytes(compress(raw, content_size=True))
     assert accepts(path, max_total_bytes=len(raw))
     assert not accepts(path, max_total_bytes=len(raw) - 1)
@@ -152,7 +152,7 @@ def _piece(limits: WriteLimits, obj: object = ARRAY) -> dict:
     builder = SnapshotBuilder(limits=limits)
     pid = builder.add(obj, label="x")
     with tempfile.TemporaryDirectory() as directory:
-        path = builder.write(Path(directory) / "piece.dask-snapshot")
+        path = builder.write(Path(directory) / "piece.tar.zst")
         return read_manifest(path)["pieces"][pid]
 
 
@@ -179,7 +179,7 @@ def test_max_repr_chars() -> None:
 def test_max_scan_bytes(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     pid = builder.add(ARRAY, label="x")
-    path = builder.write(tmp_path / "scan.dask-snapshot")
+    path = builder.write(tmp_path / "scan.tar.zst")
     inband = len(open_snapshot(path).piece_bytes(pid))
     assert "numpy" in _piece(WriteLimits(max_scan_bytes=inband))["modules"]
     assert _piece(WriteLimits(max_scan_bytes=inband - 1))["modules"] == []
@@ -204,7 +204,7 @@ def test_reading_the_manifest_does_not_read_the_rest(tmp_path: Path) -> None:
     """Its cost does not grow with the snapshot: a 1 MiB budget reads a 16 MiB one."""
     builder = SnapshotBuilder()
     builder.add(np.random.default_rng(0).random(2 * 2**20), label="big")  # 16 MiB
-    path = builder.write(tmp_path / "big.dask-snapshot")
+    path = builder.write(tmp_path / "big.tar.zst")
     budget = ReadLimits(max_total_bytes=2**20)
     assert read_manifest(path, limits=budget)["pieces"]
     with pytest.raises(SnapshotLimitError):

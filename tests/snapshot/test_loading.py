@@ -34,7 +34,7 @@ def test_inspecting_never_unpickles(tmp_path: Path) -> None:
     marker = tmp_path / "code-ran"
     builder = SnapshotBuilder()
     pid = builder.add(SideEffect(marker), label="payload")
-    path = builder.write(tmp_path / "fx.dask-snapshot")
+    path = builder.write(tmp_path / "fx.tar.zst")
     assert not marker.exists()
 
     manifest = read_manifest(path)
@@ -56,7 +56,7 @@ def test_missing_module_names_module_and_version(tmp_path: Path) -> None:
     (modules / "wigglymod.py").write_text(
         '__version__ = "4.2.0"\n\nclass Thing:\n    def __init__(self, n):\n        self.n = n\n'
     )
-    path = tmp_path / "needs-wigglymod.dask-snapshot"
+    path = tmp_path / "needs-wigglymod.tar.zst"
     write = textwrap.dedent(
         f"""
         import sys
@@ -99,7 +99,7 @@ def test_changed_module_names_both_versions(tmp_path: Path) -> None:
     laptop.mkdir()
     (worker / "wobblemod.py").write_text('__version__ = "1.0"\n\nclass Thing:\n    pass\n')
     (laptop / "wobblemod.py").write_text('__version__ = "2.0"\n\nclass Renamed:\n    pass\n')
-    path = tmp_path / "needs-wobblemod.dask-snapshot"
+    path = tmp_path / "needs-wobblemod.tar.zst"
     write = (
         f"import sys; sys.path.insert(0, {str(worker)!r})\n"
         "import wobblemod, snapshot\n"

@@ -16,7 +16,7 @@ def _written(tmp_path: Path) -> Path:
     builder = snapshot.SnapshotBuilder()
     builder.add(np.arange(2_000_000), label="big")  # 16 MB: a frame of its own
     builder.manifest["task"] = {"key": "recip-1"}
-    return builder.write(tmp_path / "s.dask-snapshot")
+    return builder.write(tmp_path / "s.tar.zst")
 
 
 def test_first_frame_is_the_manifest_member_alone(tmp_path: Path) -> None:

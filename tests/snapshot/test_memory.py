@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_writing_a_large_input_streams(tmp_path: Path) -> None:
-    target = tmp_path / "big.dask-snapshot"
+    target = tmp_path / "big.tar.zst"
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(target)],
         capture_output=True,
@@ -88,7 +88,7 @@ def test_a_header_claiming_gigabytes_allocates_nothing(tmp_path: Path) -> None:
     # A ~300-byte file whose tar header declares 3 GiB: memory follows the data
     # that actually arrives, not the size a header claims (spec, section 9).
     done = subprocess.run(
-        [sys.executable, "-c", CLAIM, str(tmp_path / "claim.dask-snapshot"), str(HERE)],
+        [sys.executable, "-c", CLAIM, str(tmp_path / "claim.tar.zst"), str(HERE)],
         capture_output=True,
         text=True,
         timeout=240,

@@ -42,7 +42,7 @@ NO_REDACTION = Redactor(patterns=())
 def test_payload_round_trip(tmp_path_factory: pytest.TempPathFactory, payload: Any) -> None:
     builder = SnapshotBuilder(redactor=NO_REDACTION)
     pid = builder.add(payload, label="payload")
-    path = builder.write(tmp_path_factory.mktemp("rt") / "payload.dask-snapshot")
+    path = builder.write(tmp_path_factory.mktemp("rt") / "payload.tar.zst")
 
     manifest = read_manifest(path)
     record = manifest["pieces"][pid]
@@ -57,7 +57,7 @@ def test_payload_round_trip(tmp_path_factory: pytest.TempPathFactory, payload: A
 def test_call_round_trip(tmp_path_factory: pytest.TempPathFactory, args: list[Any]) -> None:
     builder = SnapshotBuilder(redactor=NO_REDACTION)
     builder.set_call(len, args, {"option": args[:1]})
-    path = builder.write(tmp_path_factory.mktemp("rt") / "call.dask-snapshot")
+    path = builder.write(tmp_path_factory.mktemp("rt") / "call.tar.zst")
     func, loaded_args, kwargs = open_snapshot(path).call()
     assert func is len
     assert_equivalent(loaded_args, list(args))
@@ -70,7 +70,7 @@ def test_shared_buffers_are_stored_once(tmp_path: Path) -> None:
     first = builder.add(array, label="a")
     again = builder.add(array, label="a again")
     inside = builder.add({"x": array, "y": [array]}, label="container")
-    path = builder.write(tmp_path / "shared.dask-snapshot")
+    path = builder.write(tmp_path / "shared.tar.zst")
     manifest = read_manifest(path)
     assert first == again
     # pickle memoizes the array: one buffer reference inside, the same bid as alone.
@@ -87,7 +87,7 @@ def test_pandas_frame_with_out_of_band_buffers(tmp_path: Path) -> None:
     frame = pd.DataFrame({"a": np.arange(50_000), "b": np.linspace(0, 1, 50_000)})
     builder = SnapshotBuilder()
     pid = builder.add(frame, label="df")
-    path = builder.write(tmp_path / "df.dask-snapshot")
+    path = builder.write(tmp_path / "df.tar.zst")
     record = read_manifest(path)["pieces"][pid]
     assert record["buffers"], "pandas blocks should leave the pickle out-of-band"
     pd.testing.assert_frame_equal(open_snapshot(path).load(pid), frame)
@@ -113,7 +113,7 @@ def test_exception_frames_and_sources(tmp_path: Path) -> None:
         _fail([1, 2, 3], secret_token=secret)
     except ValueError as exc:
         builder.capture_exception(exc)
-    path = builder.write(tmp_path / "exc.dask-snapshot")
+    path = builder.write(tmp_path / "exc.tar.zst")
     manifest = read_manifest(path)
 
     error = manifest["error"]
@@ -198,7 +198,7 @@ def test_unpicklable_becomes_a_placeholder(
     builder = SnapshotBuilder()
     bad = builder.add(obj, label="bad")
     good = builder.add({"fine": 1}, label="good")
-    path = builder.write(tmp_path / "ph.dask-snapshot")
+    path = builder.write(tmp_path / "ph.tar.zst")
     record = read_manifest(path)["pieces"][bad]
     assert record["status"] == "placeholder"
     assert record["type"] == type_name
@@ -216,7 +216,7 @@ def test_unpicklable_becomes_a_placeholder(
 def test_broken_repr_is_recorded(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     pid = builder.add(BrokenRepr(), label="bad")
-    path = builder.write(tmp_path / "repr.dask-snapshot")
+    path = builder.write(tmp_path / "repr.tar.zst")
     text = read_manifest(path)["pieces"][pid]["repr"]
     assert text == "<repr failed: RuntimeError>" or text.startswith("<BrokenRepr instance")
 
@@ -224,7 +224,7 @@ def test_broken_repr_is_recorded(tmp_path: Path) -> None:
 def test_long_repr_is_truncated(tmp_path: Path) -> None:
     builder = SnapshotBuilder(limits=WriteLimits(max_repr_chars=50))
     pid = builder.add("x" * 10_000, label="long")
-    path = builder.write(tmp_path / "long.dask-snapshot")
+    path = builder.write(tmp_path / "long.tar.zst")
     assert len(read_manifest(path)["pieces"][pid]["repr"]) <= 50
 
 
@@ -236,7 +236,7 @@ def test_per_piece_cap(tmp_path: Path) -> None:
     builder = SnapshotBuilder(limits=limits)
     big = builder.add(np.zeros(5_000, dtype=np.float64), label="big")
     small = builder.add(np.zeros(100, dtype=np.float64), label="small")
-    path = builder.write(tmp_path / "cap.dask-snapshot")
+    path = builder.write(tmp_path / "cap.tar.zst")
     manifest = read_manifest(path)
     record = manifest["pieces"][big]
     assert record["status"] == "omitted"
@@ -253,7 +253,7 @@ def test_total_cap(tmp_path: Path) -> None:
     second = builder.add(np.ones(2_500), label="second")
     third = builder.add(np.full(2_500, 2.0), label="third")
     tiny = builder.add(3, label="tiny")  # a later, smaller piece still fits
-    path = builder.write(tmp_path / "total.dask-snapshot")
+    path = builder.write(tmp_path / "total.tar.zst")
     manifest = read_manifest(path)
     statuses = [manifest["pieces"][p]["status"] for p in (first, second, third, tiny)]
     assert statuses == ["stored", "stored", "omitted", "stored"]
@@ -273,7 +273,7 @@ def test_total_cap(tmp_path: Path) -> None:
 def test_secret_names_are_redacted(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     builder.set_call(print, ["visible"], {"password": "hunter2", "n": 1})
-    path = builder.write(tmp_path / "redact.dask-snapshot")
+    path = builder.write(tmp_path / "redact.tar.zst")
     manifest = read_manifest(path)
     record = manifest["pieces"][manifest["call"]["kwargs"]["password"]]
     assert record["status"] == "redacted" and record["repr"] == ""
@@ -292,7 +292,7 @@ def test_nested_dict_entries_are_redacted(tmp_path: Path) -> None:
     }
     builder = SnapshotBuilder()
     pid = builder.add(config, label="config")
-    path = builder.write(tmp_path / "nested.dask-snapshot")
+    path = builder.write(tmp_path / "nested.tar.zst")
     loaded = open_snapshot(path).load(pid)
     assert loaded["db"] == {"host": "db.internal", "Password": REDACTED}
     assert loaded["services"][0] == {"name": "s3", "API_KEY": REDACTED}
@@ -334,7 +334,7 @@ def test_manifest_is_strict_json(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     builder.add_inputs({("x", 1.5): 1})
     builder.manifest["task"] = {"annotations": {"priority": 1.5}}
-    path = builder.write(tmp_path / "json.dask-snapshot")
+    path = builder.write(tmp_path / "json.tar.zst")
     manifest = _strict_json(members_of(path)[0][1])
     assert manifest["inputs"][0]["key"] == ["x", 1.5]
 
@@ -343,7 +343,7 @@ def test_manifest_with_nan_is_strict_json(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     builder.add_inputs({("x", float("nan")): 1})
     builder.manifest["task"] = {"annotations": {"weight": float("inf")}}
-    path = builder.write(tmp_path / "nan.dask-snapshot")
+    path = builder.write(tmp_path / "nan.tar.zst")
     _strict_json(members_of(path)[0][1])
 
 
@@ -353,7 +353,7 @@ def test_read_only_buffer_stays_read_only(tmp_path: Path) -> None:
     builder = SnapshotBuilder()
     ro = builder.add(frozen, label="ro")
     rw = builder.add(np.arange(1000), label="rw")
-    snap = open_snapshot(builder.write(tmp_path / "ro.dask-snapshot"))
+    snap = open_snapshot(builder.write(tmp_path / "ro.tar.zst"))
     assert not snap.load(ro).flags.writeable
     assert snap.load(rw).flags.writeable
     np.testing.assert_array_equal(snap.load(ro), frozen)
@@ -367,7 +367,7 @@ def test_redaction_reaches_dict_subclasses_and_keeps_their_type(tmp_path: Path) 
     )
     builder = SnapshotBuilder()
     pid = builder.add(settings, label="settings")
-    path = builder.write(tmp_path / "sub.dask-snapshot")
+    path = builder.write(tmp_path / "sub.tar.zst")
     raw = (
         zstandard.ZstdDecompressor().stream_reader(path.open("rb"), read_across_frames=True).read()
     )

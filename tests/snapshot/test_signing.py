@@ -26,7 +26,7 @@ def _signed(tmp_path: Path) -> Path:
     builder = SnapshotBuilder()
     builder.set_call(sorted, [[3, 1, 2]])
     builder.add(np.arange(10), label="array")
-    return builder.write(tmp_path / "signed.dask-snapshot", key=KEY)
+    return builder.write(tmp_path / "signed.tar.zst", key=KEY)
 
 
 def test_signed_and_verified(tmp_path: Path) -> None:

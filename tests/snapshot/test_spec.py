@@ -72,7 +72,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict
     builder.set_call(operator.truediv, [np.arange(10), np.zeros(1000)], {"password": 1})
     builder.add_inputs({"x": 1})
     builder.add_run_spec((operator.truediv, 1, 0))
-    path = builder.write(tmp_path_factory.mktemp("spec") / "full.dask-snapshot", key=b"k")
+    path = builder.write(tmp_path_factory.mktemp("spec") / "full.tar.zst", key=b"k")
     members = dict(members_of(path))
     return json.loads(members["manifest.json"]), json.loads(members["signature.json"])
 

@@ -27,15 +27,15 @@ PYTHON = sys.executable
 def test_written_file_is_private_and_alone(tmp_path: Path) -> None:
     old = os.umask(0)
     try:
-        path = SnapshotBuilder().write(tmp_path / "new" / "s.dask-snapshot")
+        path = SnapshotBuilder().write(tmp_path / "new" / "s.tar.zst")
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert os.listdir(path.parent) == ["s.dask-snapshot"]
+    assert os.listdir(path.parent) == ["s.tar.zst"]
 
 
 def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
-    target = tmp_path / "s.dask-snapshot"
+    target = tmp_path / "s.tar.zst"
     first = SnapshotBuilder()
     first.add("first", label="x")
     first.write(target)
@@ -43,13 +43,13 @@ def test_overwrite_replaces_atomically(tmp_path: Path) -> None:
     pid = second.add("second", label="x")
     second.write(target)
     assert open_snapshot(target).load(pid) == "second"
-    assert os.listdir(tmp_path) == ["s.dask-snapshot"]
+    assert os.listdir(tmp_path) == ["s.tar.zst"]
 
 
 def test_directory_that_is_a_file(tmp_path: Path) -> None:
     (tmp_path / "plain-file").write_text("x")
     with pytest.raises(SnapshotWriteError) as info:
-        SnapshotBuilder().write(tmp_path / "plain-file" / "s.dask-snapshot")
+        SnapshotBuilder().write(tmp_path / "plain-file" / "s.tar.zst")
     assert "plain-file" in str(info.value)
     assert os.listdir(tmp_path) == ["plain-file"]
 
@@ -79,13 +79,13 @@ def test_disk_full_mid_write_leaves_nothing(tmp_path: Path) -> None:
             print("SnapshotWriteError", exc)
         """
     )
-    target = tmp_path / "out" / "s.dask-snapshot"
+    target = tmp_path / "out" / "s.tar.zst"
     target.parent.mkdir()
     done = subprocess.run(
         [PYTHON, "-c", script, str(target)], capture_output=True, text=True, timeout=120
     )
     assert done.stdout.startswith("SnapshotWriteError"), done.stdout + done.stderr
-    assert "s.dask-snapshot" in done.stdout
+    assert "s.tar.zst" in done.stdout
     assert os.listdir(target.parent) == []
 
 
@@ -96,7 +96,7 @@ def test_manifest_only_write(tmp_path: Path) -> None:
     except TypeError as exc:
         builder.capture_exception(exc)
     builder.set_call(sorted, [np.arange(1000)])
-    path = builder.write(tmp_path / "m.dask-snapshot", pieces=False, reason="disk full")
+    path = builder.write(tmp_path / "m.tar.zst", pieces=False, reason="disk full")
     names = [n for n, _ in members_of(path)]
     assert names[0] == "manifest.json"
     assert all(n == "manifest.json" or n.startswith("sources/") for n in names)
