@@ -165,9 +165,9 @@ class Capturer:
             redactor=self.redactor,
         )
         task_section = {
-            "key": _json_key(task.key),
+            "key": snapshot.key_to_json(task.key),
             "prefix": task.prefix,
-            "dependencies": [_json_key(k) for k in task.dependencies],
+            "dependencies": [snapshot.key_to_json(k) for k in task.dependencies],
             "annotations": self.redactor.scrub(_jsonable(task.annotations)),
             "priority": list(task.priority) if task.priority is not None else None,
             # Snapshots of this key so far on this host in this cluster, this one
@@ -218,7 +218,7 @@ class Capturer:
                 "; ".join(left_out[:5]) + ("; ..." if len(left_out) > 5 else ""),
             )
         event = {
-            "key": _json_key(task.key),
+            "key": snapshot.key_to_json(task.key),
             "path": str(written),
             "host": self.host,
             "worker": self.worker_address,
@@ -246,7 +246,7 @@ class Capturer:
         for name, value in frame.f_locals.items():
             if plumbing and _opaque(value):
                 # A plain string: it unpickles anywhere, unlike a stand-in class.
-                out[name] = f"<withheld by dask-replay: {_Withheld(value).kind}>"
+                out[name] = f"<withheld by dask-replay: {_type_name(value)}>"
             else:
                 out[name] = scrub_node(value, self.redactor)
         return out
@@ -285,11 +285,16 @@ class Capturer:
             builder.add_inputs(dict(data))
             builder.add_run_spec(scrub_node(run_spec, self.redactor))
         else:
-            _set_call_without_arguments(builder, call.func, call.args, call.kwargs, call.origin)
-            _withhold_inputs(builder, data)
-            builder.manifest["run_spec"] = builder.omit(
-                _Withheld(run_spec), label="run_spec", reason=_OFF
+            builder.set_call(
+                call.func,
+                call.args,
+                call.kwargs,
+                origin=call.origin,
+                capture_arguments=False,
+                reason=_OFF,
             )
+            builder.add_inputs(dict(data), capture=False, reason=_OFF)
+            builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
 
     def publish(self, event: dict[str, Any]) -> None:
         """Send the event to the scheduler (thread-safe in Worker.log_event)."""
@@ -308,76 +313,6 @@ def _opaque(value: Any) -> bool:
 
 def _no_locals(frame: FrameType) -> Mapping[str, Any]:
     return {}  # snapshot.capture-locals is off
-
-
-class _Withheld:
-    """Stands in for a value whose capture is off: its type and size, never its content.
-
-    ``SnapshotBuilder.omit`` records a short repr of what it is given; handing it
-    this stand-in keeps even that repr free of the user's data.
-    """
-
-    __slots__ = ("dtype", "kind", "nbytes", "shape")
-
-    def __init__(self, obj: object) -> None:
-        kind = type(obj)
-        self.kind = f"{kind.__module__}.{kind.__qualname__}"
-        self.shape: tuple[int, ...] | None = None
-        self.dtype: str | None = None
-        self.nbytes: int | None = None
-        try:
-            shape = getattr(obj, "shape", None)
-            if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
-                self.shape = shape
-            dtype = getattr(obj, "dtype", None)
-            self.dtype = None if dtype is None or callable(dtype) else str(dtype)
-            nbytes = getattr(obj, "nbytes", None)
-            self.nbytes = nbytes if isinstance(nbytes, int) else None
-        except Exception:
-            pass
-
-    def __repr__(self) -> str:
-        return f"<withheld {self.kind}>"
-
-
-def _set_call_without_arguments(
-    builder: snapshot.SnapshotBuilder,
-    func: Any,
-    args: tuple[Any, ...],
-    kwargs: Mapping[str, Any],
-    origin: str,
-) -> None:
-    # Same shape as SnapshotBuilder.set_call, with the values left out.
-    builder.manifest["call"] = {
-        "func": builder.add(func, label="call.func"),
-        "args": [
-            builder.omit(_Withheld(a), label=f"call.args[{i}]", reason=_OFF)
-            for i, a in enumerate(args)
-        ],
-        "kwargs": {
-            str(k): builder.omit(_Withheld(v), label=f"call.kwargs[{k!r}]", reason=_OFF)
-            for k, v in kwargs.items()
-        },
-        "origin": origin,
-    }
-
-
-def _withhold_inputs(builder: snapshot.SnapshotBuilder, data: Mapping[Any, Any]) -> None:
-    builder.manifest["inputs"] = [
-        {
-            "key": _json_key(key),
-            "piece": builder.omit(_Withheld(value), label=f"inputs[{key!r}]", reason=_OFF),
-        }
-        for key, value in data.items()
-    ]
-
-
-def _json_key(key: Any) -> Any:
-    if isinstance(key, str | int | float | bool) or key is None:
-        return key
-    if isinstance(key, tuple | list):
-        return [_json_key(k) for k in key]
-    return repr(key)
 
 
 def _jsonable(value: Any, depth: int = 0) -> Any:
@@ -416,3 +351,8 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _type_name(value: object) -> str:
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"

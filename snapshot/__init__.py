@@ -8,7 +8,7 @@ and their locals, sources, environment) and reads it back.
 
 from __future__ import annotations
 
-from ._builder import FORMAT_VERSION, SnapshotBuilder
+from ._builder import FORMAT_VERSION, SnapshotBuilder, key_to_json
 from ._environment import DEFAULT_ENV_ALLOW, environment_info
 from ._errors import (
     SnapshotError,
@@ -52,6 +52,7 @@ __all__ = [
     "SnapshotWriteError",
     "WriteLimits",
     "environment_info",
+    "key_to_json",
     "open_snapshot",
     "pickle_imports",
     "read_manifest",

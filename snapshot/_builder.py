@@ -116,8 +116,11 @@ class SnapshotBuilder:
         return self._store.add(self.redactor.scrub(obj), label)
 
     def omit(self, obj: object, *, label: str, reason: str) -> str:
-        """Record an object deliberately left out (a setting turned its capture off)."""
-        return self._store.add_placeholder(obj, label, OMITTED, reason)
+        """Record an object deliberately left out (a setting turned its capture off).
+
+        Only its type and shape are recorded, never its repr: a repr shows data.
+        """
+        return self._store.add_placeholder(obj, label, OMITTED, reason, show_repr=False)
 
     def set_call(
         self,
@@ -126,27 +129,44 @@ class SnapshotBuilder:
         kwargs: Mapping[str, object] | None = None,
         *,
         origin: str = "user_call",
+        capture_arguments: bool = True,
+        reason: str = "argument capture is off",
     ) -> None:
-        """The call a replay re-executes: ``func(*args, **kwargs)``."""
+        """The call a replay re-executes: ``func(*args, **kwargs)``.
+
+        With ``capture_arguments=False`` the function is stored and each
+        argument is recorded by type and shape only (see :meth:`omit`).
+        """
+
+        def piece(value: object, label: str, name: str | None = None) -> str:
+            if capture_arguments:
+                return self.add(value, label=label, name=name)
+            return self.omit(value, label=label, reason=reason)
+
         self.manifest["call"] = {
             "func": self.add(func, label="call.func"),
-            "args": [self.add(a, label=f"call.args[{i}]") for i, a in enumerate(args)],
+            "args": [piece(a, f"call.args[{i}]") for i, a in enumerate(args)],
             "kwargs": {
-                str(k): self.add(v, label=f"call.kwargs[{k!r}]", name=str(k))
-                for k, v in (kwargs or {}).items()
+                str(k): piece(v, f"call.kwargs[{k!r}]", str(k)) for k, v in (kwargs or {}).items()
             },
             "origin": origin,
         }
 
-    def add_inputs(self, inputs: Mapping[object, object], *, capture: bool = True) -> None:
-        """The task's resolved dependencies, ``{key: value}``."""
+    def add_inputs(
+        self,
+        inputs: Mapping[object, object],
+        *,
+        capture: bool = True,
+        reason: str = "input capture is off",
+    ) -> None:
+        """The task's resolved dependencies, ``{key: value}``; see :meth:`omit` for ``capture``."""
         entries = []
         for key, value in inputs.items():
             label = f"inputs[{key!r}]"
             if capture:
                 pid = self.add(value, label=label)
             else:
-                pid = self.omit(value, label=label, reason="input capture is off")
+                pid = self.omit(value, label=label, reason=reason)
             entries.append({"key": key_to_json(key), "piece": pid})
         self.manifest["inputs"] = entries
 

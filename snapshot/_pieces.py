@@ -159,14 +159,19 @@ class PieceStore:
     def _new_pid(self) -> str:
         return f"p{len(self.pieces)}"
 
-    def add_placeholder(self, obj: object, label: str, status: str, reason: str) -> str:
+    def add_placeholder(
+        self, obj: object, label: str, status: str, reason: str, *, show_repr: bool = True
+    ) -> str:
+        """Record ``obj`` without storing it.  ``show_repr=False`` keeps even its
+        repr (which may show the data) out: only its type and shape remain."""
         pid = self._new_pid()
+        shown = show_repr and status != REDACTED_STATUS
         self.pieces[pid] = Piece(
             pid,
             label,
             status,
             type_name(obj),
-            safe_repr(obj, self.limits.max_repr_chars) if status != REDACTED_STATUS else "",
+            safe_repr(obj, self.limits.max_repr_chars) if shown else "",
             reason=reason,
             summary=_summary(obj) if status == OMITTED else {},
         )

@@ -31,6 +31,7 @@ EXPORTED = [
     "SnapshotWriteError",
     "WriteLimits",
     "environment_info",
+    "key_to_json",
     "open_snapshot",
     "pickle_imports",
     "read_manifest",
