@@ -18,6 +18,8 @@ import dask.config
 import yaml
 from dask.utils import parse_bytes
 
+import snapshot
+
 _DEFAULTS_FILE = Path(__file__).with_name("snapshot.yaml")
 
 #: Keys of the ``snapshot`` config section, in the order the docs list them.
@@ -175,12 +177,8 @@ def _key(key: object, key_file: object) -> bytes | None:
     if key:
         return str(key).encode("utf-8")
     if key_file:
-        path = _path(key_file)
         try:
-            data = path.read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(f"snapshot.key-file {str(path)!r} cannot be read: {exc}") from exc
-        if not data:
-            raise ConfigError(f"snapshot.key-file {str(path)!r} is empty")
-        return data
+            return snapshot.read_key_file(_path(key_file))
+        except snapshot.SnapshotKeyError as exc:
+            raise ConfigError(f"snapshot.key-file: {exc}") from exc
     return None

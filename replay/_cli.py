@@ -236,13 +236,9 @@ def _key(ns: argparse.Namespace) -> bytes | None:
     if key_file is None:
         return None
     try:
-        with open(key_file, "rb") as fh:
-            data = fh.read().strip()
-    except OSError as exc:
-        raise _UsageError(f"cannot read the key file {key_file}: {exc.strerror or exc}") from exc
-    if not data:
-        raise _UsageError(f"the key file {key_file} is empty")
-    return data
+        return snapshot.read_key_file(key_file)
+    except snapshot.SnapshotKeyError as exc:
+        raise _UsageError(str(exc)) from exc
 
 
 def _open(ns: argparse.Namespace, err: TextIO) -> snapshot.Snapshot:

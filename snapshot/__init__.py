@@ -13,6 +13,7 @@ from ._environment import DEFAULT_ENV_ALLOW, environment_info
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
+    SnapshotKeyError,
     SnapshotLimitError,
     SnapshotModuleError,
     SnapshotNotFoundError,
@@ -23,6 +24,7 @@ from ._errors import (
     SnapshotVersionError,
     SnapshotWriteError,
 )
+from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
 from ._opcodes import pickle_imports
 from ._pieces import Placeholder
@@ -41,6 +43,7 @@ __all__ = [
     "SnapshotBuilder",
     "SnapshotError",
     "SnapshotFormatError",
+    "SnapshotKeyError",
     "SnapshotLimitError",
     "SnapshotModuleError",
     "SnapshotNotFoundError",
@@ -55,5 +58,6 @@ __all__ = [
     "key_to_json",
     "open_snapshot",
     "pickle_imports",
+    "read_key_file",
     "read_manifest",
 ]

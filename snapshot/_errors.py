@@ -12,6 +12,7 @@ working for callers who do not know this package::
     │   ├── SnapshotVersionError                  written by a newer major format
     │   └── SnapshotLimitError                    exceeds a read limit (bomb)
     ├── SnapshotSignatureError(ValueError)        HMAC missing, wrong or tampered
+    ├── SnapshotKeyError(ValueError)              the key file is unreadable or empty
     ├── SnapshotUnpickleError(RuntimeError)       a piece fails to unpickle
     │   └── SnapshotModuleError(ImportError)      ... because a module is missing
     └── SnapshotWriteError(OSError)               the file could not be written
@@ -61,6 +62,10 @@ class SnapshotLimitError(SnapshotFormatError):
 
 class SnapshotSignatureError(SnapshotError, ValueError):
     """The HMAC signature is missing, wrong, or the content was altered."""
+
+
+class SnapshotKeyError(SnapshotError, ValueError):
+    """An HMAC key file cannot be read or is empty."""
 
 
 class SnapshotUnpickleError(SnapshotError, RuntimeError):

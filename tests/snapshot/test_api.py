@@ -20,6 +20,7 @@ EXPORTED = [
     "SnapshotBuilder",
     "SnapshotError",
     "SnapshotFormatError",
+    "SnapshotKeyError",
     "SnapshotLimitError",
     "SnapshotModuleError",
     "SnapshotNotFoundError",
@@ -34,6 +35,7 @@ EXPORTED = [
     "key_to_json",
     "open_snapshot",
     "pickle_imports",
+    "read_key_file",
     "read_manifest",
 ]
 
