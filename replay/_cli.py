@@ -91,7 +91,8 @@ def _replay_parser(prog: str) -> _Parser:
         prog=prog,
         usage=(
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
-            f"{' ' * 7}{' ' * len(prog)} [--key-file FILE | --key KEY] [--allow-unsigned]\n"
+            f"{' ' * 7}{' ' * len(prog)} [--source FILE] [--key-file FILE | --key KEY]\n"
+            f"{' ' * 7}{' ' * len(prog)} [--allow-unsigned]\n"
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
             f"       {prog} list DIR"
         ),

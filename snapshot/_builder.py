@@ -181,7 +181,7 @@ class SnapshotBuilder:
         get_locals: LocalsPolicy = _default_locals,
     ) -> None:
         """Record the error, the exception object and every frame with its locals."""
-        self.manifest["error"] = describe_exception(exc)
+        self.manifest["error"] = describe_exception(exc, skip_frames)
         self.manifest["exception"] = self.add(exc, label="exception")
         frames = []
         for index, (frame, lineno) in enumerate(iter_traceback(exc.__traceback__, skip_frames)):

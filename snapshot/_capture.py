@@ -43,11 +43,18 @@ def _identity(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def describe_exception(exc: BaseException) -> dict[str, Any]:
-    """The manifest's ``error`` section: type, message, notes, traceback text, chain."""
+def describe_exception(exc: BaseException, skip_frames: int = 0) -> dict[str, Any]:
+    """The manifest's ``error`` section: type, message, notes, traceback text, chain.
+
+    ``skip_frames`` leaves the capturing code's own outer frames out of the
+    text, as they are left out of the captured frames.
+    """
     out = _identity(exc)
     try:
-        out["traceback"] = "".join(traceback.format_exception(exc))
+        described = traceback.TracebackException.from_exception(exc)
+        if skip_frames:
+            described.stack = traceback.StackSummary.from_list(described.stack[skip_frames:])
+        out["traceback"] = "".join(described.format())
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt):
             raise
