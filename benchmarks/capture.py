@@ -13,6 +13,7 @@ import os
 import resource
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ def run(ws: Workspace) -> Section:
         "captures one small failure (a worker that has run tasks has its imports warm); "
         "neither is timed. Extra peak memory is VmHWM after the capture minus VmRSS just "
         "before the raise, with VmHWM reset through /proc/self/clear_refs.",
+        "Before each contender the benchmark calls `os.sync()` (not timed), so that no "
+        "contender pays for the writeback of the previous one's file.",
         "The raw write is `os.write` of the array's buffer plus `os.fsync`, in a fresh "
         "process like the capture. `zstd -1 -q -f IN -o OUT` (zstd's defaults: one worker "
         "thread) reads the input from the page cache and does not fsync its output; the "
@@ -124,12 +127,23 @@ def _measure(ws: Workspace, zstd: str, kind: str, nbytes: int, rounds: int) -> d
         return secs, facts
 
     series = alternate(
-        {"capture": capture, "raw write": raw_write, "zstd -1": zstd_1},
+        {"capture": _synced(capture), "raw write": _synced(raw_write), "zstd -1": _synced(zstd_1)},
         rounds,
         progress=lambda m: ws.log(f"capture: {kind} {mib(nbytes)}: {m}"),
     )
     shutil.rmtree(work, ignore_errors=True)
     return series
+
+
+def _synced(contender: Callable[[], Outcome]) -> Callable[[], Outcome]:
+    """Start each contender with no dirty page of anyone's left to write (not timed):
+    otherwise the previous contender's writeback lands on this one's fsync."""
+
+    def run() -> Outcome:
+        os.sync()
+        return contender()
+
+    return run
 
 
 def _peak_limit(nbytes: int) -> float:
