@@ -78,7 +78,7 @@ def _bump_many(directory: str, n: int) -> list[int]:
 
 
 def test_occurrence_numbers_are_exact_across_processes(tmp_path: Path) -> None:
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")  # fork in a threaded process may deadlock
     with ProcessPoolExecutor(4, mp_context=ctx) as pool:
         runs = list(pool.map(_bump_many, [str(tmp_path)] * 4, [100] * 4))
     seen = sorted(n for run in runs for n in run)
