@@ -85,7 +85,7 @@ def run(ws: Workspace) -> Section:
         section.notes.append(
             "Rounds per size: "
             + ", ".join(f"{mib(n)}: {r}" for n, r in ws.scale.capture_sizes)
-            + " (the largest input takes the most time per round)."
+            + " (writing to this disk varies a lot from one write to the next, so the smaller inputs get more rounds; the largest takes the most time per round)."
         )
     return section
 
