@@ -217,9 +217,11 @@ class Capturer:
                 len(left_out),
                 "; ".join(left_out[:5]) + ("; ..." if len(left_out) > 5 else ""),
             )
+        copy = self._upload(written, task.key) if settings.upload else None
         event = {
             "key": snapshot.key_to_json(task.key),
             "path": str(written),
+            "url": copy,
             "host": self.host,
             "worker": self.worker_address,
             "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
@@ -231,9 +233,35 @@ class Capturer:
         }
         return Outcome(
             path=written,
-            note=f"dask-replay: snapshot written to {self.host}:{written}",
+            note=f"dask-replay: snapshot written to {self.host}:{written}"
+            + (f"\ndask-replay: copied to {copy}" if copy else ""),
             event=event,
         )
+
+    def _upload(self, written: Path, key: Any) -> str | None:
+        """Copy the snapshot to ``snapshot.upload`` (an fsspec URL); None if that fails.
+
+        Done in the task's thread before the exception is reported, so the copy
+        exists when the client sees the failure, even if the worker then dies.
+        """
+        url = f"{self.settings.upload}/{written.name}"
+        try:
+            from fsspec.core import url_to_fs
+
+            fs, target = url_to_fs(url)
+            fs.makedirs(fs._parent(target), exist_ok=True)
+            fs.put_file(str(written), target)
+        except Exception as err:
+            self.warn(
+                "could not copy the snapshot of task %r to %s (%s: %s); it stays at %s",
+                key,
+                url,
+                type(err).__name__,
+                err,
+                written,
+            )
+            return None
+        return url
 
     def _locals(self, frame: FrameType) -> Mapping[str, Any]:
         # dask's own frames hold Task objects (``self`` in Task.__call__), whose

@@ -36,6 +36,7 @@ KEYS: tuple[str, ...] = (
     "env-allow",
     "key",
     "key-file",
+    "upload",
 )
 
 
@@ -83,6 +84,7 @@ class Settings:
     redact: tuple[str, ...] = ()
     env_allow: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)
+    upload: str | None = None
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -115,7 +117,26 @@ class Settings:
             redact=_strings("redact", get("redact")),
             env_allow=_strings("env-allow", get("env-allow")),
             key=_key(key, key_file),
+            upload=_upload(get("upload")),
         )
+
+
+def _upload(value: object) -> str | None:
+    """An fsspec URL (``s3://bucket/prefix``), checked now: a missing backend
+    (s3fs, gcsfs, adlfs) is a setup error, not a warning at every failure."""
+    if value is None or value == "":
+        return None
+    url = str(value)
+    try:
+        from fsspec.core import url_to_fs
+
+        url_to_fs(url)
+    except Exception as exc:
+        raise ConfigError(
+            f"snapshot.upload {url!r}: fsspec cannot open it ({type(exc).__name__}: {exc}); "
+            "install the filesystem's package (s3fs, gcsfs, adlfs, ...) on the workers"
+        ) from exc
+    return url.rstrip("/")
 
 
 def _path(value: object) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
-NOTE = re.compile(r"^dask-replay: snapshot written to (?P<host>[^:]+):(?P<path>.+)$")
+NOTE = re.compile(r"^dask-replay: snapshot written to (?P<host>[^:]+):(?P<path>.+)$", re.MULTILINE)
 
 # Runs in a fresh interpreter: no cluster, no test module, only the files.
 _CHECK = r"""

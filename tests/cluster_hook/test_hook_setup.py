@@ -94,7 +94,9 @@ def test_bad_settings_name_the_key_and_value(name: str, value: object) -> None:
 def test_key_file_is_read(tmp_path: Path) -> None:
     (tmp_path / "key").write_bytes(b"s3cret-key\n")
     assert Settings.from_config({"key-file": str(tmp_path / "key")}).key == b"s3cret-key"
-    with pytest.raises(ConfigError, match="snapshot.key-file: cannot read the key file .*missing"):
+    with pytest.raises(
+        ConfigError, match=r"snapshot\.key-file: cannot read the key file .*missing"
+    ):
         Settings.from_config({"key-file": str(tmp_path / "missing")})
 
 
