@@ -79,10 +79,14 @@ def _git(root: Path) -> str:
             capture_output=True,
             text=True,
             timeout=10,
-        ).stdout.strip()
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return f"{head} (with uncommitted changes)" if dirty else head or "unknown"
+    if not dirty.strip():
+        return head or "unknown"
+    files = sorted(line[3:] for line in dirty.splitlines() if line.strip())
+    shown = ", ".join(files[:8]) + (", ..." if len(files) > 8 else "")
+    return f"{head}, measured with uncommitted changes to {shown}"
 
 
 def load() -> str:
