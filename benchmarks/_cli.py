@@ -142,7 +142,9 @@ METHOD = [
     "Contenders of a comparison run one after the other in each round, and who goes first "
     "rotates from round to round, so that a slow spell of this shared machine lands on both. "
     "Medians over the rounds, with the min-max spread and the number of rounds n; the "
-    "ratio is the ratio of the medians, with the range of the per-round ratios.",
+    "ratio is the ratio of the medians, with the range of the per-round ratios and the "
+    "ratio of the fastest rounds ('bests'), which tells the cost of the work itself where "
+    "the machine has two speeds (this disk does: see Capture).",
     "A target is met when the ratio of the medians is within it. No test asserts a timing: "
     "`tests/test_benchmarks_smoke.py` runs `python -m benchmarks --smoke` (tiny sizes, one "
     "round) so that the benchmarks keep running.",

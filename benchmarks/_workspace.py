@@ -123,14 +123,3 @@ class Workspace:
             path = Path(result["path"])
             self.snapshots[key] = path
         return path
-
-    def keep_snapshot(self, kind: str, nbytes: int, path: Path) -> None:
-        """Keep one snapshot per input for the inspect and replay sections."""
-        directory = self.scratch / "snapshots" / f"{kind}-{nbytes}"
-        directory.mkdir(parents=True, exist_ok=True)
-        old = self.snapshots.get((kind, nbytes))
-        if old is not None and old != path:
-            old.unlink(missing_ok=True)
-        kept = directory / path.name
-        path.rename(kept)
-        self.snapshots[(kind, nbytes)] = kept

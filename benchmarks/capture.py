@@ -70,8 +70,18 @@ def run(ws: Workspace) -> Section:
         "captures one small failure (a worker that has run tasks has its imports warm); "
         "neither is timed. Extra peak memory is VmHWM after the capture minus VmRSS just "
         "before the raise, with VmHWM reset through /proc/self/clear_refs.",
-        "Before each contender the benchmark calls `os.sync()` (not timed), so that no "
-        "contender pays for the writeback of the previous one's file.",
+        "Writing speed on this machine depends on where the bytes land: here a 512 MiB "
+        "write + fsync took about 1.4 s into blocks not written for a while and about 0.21 s "
+        "into blocks just freed (a virtual disk, ext4 mounted with `discard`). So every "
+        "contender writes into a directory of its own and deletes its output as soon as it is "
+        "measured, the benchmark calls "
+        "`os.sync()` before each one (not timed), and one warm-up round per input is not "
+        "counted: all three write into the same kind of space. The snapshots that the "
+        "inspect and replay sections read are written after the rounds, untimed. The "
+        "disk still switches between its two speeds from one write to the next, for every "
+        "contender alike: the min-max spreads show it, and so do the per-round ratios of the "
+        "random input's rows. Their 'bests' ratio (fastest capture over fastest raw write) "
+        "is the cost of the capture itself.",
         "The raw write is `os.write` of the array's buffer plus `os.fsync`, in a fresh "
         "process like the capture. `zstd -1 -q -f IN -o OUT` (zstd's defaults: one worker "
         "thread) reads the input from the page cache and does not fsync its output; the "
@@ -93,22 +103,26 @@ def run(ws: Workspace) -> Section:
 def _measure(ws: Workspace, zstd: str, kind: str, nbytes: int, rounds: int) -> dict[str, Series]:
     raw = ws.raw_file(kind, nbytes)
     work = ws.fresh_dir(f"capture/{kind}-{nbytes}")
+    # One directory per contender: ext4 places each directory's files in block groups
+    # of their own, so each contender rewrites the space it freed the round before.
+    for name in ("snapshots", "raw", "zstd"):
+        (work / name).mkdir()
 
     def capture() -> Outcome:
         out = ws.child("capture", raw, work / "snapshots")
         if not out["complete"] or out["stored_buffer_bytes"] < nbytes:
             raise RuntimeError(f"the snapshot left the input out: {out}")
-        ws.keep_snapshot(kind, nbytes, Path(out["path"]))
+        Path(out["path"]).unlink()  # like the other contenders' outputs: see the notes
         return out["seconds"], out
 
     def raw_write() -> Outcome:
-        target = work / "raw.f64"
+        target = work / "raw" / "raw.f64"
         out = ws.child("raw", raw, target)
         target.unlink()
         return out["seconds"], out
 
     def zstd_1() -> Outcome:
-        target = work / "zstd.zst"
+        target = work / "zstd" / "zstd.zst"
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         secs = wall([zstd, "-1", "-q", "-f", raw, "-o", target])
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -129,9 +143,11 @@ def _measure(ws: Workspace, zstd: str, kind: str, nbytes: int, rounds: int) -> d
     series = alternate(
         {"capture": _synced(capture), "raw write": _synced(raw_write), "zstd -1": _synced(zstd_1)},
         rounds,
+        warmup=ws.scale.warmup,
         progress=lambda m: ws.log(f"capture: {kind} {mib(nbytes)}: {m}"),
     )
     shutil.rmtree(work, ignore_errors=True)
+    ws.snapshot(kind, nbytes)  # one more, kept for the inspect and replay sections
     return series
 
 
