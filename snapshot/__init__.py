@@ -8,8 +8,9 @@ and their locals, sources, environment) and reads it back.
 
 from __future__ import annotations
 
-from ._builder import FORMAT_VERSION, SnapshotBuilder, key_to_json
-from ._environment import DEFAULT_ENV_ALLOW, environment_info
+import importlib as _importlib
+import typing as _typing
+
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
@@ -24,12 +25,34 @@ from ._errors import (
     SnapshotVersionError,
     SnapshotWriteError,
 )
+from ._format import FORMAT_VERSION, Placeholder, key_to_json
 from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
-from ._opcodes import pickle_imports
-from ._pieces import Placeholder
 from ._reader import Snapshot, open_snapshot, read_manifest
 from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
+
+if _typing.TYPE_CHECKING:
+    from ._builder import SnapshotBuilder
+    from ._environment import DEFAULT_ENV_ALLOW, environment_info
+    from ._opcodes import pickle_imports
+
+# The writing side (cloudpickle, package metadata, pickletools) loads on first
+# use, so that reading a snapshot, the common case on a laptop, starts fast.
+_LAZY = {
+    "SnapshotBuilder": "._builder",
+    "DEFAULT_ENV_ALLOW": "._environment",
+    "environment_info": "._environment",
+    "pickle_imports": "._opcodes",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_ENV_ALLOW",

@@ -20,33 +20,23 @@ from typing import Any
 
 from . import _environment
 from ._capture import describe_exception, frame_source, iter_traceback
+from ._format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MANIFEST_MEMBER,
+    OMITTED,
+    REDACTED_STATUS,
+    STORED,
+    WRITER_VERSION,
+    key_to_json,
+)
 from ._limits import WriteLimits
 from ._opcodes import top_level
-from ._pieces import OMITTED, REDACTED_STATUS, STORED, PieceStore
+from ._pieces import PieceStore
 from ._redact import REDACTED, Redactor
 from ._writer import TarStream, write_atomically
 
-FORMAT_NAME = "dask-replay-snapshot"
-FORMAT_VERSION = "1.0"
-WRITER_VERSION = "0.1.0"
-MANIFEST_MEMBER = "manifest.json"
-
 LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]
-
-
-def key_to_json(key: object) -> Any:
-    """Dask keys are str, int or tuples of them; JSON gets lists for tuples."""
-    if isinstance(key, str | int | float | bool) or key is None:
-        return key
-    if isinstance(key, tuple | list):
-        return [key_to_json(k) for k in key]
-    return repr(key)
-
-
-def key_from_json(key: Any) -> Any:
-    if isinstance(key, list):
-        return tuple(key_from_json(k) for k in key)
-    return key
 
 
 def _strict_json(value: Any, depth: int = 0) -> Any:
@@ -253,10 +243,13 @@ class SnapshotBuilder:
                 for piece in store.pieces.values():
                     if piece.status == STORED and piece.inband is not None:
                         tar.add(f"pieces/{piece.pid}.pkl", piece.inband)
-                for buf in store.buffers.values():
-                    tar.add(f"buffers/{buf.bid}", buf.view)
             for filename, entry in manifest["sources"].items():
                 tar.add(entry["member"], self._sources[filename].encode("utf-8", "surrogateescape"))
+            # The bulk comes last: inspecting a snapshot (pickle opcodes,
+            # sources) reads everything before it and stops.
+            if pieces:
+                for buf in store.buffers.values():
+                    tar.add(f"buffers/{buf.bid}", buf.view)
 
         return write_atomically(target, produce, key=key, level=level, threads=threads)
 

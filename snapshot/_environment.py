@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import importlib.metadata
 import os
 import platform
 import socket
@@ -50,6 +49,8 @@ DEFAULT_ENV_ALLOW: tuple[str, ...] = (
 
 
 def package_version(distribution: str) -> str | None:
+    import importlib.metadata  # ~13 ms: imported when a version is first asked for
+
     try:
         return importlib.metadata.version(distribution)
     except (importlib.metadata.PackageNotFoundError, ValueError):
@@ -58,6 +59,8 @@ def package_version(distribution: str) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _distributions() -> dict[str, list[str]]:
+    import importlib.metadata
+
     try:
         return dict(importlib.metadata.packages_distributions())
     except Exception:

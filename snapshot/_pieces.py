@@ -16,30 +16,9 @@ from typing import Any
 
 import cloudpickle
 
+from ._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from ._limits import WriteLimits
 from ._opcodes import pickle_imports
-
-STORED = "stored"
-PLACEHOLDER = "placeholder"
-OMITTED = "omitted"
-REDACTED_STATUS = "redacted"
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    """What a reader gets for a piece that was not stored.
-
-    ``status`` is ``placeholder`` (failed to pickle), ``omitted`` (a size cap or
-    a setting left it out) or ``redacted`` (its name looked secret).
-    """
-
-    type: str
-    repr: str
-    reason: str
-    status: str = PLACEHOLDER
-
-    def __repr__(self) -> str:
-        return f"<{self.status} {self.type}: {self.reason}>"
 
 
 @dataclass

@@ -24,8 +24,6 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import zstandard
 
-from ._builder import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, key_from_json
-from ._environment import module_version
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
@@ -38,10 +36,18 @@ from ._errors import (
     SnapshotUnpickleError,
     SnapshotVersionError,
 )
+from ._format import (
+    FORMAT_NAME,
+    FORMAT_VERSION,
+    MAC_ALGORITHM,
+    MANIFEST_MEMBER,
+    SIGNATURE_MEMBER,
+    STORED,
+    Placeholder,
+    key_from_json,
+    mac_member,
+)
 from ._limits import ReadLimits
-from ._opcodes import pickle_imports
-from ._pieces import STORED, Placeholder
-from ._writer import MAC_ALGORITHM, SIGNATURE_MEMBER, mac_member
 from ._zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
 
 Progress = Callable[[int, int], None]
@@ -404,26 +410,37 @@ def open_snapshot(
     allow_unsigned: bool = False,
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
+    head_only: bool = False,
 ) -> Snapshot:
     """Read and verify a whole snapshot into memory; nothing is unpickled yet.
 
     With ``key``, the HMAC is checked before this returns, and an unsigned file
     is refused unless ``allow_unsigned``.  ``progress(done, total)`` is called
     with compressed bytes read.
+
+    ``head_only`` stops at the first out-of-band buffer, which writers place
+    last: the manifest, the in-band pickles and the sources are read, and the
+    cost no longer grows with the size of the data.  Such a snapshot is for
+    inspection (``imports()``, ``source()``): its frames past the head are not
+    checked, and loading a piece that needs a buffer is an error.  A signature
+    covers the whole file, so ``head_only`` cannot go with ``key``.
     """
+    if head_only and key is not None:
+        raise ValueError("a signature covers the whole file: head_only cannot verify it")
     limits = limits or ReadLimits()
     name = os.fspath(path)
     with _open(name) as fh:
         try:
             size = os.fstat(fh.fileno()).st_size
             _check_start(fh, name, limits)
-            try:
-                walk_frames(fh, size, limits.max_total_bytes)
-            except FrameProblem as exc:
-                raise _frame_error(name, exc) from exc
-            fh.seek(0)
+            if not head_only:
+                try:
+                    walk_frames(fh, size, limits.max_total_bytes)
+                except FrameProblem as exc:
+                    raise _frame_error(name, exc) from exc
+                fh.seek(0)
             counted = _CountingFile(fh, size, progress)
-            members, signature, mac = _read_members(counted, name, limits, key)
+            members, signature, mac = _read_members(counted, name, limits, key, head_only)
         except Exception as exc:
             raise _translate(name, exc) from exc
     # The version first (a newer major may sign differently), then the
@@ -451,7 +468,14 @@ def open_snapshot(
                 )
             verified = True
     _check_declared_sizes(manifest, members, name)
-    return Snapshot(name, manifest, members, signed=signature is not None, verified=verified)
+    return Snapshot(
+        name,
+        manifest,
+        members,
+        signed=signature is not None,
+        verified=verified,
+        head_only=head_only,
+    )
 
 
 def _check_declared_sizes(
@@ -484,7 +508,7 @@ def _check_declared_sizes(
 
 
 def _read_members(
-    fh: Any, path: str, limits: ReadLimits, key: bytes | None
+    fh: Any, path: str, limits: ReadLimits, key: bytes | None, head_only: bool = False
 ) -> tuple[dict[str, bytearray], dict[str, Any] | None, str]:
     stream = _decompressing(fh)
     tar = _TarReader(stream, path, limits)
@@ -509,6 +533,8 @@ def _read_members(
             raise SnapshotLimitError(f"{path}: manifest.json is too large ({size})", path=path)
         if name in members:
             raise SnapshotFormatError(f"{path}: duplicate member {name!r}", path=path)
+        if head_only and name.startswith(BUFFER_PREFIX):
+            return members, None, ""
         data = tar.data(size)
         if name == SIGNATURE_MEMBER:
             if mac is not None:
@@ -545,6 +571,9 @@ def _read_members(
             raise SnapshotFormatError(f"{path}: data after the end of the archive", path=path)
     return members, signature, digest
 
+
+#: Out-of-band buffers: the large members, written last.
+BUFFER_PREFIX = "buffers/"
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -585,11 +614,13 @@ class Snapshot:
         *,
         signed: bool = False,
         verified: bool = False,
+        head_only: bool = False,
     ) -> None:
         self.path = path
         self.manifest = manifest
         self.signed = signed
         self.verified = verified
+        self.head_only = head_only
         self._members = members
         self._cache: dict[str, Any] = {}
 
@@ -617,6 +648,12 @@ class Snapshot:
 
     def _member(self, name: object) -> bytearray:
         data = self._members.get(name) if isinstance(name, str) else None
+        if data is None and self.head_only and str(name).startswith(BUFFER_PREFIX):
+            raise SnapshotFormatError(
+                f"{self.path}: opened head only (without its buffers) for inspection; "
+                "open it whole to load this piece",
+                path=self.path,
+            )
         if data is None:
             raise SnapshotFormatError(
                 f"{self.path}: member {name!r} is missing; the file is corrupt", path=self.path
@@ -693,6 +730,8 @@ class Snapshot:
             wanted = recorded.get(top)
             if not isinstance(wanted, str):
                 continue
+            from ._environment import module_version  # package metadata: only on this error path
+
             here = module_version(top)
             if here != wanted:
                 differences.append(f"{top} {wanted} on the worker, {here or 'not installed'} here")
@@ -754,9 +793,15 @@ class Snapshot:
         for pid, record in self.manifest.get("pieces", {}).items():
             if isinstance(record, dict) and record.get("status") == STORED:
                 try:
-                    out[pid] = sorted(pickle_imports(self._member(record.get("member"))))
+                    out[pid] = sorted(_pickle_imports(self._member(record.get("member"))))
                 except SnapshotFormatError as exc:
                     raise SnapshotFormatError(
                         f"{self.path}: piece {pid}: {exc}", path=self.path
                     ) from exc
         return out
+
+
+def _pickle_imports(data: Any) -> set[str]:
+    from ._opcodes import pickle_imports  # pickletools is large: only for imports()
+
+    return pickle_imports(data)

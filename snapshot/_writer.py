@@ -23,20 +23,12 @@ import xxhash
 import zstandard
 
 from ._errors import SnapshotWriteError
+from ._format import MAC_ALGORITHM, SIGNATURE_MEMBER, mac_member
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
 CHUNK = 4 * 1024 * 1024
-SIGNATURE_MEMBER = "signature.json"
-MAC_ALGORITHM = "hmac-sha256"
-
 Data = bytes | bytearray | memoryview
-
-
-def mac_member(mac: Any, name: str, size: int) -> None:
-    """Feed one member's framing into the HMAC (the spec's signing input)."""
-    encoded = name.encode("utf-8")
-    mac.update(len(encoded).to_bytes(4, "big") + encoded + size.to_bytes(8, "big"))
 
 
 class ZstdSink:
