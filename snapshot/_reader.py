@@ -14,6 +14,7 @@ import functools
 import hashlib
 import hmac
 import json
+import mmap
 import os
 import pickle
 import re
@@ -87,13 +88,17 @@ class _CountingFile:
 class _TarReader:
     """Sequential reader of the tar layer over the decompressed stream."""
 
-    def __init__(self, stream: Any, path: str, limits: ReadLimits) -> None:
+    def __init__(
+        self, stream: Any, path: str, limits: ReadLimits, bound: int | None = None
+    ) -> None:
         self.stream = stream
         self.path = path
         self.limits = limits
         self.total = 0
         self.count = 0
         self.ended = False
+        # What the frames can decompress to at most (from the frame walk), or None.
+        self.bound = bound
 
     def _read_into(self, view: memoryview) -> None:
         filled = 0
@@ -181,8 +186,21 @@ class _TarReader:
             return name, size
 
     def data(self, size: int) -> bytearray:
-        # Grown as the data arrives, never allocated from the declared size: a
-        # 300-byte file whose header claims 3 GiB must not cost 3 GiB of RAM.
+        if self.bound is not None:
+            # The frame walk bounds what the file can hold: a member within it
+            # is read straight into its final buffer, zstd writing into it (one
+            # copy); one beyond it cannot be complete.
+            if self.total + size > self.bound:
+                raise self._truncated()
+            buf = _allocate(size)
+            self._read_into(memoryview(buf))
+            pad = _padded(size) - size
+            if pad:
+                self._read(pad)
+            return buf
+        # Without a bound, grown as the data arrives, never allocated from the
+        # declared size: a 300-byte file whose header claims 3 GiB must not
+        # cost 3 GiB of RAM.
         buf = bytearray()
         while len(buf) < size:
             chunk = self.stream.read(min(size - len(buf), _MEMBER_CHUNK))
@@ -194,6 +212,29 @@ class _TarReader:
         if pad:
             self._read(pad)
         return buf
+
+
+#: Members from this size up get fresh pages from the kernel instead of a bytearray.
+_MAP_FROM = 1 << 20
+
+
+def _allocate(size: int) -> Any:
+    """A writable buffer of ``size`` bytes for zstd to decompress into.
+
+    ``bytearray(n)`` zero-fills its memory before zstd overwrites it, touching
+    every page twice; an anonymous mapping is zeroed by the kernel page by page
+    as zstd first writes it.  On 512 MiB that saves some 0.2 s, and the
+    unpickled numpy array then lives on these pages without a copy.
+    """
+    if size < _MAP_FROM:
+        return bytearray(size)
+    mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if hasattr(mmap, "MADV_HUGEPAGE"):
+        try:
+            mapped.madvise(mmap.MADV_HUGEPAGE)  # fewer page faults where THP is on
+        except OSError:
+            pass
+    return mapped
 
 
 def _padded(size: int) -> int:
@@ -433,14 +474,15 @@ def open_snapshot(
         try:
             size = os.fstat(fh.fileno()).st_size
             _check_start(fh, name, limits)
+            bound = None
             if not head_only:
                 try:
-                    walk_frames(fh, size, limits.max_total_bytes)
+                    _, bound = walk_frames(fh, size, limits.max_total_bytes)
                 except FrameProblem as exc:
                     raise _frame_error(name, exc) from exc
                 fh.seek(0)
             counted = _CountingFile(fh, size, progress)
-            members, signature, mac = _read_members(counted, name, limits, key, head_only)
+            members, signature, mac = _read_members(counted, name, limits, key, head_only, bound)
         except Exception as exc:
             raise _translate(name, exc) from exc
     # The version first (a newer major may sign differently), then the
@@ -508,10 +550,15 @@ def _check_declared_sizes(
 
 
 def _read_members(
-    fh: Any, path: str, limits: ReadLimits, key: bytes | None, head_only: bool = False
+    fh: Any,
+    path: str,
+    limits: ReadLimits,
+    key: bytes | None,
+    head_only: bool = False,
+    bound: int | None = None,
 ) -> tuple[dict[str, bytearray], dict[str, Any] | None, str]:
     stream = _decompressing(fh)
-    tar = _TarReader(stream, path, limits)
+    tar = _TarReader(stream, path, limits, bound)
     mac = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
     members: dict[str, bytearray] = {}
     signature = None

@@ -64,9 +64,20 @@ def frame_header(fh: IO[bytes]) -> tuple[int | None, bool]:
     return declared, checksum
 
 
-def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> int:
-    """Check every frame from the current position to the end; return the frame count."""
+#: The most one block can decompress to (RFC 8878, Block_Maximum_Size).
+MAX_BLOCK_CONTENT = 128 * 1024
+
+
+def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> tuple[int, int]:
+    """Check every frame from the current position to the end.
+
+    Returns the frame count and an upper bound on the decompressed content:
+    raw and RLE blocks state their size, a compressed block yields at most
+    128 KiB.  A reader can then trust a tar header's member size as far as
+    this bound, and no further.
+    """
     frames = 0
+    bound = 0
     while fh.tell() < file_size:
         declared, checksum = frame_header(fh)
         if declared is not None and declared > max_declared:
@@ -83,6 +94,7 @@ def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> int:
             if block_type == 3:
                 raise FrameProblem("reserved zstd block type")
             skip = 1 if block_type == 1 else size
+            bound += MAX_BLOCK_CONTENT if block_type == 2 else size
             if fh.tell() + skip > file_size:
                 raise FrameProblem("the file ends inside a zstd block", truncated=True)
             fh.seek(skip, 1)
@@ -90,4 +102,4 @@ def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> int:
                 break
         _read_exact(fh, 4, "a zstd frame checksum")
         frames += 1
-    return frames
+    return frames, bound
