@@ -85,6 +85,19 @@ def _package_version(distribution: str) -> str | None:
         return None
 
 
+def _location(module: str) -> str | None:
+    """Where a top-level module would be imported from, without importing it."""
+    if not module.isidentifier():
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    return spec.origin or next(iter(spec.submodule_search_locations or []), "")
+
+
 def _installed(module: str) -> bool:
     # find_spec("a.b") imports "a": only plain top-level names are looked up, so
     # that a crafted manifest cannot make `info` import anything.
@@ -101,6 +114,13 @@ def local_module_version(module: str) -> tuple[bool, str | None]:
     direct = _installed_versions().get(_normalize(module))
     if direct is not None:  # numpy, dask, cloudpickle: the module names its package
         return True, direct
+    location = _location(module)
+    if location is None:
+        return False, None
+    if "-packages" not in location:
+        # The user's own code (the working directory, PYTHONPATH): no package
+        # owns it, and asking importlib.metadata which does costs ~70 ms.
+        return True, None
     for dist in _distributions().get(module, []):
         version = _package_version(dist)
         if version is not None:
