@@ -77,8 +77,8 @@ class Settings:
     directory: Path = field(default_factory=default_directory)
     capture_inputs: bool = True
     capture_locals: bool = True
-    max_object_size: int = 512 * 2**20
-    max_total_size: int = 2 * 2**30
+    max_object_size: int = 2**30
+    max_total_size: int = 4 * 2**30
     max_per_fingerprint: int = 3
     max_directory_size: int = 20 * 2**30
     redact: tuple[str, ...] = ()

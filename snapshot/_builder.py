@@ -289,7 +289,8 @@ class SnapshotBuilder:
                 if name not in modules and not _environment.is_stdlib(name):
                     modules[name] = _environment.module_version(name)
         manifest["modules"] = modules
-        manifest.setdefault("environment", _environment.environment_info(redactor=self.redactor))
+        if "environment" not in manifest:  # the producer may have filled it already
+            manifest["environment"] = _environment.environment_info(redactor=self.redactor)
         stored = [p for p in records.values() if p["status"] == STORED]
         manifest["capture"] = {
             "pieces": len(records),

@@ -48,6 +48,7 @@ DEFAULT_ENV_ALLOW: tuple[str, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=256)
 def package_version(distribution: str) -> str | None:
     import importlib.metadata  # ~13 ms: imported when a version is first asked for
 

@@ -44,7 +44,7 @@ def test_defaults_are_registered_in_dask_config() -> None:
     assert settings.directory == cluster_hook.default_directory()
     assert settings.redact == snapshot.DEFAULT_PATTERNS
     assert settings.env_allow == snapshot.DEFAULT_ENV_ALLOW
-    assert settings.max_object_size == 512 * 2**20 and settings.key is None
+    assert settings.max_object_size == 2**30 and settings.key is None
 
 
 def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
