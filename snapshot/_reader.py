@@ -16,7 +16,6 @@ import hmac
 import json
 import mmap
 import os
-import pickle
 import re
 import stat
 import tarfile
@@ -25,6 +24,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import zstandard
 
+from . import _refs
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
@@ -670,6 +670,7 @@ class Snapshot:
         self.head_only = head_only
         self._members = members
         self._cache: dict[str, Any] = {}
+        self._loading: set[str] = set()
 
     def __repr__(self) -> str:
         error = self.manifest.get("error")
@@ -733,14 +734,24 @@ class Snapshot:
                 buffers.append(
                     self._member(entry.get("member") if isinstance(entry, dict) else None)
                 )
-            value = self._unpickle(data, buffers, record)
+            if pid in self._loading:  # format 1.1 references (snapshot/_refs.py)
+                raise SnapshotFormatError(
+                    f"{self.path}: piece {pid!r} refers to itself through its references; "
+                    "the file is corrupt or crafted",
+                    path=self.path,
+                )
+            self._loading.add(pid)
+            try:
+                value = self._unpickle(data, buffers, record)
+            finally:
+                self._loading.discard(pid)
         self._cache[pid] = value
         return value
 
     def _unpickle(self, data: bytearray, buffers: list[bytearray], record: dict[str, Any]) -> Any:
         label = record.get("label", "?")
         try:
-            return pickle.loads(data, buffers=buffers)
+            return _refs.loads(data, buffers, self.load)
         except ModuleNotFoundError as exc:
             module = exc.name or "?"
             top = module.split(".")[0]
