@@ -25,11 +25,31 @@ from ._errors import (
     SnapshotVersionError,
     SnapshotWriteError,
 )
-from ._format import FORMAT_VERSION, Placeholder, key_to_json
+from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
 from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
-from ._reader import Snapshot, open_snapshot, read_manifest
+from ._manifest import (
+    BufferRecord,
+    Call,
+    Capture,
+    ChainEntry,
+    Environment,
+    Error,
+    Frame,
+    Input,
+    Manifest,
+    Origin,
+    PieceRecord,
+    PythonInfo,
+    SourceRecord,
+    Summary,
+    Task,
+    Writer,
+    parse_manifest,
+)
+from ._reader import open_snapshot, read_manifest, read_model
 from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
+from ._snapshot import Snapshot
 
 if _typing.TYPE_CHECKING:
     from ._builder import SnapshotBuilder
@@ -59,7 +79,19 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "FORMAT_VERSION",
     "REDACTED",
+    "BufferRecord",
+    "Call",
+    "Capture",
+    "ChainEntry",
+    "Environment",
+    "Error",
+    "Frame",
+    "Input",
+    "Manifest",
+    "Origin",
+    "PieceRecord",
     "Placeholder",
+    "PythonInfo",
     "ReadLimits",
     "Redactor",
     "Snapshot",
@@ -76,11 +108,18 @@ __all__ = [
     "SnapshotUnpickleError",
     "SnapshotVersionError",
     "SnapshotWriteError",
+    "SourceRecord",
+    "Summary",
+    "Task",
     "WriteLimits",
+    "Writer",
     "environment_info",
+    "key_from_json",
     "key_to_json",
     "open_snapshot",
+    "parse_manifest",
     "pickle_imports",
     "read_key_file",
     "read_manifest",
+    "read_model",
 ]

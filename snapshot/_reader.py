@@ -10,7 +10,6 @@ translates every foreign error into a :class:`SnapshotError`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import json
@@ -20,21 +19,18 @@ import re
 import stat
 import tarfile
 from collections.abc import Callable
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import IO, Any
 
 import zstandard
 
-from . import _refs
 from ._errors import (
     SnapshotError,
     SnapshotFormatError,
     SnapshotLimitError,
-    SnapshotModuleError,
     SnapshotNotFoundError,
     SnapshotReadError,
     SnapshotSignatureError,
     SnapshotTruncatedError,
-    SnapshotUnpickleError,
     SnapshotVersionError,
 )
 from ._format import (
@@ -43,12 +39,11 @@ from ._format import (
     MAC_ALGORITHM,
     MANIFEST_MEMBER,
     SIGNATURE_MEMBER,
-    STORED,
-    Placeholder,
-    key_from_json,
     mac_member,
 )
 from ._limits import ReadLimits
+from ._manifest import Manifest, parse_manifest
+from ._snapshot import BUFFER_PREFIX, Snapshot
 from ._zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
 
 Progress = Callable[[int, int], None]
@@ -385,9 +380,6 @@ def _parse_manifest(data: bytes, path: str) -> dict[str, Any]:
             f"{SUPPORTED_MAJOR}.x; upgrade dask-replay (pip install -U dask-replay)",
             path=path,
         )
-    for field, kind in (("pieces", dict), ("buffers", dict), ("sources", dict), ("frames", list)):
-        if not isinstance(manifest.get(field, kind()), kind):
-            raise SnapshotFormatError(f"{path}: manifest field {field!r} is malformed", path=path)
     return manifest
 
 
@@ -442,6 +434,11 @@ def read_manifest(
             return _parse_manifest(data, name)
         except Exception as exc:
             raise _translate(name, exc) from exc
+
+
+def read_model(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> Manifest:
+    """The typed model of the manifest (:func:`read_manifest`, then :func:`parse_manifest`)."""
+    return parse_manifest(read_manifest(path, limits=limits), path=os.fspath(path))
 
 
 def open_snapshot(
@@ -509,7 +506,8 @@ def open_snapshot(
                     path=name,
                 )
             verified = True
-    _check_declared_sizes(manifest, members, name)
+    model = parse_manifest(manifest, path=name)
+    _check_declared_sizes(model, members, name)
     return Snapshot(
         name,
         manifest,
@@ -517,36 +515,35 @@ def open_snapshot(
         signed=signature is not None,
         verified=verified,
         head_only=head_only,
+        model=model,
     )
 
 
-def _check_declared_sizes(
-    manifest: dict[str, Any], members: dict[str, bytearray], path: str
-) -> None:
+def _check_declared_sizes(model: Manifest, members: dict[str, bytearray], path: str) -> None:
     """Each buffer and source member has the size (and a source the SHA-256) declared."""
-    for section in ("buffers", "sources"):
-        for ident, entry in manifest.get(section, {}).items():
-            if not isinstance(entry, dict):
+    records: list[tuple[str, Any]] = [
+        *(("buffers", r) for r in (model.buffers or {}).values()),
+        *(("sources", r) for r in (model.sources or {}).values()),
+    ]
+    for section, entry in records:
+        data = members.get(entry.member) if entry.member is not None else None
+        if data is None:
+            continue
+        if len(data) != entry.size:
+            raise SnapshotFormatError(
+                f"{path}: member {entry.member!r} holds {len(data)} bytes but the "
+                f"manifest declares {entry.size!r}; the file is corrupt or was "
+                "tampered with",
+                path=path,
+            )
+        digest = getattr(entry, "sha256", None)
+        if section == "sources" and digest is not None:
+            if hashlib.sha256(data).hexdigest() != digest.lower():
                 raise SnapshotFormatError(
-                    f"{path}: manifest {section}[{ident!r}] is malformed", path=path
-                )
-            member = entry.get("member")
-            data = members.get(member) if isinstance(member, str) else None
-            if data is not None and len(data) != entry.get("size"):
-                raise SnapshotFormatError(
-                    f"{path}: member {entry.get('member')!r} holds {len(data)} bytes but the "
-                    f"manifest declares {entry.get('size')!r}; the file is corrupt or was "
-                    "tampered with",
+                    f"{path}: source member {entry.member!r} does not match the SHA-256 the "
+                    "manifest records; the file is corrupt or was tampered with",
                     path=path,
                 )
-            digest = entry.get("sha256")
-            if data is not None and section == "sources" and isinstance(digest, str):
-                if hashlib.sha256(data).hexdigest() != digest.lower():
-                    raise SnapshotFormatError(
-                        f"{path}: source member {member!r} does not match the SHA-256 the "
-                        "manifest records; the file is corrupt or was tampered with",
-                        path=path,
-                    )
 
 
 def _read_members(
@@ -617,249 +614,3 @@ def _read_members(
         if rest.count(0) != len(rest):
             raise SnapshotFormatError(f"{path}: data after the end of the archive", path=path)
     return members, signature, digest
-
-
-#: Out-of-band buffers: the large members, written last.
-BUFFER_PREFIX = "buffers/"
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-def _manifest_shaped(method: Callable[_P, _T]) -> Callable[_P, _T]:
-    """A manifest of the wrong shape (a crafted file) is a format error, not a crash.
-
-    The manifest is JSON from an untrusted file: a piece id may be a list, a
-    section a number.  Navigating it raises KeyError, TypeError or
-    AttributeError, which become :class:`SnapshotFormatError` here.
-    """
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return method(*args, **kwargs)
-        except (KeyError, TypeError, AttributeError) as exc:
-            snap = args[0]
-            path = getattr(snap, "path", "?")
-            raise SnapshotFormatError(
-                f"{path}: the manifest is malformed ({type(exc).__name__}: {exc}); the file "
-                "is corrupt or was not written by dask-replay",
-                path=path,
-            ) from exc
-
-    return wrapper
-
-
-class Snapshot:
-    """An opened snapshot: manifest and raw members in memory; pieces unpickled on request."""
-
-    def __init__(
-        self,
-        path: str,
-        manifest: dict[str, Any],
-        members: dict[str, bytearray],
-        *,
-        signed: bool = False,
-        verified: bool = False,
-        head_only: bool = False,
-    ) -> None:
-        self.path = path
-        self.manifest = manifest
-        self.signed = signed
-        self.verified = verified
-        self.head_only = head_only
-        self._members = members
-        self._cache: dict[str, Any] = {}
-        self._loading: set[str] = set()
-
-    def __repr__(self) -> str:
-        error = self.manifest.get("error")
-        if not isinstance(error, dict):
-            error = {}
-        return (
-            f"<Snapshot {self.path!r} {error.get('type')}: {str(error.get('message', ''))[:60]!r}>"
-        )
-
-    @property
-    def size(self) -> int:
-        return sum(len(m) for m in self._members.values())
-
-    def _record(self, pid: str) -> dict[str, Any]:
-        record = self.manifest.get("pieces", {}).get(pid)
-        if not isinstance(record, dict):
-            raise SnapshotFormatError(
-                f"{self.path}: the manifest refers to piece {pid!r}, which it does not "
-                "describe; the file is corrupt",
-                path=self.path,
-            )
-        return record
-
-    def _member(self, name: object) -> bytearray:
-        data = self._members.get(name) if isinstance(name, str) else None
-        if data is None and self.head_only and str(name).startswith(BUFFER_PREFIX):
-            raise SnapshotFormatError(
-                f"{self.path}: opened head only (without its buffers) for inspection; "
-                "open it whole to load this piece",
-                path=self.path,
-            )
-        if data is None:
-            raise SnapshotFormatError(
-                f"{self.path}: member {name!r} is missing; the file is corrupt", path=self.path
-            )
-        return data
-
-    @_manifest_shaped
-    def piece_bytes(self, pid: str) -> bytes:
-        """The in-band pickle of a stored piece (for opcode inspection)."""
-        return bytes(self._member(self._record(pid).get("member")))
-
-    @_manifest_shaped
-    def load(self, pid: str) -> Any:
-        """Unpickle one piece (runs code from the file: trust it first)."""
-        if pid in self._cache:
-            return self._cache[pid]
-        record = self._record(pid)
-        if record.get("status") != STORED:
-            value: Any = Placeholder(
-                str(record.get("type", "?")),
-                str(record.get("repr", "")),
-                str(record.get("reason", "")),
-                str(record.get("status", "")),
-            )
-        else:
-            data = self._member(record.get("member"))
-            buffers = []
-            for bid in record.get("buffers", []):
-                entry = self.manifest.get("buffers", {}).get(bid)
-                buffers.append(
-                    self._member(entry.get("member") if isinstance(entry, dict) else None)
-                )
-            if pid in self._loading:  # format 1.1 references (snapshot/_refs.py)
-                raise SnapshotFormatError(
-                    f"{self.path}: piece {pid!r} refers to itself through its references; "
-                    "the file is corrupt or crafted",
-                    path=self.path,
-                )
-            self._loading.add(pid)
-            try:
-                value = self._unpickle(data, buffers, record)
-            finally:
-                self._loading.discard(pid)
-        self._cache[pid] = value
-        return value
-
-    def _unpickle(self, data: bytearray, buffers: list[bytearray], record: dict[str, Any]) -> Any:
-        label = record.get("label", "?")
-        try:
-            return _refs.loads(data, buffers, self.load)
-        except ModuleNotFoundError as exc:
-            module = exc.name or "?"
-            top = module.split(".")[0]
-            version = self.manifest.get("modules", {}).get(top)
-            hint = f"pip install {top}=={version}" if version else f"make {top!r} importable"
-            raise SnapshotModuleError(
-                f"{self.path}: {label} needs the module {module!r}"
-                f"{f' (version {version} on the worker)' if version else ''}, which is not "
-                f"importable here; {hint}, or add its directory to PYTHONPATH",
-                path=self.path,
-                module=module,
-            ) from exc
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            raise SnapshotUnpickleError(
-                f"{self.path}: cannot unpickle {label} ({record.get('type')}): "
-                f"{type(exc).__name__}: {exc}{self._version_hint(record)}",
-                path=self.path,
-            ) from exc
-
-    def _version_hint(self, record: dict[str, Any]) -> str:
-        """Modules of this piece whose version here differs from the worker's, in words.
-
-        A class that moved or changed between versions fails with an
-        AttributeError or TypeError that says nothing of versions.
-        """
-        recorded = self.manifest.get("modules")
-        names = record.get("modules")
-        if not isinstance(recorded, dict) or not isinstance(names, list):
-            return ""
-        differences = []
-        for top in sorted({n.split(".")[0] for n in names if isinstance(n, str)}):
-            wanted = recorded.get(top)
-            if not isinstance(wanted, str):
-                continue
-            from ._environment import module_version  # package metadata: only on this error path
-
-            here = module_version(top)
-            if here != wanted:
-                differences.append(f"{top} {wanted} on the worker, {here or 'not installed'} here")
-        if not differences:
-            return ""
-        return f"; versions differ: {'; '.join(differences)}"
-
-    # -- the parts a replay needs ------------------------------------------
-    @_manifest_shaped
-    def call(self) -> tuple[Any, list[Any], dict[str, Any]]:
-        """``(func, args, kwargs)`` of the failing call."""
-        call = self.manifest.get("call")
-        if not isinstance(call, dict):
-            raise SnapshotFormatError(f"{self.path}: the snapshot holds no call", path=self.path)
-        func = self.load(call["func"])
-        args = [self.load(pid) for pid in call.get("args", [])]
-        kwargs = {k: self.load(pid) for k, pid in call.get("kwargs", {}).items()}
-        return func, args, kwargs
-
-    @_manifest_shaped
-    def inputs(self) -> dict[Any, Any]:
-        return {
-            key_from_json(e["key"]): self.load(e["piece"]) for e in self.manifest.get("inputs", [])
-        }
-
-    @_manifest_shaped
-    def exception(self) -> BaseException | Placeholder:
-        return self.load(self.manifest["exception"])
-
-    @_manifest_shaped
-    def frame_locals(self, index: int) -> dict[str, Any]:
-        """The locals of one captured frame; one that cannot load becomes a Placeholder."""
-        out: dict[str, Any] = {}
-        for name, pid in self.manifest["frames"][index].get("locals", {}).items():
-            try:
-                out[name] = self.load(pid)
-            except SnapshotUnpickleError as exc:
-                record = self.manifest.get("pieces", {}).get(pid, {})
-                out[name] = Placeholder(
-                    str(record.get("type", "?")),
-                    str(record.get("repr", "")),
-                    str(exc),
-                    "unloadable",
-                )
-        return out
-
-    @_manifest_shaped
-    def source(self, filename: str) -> str | None:
-        entry = self.manifest.get("sources", {}).get(filename)
-        if not isinstance(entry, dict):
-            return None
-        data = self._members.get(entry.get("member", ""))
-        return None if data is None else bytes(data).decode("utf-8", "surrogateescape")
-
-    @_manifest_shaped
-    def imports(self) -> dict[str, list[str]]:
-        """Modules each stored piece's pickle would import, read from its opcodes."""
-        out = {}
-        for pid, record in self.manifest.get("pieces", {}).items():
-            if isinstance(record, dict) and record.get("status") == STORED:
-                try:
-                    out[pid] = sorted(_pickle_imports(self._member(record.get("member"))))
-                except SnapshotFormatError as exc:
-                    raise SnapshotFormatError(
-                        f"{self.path}: piece {pid}: {exc}", path=self.path
-                    ) from exc
-        return out
-
-
-def _pickle_imports(data: Any) -> set[str]:
-    from ._opcodes import pickle_imports  # pickletools is large: only for imports()
-
-    return pickle_imports(data)

@@ -168,3 +168,81 @@ def assert_equivalent(loaded: Any, original: Any) -> None:
         assert isinstance(loaded, float) and math.isnan(loaded)
     else:
         assert loaded == original and type(loaded) is type(original)
+
+
+# -- hostile manifests ---------------------------------------------------------
+
+#: Text a hostile file's author would try: lone surrogates, C0/C1 controls, DEL,
+#: bidi overrides, escape sequences, long and empty strings.
+hostile_text = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(
+        ["", "\ud800", "\udc80", "\x1b[2J\x1b]0;title\x07", "\x9b31m", "\u202e", "\x7f", "\r", "\0"]
+    ),
+    st.text(st.characters(codec=None, categories=["Cc", "Cf", "Cs", "Zl", "Zp"]), max_size=8),
+    st.integers(1, 3000).map(lambda n: "x" * n),
+)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+#: Any JSON value of any type, and values JSON decoders make that trip consumers:
+#: integers of thousands of digits, floats at the edges, deep nesting.
+hostile_json = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.sampled_from([10**4000, -(10**4000), 2**63, -1, 0, 2**64 + 1]),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.sampled_from([1e308, -0.0, 5e-324]),
+        hostile_text,
+        st.integers(1, 200).map(_nested),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(hostile_text, children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _paths(manifest: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Every (key or index) path into ``manifest``, containers included."""
+    out: list[tuple[Any, ...]] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), manifest)]
+    while stack:
+        path, value = stack.pop()
+        if path:
+            out.append(path)
+        if isinstance(value, dict):
+            stack.extend(((*path, k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend(((*path, i), v) for i, v in enumerate(value))
+    return sorted(out, key=repr)
+
+
+@st.composite
+def mutated_manifests(draw: st.DrawFn, manifest: dict[str, Any]) -> dict[str, Any]:
+    """``manifest`` (modified in place) with one to four fields replaced, added or removed."""
+    paths = _paths(manifest)
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(paths))
+        parent: Any = manifest
+        try:
+            for step in path[:-1]:
+                parent = parent[step]
+            action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+            if action == "delete" and isinstance(parent, dict):
+                parent.pop(path[-1], None)
+            elif action == "add" and isinstance(parent, dict):
+                parent[draw(hostile_text)] = draw(hostile_json)
+            else:
+                parent[path[-1]] = draw(hostile_json)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change removed or replaced this path
+    return manifest

@@ -1,0 +1,249 @@
+"""An opened snapshot: the manifest's model and the raw members; pieces unpickled on request.
+
+Every accessor reads :attr:`Snapshot.model` (the typed manifest), never the
+raw dict: a field of the wrong type is absent there, so a crafted manifest
+ends in a :class:`SnapshotFormatError` naming what is missing, never in a
+``TypeError`` of ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _refs
+from ._errors import SnapshotError, SnapshotFormatError, SnapshotModuleError, SnapshotUnpickleError
+from ._format import STORED, Placeholder, key_from_json
+from ._manifest import Manifest, PieceRecord, parse_manifest
+
+#: Out-of-band buffers: the large members, written last.
+BUFFER_PREFIX = "buffers/"
+
+
+class Snapshot:
+    """An opened snapshot: manifest and raw members in memory; pieces unpickled on request."""
+
+    def __init__(
+        self,
+        path: str,
+        manifest: dict[str, Any],
+        members: dict[str, Any],
+        *,
+        signed: bool = False,
+        verified: bool = False,
+        head_only: bool = False,
+        model: Manifest | None = None,
+    ) -> None:
+        self.path = path
+        #: The manifest as read (a plain dict): for ``info --json``; read :attr:`model`.
+        self.manifest = manifest
+        self.signed = signed
+        self.verified = verified
+        self.head_only = head_only
+        self._model = model
+        self._members = members
+        self._cache: dict[str, Any] = {}
+        self._loading: set[str] = set()
+
+    @property
+    def model(self) -> Manifest:
+        """The typed manifest, parsed once."""
+        if self._model is None:
+            self._model = parse_manifest(self.manifest, path=self.path)
+        return self._model
+
+    def __repr__(self) -> str:
+        error = self.model.error
+        kind = error.type if error is not None else None
+        message = (error.message or "") if error is not None else ""
+        return f"<Snapshot {self.path!r} {kind}: {message[:60]!r}>"
+
+    @property
+    def size(self) -> int:
+        return sum(len(m) for m in self._members.values())
+
+    def _record(self, pid: str) -> PieceRecord:
+        record = self.model.piece(pid)
+        if record is None:
+            raise SnapshotFormatError(
+                f"{self.path}: the manifest refers to piece {pid!r}, which it does not "
+                "describe; the file is corrupt",
+                path=self.path,
+            )
+        return record
+
+    def _member(self, name: str | None, what: str) -> Any:
+        if name is None:
+            raise SnapshotFormatError(
+                f"{self.path}: the manifest names no member for {what}; the file is corrupt",
+                path=self.path,
+            )
+        data = self._members.get(name)
+        if data is None and self.head_only and name.startswith(BUFFER_PREFIX):
+            raise SnapshotFormatError(
+                f"{self.path}: opened head only (without its buffers) for inspection; "
+                "open it whole to load this piece",
+                path=self.path,
+            )
+        if data is None:
+            raise SnapshotFormatError(
+                f"{self.path}: member {name!r} is missing; the file is corrupt", path=self.path
+            )
+        return data
+
+    def piece_bytes(self, pid: str) -> bytes:
+        """The in-band pickle of a stored piece (for opcode inspection)."""
+        return bytes(self._member(self._record(pid).member, f"piece {pid!r}"))
+
+    def load(self, pid: str) -> Any:
+        """Unpickle one piece (runs code from the file: trust it first)."""
+        if pid in self._cache:
+            return self._cache[pid]
+        record = self._record(pid)
+        if record.status != STORED:
+            value: Any = Placeholder(
+                record.type or "?", record.repr or "", record.reason or "", record.status or ""
+            )
+        else:
+            data = self._member(record.member, f"piece {pid!r}")
+            buffers = []
+            described = self.model.buffers or {}
+            for bid in record.buffers:
+                entry = described.get(bid)
+                if entry is None:
+                    raise SnapshotFormatError(
+                        f"{self.path}: piece {pid!r} needs buffer {bid!r}, which the manifest "
+                        "does not describe; the file is corrupt",
+                        path=self.path,
+                    )
+                buffers.append(self._member(entry.member, f"buffer {bid!r}"))
+            if pid in self._loading:  # format 1.1 references (snapshot/_refs.py)
+                raise SnapshotFormatError(
+                    f"{self.path}: piece {pid!r} refers to itself through its references; "
+                    "the file is corrupt or crafted",
+                    path=self.path,
+                )
+            self._loading.add(pid)
+            try:
+                value = self._unpickle(data, buffers, record)
+            finally:
+                self._loading.discard(pid)
+        self._cache[pid] = value
+        return value
+
+    def _unpickle(self, data: Any, buffers: list[Any], record: PieceRecord) -> Any:
+        label = record.label or "?"
+        try:
+            return _refs.loads(data, buffers, self.load)
+        except ModuleNotFoundError as exc:
+            module = exc.name or "?"
+            top = module.split(".")[0]
+            version = (self.model.modules or {}).get(top)
+            hint = f"pip install {top}=={version}" if version else f"make {top!r} importable"
+            raise SnapshotModuleError(
+                f"{self.path}: {label} needs the module {module!r}"
+                f"{f' (version {version} on the worker)' if version else ''}, which is not "
+                f"importable here; {hint}, or add its directory to PYTHONPATH",
+                path=self.path,
+                module=module,
+            ) from exc
+        except SnapshotError:
+            raise  # from a referenced piece: missing, looping, or failing on its own
+        except BaseException as exc:
+            # Unpickling runs the file's code: whatever it raises is the file's.
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise SnapshotUnpickleError(
+                f"{self.path}: cannot unpickle {label} ({record.type}): "
+                f"{type(exc).__name__}: {exc}{self._version_hint(record)}",
+                path=self.path,
+            ) from exc
+
+    def _version_hint(self, record: PieceRecord) -> str:
+        """Modules of this piece whose version here differs from the worker's, in words.
+
+        A class that moved or changed between versions fails with an
+        AttributeError or TypeError that says nothing of versions.
+        """
+        recorded = self.model.modules or {}
+        differences = []
+        for top in sorted({n.split(".")[0] for n in record.modules}):
+            wanted = recorded.get(top)
+            if wanted is None:
+                continue
+            from ._environment import module_version  # package metadata: only on this error path
+
+            here = module_version(top)
+            if here != wanted:
+                differences.append(f"{top} {wanted} on the worker, {here or 'not installed'} here")
+        if not differences:
+            return ""
+        return f"; versions differ: {'; '.join(differences)}"
+
+    # -- the parts a replay needs ------------------------------------------
+    def call(self) -> tuple[Any, list[Any], dict[str, Any]]:
+        """``(func, args, kwargs)`` of the failing call."""
+        call = self.model.call
+        if call is None or call.func is None:
+            raise SnapshotFormatError(f"{self.path}: the snapshot holds no call", path=self.path)
+        if call.args is None or call.kwargs is None:
+            raise SnapshotFormatError(
+                f"{self.path}: the manifest's call has no valid "
+                f"{'args' if call.args is None else 'kwargs'}; the call cannot be replayed",
+                path=self.path,
+            )
+        func = self.load(call.func)
+        args = [self.load(pid) for pid in call.args]
+        kwargs = {k: self.load(pid) for k, pid in call.kwargs.items()}
+        return func, args, kwargs
+
+    def inputs(self) -> dict[Any, Any]:
+        """The task's resolved dependencies, by Dask key (JSON arrays back to tuples)."""
+        return {
+            key_from_json(entry.key): self.load(entry.piece)
+            for entry in self.model.inputs
+            if entry.piece is not None
+        }
+
+    def exception(self) -> BaseException | Placeholder:
+        pid = self.model.exception
+        if pid is None:
+            raise SnapshotFormatError(
+                f"{self.path}: the snapshot holds no exception", path=self.path
+            )
+        value: BaseException | Placeholder = self.load(pid)
+        return value
+
+    def frame_locals(self, index: int) -> dict[str, Any]:
+        """The locals of one captured frame; one that cannot load becomes a Placeholder."""
+        out: dict[str, Any] = {}
+        for name, pid in (self.model.frames[index].locals or {}).items():
+            try:
+                out[name] = self.load(pid)
+            except SnapshotUnpickleError as exc:
+                record = self.model.piece(pid) or PieceRecord()
+                out[name] = Placeholder(
+                    record.type or "?", record.repr or "", str(exc), "unloadable"
+                )
+        return out
+
+    def source(self, filename: str) -> str | None:
+        entry = (self.model.sources or {}).get(filename)
+        if entry is None or entry.member is None:
+            return None
+        data = self._members.get(entry.member)
+        return None if data is None else bytes(data).decode("utf-8", "surrogateescape")
+
+    def imports(self) -> dict[str, list[str]]:
+        """Modules each stored piece's pickle would import, read from its opcodes."""
+        from ._opcodes import pickle_imports  # pickletools is large: only for imports()
+
+        out = {}
+        for pid, record in (self.model.pieces or {}).items():
+            if record.status == STORED:
+                try:
+                    out[pid] = sorted(pickle_imports(self._member(record.member, f"piece {pid!r}")))
+                except SnapshotFormatError as exc:
+                    raise SnapshotFormatError(
+                        f"{self.path}: piece {pid}: {exc}", path=self.path
+                    ) from exc
+        return out

@@ -1,0 +1,143 @@
+"""The typed manifest: one builder, every field optional, a wrong type absent and named.
+
+``parse_manifest`` is given genuine manifests (no problems), hand-made ones
+(exact problem texts) and, through Hypothesis, genuine manifests with any one
+field replaced by a hostile value: the only outcomes are a :class:`Manifest`
+or, for a manifest that is not an object, :class:`SnapshotFormatError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+from crafting import members_of
+from hypothesis import strategies as st
+from strategies import hostile_json, mutated_manifests
+
+import snapshot
+from snapshot import Manifest, SnapshotFormatError, key_from_json, parse_manifest
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "1.0"
+
+
+def manifest_of(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(dict(members_of(path))["manifest.json"])
+    return data
+
+
+@pytest.fixture(scope="module")
+def genuine(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from samples import build_small
+
+    return manifest_of(build_small(tmp_path_factory.mktemp("model") / "small.tar.zst"))
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in GOLDEN.glob("*.zst")))
+def test_golden_manifests_have_no_problems(name: str) -> None:
+    model = parse_manifest(manifest_of(GOLDEN / name), path=name)
+    assert model.problems == ()
+    assert model.format == "dask-replay-snapshot" and model.format_version == "1.0"
+    assert model.error is not None and model.error.type
+    assert model.pieces and all(r.status for r in model.pieces.values())
+
+
+def test_the_model_follows_the_manifest(genuine: dict[str, Any]) -> None:
+    model = parse_manifest(genuine, path="small")
+    assert model.problems == () and model.raw is genuine
+    assert model.call is not None and model.call.kwargs is not None
+    assert set(model.call.kwargs) == {"round_to"}
+    assert {key_from_json(i.key) for i in model.inputs} == {("x", 0), "y"}
+    assert model.frames[-1].function == "truediv" or model.frames[-1].locals is not None
+    assert model.capture is not None and model.capture.complete is True
+    assert model.environment is not None and model.environment.python is not None
+
+
+def test_reading_the_model_from_a_file(small_snapshot: Path) -> None:
+    model = snapshot.read_model(small_snapshot)
+    opened = snapshot.open_snapshot(small_snapshot)
+    assert model == opened.model
+    assert opened.model is opened.model  # parsed once
+
+
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("error", {"message": ["x"]}, "`error.message` is a list, not a string"),
+        ("error", 7, "`error` is an integer, not an object"),
+        ("frames", [{}, {}, {}, {"locals": 3}], "`frames[3].locals` is an integer, not an object"),
+        ("frames", [1.5], "`frames[0]` is a number, not an object"),
+        ("call", [], "`call` is a list, not an object"),
+        ("environment", [], "`environment` is a list, not an object"),
+        ("pieces", {"p0": {"size": "3"}}, "`pieces['p0'].size` is a string, not an integer"),
+        ("pieces", {"p0": {"size": True}}, "`pieces['p0'].size` is a boolean, not an integer"),
+        ("signed", None, "`signed` is null, not a boolean"),
+        ("capture", {"seconds": 10**400}, "`capture.seconds` is an integer, not a finite number"),
+        ("task", {"key": {"a": 1}}, "`task.key` is an object, not a key"),
+        ("modules", {"numpy": 2}, "`modules['numpy']` is an integer, not a string or null"),
+    ],
+)
+def test_a_wrong_type_is_absent_and_named(field: str, value: object, problem: str) -> None:
+    model = parse_manifest({"format": "dask-replay-snapshot", field: value})
+    assert len(model.problems) == 1
+    assert problem in model.problems[0] and model.problems[0].startswith("manifest field `")
+    assert model.problems[0].endswith(": ignored")
+
+
+def test_ids_are_all_or_nothing() -> None:
+    """One bad argument id makes the whole list absent: never a call with fewer arguments."""
+    model = parse_manifest({"call": {"func": "p0", "args": ["p1", 2, "p3"], "kwargs": {"k": []}}})
+    assert model.call is not None
+    assert model.call.args is None and model.call.kwargs is None
+    assert [p.split(":")[-1].strip() for p in model.problems] == [
+        "`call.kwargs` ignored",
+        "`call.args` ignored",
+    ]
+
+
+def test_problems_are_bounded() -> None:
+    model = parse_manifest({"pieces": {f"p{i}": 7 for i in range(10_000)}})
+    assert len(model.problems) == 101
+    assert model.problems[-1] == "... and 9900 more problems in the manifest"
+
+
+def test_keys_deeper_than_a_dask_key_are_refused_without_recursion() -> None:
+    deep: Any = "x"
+    for _ in range(100_000):
+        deep = [deep]
+    model = parse_manifest({"task": {"key": deep}, "inputs": [{"key": deep, "piece": "p0"}]})
+    assert model.task is not None and model.task.key is None
+    assert model.inputs[0].key is None and len(model.problems) == 2
+
+
+@pytest.mark.parametrize("raw", [[], "x", 7, None, 1.5, True])
+def test_a_manifest_that_is_not_an_object(raw: object) -> None:
+    with pytest.raises(SnapshotFormatError, match=r"f\.zst: manifest\.json holds"):
+        parse_manifest(raw, path="f.zst")
+
+
+@hypothesis.given(raw=hostile_json)
+def test_any_value_at_the_top(raw: object) -> None:
+    try:
+        parse_manifest(raw)
+    except SnapshotFormatError:
+        assert not isinstance(raw, dict)
+
+
+@hypothesis.given(data=st.data())
+def test_any_field_mutated(genuine: dict[str, Any], data: st.DataObject) -> None:
+    raw = data.draw(mutated_manifests(copy.deepcopy(genuine)))
+    model = parse_manifest(raw)
+    assert isinstance(model, Manifest)
+    for problem in model.problems:
+        assert problem.startswith(("manifest field `", "... and "))
+
+
+def test_the_model_is_frozen(genuine: dict[str, Any]) -> None:
+    model = parse_manifest(genuine)
+    with pytest.raises(AttributeError):
+        model.format = "x"  # type: ignore[misc]
