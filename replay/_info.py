@@ -7,11 +7,31 @@ of ``python -m replay info``; ``info_dict`` is its ``--json`` form.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from ._terminal import for_terminal, terminal_lines
 from ._versions import compare_versions
 
-__all__ = ["describe", "format_size", "info_dict", "summary", "task_key"]
+__all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What is known of a snapshot's signature, as ``info`` reports it."""
+
+    signed: bool  # the file is signed (read head only: its manifest says it is)
+    verified: bool  # the signature was checked with the key given, and matched
+
+    def __str__(self) -> str:
+        if not self.signed:
+            return "no"
+        return f"yes ({'verified with the key given' if self.verified else 'not checked: no key'})"
+
+
+def _shown(value: object) -> str:
+    """A field from the file, on one line of a terminal."""
+    return for_terminal(value, one_line=True)
 
 
 def format_size(size: int | None) -> str:
@@ -33,7 +53,7 @@ def _error_line(manifest: Mapping[str, Any]) -> str:
     if module and module != "builtins":
         kind = f"{module}.{kind}"
     message = error.get("message", "")
-    return f"{kind}: {message}" if message else str(kind)
+    return _shown(f"{kind}: {message}" if message else kind)
 
 
 def _where(manifest: Mapping[str, Any]) -> str:
@@ -41,7 +61,7 @@ def _where(manifest: Mapping[str, Any]) -> str:
     if not frames:
         return "(no frames captured)"
     last = frames[-1]
-    return f"{last.get('filename')}, line {last.get('lineno')}, in {last.get('function')}"
+    return _shown(f"{last.get('filename')}, line {last.get('lineno')}, in {last.get('function')}")
 
 
 def _origin(manifest: Mapping[str, Any]) -> str:
@@ -57,7 +77,7 @@ def _origin(manifest: Mapping[str, Any]) -> str:
         parts.append(f"pid {origin['pid']}")
     if origin.get("thread"):
         parts.append(f"thread {origin['thread']}")
-    return ", ".join(parts)
+    return _shown(", ".join(parts))
 
 
 def _versions(manifest: Mapping[str, Any]) -> str:
@@ -68,22 +88,22 @@ def _versions(manifest: Mapping[str, Any]) -> str:
     for name in ("dask", "distributed", "numpy", "pandas"):
         if packages.get(name):
             parts.append(f"{name} {packages[name]}")
-    return ", ".join(parts) or "(not recorded)"
+    return _shown(", ".join(parts) or "(not recorded)")
 
 
 def task_key(manifest: Mapping[str, Any]) -> str:
     key = (manifest.get("task") or {}).get("key")
     if isinstance(key, list):
-        return repr(tuple(key))
-    return str(key) if key is not None else "?"
+        return _shown(repr(tuple(key)))
+    return _shown(key) if key is not None else "?"
 
 
 def summary(manifest: Mapping[str, Any], path: str) -> list[str]:
     """The few lines a replay prints first: what failed, where, when, which versions."""
-    created = manifest.get("created", "?")
+    created = _shown(manifest.get("created", "?"))
     origin = _origin(manifest)
     lines = [
-        f"Snapshot: {path}",
+        f"Snapshot: {_shown(path)}",
         f"  task:    {task_key(manifest)}",
         f"  error:   {_error_line(manifest)}",
         f"  where:   {_where(manifest)}",
@@ -106,11 +126,15 @@ def _piece_line(label: str, pid: str, pieces: Mapping[str, Mapping[str, Any]]) -
         text += f", {format_size(record.get('size'))}]"
     else:
         text += f", {status}: {record.get('reason', '')}]"
-    return text
+    return _shown(text)
 
 
 def info_dict(
-    manifest: Mapping[str, Any], path: str, size: int | None, imports: Mapping[str, list[str]]
+    manifest: Mapping[str, Any],
+    path: str,
+    size: int | None,
+    imports: Mapping[str, list[str]],
+    signature: Signature,
 ) -> dict[str, Any]:
     """The ``--json`` document: the manifest plus what this machine adds to it."""
     return {
@@ -122,21 +146,27 @@ def info_dict(
             {"name": d.name, "recorded": d.recorded, "local": d.local}
             for d in compare_versions(manifest)
         ],
+        "signature": {"signed": signature.signed, "verified": signature.verified},
     }
 
 
 def describe(
-    manifest: Mapping[str, Any], path: str, size: int | None, imports: Mapping[str, list[str]]
+    manifest: Mapping[str, Any],
+    path: str,
+    size: int | None,
+    imports: Mapping[str, list[str]],
+    signature: Signature,
 ) -> str:
     """The human-readable text of ``python -m replay info``."""
     pieces = _pieces(manifest)
     lines = summary(manifest, path)
-    lines.insert(1, f"  size:    {format_size(size)}, format {manifest.get('format_version', '?')}")
-    lines.insert(2, f"  signed:  {'yes' if manifest.get('signed') else 'no'}")
+    version = _shown(manifest.get("format_version", "?"))
+    lines.insert(1, f"  size:    {format_size(size)}, format {version}")
+    lines.insert(2, f"  signed:  {signature}")
 
     call = manifest.get("call") or {}
     if call:
-        lines += ["", f"Call (origin: {call.get('origin', '?')}):"]
+        lines += ["", f"Call (origin: {_shown(call.get('origin', '?'))}):"]
         lines.append("  " + _piece_line("func", str(call.get("func")), pieces))
         for index, pid in enumerate(call.get("args") or []):
             lines.append("  " + _piece_line(f"args[{index}]", str(pid), pieces))
@@ -156,7 +186,10 @@ def describe(
         for frame in frames:
             source = "" if frame.get("source") else "  (no source captured)"
             lines.append(
-                f"  {frame.get('filename')}:{frame.get('lineno')} in {frame.get('function')}{source}"
+                _shown(
+                    f"  {frame.get('filename')}:{frame.get('lineno')} in {frame.get('function')}"
+                )
+                + source
             )
             for name, pid in (frame.get("locals") or {}).items():
                 lines.append("    " + _piece_line(name, str(pid), pieces))
@@ -165,33 +198,36 @@ def describe(
     if capture:
         lines += [
             "",
-            f"Capture: {capture.get('stored', '?')} of {capture.get('pieces', '?')} pieces stored "
-            f"({format_size(capture.get('stored_bytes'))}), "
-            f"{capture.get('placeholders', 0)} placeholders, "
-            f"{'complete' if capture.get('complete') else 'incomplete'}",
+            _shown(
+                f"Capture: {capture.get('stored', '?')} of {capture.get('pieces', '?')} pieces "
+                f"stored ({format_size(capture.get('stored_bytes'))}), "
+                f"{capture.get('placeholders', 0)} placeholders, "
+                f"{'complete' if capture.get('complete') else 'incomplete'}"
+            ),
         ]
         for pid, record in pieces.items():
             if record.get("status") != "stored":
                 lines.append(
-                    f"  {record.get('label', pid)}: {record.get('status')}: {record.get('reason', '')}"
+                    _shown(f"  {record.get('label', pid)}: {record.get('status')}: ")
+                    + _shown(record.get("reason", ""))
                 )
 
     modules = sorted({m for mods in imports.values() for m in mods})
     lines += ["", "Modules the pickles would import (read from the pickle opcodes):"]
-    lines.append("  " + (", ".join(modules) if modules else "(none)"))
+    lines.append("  " + (_shown(", ".join(modules)) if modules else "(none)"))
 
     recorded = manifest.get("modules") or {}
     if recorded:
         lines.append(
             "  versions on the worker: "
-            + ", ".join(f"{name} {version or '?'}" for name, version in sorted(recorded.items()))
+            + _shown(", ".join(f"{name} {v or '?'}" for name, v in sorted(recorded.items())))
         )
     differences = compare_versions(manifest)
     lines += ["", "Versions that differ here:"]
-    lines += [f"  {d}" for d in differences] or ["  (none)"]
+    lines += [f"  {_shown(d)}" for d in differences] or ["  (none)"]
 
     traceback_text = (manifest.get("error") or {}).get("traceback")
     if traceback_text:
         lines += ["", "Traceback on the worker:"]
-        lines += ["  " + line for line in str(traceback_text).rstrip("\n").splitlines()]
+        lines += ["  " + line for line in terminal_lines(traceback_text)]
     return "\n".join(lines) + "\n"

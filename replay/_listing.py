@@ -1,7 +1,9 @@
 """``python -m replay list DIR``: the snapshots in a directory, newest first.
 
 Only manifests are read (``snapshot.read_manifest``), so listing costs the same
-for a 1 KiB and a 10 GiB snapshot and never unpickles anything.
+for a 1 KiB and a 10 GiB snapshot and never unpickles anything.  A file that
+cannot be read is reported on its own line with the reason; it never stops the
+listing of the others.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 import snapshot
 
 from ._info import format_size, task_key
+from ._terminal import for_terminal
 
-__all__ = ["SnapshotEntry", "format_entry", "scan_directory"]
+__all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "scan_directory"]
+
+_MESSAGE_WIDTH = 60
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SnapshotEntry:
     """One snapshot found in a directory."""
 
@@ -27,16 +32,29 @@ class SnapshotEntry:
 
     @property
     def created(self) -> str:
-        return str(self.manifest.get("created", ""))
+        created = self.manifest.get("created")
+        return created if isinstance(created, str) else ""
 
 
-def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[str]]:
-    """Return the snapshots in ``directory`` (newest first) and the files skipped.
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A file in the directory that is not a readable snapshot, and why."""
 
-    Raises :class:`snapshot.SnapshotNotFoundError` when ``directory`` does not exist.
+    path: str
+    size: int | None
+    reason: str
+
+
+def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[Unreadable]]:
+    """Return the snapshots in ``directory`` (newest first) and the files that failed.
+
+    Hidden names are skipped: they are the writer's temporary files (see the
+    snapshot's atomic write).  Raises :class:`snapshot.SnapshotNotFoundError`
+    when ``directory`` does not exist.
     """
     try:
-        names = sorted(os.listdir(directory))
+        with os.scandir(directory) as listing:
+            found = [(e.name, e) for e in listing if not e.name.startswith(".")]
     except FileNotFoundError as exc:
         raise snapshot.SnapshotNotFoundError(
             f"{directory}: no such directory; give the directory cluster_hook writes to "
@@ -53,31 +71,54 @@ def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[str]]:
         raise snapshot.SnapshotReadError(
             f"{directory}: cannot list it: {exc.strerror or exc}", path=directory
         ) from exc
+    found.sort()
     entries: list[SnapshotEntry] = []
-    skipped: list[str] = []
-    for name in names:
-        path = os.path.join(directory, name)
-        # Hidden names are the writer's temporary files (see snapshot's atomic write).
-        if name.startswith(".") or not os.path.isfile(path):
-            continue
+    unreadable: list[Unreadable] = []
+    for _, entry in found:
+        path = entry.path
+        size: int | None = None
         try:
+            if not entry.is_file():
+                continue
+            size = entry.stat().st_size
             manifest = snapshot.read_manifest(path)
-            size = os.path.getsize(path)
-        except (snapshot.SnapshotError, OSError):
-            skipped.append(path)
+        except snapshot.SnapshotError as exc:
+            unreadable.append(Unreadable(path, size, _reason(exc, path)))
+            continue
+        except OSError as exc:  # a file that vanished or cannot be stat'ed
+            unreadable.append(Unreadable(path, size, str(exc.strerror or exc)))
             continue
         entries.append(SnapshotEntry(path, size, manifest))
     entries.sort(key=lambda entry: entry.created, reverse=True)
-    return entries, skipped
+    return entries, unreadable
+
+
+def _reason(exc: snapshot.SnapshotError, path: str) -> str:
+    """The error's message without the path it starts with (the line shows the path)."""
+    message = str(exc)
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def format_entry(entry: SnapshotEntry) -> str:
     """``created  size  task key  Error: message  path`` on one line."""
     manifest = entry.manifest
-    error = manifest.get("error") or {}
-    message = " ".join(str(error.get("message", "")).split())
-    if len(message) > 60:
-        message = message[:57] + "..."
+    error = manifest.get("error")
+    error = error if isinstance(error, dict) else {}
+    kind = error.get("type")
+    kind = kind if isinstance(kind, str) else "?"
+    message = error.get("message")
+    message = " ".join(message.split()) if isinstance(message, str) else ""
+    if len(message) > _MESSAGE_WIDTH:
+        message = message[: _MESSAGE_WIDTH - 3] + "..."
     created = entry.created.replace("T", " ")[:19]
-    what = f"{error.get('type', '?')}: {message}" if message else str(error.get("type", "?"))
-    return f"{created:19}  {format_size(entry.size):>9}  {task_key(manifest)}  {what}  {entry.path}"
+    what = f"{kind}: {message}" if message else kind
+    line = f"{created:19}  {format_size(entry.size):>9}  {task_key(manifest)}  {what}"
+    return for_terminal(line, one_line=True) + "  " + for_terminal(entry.path, one_line=True)
+
+
+def format_unreadable(problem: Unreadable) -> str:
+    """``?  size  unreadable: reason  path`` on one line, in the columns of :func:`format_entry`."""
+    reason = for_terminal(problem.reason, one_line=True, limit=200)
+    path = for_terminal(problem.path, one_line=True)
+    return f"{'?':19}  {format_size(problem.size):>9}  unreadable: {reason}  {path}"

@@ -14,11 +14,12 @@ import os
 import sys
 import types
 from collections.abc import Callable, Iterable
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import snapshot
 
-from ._debuggers import Debugger, DebuggerUnavailableError, resolve_debugger
+from ._debuggers import Debugger, resolve_debugger
+from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
 from ._source import DYNAMIC_CODE, find_dynamic_source, install_sources, source_lines
 from ._verdict import Outcome, judge
@@ -32,6 +33,9 @@ class NotReplayableError(snapshot.SnapshotError, RuntimeError):
 
 
 Progress = Callable[[int, int | None], None]
+#: A debugger's name, a :class:`Debugger`, ``None`` for the default (pdb, or what
+#: ``PYTHONBREAKPOINT`` names), or ``False`` for none at all.
+DebuggerChoice = str | Debugger | Literal[False] | None
 
 
 def load(
@@ -242,23 +246,22 @@ class Replay:
             exception = exc.with_traceback(_user_frames(exc.__traceback__))
         return judge(self.manifest.get("error") or {}, exception, result)
 
-    def debug(self, debugger: str | None = None, *, out: TextIO | None = None) -> Outcome:
-        """Re-execute the call; if it raises, open ``debugger`` post-mortem where it raised.
+    def debug(
+        self,
+        debugger: DebuggerChoice = None,
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> Outcome:
+        """Re-execute the call, say whether it reproduced, and debug it where it raised.
 
+        The replayed traceback goes to ``err``, the verdict to ``out`` (default
+        ``sys.stderr`` and ``sys.stdout``), as ``python -m replay`` prints them.
         ``debugger`` is ``"pdb"`` (the default, or what ``PYTHONBREAKPOINT``
-        names), ``"ipdb"``, ``"pudb"`` or ``"debugpy"``.
+        names), ``"ipdb"``, ``"pudb"``, ``"debugpy"``, or ``False`` for none.
         """
-        chosen = resolve_debugger(debugger)
-        stream = out if out is not None else sys.stdout
-        self.call  # noqa: B018  (unpickle before waiting for an IDE to attach)
-        if chosen is not None and chosen.attach is not None:
-            chosen.attach(stream)
-        outcome = self.replay(debugger=chosen)
-        if chosen is not None and chosen.post_mortem is not None and outcome.exception is not None:
-            tb = outcome.exception.__traceback__
-            if tb is not None:
-                chosen.post_mortem(tb, outcome.exception)
-        return outcome
+        chosen = _choose(debugger)
+        return rerun(self, chosen, out or sys.stdout, err or sys.stderr)
 
     # -- the captured frames -------------------------------------------------
     def frames_exception(self) -> BaseException:
@@ -276,25 +279,30 @@ class Replay:
         """A real traceback over the captured frames and their locals."""
         return build_traceback(self.frames)
 
-    def post_mortem(self, debugger: str | None = None) -> None:
-        """Open ``debugger`` on the frames captured at the raise; nothing is re-run."""
-        chosen = resolve_debugger(debugger)
-        if chosen is None:
-            return
-        if chosen.post_mortem is None:
-            raise DebuggerUnavailableError(
-                f"{chosen.name} cannot open captured frames; use pdb, ipdb or pudb."
-            )
-        self.install_sources()
-        tb = self.traceback()
-        if tb is None:
-            raise snapshot.SnapshotFormatError(
-                f"{self.path}: the snapshot holds no frames to inspect.", path=self.path
-            )
-        chosen.post_mortem(tb, self.frames_exception())
+    def post_mortem(
+        self,
+        debugger: DebuggerChoice = None,
+        *,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        """Open ``debugger`` on the frames captured at the raise; nothing is re-run.
+
+        With ``False`` (or ``PYTHONBREAKPOINT=0``) the frames and their locals
+        are printed to ``out`` instead.
+        """
+        open_frames(self, _choose(debugger), out or sys.stdout, err or sys.stderr)
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _choose(debugger: DebuggerChoice) -> Debugger | None:
+    if debugger is False:
+        return None
+    if isinstance(debugger, Debugger):
+        return debugger
+    return resolve_debugger(debugger)
 
 
 def _finish(result: Any) -> Any:

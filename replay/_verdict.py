@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ._terminal import for_terminal
+
 __all__ = ["Outcome", "Verdict", "judge"]
 
 
@@ -32,10 +34,14 @@ class Outcome:
         return self.exception is not None
 
     def describe(self, error: Mapping[str, Any]) -> str:
-        """One sentence for the user, given the manifest's ``error`` section."""
+        """One sentence for the user, given the manifest's ``error`` section.
+
+        Every name and message in it is escaped for a terminal and capped.
+        """
         captured = _label(error.get("module"), error.get("type"))
+        said = for_terminal(error.get("message", ""), one_line=True)
         if self.verdict is Verdict.REPRODUCED:
-            return f"Reproduced: {captured}: {error.get('message', '')}"
+            return f"Reproduced: {captured}: {said}"
         if self.verdict is Verdict.NO_ERROR:
             return (
                 f"Not reproduced: the call returned {_short_repr(self.result)} here, "
@@ -44,14 +50,15 @@ class Outcome:
                 "`--frames` opens the frames captured at the raise."
             )
         assert self.exception is not None
-        replayed = f"{_label(type(self.exception).__module__, type(self.exception).__qualname__)}"
+        replayed = _label(type(self.exception).__module__, type(self.exception).__qualname__)
+        message = for_terminal(_message(self.exception), one_line=True)
         if self.verdict is Verdict.DIFFERENT_MESSAGE:
             return (
-                f"Reproduced with a different message: {replayed}: {self.exception} "
-                f"(the worker said: {error.get('message', '')})"
+                f"Reproduced with a different message: {replayed}: {message} "
+                f"(the worker said: {said})"
             )
         return (
-            f"A different error: {replayed}: {self.exception} "
+            f"A different error: {replayed}: {message} "
             f"(the worker raised {captured}); `--frames` shows the captured frames."
         )
 
@@ -78,8 +85,8 @@ def _message(exception: BaseException) -> str:
 
 def _label(module: object, name: object) -> str:
     if module in (None, "builtins"):
-        return str(name)
-    return f"{module}.{name}"
+        return for_terminal(name, one_line=True)
+    return for_terminal(f"{module}.{name}", one_line=True)
 
 
 def _short_repr(value: object, limit: int = 80) -> str:
@@ -87,4 +94,4 @@ def _short_repr(value: object, limit: int = 80) -> str:
         text = repr(value)
     except Exception:
         text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return for_terminal(text if len(text) <= limit else text[: limit - 3] + "...", one_line=True)

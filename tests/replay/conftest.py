@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 
 import snapshot
@@ -153,3 +154,15 @@ def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
 @pytest.fixture
 def make_snapshot() -> Callable[..., Path]:
     return write_snapshot
+
+
+# Hypothesis profiles, as in tests/snapshot (HYPOTHESIS_PROFILE=ci|dev|fuzz).
+for _name, _examples in (("ci", 25), ("dev", 200), ("fuzz", 5_000)):
+    hypothesis.settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=[hypothesis.HealthCheck.too_slow],
+    )
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -208,14 +208,31 @@ def test_list_newest_first(
     directory = tmp_path / "snapshots"
     make_snapshot(directory / "a.zst", job["recip"], (0,), task_key="first")
     make_snapshot(directory / "b.zst", job["inner"], (1, 1), task_key="second")
-    (directory / "notes.txt").write_text("not a snapshot")
     result = cli(["list", str(directory)], cwd=elsewhere)
-    assert result.returncode == 0
+    assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert "second" in lines[0] and "b.zst" in lines[0]
     assert "first" in lines[1] and "ZeroDivisionError: division by zero" in lines[1]
-    assert "Skipped 1 file" in result.stderr
+    assert result.stderr == ""
+
+
+def test_list_shows_each_unreadable_file_with_its_reason_and_goes_on(
+    tmp_path: Path, elsewhere: Path, job: dict[str, Any], make_snapshot, cli
+) -> None:
+    directory = tmp_path / "snapshots"
+    good = make_snapshot(directory / "b.zst", job["recip"], (0,), task_key="fine")
+    (directory / "a-notes.txt").write_text("not a snapshot")
+    (directory / "c-cut.zst").write_bytes(good.read_bytes()[:40])
+    (directory / ".writing.tmp").write_bytes(b"a snapshot being written")
+    result = cli(["list", str(directory)], cwd=elsewhere)
+    assert result.returncode == 6, result.stderr
+    first, *rest = result.stdout.splitlines()
+    assert "fine" in first and "b.zst" in first
+    assert len(rest) == 2
+    assert "unreadable: not a snapshot" in rest[0] and rest[0].endswith("a-notes.txt")
+    assert "unreadable: " in rest[1] and rest[1].endswith("c-cut.zst")
+    assert "2 file(s)" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_file_named_info_is_replayed_as_dot_slash(

@@ -1,0 +1,190 @@
+"""The command line's grammar: one argparse parser per form, the exit codes, the key.
+
+``python -m replay`` has three forms, picked by the first word (see
+``replay._cli``); argparse's own exits become :class:`UsageError`, so that
+every user error leaves through one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import NoReturn
+
+from ._debuggers import DEBUGGERS
+
+__all__ = [
+    "EXIT_CODES",
+    "UsageError",
+    "info_parser",
+    "list_parser",
+    "prog",
+    "replay_parser",
+    "snapshot_key",
+]
+
+EXIT_OK = 0
+EXIT_RAISED = 1
+EXIT_USAGE = 2
+EXIT_UNREADABLE = 3
+EXIT_UNLOADABLE = 4
+EXIT_NO_DEBUGGER = 5
+EXIT_SOME_UNREADABLE = 6
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES = {
+    EXIT_OK: "success: info or list printed, the replayed call did not raise, "
+    "or a --frames session ended",
+    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would)",
+    EXIT_USAGE: "usage error: bad or conflicting options",
+    EXIT_UNREADABLE: "the snapshot cannot be read: no such file, not a snapshot, truncated, "
+    "newer format, over a read limit, or a bad signature",
+    EXIT_UNLOADABLE: "the call cannot be re-run here: a module it needs is missing, a piece "
+    "fails to unpickle, or the call was not captured (try --frames)",
+    EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
+    EXIT_SOME_UNREADABLE: "list: some files in DIR could not be read as snapshots "
+    "(each is listed with the reason; the others are listed as usual)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
+}
+
+_EPILOG = "exit status:\n" + "\n".join(
+    f"  {code:<4}{text}" for code, text in sorted(EXIT_CODES.items())
+)
+
+
+class UsageError(Exception):
+    """A bad command line; argparse's own exit is turned into this."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def prog() -> str:
+    """The name the user typed: ``dask-replay``, or ``python -m replay``."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if name in ("", "__main__.py", "-c", "-m"):
+        return "python -m replay"
+    return name
+
+
+def replay_parser(prog: str) -> argparse.ArgumentParser:
+    pad = " " * (7 + len(prog))
+    parser = _Parser(
+        prog=prog,
+        usage=(
+            f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
+            f"{pad} [--source FILE] [--key-file FILE | --key KEY]\n"
+            f"{pad} [--allow-unsigned]\n"
+            f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
+            f"       {prog} list DIR"
+        ),
+        description=(
+            "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "
+            "`info SNAPSHOT` describes a snapshot without unpickling anything (do this first "
+            "with a file you did not write: unpickling runs code); `list DIR` lists snapshots."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
+    parser.add_argument(
+        "--no-debug",
+        action="store_true",
+        help="re-run without a debugger: print the traceback; exit 1 if it raises",
+    )
+    parser.add_argument(
+        "--frames",
+        action="store_true",
+        help="do not re-run: open the debugger on the frames and locals captured at the raise "
+        "(with --no-debug: print them)",
+    )
+    parser.add_argument(
+        "--debugger",
+        choices=DEBUGGERS,
+        help="the debugger (default: pdb, or what PYTHONBREAKPOINT names; PYTHONBREAKPOINT=0 "
+        "means none)",
+    )
+    parser.add_argument(
+        "--source",
+        metavar="FILE",
+        action="append",
+        default=None,
+        help="the script that defined functions pickled by value (in __main__ or a notebook "
+        "cell exported to a file), whose source cloudpickle does not ship; by default the "
+        "*.py files of the current directory are searched for them (may be repeated)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=5678,
+        help="debugpy: the port to listen on for the IDE (default 5678; 0 picks a free one)",
+    )
+    _add_key_options(parser)
+    return parser
+
+
+def _add_key_options(parser: argparse.ArgumentParser) -> None:
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--key-file",
+        metavar="FILE",
+        help="check the snapshot's HMAC signature with the key in FILE before unpickling "
+        "(default: $DASK_SNAPSHOT__KEY_FILE or $DASK_SNAPSHOT__KEY, as on the workers)",
+    )
+    keys.add_argument(
+        "--key", metavar="KEY", help="the HMAC key as text (visible to `ps`; prefer --key-file)"
+    )
+    parser.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="with a key, accept a snapshot that carries no signature",
+    )
+
+
+def info_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"{prog} info",
+        description="Describe a snapshot: what failed, where, the traceback, versions, the "
+        "capture report and the modules its pickles would import. Nothing is unpickled.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    _add_key_options(parser)
+    return parser
+
+
+def list_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"{prog} list",
+        description="One line per snapshot in DIR, newest first: time, size, task key, "
+        "exception, path. Only manifests are read; a file that cannot be read is listed "
+        "with the reason, and the exit status is 6.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("directory", metavar="DIR", help="a directory of snapshots")
+    return parser
+
+
+def snapshot_key(ns: argparse.Namespace) -> bytes | None:
+    """The HMAC key: --key, --key-file, else the workers' own settings from the environment."""
+    import snapshot
+
+    key, key_file = ns.key, ns.key_file
+    if key is None and key_file is None:
+        # The variables Dask maps to snapshot.key / snapshot.key-file on the workers.
+        key = os.environ.get("DASK_SNAPSHOT__KEY") or None
+        key_file = os.environ.get("DASK_SNAPSHOT__KEY_FILE") or None
+    if key is not None:
+        return str(key).encode("utf-8", "surrogateescape")
+    if key_file is None:
+        return None
+    try:
+        return snapshot.read_key_file(key_file)
+    except snapshot.SnapshotKeyError as exc:
+        raise UsageError(str(exc)) from exc

@@ -1,0 +1,65 @@
+"""``python -m replay SNAPSHOT``: the summary, the warnings, then ``Replay.debug`` or
+``Replay.post_mortem``, the same calls a notebook makes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TextIO
+
+from ._cli_args import EXIT_OK, EXIT_RAISED, UsageError
+from ._debuggers import Debugger, require_terminal, resolve_debugger
+from ._debugging import say
+from ._info import summary
+from ._inspect_commands import open_for_cli
+from ._session import Replay
+from ._source import python_files
+from ._terminal import for_terminal
+from ._verdict import Verdict
+
+__all__ = ["replay"]
+
+
+def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    debugger: Debugger | None = None
+    if not ns.no_debug:
+        debugger = resolve_debugger(ns.debugger, port=ns.port)
+        if debugger is None:
+            say(err, "PYTHONBREAKPOINT=0: running without a debugger.")
+        elif ns.frames and debugger.post_mortem is None:
+            raise UsageError(f"--frames needs pdb, ipdb or pudb; {debugger.name} cannot open them")
+        else:
+            require_terminal(debugger)
+    for path in ns.source or []:
+        if not os.path.isfile(path):
+            raise UsageError(f"--source {path}: no such file")
+    session = Replay(open_for_cli(ns, err))
+    for line in summary(session.manifest, ns.snapshot):
+        say(out, line)
+    for difference in session.version_differences():
+        say(err, f"Warning: version differs: {for_terminal(difference, one_line=True)}")
+    _find_dynamic_source(session, ns.source, err)
+    for warning in session.install_sources():
+        say(err, f"Warning: {for_terminal(warning, one_line=True)}")
+    if ns.frames:
+        session.post_mortem(debugger or False, out=out, err=err)
+        return EXIT_OK
+    outcome = session.debug(debugger or False, out=out, err=err)
+    return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
+
+
+def _find_dynamic_source(session: Replay, given: list[str] | None, err: TextIO) -> None:
+    found = session.find_dynamic_source(given or python_files(os.getcwd()))
+    if found is not None:
+        say(
+            err,
+            f"Source of the functions pickled by value: {for_terminal(found, one_line=True)} "
+            "(they are defined there at the captured lines)",
+        )
+    elif given:
+        names = for_terminal(", ".join(given), one_line=True)
+        say(
+            err,
+            f"Warning: {names} does not define the captured functions at their "
+            "captured lines; showing no source for them",
+        )
