@@ -5,15 +5,46 @@
 ``debug``) or opens the frames captured at the raise (``post_mortem``).  The
 command line is ``python -m replay`` (see ``replay._cli``).
 
-Importing this package imports neither dask nor distributed.
+Importing this package imports neither dask nor distributed, and loads its
+members on first use, so that ``python -m replay info`` imports only what
+reading a manifest needs.
 """
 
 from __future__ import annotations
 
-from ._debuggers import DEBUGGERS, DebuggerUnavailableError
-from ._frames import CapturedFrame, build_traceback
-from ._session import NotReplayableError, Replay, load
-from ._verdict import Outcome, Verdict
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from ._debuggers import DEBUGGERS, DebuggerUnavailableError
+    from ._frames import CapturedFrame, build_traceback
+    from ._session import NotReplayableError, Replay, load
+    from ._verdict import Outcome, Verdict
+
+_LAZY = {
+    "DEBUGGERS": "._debuggers",
+    "CapturedFrame": "._frames",
+    "DebuggerUnavailableError": "._debuggers",
+    "NotReplayableError": "._session",
+    "Outcome": "._verdict",
+    "Replay": "._session",
+    "Verdict": "._verdict",
+    "build_traceback": "._frames",
+    "load": "._session",
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "DEBUGGERS",

@@ -37,7 +37,6 @@ from ._cli_args import (
     prog,
     replay_parser,
 )
-from ._debuggers import DebuggerUnavailableError
 from ._terminal import for_terminal, tolerant
 
 __all__ = ["EXIT_CODES", "main"]
@@ -71,10 +70,8 @@ def main(
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:
         return _fail(err, f"{exc}; see `{name} --help`", EXIT_USAGE)
-    except DebuggerUnavailableError as exc:
-        return _fail(err, str(exc), EXIT_NO_DEBUGGER)
     except snapshot.SnapshotError as exc:
-        return _fail(err, str(exc), EXIT_UNLOADABLE if _unloadable(exc) else EXIT_UNREADABLE)
+        return _fail(err, str(exc), _status(exc))
     except KeyboardInterrupt:
         return _fail(err, "interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
@@ -88,11 +85,16 @@ def main(
         return EXIT_OK
 
 
-def _unloadable(exc: snapshot.SnapshotError) -> bool:
-    """Read, but not re-runnable here (exit 4), as against not readable (exit 3)."""
-    from ._session import NotReplayableError  # only on the error path: info never needs it
+def _status(exc: snapshot.SnapshotError) -> int:
+    """The exit status for one of our errors (imported here: ``info`` never needs these)."""
+    from ._debuggers import DebuggerUnavailableError
+    from ._session import NotReplayableError
 
-    return isinstance(exc, snapshot.SnapshotUnpickleError | NotReplayableError)
+    if isinstance(exc, DebuggerUnavailableError):
+        return EXIT_NO_DEBUGGER
+    if isinstance(exc, snapshot.SnapshotUnpickleError | NotReplayableError):
+        return EXIT_UNLOADABLE
+    return EXIT_UNREADABLE
 
 
 def _fail(err: TextIO, message: str, code: int) -> int:

@@ -12,8 +12,6 @@ import os
 import sys
 from typing import NoReturn
 
-from ._debuggers import DEBUGGERS
-
 __all__ = [
     "EXIT_CODES",
     "UsageError",
@@ -71,6 +69,8 @@ def prog() -> str:
 
 
 def replay_parser(prog: str) -> argparse.ArgumentParser:
+    from ._debuggers import DEBUGGERS  # not for info and list
+
     pad = " " * (7 + len(prog))
     parser = _Parser(
         prog=prog,

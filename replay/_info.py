@@ -7,8 +7,7 @@ of ``python -m replay info``; ``info_dict`` is its ``--json`` form.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._terminal import for_terminal, terminal_lines
 from ._versions import compare_versions
@@ -16,8 +15,7 @@ from ._versions import compare_versions
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """What is known of a snapshot's signature, as ``info`` reports it."""
 
     signed: bool  # the file is signed (read head only: its manifest says it is)

@@ -15,7 +15,6 @@ import snapshot
 
 from ._cli_args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
 from ._info import Signature, describe, info_dict
-from ._listing import format_entry, format_unreadable, scan_directory
 from ._progress import ProgressReporter
 from ._terminal import for_terminal
 
@@ -67,6 +66,8 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def list_directory(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from ._listing import format_entry, format_unreadable, scan_directory
+
     entries, unreadable = scan_directory(ns.directory)
     for entry in entries:
         out.write(format_entry(entry) + "\n")

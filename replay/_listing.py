@@ -9,8 +9,7 @@ listing of the others.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import snapshot
 
@@ -22,8 +21,7 @@ __all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "
 _MESSAGE_WIDTH = 60
 
 
-@dataclass(frozen=True, slots=True)
-class SnapshotEntry:
+class SnapshotEntry(NamedTuple):
     """One snapshot found in a directory."""
 
     path: str
@@ -36,8 +34,7 @@ class SnapshotEntry:
         return created if isinstance(created, str) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Unreadable:
+class Unreadable(NamedTuple):
     """A file in the directory that is not a readable snapshot, and why."""
 
     path: str

@@ -13,8 +13,7 @@ import platform
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["VersionDifference", "compare_versions", "local_module_version"]
 
@@ -22,9 +21,12 @@ __all__ = ["VersionDifference", "compare_versions", "local_module_version"]
 KEY_PACKAGES = ("dask", "distributed", "cloudpickle", "numpy", "pandas")
 
 
-@dataclass(frozen=True)
-class VersionDifference:
-    """One component whose version on the worker is not the one here."""
+class VersionDifference(NamedTuple):
+    """One component whose version on the worker is not the one here.
+
+    (A named tuple, not a dataclass: ``info`` must not import ``dataclasses``
+    and the ``inspect`` it pulls in.)
+    """
 
     name: str
     recorded: str | None
