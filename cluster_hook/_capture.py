@@ -1,29 +1,35 @@
-"""Turning one live task failure into a snapshot file, in the task's own thread.
+"""Turning one live task failure into a snapshot file, bounded in time and memory.
 
-Called from the run_spec wrapper's ``except`` block, while the traceback still
-holds every frame's locals and ``data`` holds the resolved inputs.  Nothing
-here may raise into the task: :meth:`Capturer.capture` returns an outcome,
-and the wrapper re-raises the task's own exception whatever happened here.
+Called from the run_spec wrapper's ``except`` block, in the task's own thread,
+while the traceback still holds every frame's locals and ``data`` holds the
+resolved inputs.  The cheap decisions (storm limits, memory headroom, the
+call) are made there; the pickling and writing run in a helper thread that the
+task's thread waits for at most ``snapshot.capture-timeout`` (``_budget``).
+Nothing here may raise into the task: :meth:`Capturer.capture` returns an
+outcome, and the wrapper re-raises the task's own exception whatever happened.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType, FunctionType
 from typing import Any
 
-from dask.utils import key_split
-
 import snapshot
+from snapshot._capture import iter_traceback, safe_str
 
+from ._budget import Cancelled, CaptureJob
 from ._config import Settings
-from ._scrub import is_map_chunk, scrub_node
+from ._contents import TaskInfo, fill, jsonable, task_info
+from ._directory import make_private_dirs, remove_stale_partials
+from ._fallback import Failure, write_manifest_only
+from ._memory import RESERVE, MemoryGuard
 from ._storm import StormGuard, fingerprint
 from ._unwrap import innermost_call, raising_frame
 
@@ -31,36 +37,15 @@ from ._unwrap import innermost_call, raising_frame
 # deque (Client.get_worker_logs, the dashboard) next to the task's own failure.
 logger = logging.getLogger("distributed.worker.cluster_hook")
 
-_OFF = "input capture is off (snapshot.capture-inputs)"
-
 #: Warnings logged per worker process; further ones are suppressed (storms).
 MAX_WARNINGS = 20
+#: Abandoned captures still running (stuck in a ``__getstate__``) past which no
+#: new capture starts: each one holds a thread and the objects it was pickling.
+MAX_STUCK = 2
 
-
-@dataclass(frozen=True)
-class TaskInfo:
-    """What the worker's ``TaskState`` says about the failed task."""
-
-    key: Any
-    prefix: str
-    dependencies: tuple[Any, ...]
-    annotations: dict[str, Any]
-    priority: tuple[Any, ...] | None
-
-
-def task_info(ts: Any, key: Any) -> TaskInfo:
-    """Read the worker's ``TaskState`` from the task's thread (it is not mutated
-    while the task executes); without one, just the key."""
-    try:
-        return TaskInfo(
-            key=ts.key,
-            prefix=str(getattr(ts, "prefix", "")),
-            dependencies=tuple(dep.key for dep in list(ts.dependencies)),
-            annotations=dict(ts.annotations or {}),
-            priority=tuple(ts.priority) if ts.priority is not None else None,
-        )
-    except Exception:
-        return TaskInfo(key, key_split(key), (), {}, None)
+# pieces' SnapshotBuilder(cancel=threading.Event): stops pickling and writes
+# what it has.  Without it, the capture stops at the hook's own checkpoints.
+_BUILDER_TAKES_CANCEL = "cancel" in inspect.signature(snapshot.SnapshotBuilder).parameters
 
 
 @dataclass(frozen=True)
@@ -70,6 +55,16 @@ class Outcome:
     path: Path | None = None
     note: str | None = None  # added to the task's exception
     event: dict[str, Any] | None = None  # published on the "snapshot" topic
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the capture thread wrote."""
+
+    path: Path
+    broken: str | None  # why only the manifest was written
+    left_out: list[str]
+    url: str | None  # the snapshot.upload copy
 
 
 class Capturer:
@@ -83,6 +78,7 @@ class Capturer:
         worker_name: str,
         log_event: Callable[[str, Any], None],
         tasks: Mapping[Any, Any] | None = None,
+        memory: MemoryGuard | None = None,
     ) -> None:
         self.settings = settings
         self.worker_address = worker_address
@@ -91,12 +87,22 @@ class Capturer:
         self.guard = StormGuard(
             settings.directory, settings.max_per_fingerprint, settings.max_directory_size
         )
-        self.redactor = snapshot.Redactor(settings.redact)
+        self.redactor = snapshot.Redactor(settings.redact, literals=_key_literals(settings.key))
+        self.memory = memory if memory is not None else MemoryGuard(None, None)
         self._log_event = log_event
         self._tasks: Mapping[Any, Any] = tasks if tasks is not None else {}
         self._warned = 0
         self._warn_lock = threading.Lock()
         self._limit_warned: set[str] = set()
+        self._stuck = 0
+        self._stuck_lock = threading.Lock()
+        removed = remove_stale_partials(settings.directory, host=self.host)
+        if removed:
+            logger.info(
+                "dask-replay: removed %d temporary file(s) of dead writers from %s",
+                len(removed),
+                settings.directory,
+            )
 
     # -- warnings -----------------------------------------------------------
     def warn(self, message: str, *args: object) -> None:
@@ -111,7 +117,11 @@ class Capturer:
 
     # -- capture ------------------------------------------------------------
     def capture(self, exc: BaseException, run_spec: Any, data: Mapping[Any, Any]) -> Outcome:
-        """Write a snapshot of ``exc``, raised by ``run_spec(data)``; never raises."""
+        """Write a snapshot of ``exc``, raised by ``run_spec(data)``; never raises.
+
+        Returns within ``snapshot.capture-timeout`` plus a fraction of a second,
+        whatever the objects to pickle do (see ``_budget``).
+        """
         key = getattr(run_spec, "key", None)
         try:
             task = task_info(self._tasks.get(key), key)
@@ -124,7 +134,7 @@ class Capturer:
                 "exception is reported unchanged",
                 key,
                 type(err).__name__,
-                err,
+                safe_str(err, 300),
             )
             return Outcome()
 
@@ -135,7 +145,7 @@ class Capturer:
         guard = self.guard
         filename, function, line = raising_frame(exc)
         fp = fingerprint(task.prefix, function, type(exc), filename, line)
-        settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(settings.directory)
         guard.prune_once()
         admission = guard.admit(fp)
         if not admission.admitted:
@@ -153,90 +163,210 @@ class Capturer:
                 settings.max_directory_size,
             )
             return Outcome()
+        with self._stuck_lock:
+            stuck = self._stuck
+        if stuck >= MAX_STUCK:
+            return Outcome(
+                note=f"dask-replay: no snapshot written: {stuck} earlier capture(s) on this "
+                "worker are still stuck past snapshot.capture-timeout"
+            )
         # Counted only for failures that get a snapshot: a storm must not leave
         # a counter file per failed key behind.
         attempt = guard.attempt(task.key)
-
-        builder = snapshot.SnapshotBuilder(
-            limits=snapshot.WriteLimits(
-                max_piece_bytes=settings.max_object_size,
-                max_total_bytes=min(settings.max_total_size, remaining),
-            ),
-            redactor=self.redactor,
+        redactor = self.redactor.for_capture()
+        failure = Failure(
+            exc=exc,
+            run_spec=run_spec,
+            data=data,
+            call=innermost_call(exc, run_spec, data),
+            task_section=self._task_section(task, run_spec, attempt, fp, admission.occurrence),
+            origin={
+                "host": self.host,
+                "worker": self.worker_address,
+                "worker_name": self.worker_name,
+                "pid": os.getpid(),
+                "thread": threading.current_thread().name,
+                "thread_id": threading.get_ident(),
+            },
+            frames=tuple(frame for frame, _ in iter_traceback(exc.__traceback__)),
+            path=guard.new_path(task.key, self.host),
         )
-        task_section = {
+        headroom = self.memory.headroom()
+        if headroom is not None and headroom < RESERVE:
+            why = f"left out: {self.memory.describe(self.memory.rss())}"
+            return self._manifest_only(failure, redactor, why, task, attempt, fp)
+        job = CaptureJob(
+            lambda job: self._work(job, failure, redactor, min(settings.max_total_size, remaining)),
+            on_abandon=self._one_more_stuck,
+            on_end=self._one_less_stuck,
+        )
+        if not job.wait(settings.capture_timeout, self.memory):
+            assert job.reason is not None
+            return self._manifest_only(failure, redactor, job.reason, task, attempt, fp)
+        if job.error is not None:
+            raise job.error
+        written: _Written | None = job.result
+        if written is None:
+            return Outcome()
+        return self._outcome(exc, task, attempt, fp, written, job.reason)
+
+    def _task_section(
+        self, task: TaskInfo, run_spec: Any, attempt: int, fp: str, occurrence: int
+    ) -> dict[str, Any]:
+        return {
             "key": snapshot.key_to_json(task.key),
             "prefix": task.prefix,
             "dependencies": [snapshot.key_to_json(k) for k in task.dependencies],
-            "annotations": self.redactor.scrub(_jsonable(task.annotations)),
+            "annotations": self.redactor.scrub(jsonable(task.annotations)),
             "priority": list(task.priority) if task.priority is not None else None,
             # Snapshots of this key so far on this host in this cluster, this one
             # included: with retries=N the attempts are numbered 1..N+1.
             "attempt": attempt,
             "fingerprint": fp,
-            "occurrence": admission.occurrence,
+            "occurrence": occurrence,
             # An async def task: its call returns a coroutine to await.
             "is_coro": bool(getattr(run_spec, "is_coro", False)),
         }
-        try:
-            self._fill(builder, exc, run_spec, data, task_section)
-            broken: Exception | None = None
-        except Exception as err:  # the builder's contract says never; be sure anyway
-            broken = err
 
-        path = guard.new_path(task.key, self.host)
+    def _one_more_stuck(self) -> None:
+        with self._stuck_lock:
+            self._stuck += 1
+
+    def _one_less_stuck(self) -> None:
+        with self._stuck_lock:
+            self._stuck -= 1
+
+    def _work(
+        self, job: CaptureJob, failure: Failure, redactor: snapshot.Redactor, total: int
+    ) -> _Written | None:
+        """The capture proper, in the capture thread: fill, write, upload."""
+        settings = self.settings
+        limits = snapshot.WriteLimits(
+            max_piece_bytes=settings.max_object_size, max_total_bytes=total
+        )
+        extra: dict[str, Any] = {"cancel": job.cancel} if _BUILDER_TAKES_CANCEL else {}
+        job.interrupts = not _BUILDER_TAKES_CANCEL
+        builder = snapshot.SnapshotBuilder(limits=limits, redactor=redactor, **extra)
+        job.builder = builder
+        broken: str | None = None
+        try:
+            fill(settings, builder, job, failure, redactor)
+        except Cancelled:
+            broken = job.reason or "cancelled"
+        except Exception as err:  # the builder's contract says never; be sure anyway
+            broken = safe_str(err, 300)
+        if job.abandoned:
+            return None
         written: Path | None = None
+        path = failure.path
         if broken is None:
             try:
+                job.checkpoint("writing the file")
                 written = builder.write(path, key=settings.key)
+            except Cancelled:
+                broken = job.reason or "cancelled"
             except Exception as err:
-                broken = err
+                broken = safe_str(err, 300)
         if broken is not None:
             # Whatever went wrong, what failed and where is still worth a file.
             try:
-                written = builder.write(path, key=settings.key, pieces=False, reason=str(broken))
+                written = builder.write(path, key=settings.key, pieces=False, reason=broken)
             except Exception as err:
                 self.warn(
-                    "no snapshot written for task %r: %s (%s)", task.key, err, type(err).__name__
+                    "no snapshot written for task %r: %s (%s)",
+                    failure.task_section["key"],
+                    safe_str(err, 300),
+                    type(err).__name__,
                 )
-                return Outcome()
-            self.warn(
-                "only the manifest of the snapshot of task %r was written to %s: %s",
-                task.key,
-                written,
-                broken,
-            )
+                return None
+            if job.reason is None:
+                self.warn(
+                    "only the manifest of the snapshot of task %r was written to %s: %s",
+                    failure.task_section["key"],
+                    written,
+                    broken,
+                )
         assert written is not None
-        size = _size(written)
-        left_out = _left_out(written)
-        if left_out and broken is None:
+        left_out = _left_out_of(builder, written)
+        copy = self._upload(written, failure.task_section["key"]) if settings.upload else None
+        if job.abandoned:  # the task's thread wrote the manifest-only file meanwhile
+            written.unlink(missing_ok=True)
+            return None
+        return _Written(written, broken, left_out, copy)
+
+    def _manifest_only(
+        self,
+        failure: Failure,
+        redactor: snapshot.Redactor,
+        reason: str,
+        task: TaskInfo,
+        attempt: int,
+        fp: str,
+    ) -> Outcome:
+        """Write the manifest alone from the task's thread (abandoned, or no memory)."""
+        settings = self.settings
+        try:
+            written = write_manifest_only(
+                failure,
+                reason=reason,
+                redactor=redactor,
+                environment=snapshot.environment_info(
+                    env_allow=settings.env_allow, redactor=redactor
+                ),
+                key=settings.key,
+            )
+        except Exception as err:
+            self.warn(
+                "no snapshot written for task %r (%s): %s", task.key, reason, safe_str(err, 300)
+            )
+            return Outcome(note=f"dask-replay: no snapshot written: {reason}")
+        self.warn(
+            "the snapshot of task %r at %s holds the manifest only: %s", task.key, written, reason
+        )
+        copy = self._upload(written, task.key) if settings.upload else None
+        return self._outcome(
+            failure.exc, task, attempt, fp, _Written(written, reason, [reason], copy), reason
+        )
+
+    def _outcome(
+        self,
+        exc: BaseException,
+        task: TaskInfo,
+        attempt: int,
+        fp: str,
+        written: _Written,
+        stopped: str | None,
+    ) -> Outcome:
+        left_out = written.left_out
+        if left_out and written.broken is None:
             self.warn(
                 "the snapshot of task %r at %s is incomplete: %d object(s) left out: %s",
                 task.key,
-                written,
+                written.path,
                 len(left_out),
                 "; ".join(left_out[:5]) + ("; ..." if len(left_out) > 5 else ""),
             )
-        copy = self._upload(written, task.key) if settings.upload else None
+        copy = written.url
         event = {
             "key": snapshot.key_to_json(task.key),
-            "path": str(written),
+            "path": str(written.path),
             "url": copy,
             "host": self.host,
             "worker": self.worker_address,
             "exception": f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "message": _short(str(exc)),
+            "message": self.redactor.redact_text(safe_str(exc, 500)),
             "fingerprint": fp,
             "attempt": attempt,
-            "bytes": size,
-            "complete": not left_out,
+            "bytes": _size(written.path),
+            "complete": not left_out and written.broken is None,
+            "stopped": stopped,
         }
-        return Outcome(
-            path=written,
-            note=f"dask-replay: snapshot written to {self.host}:{written}"
-            + (f"\ndask-replay: copied to {copy}" if copy else ""),
-            event=event,
-        )
+        note = f"dask-replay: snapshot written to {self.host}:{written.path}"
+        if copy:
+            note += f"\ndask-replay: copied to {copy}"
+        if stopped:
+            note += f"\ndask-replay: {stopped}; the snapshot holds what was captured before"
+        return Outcome(path=written.path, note=note, event=event)
 
     def _upload(self, written: Path, key: Any) -> str | None:
         """Copy the snapshot to ``snapshot.upload`` (an fsspec URL); None if that fails.
@@ -263,67 +393,6 @@ class Capturer:
             return None
         return url
 
-    def _locals(self, frame: FrameType) -> Mapping[str, Any]:
-        # dask's own frames hold Task objects (``self`` in Task.__call__), whose
-        # kwargs the snapshot's redactor cannot see into: scrub_node does.  They
-        # also hold helper closures (``_eval``) and iterators (bag's chains of
-        # _MapChunk) that would drag the task's keyword arguments in unseen;
-        # those, plumbing rather than the user's state, are withheld.
-        plumbing = str(frame.f_globals.get("__name__", "")).startswith(("dask.", "distributed."))
-        out = {}
-        for name, value in frame.f_locals.items():
-            if plumbing and _opaque(value):
-                # A plain string: it unpickles anywhere, unlike a stand-in class.
-                out[name] = f"<withheld by dask-replay: {_type_name(value)}>"
-            else:
-                out[name] = scrub_node(value, self.redactor)
-        return out
-
-    def _fill(
-        self,
-        builder: snapshot.SnapshotBuilder,
-        exc: BaseException,
-        run_spec: Any,
-        data: Mapping[Any, Any],
-        task_section: dict[str, Any],
-    ) -> None:
-        """Everything but the writing: each piece is pickled as it is added."""
-        settings = self.settings
-        builder.manifest["task"] = task_section
-        builder.manifest["origin"].update(
-            {
-                "host": self.host,
-                "worker": self.worker_address,
-                "worker_name": self.worker_name,
-                "pid": os.getpid(),
-                "thread": threading.current_thread().name,
-                "thread_id": threading.get_ident(),
-            }
-        )
-        builder.manifest["environment"] = snapshot.environment_info(
-            env_allow=settings.env_allow, redactor=self.redactor
-        )
-        # Frame 0 of the traceback is our wrapper's own __call__.
-        builder.capture_exception(
-            exc, skip_frames=1, get_locals=self._locals if settings.capture_locals else _no_locals
-        )
-        call = innermost_call(exc, run_spec, data)
-        if settings.capture_inputs:
-            builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
-            builder.add_inputs(dict(data))
-            builder.add_run_spec(scrub_node(run_spec, self.redactor))
-        else:
-            builder.set_call(
-                call.func,
-                call.args,
-                call.kwargs,
-                origin=call.origin,
-                capture_arguments=False,
-                reason=_OFF,
-            )
-            builder.add_inputs(dict(data), capture=False, reason=_OFF)
-            builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
-
     def publish(self, event: dict[str, Any]) -> None:
         """Send the event to the scheduler (thread-safe in Worker.log_event)."""
         try:
@@ -332,32 +401,23 @@ class Capturer:
             self.warn("could not publish the snapshot event: %s", err)
 
 
-def _opaque(value: Any) -> bool:
-    """A closure or an iterator: holds objects that no scrubbing can reach."""
-    if isinstance(value, FunctionType):
-        return value.__closure__ is not None
-    return isinstance(value, Iterator) and not is_map_chunk(value)
+def _key_literals(key: bytes | None) -> tuple[str, ...]:
+    """The signing key as text, in the forms it could appear in: never written."""
+    if not key:
+        return ()
+    text = key.decode("utf-8", "surrogateescape")
+    return tuple({text, text.strip(), key.hex()})
 
 
-def _no_locals(frame: FrameType) -> Mapping[str, Any]:
-    return {}  # snapshot.capture-locals is off
-
-
-def _jsonable(value: Any, depth: int = 0) -> Any:
-    """Annotations are user data: keep JSON-able parts, repr the rest."""
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if depth > 8:
-        return repr(value)[:200]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v, depth + 1) for v in value]
-    return repr(value)[:200]
-
-
-def _short(text: str, limit: int = 500) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _left_out_of(builder: snapshot.SnapshotBuilder, written: Path) -> list[str]:
+    """The builder's own report when it has one (pieces), else the manifest's."""
+    report = getattr(builder, "left_out", None)
+    if callable(report):
+        try:
+            return [str(entry) for entry in report()]
+        except Exception:
+            pass
+    return _left_out(written)
 
 
 def _left_out(path: Path) -> list[str]:
@@ -379,8 +439,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def _type_name(value: object) -> str:
-    kind = type(value)
-    return f"{kind.__module__}.{kind.__qualname__}"

@@ -16,7 +16,7 @@ from typing import Any
 
 import dask.config
 import yaml
-from dask.utils import parse_bytes
+from dask.utils import parse_bytes, parse_timedelta
 
 import snapshot
 
@@ -32,6 +32,7 @@ KEYS: tuple[str, ...] = (
     "max-total-size",
     "max-per-fingerprint",
     "max-directory-size",
+    "capture-timeout",
     "redact",
     "env-allow",
     "key",
@@ -81,6 +82,7 @@ class Settings:
     max_total_size: int = 4 * 2**30
     max_per_fingerprint: int = 3
     max_directory_size: int = 20 * 2**30
+    capture_timeout: float = 60.0
     redact: tuple[str, ...] = ()
     env_allow: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)
@@ -114,6 +116,7 @@ class Settings:
             max_total_size=_size("max-total-size", get("max-total-size")),
             max_per_fingerprint=_count("max-per-fingerprint", get("max-per-fingerprint")),
             max_directory_size=_size("max-directory-size", get("max-directory-size")),
+            capture_timeout=_seconds("capture-timeout", get("capture-timeout")),
             redact=_strings("redact", get("redact")),
             env_allow=_strings("env-allow", get("env-allow")),
             key=_key(key, key_file),
@@ -167,6 +170,21 @@ def _size(name: str, value: object) -> int:
     if size < 0:
         raise ConfigError(f"snapshot.{name} must not be negative, got {value!r}")
     return size
+
+
+def _seconds(name: str, value: object) -> float:
+    """A positive duration: seconds as a number, or a string such as '60s' or '2 minutes'."""
+    try:
+        if isinstance(value, bool) or value is None:
+            raise TypeError
+        seconds = float(value) if isinstance(value, int | float) else parse_timedelta(str(value))
+    except (TypeError, ValueError, KeyError):
+        raise ConfigError(
+            f"snapshot.{name} must be a duration such as 60 or '60s', got {value!r}"
+        ) from None
+    if not seconds or not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"snapshot.{name} must be a positive duration, got {value!r}")
+    return float(seconds)
 
 
 def _count(name: str, value: object) -> int:

@@ -17,6 +17,7 @@ from distributed import WorkerPlugin
 
 from ._capture import Capturer
 from ._config import ConfigError, Settings
+from ._memory import MemoryGuard
 from ._wrapper import CapturingTask, wrap
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ class SnapshotPlugin(WorkerPlugin):
             worker_name=str(worker.name),
             log_event=worker.log_event,
             tasks=worker.state.tasks,
+            memory=MemoryGuard.for_worker(worker),
         )
         logger.info("dask-replay: failing tasks are captured to %s", settings.directory)
         try:

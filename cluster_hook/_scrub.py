@@ -33,7 +33,7 @@ def scrub_node(node: Any, redactor: snapshot.Redactor) -> Any:
     redactor sees to dicts).
     """
     spec = sys.modules.get("dask._task_spec")
-    if spec is None or not redactor.patterns:
+    if spec is None:
         return node
     if isinstance(node, spec.GraphNode | functools.partial | tuple | list | dict) or is_map_chunk(
         node
@@ -116,4 +116,6 @@ def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> An
         if all(a is b for a, b in zip(seq, value, strict=True)):
             return value
         return seq if type(value) is list else tuple(seq)
+    if type(value) is str:
+        return redactor.scrub(value)  # a literal argument: URL passwords, the key
     return value

@@ -65,19 +65,25 @@ class CapturingTask:
         try:
             return self._orig(data)
         except BaseException as exc:
+            # First: the capture (in another thread) must see the traceback as
+            # the worker reports it, and never one that changes under it.
+            _drop_own_frame(exc)
             if not _passes_through(exc):
                 self._publish(self._capturer.capture(exc, self._orig, data), exc)
-            _drop_own_frame(exc)
             raise
 
     def _publish(self, outcome: Outcome, exc: BaseException) -> None:
-        try:
-            if outcome.note is not None:
+        # Two independent steps: an exception that refuses notes (a __notes__
+        # property, a broken __str__ in the warning) must not cost the event.
+        if outcome.note is not None:
+            try:
                 exc.add_note(outcome.note)
-            if outcome.event is not None:
-                self._capturer.publish(outcome.event)
-        except Exception as err:
-            self._capturer.warn("could not annotate the task's exception: %s", err)
+            except Exception as err:
+                self._capturer.warn(
+                    "could not add the note to the task's exception: %s", type(err).__name__
+                )
+        if outcome.event is not None:
+            self._capturer.publish(outcome.event)
 
 
 class CapturingCoroutineTask(CapturingTask):
@@ -93,6 +99,7 @@ class CapturingCoroutineTask(CapturingTask):
         try:
             return await self._orig(data)
         except BaseException as exc:
+            _drop_own_frame(exc)
             if not _passes_through(exc):
                 # An async task runs on the worker's event loop; the capture
                 # pickles and writes files, so it goes to a thread instead.
@@ -102,7 +109,6 @@ class CapturingCoroutineTask(CapturingTask):
                     self._capturer.warn("could not capture an async task's failure: %s", err)
                 else:
                     self._publish(outcome, exc)
-            _drop_own_frame(exc)
             raise
 
 

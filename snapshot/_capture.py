@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import linecache
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -43,12 +43,39 @@ def _identity(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def describe_exception(exc: BaseException, skip_frames: int = 0) -> dict[str, Any]:
+def redact_error(error: dict[str, Any], redact: Callable[[str], str]) -> dict[str, Any]:
+    """The ``error`` section with ``redact`` applied to every message, note and
+    the traceback text (credentials in an exception's text are cut out)."""
+
+    def one(entry: dict[str, Any]) -> dict[str, Any]:
+        out = dict(entry)
+        for field in ("message", "traceback"):
+            if isinstance(out.get(field), str):
+                out[field] = redact(out[field])
+        if isinstance(out.get("notes"), list):
+            out["notes"] = [redact(n) if isinstance(n, str) else n for n in out["notes"]]
+        return out
+
+    redacted = one(error)
+    if isinstance(error.get("chain"), list):
+        redacted["chain"] = [one(c) if isinstance(c, dict) else c for c in error["chain"]]
+    return redacted
+
+
+def describe_exception(
+    exc: BaseException, skip_frames: int = 0, redact: Callable[[str], str] | None = None
+) -> dict[str, Any]:
     """The manifest's ``error`` section: type, message, notes, traceback text, chain.
 
     ``skip_frames`` leaves the capturing code's own outer frames out of the
-    text, as they are left out of the captured frames.
+    text, as they are left out of the captured frames; ``redact`` (e.g.
+    ``Redactor.redact_text``) is applied to every text.
     """
+    out = _describe(exc, skip_frames)
+    return redact_error(out, redact) if redact is not None else out
+
+
+def _describe(exc: BaseException, skip_frames: int) -> dict[str, Any]:
     out = _identity(exc)
     try:
         described = traceback.TracebackException.from_exception(exc)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ._redact import REDACTED, Redactor
+from ._redact import REDACTED, Redactor, is_secret_variable
 
 #: Packages whose versions every snapshot records (issue: format 1.0).
 PACKAGES: tuple[str, ...] = (
@@ -88,12 +88,24 @@ def is_stdlib(top_level: str) -> bool:
 def environment_variables(
     allow: Iterable[str] = DEFAULT_ENV_ALLOW, redactor: Redactor | None = None
 ) -> dict[str, str]:
+    """The allow-listed variables; secret ones redacted whatever the allowlist says.
+
+    A name with KEY, TOKEN, SECRET, PASSWORD, PASSWD, CREDENTIAL, AUTH or
+    SIGNATURE in it (``DASK_SNAPSHOT__KEY``), or matching ``redactor``'s
+    patterns, or a value holding one of its literals (the signing key) is
+    :data:`REDACTED`; credentials inside other values (URLs) are cut out.
+    """
     redactor = redactor or Redactor()
     patterns = list(allow)
     out = {}
     for name, value in sorted(os.environ.items()):
         if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-            out[name] = REDACTED if redactor.is_secret(name) else value
+            secret = (
+                is_secret_variable(name)
+                or redactor.is_secret(name)
+                or redactor.holds_literal(value)
+            )
+            out[name] = REDACTED if secret else redactor.redact_text(value)
     return out
 
 

@@ -83,3 +83,46 @@ def scaled_recip(x, scale=1, offset=0):
 def recip_partition_with(df, column, offset=0):
     """map_partitions with extra positional and keyword arguments."""
     return df[column].map(lambda v: recip(v + offset))
+
+
+#: Secrets in values rather than names (issue 8): a URL password, a bearer
+#: token, a plain object's secret attribute, the signing key.  Joined at run
+#: time, like CANARIES.
+VALUE_CANARIES = {
+    part: "-".join(("CANARY", part, tag))
+    for part, tag in (("urlpw", "61d0"), ("bearer", "0c9a"), ("attr", "f3e2"), ("sigkey", "a7b4"))
+}
+
+
+class ServiceClient:
+    """A plain object holding a secret attribute next to ordinary ones."""
+
+    def __init__(self, dsn):
+        self.secret_key = VALUE_CANARIES["attr"]
+        self.dsn = dsn
+        self.name = "service-visible-2b7a"
+
+
+def recip_with_credentials(x, dsn, extra=None):
+    headers = {"Accept": "application/json", "Authorization": "Bearer " + VALUE_CANARIES["bearer"]}  # noqa: F841
+    client = ServiceClient(dsn)  # noqa: F841
+    message = "connecting to " + dsn  # noqa: F841
+    return 1 / x
+
+
+class NoRepr(Exception):
+    """An exception whose __repr__ raises."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+class NoStr(NoRepr):
+    """An exception whose __str__ and __repr__ raise (distributed itself calls str())."""
+
+    def __str__(self):
+        raise RuntimeError("no str")
+
+
+def raise_hostile(kind, x):
+    raise {"repr": NoRepr, "str": NoStr}[kind](x)

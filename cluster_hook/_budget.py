@@ -1,0 +1,133 @@
+"""The time and memory budget of one capture: a helper thread, a bounded wait.
+
+The capture (pickling, compressing, writing) runs in a helper thread while the
+task's thread waits for it with a timeout (``snapshot.capture-timeout``) and
+watches the process's RSS (:class:`~cluster_hook._memory.MemoryGuard`).  A
+``__getstate__`` that blocks forever then holds the helper thread, never the
+task's: past the budget the task's thread stops waiting and the exception is
+reported.
+
+What the helper thread may touch once the task's thread has moved on: the
+exception, the frames of its traceback (finished frames; their locals are only
+read) and the inputs stay referenced by the helper thread, which reads and
+pickles them but never mutates them (the redactor copies what it changes).
+The traceback keeps growing as the exception propagates through the worker's
+frames, which are live: the locals policy only reads frames that were in the
+traceback when the capture started, and the output of an abandoned capture is
+discarded anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._memory import MemoryGuard
+
+#: How often the waiting task thread looks at the RSS (the nanny: every 100 ms).
+POLL = 0.02
+#: After the budget, how long a cancelled capture may take to write what it has.
+GRACE = 0.5
+
+
+class Cancelled(BaseException):
+    """Raised inside the capture at the next checkpoint once the job is cancelled.
+
+    A BaseException: the builder's own ``except Exception`` must not swallow it.
+    """
+
+
+class CaptureJob:
+    """One capture running in its helper thread, and what the task thread knows of it."""
+
+    def __init__(
+        self,
+        work: Callable[[CaptureJob], Any],
+        *,
+        on_abandon: Callable[[], None] = lambda: None,
+        on_end: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._work = work
+        self._on_abandon = on_abandon  # the task's thread gave up: one more stuck capture
+        self._on_end = on_end  # an abandoned capture ended after all
+        self._lock = threading.Lock()
+        self.cancel = threading.Event()  # handed to the builder (pieces' cancel API)
+        self.done = threading.Event()
+        self.stage = "the start of the capture"
+        self.reason: str | None = None  # why it was cancelled
+        self.abandoned = False  # the task's thread gave up waiting
+        self.builder: Any = None
+        # Raise Cancelled at the hook's checkpoints (a builder without cancel support).
+        self.interrupts = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    # -- in the capture thread ---------------------------------------------
+    def checkpoint(self, stage: str | None = None) -> None:
+        """Record what is being captured now; stop here if cancelled."""
+        if stage is not None:
+            self.stage = stage
+        if self.interrupts and self.cancel.is_set():
+            raise Cancelled(self.reason or "cancelled")
+
+    def run(self) -> None:
+        try:
+            self.result = self._work(self)
+        except BaseException as err:  # reported by the waiting side, never raised
+            self.error = err
+        finally:
+            with self._lock:
+                self.done.set()
+                abandoned = self.abandoned
+            if abandoned:
+                self._on_end()
+
+    # -- in the task's thread -----------------------------------------------
+    def label(self) -> str:
+        """What was being pickled: the builder's own label when it has one."""
+        current = getattr(self.builder, "current_label", None)
+        return str(current) if current else self.stage
+
+    def stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.set()
+
+    def wait(self, timeout: float, guard: MemoryGuard) -> bool:
+        """Start the capture thread and wait; True if it ended within ``timeout``.
+
+        Cancels the capture, keeping what it has written, when the RSS comes
+        within the guard's margin of the nanny's threshold.  On timeout the job
+        is cancelled and given :data:`GRACE` to write what it has; if it ends in
+        that time it counts as ended, else it is abandoned: whatever it
+        produces later is discarded.
+        """
+        thread = threading.Thread(target=self.run, name="dask-replay-capture", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + timeout
+        threshold = guard.threshold
+        line = None if threshold is None else threshold - guard.margin
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            if self.done.wait(min(POLL, left) if line is not None else left):
+                return True
+            if line is not None and not self.cancel.is_set():
+                rss = guard.rss()
+                if rss > line:
+                    self.stop(f"left out: {guard.describe(rss)}")
+        self.stop(
+            f"the capture was abandoned after {timeout:g} s (snapshot.capture-timeout) "
+            f"while capturing {self.label()}"
+        )
+        if self.done.wait(GRACE):
+            return True  # it wrote what it had in time
+        with self._lock:
+            if self.done.is_set():
+                return True
+            self.abandoned = True
+            self._on_abandon()
+        return False
