@@ -65,6 +65,7 @@ class _Written:
     broken: str | None  # why only the manifest was written
     left_out: list[str]
     url: str | None  # the snapshot.upload copy
+    manifest_only: bool = False
 
 
 class Capturer:
@@ -292,7 +293,7 @@ class Capturer:
         if job.abandoned:  # the task's thread wrote the manifest-only file meanwhile
             written.unlink(missing_ok=True)
             return None
-        return _Written(written, broken, left_out, copy)
+        return _Written(written, broken, left_out, copy, manifest_only=broken is not None)
 
     def _manifest_only(
         self,
@@ -325,7 +326,12 @@ class Capturer:
         )
         copy = self._upload(written, task.key) if settings.upload else None
         return self._outcome(
-            failure.exc, task, attempt, fp, _Written(written, reason, [reason], copy), reason
+            failure.exc,
+            task,
+            attempt,
+            fp,
+            _Written(written, reason, [reason], copy, manifest_only=True),
+            reason,
         )
 
     def _outcome(
@@ -365,7 +371,8 @@ class Capturer:
         if copy:
             note += f"\ndask-replay: copied to {copy}"
         if stopped:
-            note += f"\ndask-replay: {stopped}; the snapshot holds what was captured before"
+            held = "the manifest only" if written.manifest_only else "what was captured before"
+            note += f"\ndask-replay: {stopped}; the snapshot holds {held}"
         return Outcome(path=written.path, note=note, event=event)
 
     def _upload(self, written: Path, key: Any) -> str | None:
