@@ -46,7 +46,7 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
         for line in terminal_lines("".join(traceback.format_exception(exception))):
             err.write(line + "\n")
         err.flush()
-    say(out, outcome.describe(session.manifest.get("error") or {}))
+    say(out, outcome.describe(session.model.error))
     if exception is not None and debugger is not None and debugger.post_mortem is not None:
         tb = exception.__traceback__
         if tb is not None:

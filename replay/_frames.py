@@ -22,6 +22,8 @@ __all__ = ["CapturedFrame", "build_traceback", "function_start"]
 # that it never shows among the captured locals.
 _MARKER = "__replay_frame_marker__"
 
+_MAX_FUNCTION_LINES = 100_000
+
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+(?P<name>\w+)\s*[\(\[]")
 
 
@@ -81,7 +83,8 @@ def build_traceback(frames: Sequence[CapturedFrame]) -> types.TracebackType | No
 def _make_frame(captured: CapturedFrame) -> tuple[types.FrameType, int]:
     lineno = max(captured.lineno, 1)
     first = captured.firstlineno if captured.firstlineno else lineno
-    first = min(max(first, 1), lineno)
+    # A function longer than this shows from here on: the blank lines cost memory.
+    first = min(max(first, 1, lineno - _MAX_FUNCTION_LINES), lineno)
     code = compile("\n" * (lineno - first) + f"raise {_MARKER}", captured.filename, "exec")
     # The line table is relative to co_firstlineno: moving it keeps the raise on
     # ``lineno`` and lets inspect.getsourcelines (pdb's ``ll``) find the ``def``.

@@ -1,7 +1,8 @@
-"""What a snapshot says about itself, read from its manifest; nothing is unpickled.
+"""What a snapshot says about itself, read from its manifest's model; nothing is unpickled.
 
 ``summary`` is the short header a replay prints; ``describe`` is the full text
-of ``python -m replay info``; ``info_dict`` is its ``--json`` form.
+of ``python -m replay info``; ``info_dict`` is its ``--json`` form.  Everything
+read from the file is shown through :func:`for_terminal`, one field at a time.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+import snapshot
+
 from ._terminal import for_terminal, terminal_lines
 from ._versions import compare_versions
 
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
+
+Manifest = snapshot.Manifest
 
 
 class Signature(NamedTuple):
@@ -44,188 +49,192 @@ def format_size(size: int | None) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _error_line(manifest: Mapping[str, Any]) -> str:
-    error = manifest.get("error") or {}
-    kind = error.get("type", "?")
-    module = error.get("module")
-    if module and module != "builtins":
-        kind = f"{module}.{kind}"
-    message = error.get("message", "")
-    return _shown(f"{kind}: {message}" if message else kind)
+def error_line(model: Manifest) -> str:
+    """``module.Type: message`` of the captured exception, escaped."""
+    error = model.error
+    if error is None:
+        return "?"
+    kind = error.type or "?"
+    if error.module and error.module != "builtins":
+        kind = f"{error.module}.{kind}"
+    return _shown(f"{kind}: {error.message}" if error.message else kind)
 
 
-def _where(manifest: Mapping[str, Any]) -> str:
-    frames = manifest.get("frames") or []
-    if not frames:
+def _where(model: Manifest) -> str:
+    if not model.frames:
         return "(no frames captured)"
-    last = frames[-1]
-    return _shown(f"{last.get('filename')}, line {last.get('lineno')}, in {last.get('function')}")
+    last = model.frames[-1]
+    return _shown(f"{last.filename or '?'}, line {_number(last.lineno)}, in {last.function or '?'}")
 
 
-def _origin(manifest: Mapping[str, Any]) -> str:
-    origin = manifest.get("origin") or {}
-    environment = manifest.get("environment") or {}
-    parts = []
-    host = origin.get("host") or environment.get("hostname")
-    if host:
-        parts.append(f"on {host}")
-    if origin.get("worker"):
-        parts.append(f"worker {origin['worker']}")
-    if origin.get("pid"):
-        parts.append(f"pid {origin['pid']}")
-    if origin.get("thread"):
-        parts.append(f"thread {origin['thread']}")
+def _number(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
+def _origin(model: Manifest) -> str:
+    origin = model.origin
+    host = (origin.host if origin else None) or (
+        model.environment.hostname if model.environment else None
+    )
+    parts = [f"on {host}"] if host else []
+    if origin is not None:
+        if origin.worker:
+            parts.append(f"worker {origin.worker}")
+        if origin.pid:
+            parts.append(f"pid {origin.pid}")
+        if origin.thread:
+            parts.append(f"thread {origin.thread}")
     return _shown(", ".join(parts))
 
 
-def _versions(manifest: Mapping[str, Any]) -> str:
-    environment = manifest.get("environment") or {}
-    python = (environment.get("python") or {}).get("version")
+def _versions(model: Manifest) -> str:
+    environment = model.environment
+    python = environment.python.version if environment and environment.python else None
     parts = [f"Python {python}"] if python else []
-    packages = environment.get("packages") or {}
+    packages = (environment.packages if environment else None) or {}
     for name in ("dask", "distributed", "numpy", "pandas"):
         if packages.get(name):
             parts.append(f"{name} {packages[name]}")
     return _shown(", ".join(parts) or "(not recorded)")
 
 
-def task_key(manifest: Mapping[str, Any]) -> str:
-    key = (manifest.get("task") or {}).get("key")
-    if isinstance(key, list):
-        return _shown(repr(tuple(key)))
-    return _shown(key) if key is not None else "?"
+def task_key(model: Manifest) -> str:
+    """The task's key as Dask spells it (a tuple for a list), escaped."""
+    key = model.task.key if model.task is not None else None
+    if key is None:
+        return "?"
+    key = snapshot.key_from_json(key)
+    return _shown(repr(key) if isinstance(key, tuple) else key)
 
 
-def summary(manifest: Mapping[str, Any], path: str) -> list[str]:
+def summary(model: Manifest, path: str) -> list[str]:
     """The few lines a replay prints first: what failed, where, when, which versions."""
-    created = _shown(manifest.get("created", "?"))
-    origin = _origin(manifest)
-    lines = [
+    origin = _origin(model)
+    return [
         f"Snapshot: {_shown(path)}",
-        f"  task:    {task_key(manifest)}",
-        f"  error:   {_error_line(manifest)}",
-        f"  where:   {_where(manifest)}",
-        f"  when:    {created}" + (f" ({origin})" if origin else ""),
-        f"  versions: {_versions(manifest)}",
+        f"  task:    {task_key(model)}",
+        f"  error:   {error_line(model)}",
+        f"  where:   {_where(model)}",
+        f"  when:    {_shown(model.created or '?')}" + (f" ({origin})" if origin else ""),
+        f"  versions: {_versions(model)}",
     ]
-    return lines
 
 
-def _pieces(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    pieces = manifest.get("pieces") or {}
-    return {str(pid): record for pid, record in pieces.items() if isinstance(record, Mapping)}
-
-
-def _piece_line(label: str, pid: str, pieces: Mapping[str, Mapping[str, Any]]) -> str:
-    record = pieces.get(pid) or {}
-    status = record.get("status", "?")
-    text = f"{label} = {record.get('repr', '?')}  [{record.get('type', '?')}"
+def _piece_line(label: str, pid: str | None, model: Manifest) -> str:
+    record = model.piece(pid) if pid is not None else None
+    if record is None:
+        return _shown(f"{label} = ?  [no record of piece {pid!r}]")
+    status = record.status or "?"
+    text = f"{label} = {record.repr or '?'}  [{record.type or '?'}"
     if status == "stored":
-        text += f", {format_size(record.get('size'))}]"
+        text += f", {format_size(record.size)}]"
     else:
-        text += f", {status}: {record.get('reason', '')}]"
+        text += f", {status}: {record.reason or ''}]"
     return _shown(text)
 
 
 def info_dict(
-    manifest: Mapping[str, Any],
+    model: Manifest,
     path: str,
     size: int | None,
     imports: Mapping[str, list[str]],
     signature: Signature,
 ) -> dict[str, Any]:
-    """The ``--json`` document: the manifest plus what this machine adds to it."""
+    """The ``--json`` document: the manifest as read, plus what this machine adds to it."""
     return {
         "path": path,
         "size": size,
-        "manifest": dict(manifest),
+        "manifest": model.raw,
+        "problems": list(model.problems),
         "imports": {pid: sorted(mods) for pid, mods in imports.items()},
         "version_differences": [
             {"name": d.name, "recorded": d.recorded, "local": d.local}
-            for d in compare_versions(manifest)
+            for d in compare_versions(model)
         ],
         "signature": {"signed": signature.signed, "verified": signature.verified},
     }
 
 
 def describe(
-    manifest: Mapping[str, Any],
+    model: Manifest,
     path: str,
     size: int | None,
     imports: Mapping[str, list[str]],
     signature: Signature,
 ) -> str:
     """The human-readable text of ``python -m replay info``."""
-    pieces = _pieces(manifest)
-    lines = summary(manifest, path)
-    version = _shown(manifest.get("format_version", "?"))
+    lines = summary(model, path)
+    version = _shown(model.format_version or "?")
     lines.insert(1, f"  size:    {format_size(size)}, format {version}")
     lines.insert(2, f"  signed:  {signature}")
-
-    call = manifest.get("call") or {}
-    if call:
-        lines += ["", f"Call (origin: {_shown(call.get('origin', '?'))}):"]
-        lines.append("  " + _piece_line("func", str(call.get("func")), pieces))
-        for index, pid in enumerate(call.get("args") or []):
-            lines.append("  " + _piece_line(f"args[{index}]", str(pid), pieces))
-        for name, pid in (call.get("kwargs") or {}).items():
-            lines.append("  " + _piece_line(name, str(pid), pieces))
-    inputs = manifest.get("inputs") or []
-    if inputs:
+    if model.problems:
+        lines += ["", "Problems in the manifest:"]
+        lines += [f"  {_shown(problem)}" for problem in model.problems]
+    lines += _call_lines(model)
+    if model.inputs:
         lines += ["", "Inputs:"]
-        for entry in inputs:
-            lines.append(
-                "  " + _piece_line(repr(entry.get("key")), str(entry.get("piece")), pieces)
-            )
-
-    frames = manifest.get("frames") or []
-    if frames:
+        for entry in model.inputs:
+            key = snapshot.key_from_json(entry.key)
+            lines.append("  " + _piece_line(repr(key), entry.piece, model))
+    if model.frames:
         lines += ["", "Frames captured at the raise (outermost first):"]
-        for frame in frames:
-            source = "" if frame.get("source") else "  (no source captured)"
-            lines.append(
-                _shown(
-                    f"  {frame.get('filename')}:{frame.get('lineno')} in {frame.get('function')}"
-                )
-                + source
-            )
-            for name, pid in (frame.get("locals") or {}).items():
-                lines.append("    " + _piece_line(name, str(pid), pieces))
-
-    capture = manifest.get("capture") or {}
-    if capture:
-        lines += [
-            "",
-            _shown(
-                f"Capture: {capture.get('stored', '?')} of {capture.get('pieces', '?')} pieces "
-                f"stored ({format_size(capture.get('stored_bytes'))}), "
-                f"{capture.get('placeholders', 0)} placeholders, "
-                f"{'complete' if capture.get('complete') else 'incomplete'}"
-            ),
-        ]
-        for pid, record in pieces.items():
-            if record.get("status") != "stored":
-                lines.append(
-                    _shown(f"  {record.get('label', pid)}: {record.get('status')}: ")
-                    + _shown(record.get("reason", ""))
-                )
-
-    modules = sorted({m for mods in imports.values() for m in mods})
-    lines += ["", "Modules the pickles would import (read from the pickle opcodes):"]
-    lines.append("  " + (_shown(", ".join(modules)) if modules else "(none)"))
-
-    recorded = manifest.get("modules") or {}
-    if recorded:
-        lines.append(
-            "  versions on the worker: "
-            + _shown(", ".join(f"{name} {v or '?'}" for name, v in sorted(recorded.items())))
-        )
-    differences = compare_versions(manifest)
-    lines += ["", "Versions that differ here:"]
-    lines += [f"  {_shown(d)}" for d in differences] or ["  (none)"]
-
-    traceback_text = (manifest.get("error") or {}).get("traceback")
+        for frame in model.frames:
+            source = "" if frame.source else "  (no source captured)"
+            where = f"{frame.filename or '?'}:{_number(frame.lineno)} in {frame.function or '?'}"
+            lines.append(f"  {_shown(where)}{source}")
+            for name, pid in (frame.locals or {}).items():
+                lines.append("    " + _piece_line(name, pid, model))
+    lines += _capture_lines(model)
+    lines += _module_lines(model, imports)
+    traceback_text = model.error.traceback if model.error else None
     if traceback_text:
         lines += ["", "Traceback on the worker:"]
         lines += ["  " + line for line in terminal_lines(traceback_text)]
     return "\n".join(lines) + "\n"
+
+
+def _call_lines(model: Manifest) -> list[str]:
+    call = model.call
+    if call is None:
+        return []
+    lines = ["", f"Call (origin: {_shown(call.origin or '?')}):"]
+    lines.append("  " + _piece_line("func", call.func, model))
+    if call.args is None:
+        lines.append("  args: (not recorded, or damaged: the call cannot be re-run)")
+    for index, pid in enumerate(call.args or ()):
+        lines.append("  " + _piece_line(f"args[{index}]", pid, model))
+    for name, pid in (call.kwargs or {}).items():
+        lines.append("  " + _piece_line(name, pid, model))
+    return lines
+
+
+def _capture_lines(model: Manifest) -> list[str]:
+    capture = model.capture
+    if capture is None:
+        return []
+    lines = [
+        "",
+        f"Capture: {_number(capture.stored)} of {_number(capture.pieces)} pieces stored "
+        f"({format_size(capture.stored_bytes)}), {capture.placeholders or 0} placeholders, "
+        f"{'complete' if capture.complete else 'incomplete'}",
+    ]
+    for pid, record in (model.pieces or {}).items():
+        if record.status != "stored":
+            lines.append(
+                "  " + _shown(f"{record.label or pid}: {record.status}: {record.reason or ''}")
+            )
+    return lines
+
+
+def _module_lines(model: Manifest, imports: Mapping[str, list[str]]) -> list[str]:
+    modules = sorted({m for mods in imports.values() for m in mods})
+    lines = ["", "Modules the pickles would import (read from the pickle opcodes):"]
+    lines.append("  " + (_shown(", ".join(modules)) if modules else "(none)"))
+    recorded = model.modules or {}
+    if recorded:
+        listed = ", ".join(f"{name} {v or '?'}" for name, v in sorted(recorded.items()))
+        lines.append(f"  versions on the worker: {_shown(listed)}")
+    differences = compare_versions(model)
+    lines += ["", "Versions that differ here:"]
+    lines += [f"  {_shown(d)}" for d in differences] or ["  (none)"]
+    return lines

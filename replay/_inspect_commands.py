@@ -54,13 +54,13 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     imports = opened.imports()
     # Read head only, the signature (the last member) is not reached: the
     # manifest's own claim is all there is, and it is reported as unchecked.
-    signed = opened.signed or (opened.head_only and opened.manifest.get("signed") is True)
+    signed = opened.signed or (opened.head_only and opened.model.signed is True)
     signature = Signature(signed=signed, verified=opened.verified)
     if ns.json:
-        document = info_dict(opened.manifest, ns.snapshot, size, imports, signature)
+        document = info_dict(opened.model, ns.snapshot, size, imports, signature)
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
-        out.write(describe(opened.manifest, ns.snapshot, size, imports, signature))
+        out.write(describe(opened.model, ns.snapshot, size, imports, signature))
     out.flush()
     return EXIT_OK
 

@@ -1,6 +1,6 @@
 """``python -m replay list DIR``: the snapshots in a directory, newest first.
 
-Only manifests are read (``snapshot.read_manifest``), so listing costs the same
+Only manifests are read (``snapshot.read_model``), so listing costs the same
 for a 1 KiB and a 10 GiB snapshot and never unpickles anything.  A file that
 cannot be read is reported on its own line with the reason; it never stops the
 listing of the others.
@@ -9,7 +9,7 @@ listing of the others.
 from __future__ import annotations
 
 import os
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import snapshot
 
@@ -26,12 +26,11 @@ class SnapshotEntry(NamedTuple):
 
     path: str
     size: int
-    manifest: dict[str, Any]
+    model: snapshot.Manifest
 
     @property
     def created(self) -> str:
-        created = self.manifest.get("created")
-        return created if isinstance(created, str) else ""
+        return self.model.created or ""
 
 
 class Unreadable(NamedTuple):
@@ -78,14 +77,14 @@ def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[Unreadable
             if not entry.is_file():
                 continue
             size = entry.stat().st_size
-            manifest = snapshot.read_manifest(path)
+            model = snapshot.read_model(path)
         except snapshot.SnapshotError as exc:
             unreadable.append(Unreadable(path, size, _reason(exc, path)))
             continue
         except OSError as exc:  # a file that vanished or cannot be stat'ed
             unreadable.append(Unreadable(path, size, str(exc.strerror or exc)))
             continue
-        entries.append(SnapshotEntry(path, size, manifest))
+        entries.append(SnapshotEntry(path, size, model))
     entries.sort(key=lambda entry: entry.created, reverse=True)
     return entries, unreadable
 
@@ -99,18 +98,14 @@ def _reason(exc: snapshot.SnapshotError, path: str) -> str:
 
 def format_entry(entry: SnapshotEntry) -> str:
     """``created  size  task key  Error: message  path`` on one line."""
-    manifest = entry.manifest
-    error = manifest.get("error")
-    error = error if isinstance(error, dict) else {}
-    kind = error.get("type")
-    kind = kind if isinstance(kind, str) else "?"
-    message = error.get("message")
-    message = " ".join(message.split()) if isinstance(message, str) else ""
+    error = entry.model.error or snapshot.Error()
+    kind = error.type or "?"
+    message = " ".join(error.message.split()) if error.message else ""
     if len(message) > _MESSAGE_WIDTH:
         message = message[: _MESSAGE_WIDTH - 3] + "..."
     created = entry.created.replace("T", " ")[:19]
     what = f"{kind}: {message}" if message else kind
-    line = f"{created:19}  {format_size(entry.size):>9}  {task_key(manifest)}  {what}"
+    line = f"{created:19}  {format_size(entry.size):>9}  {task_key(entry.model)}  {what}"
     return for_terminal(line, one_line=True) + "  " + for_terminal(entry.path, one_line=True)
 
 

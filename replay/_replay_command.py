@@ -34,7 +34,7 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not os.path.isfile(path):
             raise UsageError(f"--source {path}: no such file")
     session = Replay(open_for_cli(ns, err))
-    for line in summary(session.manifest, ns.snapshot):
+    for line in summary(session.model, ns.snapshot):
         say(out, line)
     for difference in session.version_differences():
         say(err, f"Warning: version differs: {for_terminal(difference, one_line=True)}")

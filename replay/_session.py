@@ -22,6 +22,7 @@ from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
 from ._source import DYNAMIC_CODE, find_dynamic_source, install_sources, source_lines
+from ._terminal import for_terminal
 from ._verdict import Outcome, judge
 from ._versions import VersionDifference, compare_versions
 
@@ -75,13 +76,16 @@ class Replay:
     def __init__(self, opened: snapshot.Snapshot) -> None:
         self._snapshot = opened
         self.path: str = os.fspath(opened.path)
+        #: The manifest as read from the file (plain JSON); :attr:`model` is its typed form.
         self.manifest: dict[str, Any] = opened.manifest
+        #: The typed manifest (``snapshot.Manifest``): every field optional, checked once.
+        self.model: snapshot.Manifest = opened.model
         self._source_warnings: list[str] | None = None
 
     def __repr__(self) -> str:
-        error = self.manifest.get("error") or {}
-        key = (self.manifest.get("task") or {}).get("key")
-        return f"<Replay {self.path!r} task={key!r} error={error.get('type')!r}>"
+        key = self.model.task.key if self.model.task is not None else None
+        kind = self.model.error.type if self.model.error is not None else None
+        return f"<Replay {self.path!r} task={key!r} error={kind!r}>"
 
     # -- what was captured -------------------------------------------------
     @functools.cached_property
@@ -97,25 +101,24 @@ class Replay:
         return func, tuple(args), dict(kwargs)
 
     def _check_call_is_complete(self) -> None:
-        call = self.manifest.get("call")
-        if not isinstance(call, dict):
+        call = self.model.call
+        if call is None or call.func is None:
             raise NotReplayableError(
                 f"{self.path}: the snapshot holds no call to re-run; "
                 "`--frames` opens the captured frames instead",
                 path=self.path,
             )
-        pieces = self.manifest.get("pieces") or {}
-        pids = [("the function", call.get("func"))]
-        pids += [(f"argument {i}", pid) for i, pid in enumerate(call.get("args") or [])]
-        pids += [(f"argument {k!r}", pid) for k, pid in (call.get("kwargs") or {}).items()]
+        pids = [("the function", call.func)]
+        pids += [(f"argument {i}", pid) for i, pid in enumerate(call.args or ())]
+        pids += [(f"argument {k!r}", pid) for k, pid in (call.kwargs or {}).items()]
         for what, pid in pids:
-            record = pieces.get(pid) if isinstance(pid, str) else None
-            if not isinstance(record, dict):
+            record = self.model.piece(pid)
+            if record is None:
                 continue  # the reader reports a dangling piece id as corrupt
-            if record.get("status") != "stored":
+            if record.status != "stored":
                 raise NotReplayableError(
                     f"{self.path}: {what} of the call was not stored "
-                    f"({record.get('status')}: {record.get('reason', '')}), so it cannot be "
+                    f"({record.status}: {record.reason or ''}), so it cannot be "
                     "re-run; `--frames` opens the captured frames instead",
                     path=self.path,
                 )
@@ -155,40 +158,46 @@ class Replay:
         """
         sources = self.sources
         frames = []
-        for index, record in enumerate(self.manifest.get("frames") or []):
-            filename = str(record.get("filename", "<unknown>"))
-            lineno = int(record.get("lineno") or 1)
-            function = str(record.get("function") or "<unknown>")
-            firstlineno = record.get("firstlineno")
-            if not isinstance(firstlineno, int) and filename in sources:
+        for index, record in enumerate(self.model.frames):
+            # A debugger prints these names: they are made terminal-safe here
+            # (unchanged for any genuine name), and so are the keys of ``sources``.
+            filename = _name(record.filename or "<unknown>")
+            function = _name(record.function or "<unknown>")
+            lineno = _line(record.lineno) or 1
+            firstlineno = _line(record.firstlineno)
+            if firstlineno is None and filename in sources:
                 firstlineno = function_start(source_lines(sources[filename]), lineno, function)
             frames.append(
                 CapturedFrame(
                     filename=filename,
                     function=function,
                     lineno=lineno,
-                    module=record.get("module"),
+                    module=record.module,
                     locals=self._snapshot.frame_locals(index),
-                    firstlineno=firstlineno if isinstance(firstlineno, int) else None,
+                    firstlineno=firstlineno,
                 )
             )
         return frames
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:
-        """Source text captured for the frames' files, ``{filename: text}``."""
+        """Source text captured for the frames' files, ``{filename: text}``.
+
+        The file names are those of :attr:`frames` (terminal-safe); the text is
+        as captured.
+        """
         out: dict[str, str] = {}
-        for record in self.manifest.get("frames") or []:
-            filename = record.get("source")
-            if filename and filename not in out:
+        for record in self.model.frames:
+            filename = record.source
+            if filename and _name(filename) not in out:
                 text = self._snapshot.source(filename)
                 if text is not None:
-                    out[filename] = text
+                    out[_name(filename)] = text
         return out
 
     def version_differences(self) -> list[VersionDifference]:
         """Versions recorded on the worker that differ from this machine's."""
-        return compare_versions(self.manifest)
+        return compare_versions(self.model)
 
     def find_dynamic_source(self, candidates: Iterable[str]) -> str | None:
         """Find, among ``candidates``, the script that defined the by-value functions.
@@ -200,9 +209,11 @@ class Replay:
         """
         wanted = sorted(
             {
-                (str(r.get("function")), int(r["firstlineno"]))
-                for r in self.manifest.get("frames") or []
-                if r.get("filename") == DYNAMIC_CODE and isinstance(r.get("firstlineno"), int)
+                (frame.function, frame.firstlineno)
+                for frame in self.model.frames
+                if frame.filename == DYNAMIC_CODE
+                and frame.function is not None
+                and frame.firstlineno is not None
             }
         )
         if DYNAMIC_CODE in self.sources or not wanted:
@@ -218,7 +229,10 @@ class Replay:
     def install_sources(self) -> list[str]:
         """Make captured sources visible to debuggers; return warnings about local files."""
         if self._source_warnings is None:
-            self._source_warnings = install_sources(self.sources)
+            # What a debugger shows of a captured file is escaped line by line, as
+            # any text from the snapshot is (a genuine file's lines are unchanged).
+            shown = {name: _displayable(text) for name, text in self.sources.items()}
+            self._source_warnings = install_sources(shown)
         return self._source_warnings
 
     # -- re-running ----------------------------------------------------------
@@ -244,7 +258,7 @@ class Replay:
                 result = _finish(func(*args, **kwargs))
         except BaseException as exc:
             exception = exc.with_traceback(_user_frames(exc.__traceback__))
-        return judge(self.manifest.get("error") or {}, exception, result)
+        return judge(self.model.error, exception, result)
 
     def debug(
         self,
@@ -272,8 +286,10 @@ class Replay:
             exception = None
         if isinstance(exception, BaseException):
             return exception
-        error = self.manifest.get("error") or {}
-        return RuntimeError(f"{error.get('type', '?')}: {error.get('message', '')}")
+        error = self.model.error or snapshot.Error()
+        return RuntimeError(
+            for_terminal(f"{error.type or '?'}: {error.message or ''}", one_line=True)
+        )
 
     def traceback(self) -> types.TracebackType | None:
         """A real traceback over the captured frames and their locals."""
@@ -295,6 +311,23 @@ class Replay:
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# A line number a code object and a traceback can hold (a C int), with room to spare.
+_MAX_LINE = 10**9
+
+
+def _name(text: str) -> str:
+    return for_terminal(text, one_line=True)
+
+
+def _line(value: int | None) -> int | None:
+    return value if value is not None and 1 <= value <= _MAX_LINE else None
+
+
+def _displayable(text: str) -> str:
+    """Source text whose every line a terminal shows literally (line breaks: ``\\n`` only)."""
+    return for_terminal(text.replace("\r\n", "\n"), limit=0)
 
 
 def _choose(debugger: DebuggerChoice) -> Debugger | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+import snapshot
 
 from ._terminal import for_terminal
 
@@ -33,13 +33,14 @@ class Outcome:
     def raised(self) -> bool:
         return self.exception is not None
 
-    def describe(self, error: Mapping[str, Any]) -> str:
+    def describe(self, error: snapshot.Error | None) -> str:
         """One sentence for the user, given the manifest's ``error`` section.
 
         Every name and message in it is escaped for a terminal and capped.
         """
-        captured = _label(error.get("module"), error.get("type"))
-        said = for_terminal(error.get("message", ""), one_line=True)
+        error = error or snapshot.Error()
+        captured = _label(error.module, error.type)
+        said = for_terminal(error.message or "", one_line=True)
         if self.verdict is Verdict.REPRODUCED:
             return f"Reproduced: {captured}: {said}"
         if self.verdict is Verdict.NO_ERROR:
@@ -63,15 +64,15 @@ class Outcome:
         )
 
 
-def judge(error: Mapping[str, Any], exception: BaseException | None, result: object) -> Outcome:
+def judge(error: snapshot.Error | None, exception: BaseException | None, result: object) -> Outcome:
     """Compare a replay's exception (or ``None``) with the captured ``error`` section."""
     if exception is None:
         return Outcome(Verdict.NO_ERROR, None, result)
+    error = error or snapshot.Error()
     kind = type(exception)
-    same_type = kind.__qualname__ == error.get("type") and kind.__module__ == error.get("module")
-    if not same_type:
+    if kind.__qualname__ != error.type or kind.__module__ != error.module:
         return Outcome(Verdict.DIFFERENT_ERROR, exception)
-    if _message(exception) == error.get("message"):
+    if _message(exception) == error.message:
         return Outcome(Verdict.REPRODUCED, exception)
     return Outcome(Verdict.DIFFERENT_MESSAGE, exception)
 
@@ -83,9 +84,9 @@ def _message(exception: BaseException) -> str:
         return ""
 
 
-def _label(module: object, name: object) -> str:
+def _label(module: str | None, name: str | None) -> str:
     if module in (None, "builtins"):
-        return for_terminal(name, one_line=True)
+        return for_terminal(name or "?", one_line=True)
     return for_terminal(f"{module}.{name}", one_line=True)
 
 

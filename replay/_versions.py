@@ -13,7 +13,9 @@ import platform
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+import snapshot
 
 __all__ = ["VersionDifference", "compare_versions", "local_module_version"]
 
@@ -130,15 +132,16 @@ def local_module_version(module: str) -> tuple[bool, str | None]:
     return _installed(module), None
 
 
-def compare_versions(manifest: Mapping[str, Any]) -> list[VersionDifference]:
+def compare_versions(model: snapshot.Manifest) -> list[VersionDifference]:
     """Every difference a replay should warn about: Python, key packages, pickled modules."""
-    environment = manifest.get("environment") or {}
+    environment = model.environment
     differences: list[VersionDifference] = []
-    recorded_python = (environment.get("python") or {}).get("version")
+    python = environment.python if environment is not None else None
+    recorded_python = python.version if python is not None else None
     if recorded_python and recorded_python != platform.python_version():
         differences.append(VersionDifference("Python", recorded_python, platform.python_version()))
-    packages = environment.get("packages") or {}
-    modules = manifest.get("modules") or {}
+    packages = (environment.packages if environment is not None else None) or {}
+    modules = model.modules or {}
     seen: set[str] = set()
     for name in KEY_PACKAGES:
         recorded = packages.get(name)
@@ -151,12 +154,12 @@ def compare_versions(manifest: Mapping[str, Any]) -> list[VersionDifference]:
             continue
         if local != recorded:
             differences.append(VersionDifference(name, recorded, local))
-    for module, recorded in sorted(modules.items()):
+    for module, recorded_version in sorted(modules.items()):
         if module in seen or module in sys.stdlib_module_names:
             continue
         installed, local = local_module_version(module)
         if not installed:
-            differences.append(VersionDifference(module, recorded, None))
-        elif recorded and local and recorded != local:
-            differences.append(VersionDifference(module, recorded, local))
+            differences.append(VersionDifference(module, recorded_version, None))
+        elif recorded_version and local and recorded_version != local:
+            differences.append(VersionDifference(module, recorded_version, local))
     return differences

@@ -82,11 +82,11 @@ def test_replay_judges_the_outcome(
     outcome = replay.load(flaky).replay()
     assert outcome.verdict is replay.Verdict.NO_ERROR
     assert outcome.result == 5
-    assert "--frames" in outcome.describe(replay.load(flaky).manifest["error"])
+    assert "--frames" in outcome.describe(replay.load(flaky).model.error)
 
 
 def test_a_different_message_or_error_is_reported(recip_snapshot: Path) -> None:
-    error = replay.load(recip_snapshot).manifest["error"]
+    error = replay.load(recip_snapshot).model.error
     from replay._verdict import judge
 
     assert (

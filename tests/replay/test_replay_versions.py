@@ -5,14 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 
+import snapshot
 from replay._versions import VersionDifference, compare_versions
 
 
-def manifest(python: str, packages: dict[str, str], modules: dict[str, str | None]) -> dict:
-    return {
-        "environment": {"python": {"version": python}, "packages": packages},
-        "modules": modules,
-    }
+def manifest(
+    python: str, packages: dict[str, str], modules: dict[str, str | None]
+) -> snapshot.Manifest:
+    return snapshot.parse_manifest(
+        {"environment": {"python": {"version": python}, "packages": packages}, "modules": modules}
+    )
 
 
 def test_same_machine_has_no_differences() -> None:
@@ -44,7 +46,7 @@ def test_every_kind_of_difference_is_reported() -> None:
 def test_a_key_package_differing_is_reported_even_if_no_pickle_imports_it() -> None:
     found = compare_versions(manifest(platform.python_version(), {"numpy": "1.0"}, {}))
     assert [d.name for d in found] == ["numpy"]
-    assert compare_versions({}) == []
+    assert compare_versions(snapshot.parse_manifest({})) == []
 
 
 def test_a_dotted_module_name_is_never_imported_to_check_it() -> None:
