@@ -1,0 +1,95 @@
+"""The nanny's report of how its worker process ended: exit code, signal, stacks.
+
+Only the nanny sees the worker's exit code (``WorkerProcess.mark_stopped``
+logs it and calls the ``on_exit`` callback with it), and it tells the
+scheduler nothing but "unregister".  :class:`DeathReporter` wraps that
+callback: when the process ends with a non-zero status it publishes, on the
+``dask-replay-worker-exit`` topic, the worker's address, the exit code and
+the stacks faulthandler wrote (:mod:`cluster_hook._faulthandler`), then calls
+the nanny's own callback, which restarts the worker as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from distributed import NannyPlugin
+
+from ._faulthandler import collect
+
+logger = logging.getLogger("distributed.nanny.cluster_hook")
+
+EXIT_TOPIC = "dask-replay-worker-exit"
+NANNY_PLUGIN_NAME = "dask-replay-deaths"
+
+
+class _ExitHook:
+    """Stands in for ``Nanny._on_worker_exit_sync``: report, then call the original."""
+
+    def __init__(self, reporter: DeathReporter, nanny: Any, original: Callable[[int], Any]):
+        self.reporter = reporter
+        self.nanny = nanny
+        self.original = original
+
+    def __call__(self, exitcode: int) -> Any:
+        try:
+            if exitcode:
+                self.reporter.report(self.nanny, exitcode)
+        except Exception:  # never stand between the nanny and its restart
+            logger.exception("dask-replay: could not report the worker's exit")
+        return self.original(exitcode)
+
+
+class DeathReporter(NannyPlugin):
+    """Installed on a nanny by its worker, which names its faulthandler file."""
+
+    name = NANNY_PLUGIN_NAME
+
+    def __init__(self, worker_address: str | None = None, stack_file: str | None = None) -> None:
+        self.worker_address = worker_address
+        self.stack_file = stack_file
+
+    def setup(self, nanny: Any) -> None:
+        current = getattr(nanny, "_on_worker_exit_sync", None)
+        if isinstance(current, _ExitHook):
+            current.reporter = self  # a restarted worker brings its new file name
+            return
+        if current is None:
+            logger.info("dask-replay: this nanny has no exit callback; exits are not reported")
+            return
+        hook = _ExitHook(self, nanny, current)
+        # instantiate() reads the attribute for each new WorkerProcess; the one
+        # running now was given the bound method already.
+        nanny._on_worker_exit_sync = hook
+        process = getattr(nanny, "process", None)
+        if process is not None and getattr(process, "on_exit", None) == current:
+            process.on_exit = hook
+
+    def teardown(self, nanny: Any) -> None:
+        hook = getattr(nanny, "_on_worker_exit_sync", None)
+        if isinstance(hook, _ExitHook) and hook.reporter is self:
+            original = hook.original
+            nanny._on_worker_exit_sync = original
+            process = getattr(nanny, "process", None)
+            if process is not None and getattr(process, "on_exit", None) is hook:
+                process.on_exit = original
+
+    def report(self, nanny: Any, exitcode: int) -> None:
+        process = getattr(nanny, "process", None)
+        address = getattr(process, "worker_address", None) or self.worker_address
+        stacks = collect(Path(self.stack_file)) if self.stack_file else None
+        nanny.log_event(
+            EXIT_TOPIC,
+            {
+                "worker": address,
+                "exitcode": int(exitcode),
+                "host": socket.gethostname(),
+                "nanny": getattr(nanny, "address", None),
+                "stacks": stacks,
+                "stack_file": self.stack_file,
+            },
+        )

@@ -1,0 +1,201 @@
+"""Writing a death snapshot, on a surviving worker, with the same writer as a failure's.
+
+:func:`write_death_snapshot` is sent by the scheduler's
+:class:`~cluster_hook._deaths.DeathWatch` through the worker's ``run``
+handler.  It gathers the surviving inputs (from this worker's memory or from
+their holders, which the scheduler keeps pinned meanwhile), then builds the
+snapshot in a thread: the task's run_spec as the call (``run_spec(inputs)``),
+the inputs, and the manifest's ``death`` section saying how the worker died.
+The scheduler has already counted the death against
+``snapshot.max-per-fingerprint``; the directory's size limit is checked here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import snapshot
+
+from ._config import Settings
+from ._scrub import scrub_node
+from ._storm import StormGuard
+
+_OFF = "input capture is off (snapshot.capture-inputs)"
+
+
+@dataclass(frozen=True)
+class DeathWritten:
+    path: Path | None
+    reason: str = ""
+    event: dict[str, Any] | None = None
+
+
+async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) -> dict[str, Any]:
+    """Runs on a worker: write the snapshot of one death; return ``{path, host, reason}``."""
+    worker = dask_worker
+    settings = Settings.from_config(record.get("settings") or {})
+    if not settings.enabled:
+        return {"path": None, "host": socket.gethostname(), "reason": "snapshot.enabled is false"}
+    lost = dict(record.get("lost") or {})
+    data: dict[Any, Any] = {}
+    if settings.capture_inputs:
+        data, missing = await _gather(worker, record.get("who_has") or {})
+        for key in missing:
+            lost[key] = "its holders could not send it to the worker writing the snapshot"
+    outcome = await asyncio.to_thread(
+        _write, settings, record, data, lost, str(worker.address), str(worker.name)
+    )
+    if outcome.event is not None:
+        try:
+            worker.log_event("snapshot", outcome.event)
+        except Exception:
+            pass
+    return {
+        "path": str(outcome.path) if outcome.path else None,
+        "host": socket.gethostname(),
+        "reason": outcome.reason,
+    }
+
+
+async def _gather(
+    worker: Any, who_has: Mapping[Any, list[str]]
+) -> tuple[dict[Any, Any], list[Any]]:
+    data: dict[Any, Any] = {}
+    remote: dict[Any, list[str]] = {}
+    for key, holders in who_has.items():
+        if key in worker.data:
+            data[key] = worker.data[key]
+        else:
+            remote[key] = list(holders)
+    missing: list[Any] = []
+    if remote:
+        from distributed.utils_comm import gather_from_workers
+
+        got, missing_keys, failed_keys, _ = await gather_from_workers(
+            remote, rpc=worker.rpc, who=worker.address
+        )
+        data.update(got)
+        missing = [*missing_keys, *failed_keys]
+    return data, missing
+
+
+def _write(
+    settings: Settings,
+    record: Mapping[str, Any],
+    data: dict[Any, Any],
+    lost: dict[Any, str],
+    writer_address: str,
+    writer_name: str,
+) -> DeathWritten:
+    death = dict(record["death"])
+    key = record["key"]
+    guard = StormGuard(
+        settings.directory, settings.max_per_fingerprint, settings.max_directory_size
+    )
+    guard.set_scope(str(record["scheduler_id"]))
+    settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    guard.prune_once()
+    # The scheduler counted this death against snapshot.max-per-fingerprint.
+    fp = str(record["fingerprint"])
+    remaining = guard.remaining_bytes()
+    if remaining <= 0:
+        return DeathWritten(None, f"{settings.directory} is full (snapshot.max-directory-size)")
+    attempt = guard.attempt(key)
+    redactor = snapshot.Redactor(settings.redact)
+    builder = snapshot.SnapshotBuilder(
+        limits=snapshot.WriteLimits(
+            max_piece_bytes=settings.max_object_size,
+            max_total_bytes=min(settings.max_total_size, remaining),
+        ),
+        redactor=redactor,
+    )
+    host = socket.gethostname()
+    run_spec = record["run_spec"]
+    builder.manifest["task"] = {
+        "key": snapshot.key_to_json(key),
+        "prefix": record["prefix"],
+        "dependencies": [snapshot.key_to_json(k) for k in record["dependencies"]],
+        "annotations": redactor.scrub(_jsonable(record.get("annotations") or {})),
+        "priority": record.get("priority"),
+        "attempt": attempt,
+        "fingerprint": fp,
+        "occurrence": record["occurrence"],
+        "is_coro": bool(getattr(run_spec, "is_coro", False)),
+    }
+    builder.manifest["origin"].update(
+        {
+            "host": death.get("host"),
+            "worker": death.get("worker"),
+            "worker_name": death.get("worker_name"),
+            "written_by": {"host": host, "worker": writer_address, "worker_name": writer_name},
+        }
+    )
+    builder.manifest["environment"] = snapshot.environment_info(
+        env_allow=settings.env_allow, redactor=redactor
+    )
+    death["lost_inputs"] = [
+        {"key": snapshot.key_to_json(k), "reason": why} for k, why in sorted(lost.items(), key=repr)
+    ]
+    builder.manifest["death"] = death
+    builder.manifest["error"] = {
+        "type": "KilledWorker",
+        "module": "distributed.scheduler",
+        "message": death["summary"],
+        "notes": [],
+        "traceback": death.get("stacks") or "",
+        "chain": [],
+    }
+    spec = scrub_node(run_spec, redactor)
+    if settings.capture_inputs:
+        builder.set_call(spec, (dict(data),), origin="run_spec")
+        builder.add_inputs(data)
+        builder.add_run_spec(spec)
+    else:
+        builder.set_call(spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF)
+        builder.manifest["inputs"] = []
+        builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
+    path = guard.new_path(key, host)
+    written = builder.write(path, key=settings.key)
+    event = {
+        "key": snapshot.key_to_json(key),
+        "path": str(written),
+        "url": None,
+        "host": host,
+        "worker": writer_address,
+        "exception": "distributed.scheduler.KilledWorker",
+        "message": death["summary"][:500],
+        "fingerprint": fp,
+        "attempt": attempt,
+        "bytes": _size(written),
+        "complete": not lost,
+        "death": {
+            "cause": death["cause"],
+            "worker": death.get("worker"),
+            "exit_code": death.get("exit_code"),
+            "signal": death.get("signal"),
+        },
+    }
+    return DeathWritten(written, "", event)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return repr(value)[:200]
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,426 @@
+"""The scheduler's part: a worker died while running tasks; have their deaths written down.
+
+``Scheduler.remove_worker`` bumps ``TaskState.suspicious`` of every task in
+``ws.processing``, marks those past ``distributed.scheduler.allowed-failures``
+as erred (with a pickled ``KilledWorker``), and publishes a ``remove-worker``
+event on the ``all`` topic *before* it runs the recommendations that would
+release the tasks' dependencies.  :meth:`DeathWatch.log_event` acts at that
+moment: the run_spec is still there, ``who_has`` of each dependency already
+leaves the dead worker out, and the surviving dependencies are pinned
+(``Scheduler.client_desires_keys`` under a client id of our own, as a
+client's futures pin them) until a surviving worker has written the death
+snapshot (:func:`cluster_hook._death_writer.write_death_snapshot`, sent with
+the worker's ``run`` handler).  The client's ``KilledWorker`` is built before
+any of this and is left exactly as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from distributed import SchedulerPlugin
+from distributed.protocol.pickle import dumps
+
+from ._config import ConfigError, Settings
+from ._death_nanny import EXIT_TOPIC
+from ._storm import fingerprint
+
+if TYPE_CHECKING:
+    from distributed import Scheduler
+
+logger = logging.getLogger("distributed.scheduler.cluster_hook")
+
+#: The client id under which the dependencies of a dead worker's tasks are kept.
+PIN_CLIENT = "dask-replay-deaths"
+#: How long to wait for the nanny's exit report after the scheduler saw the death.
+EXIT_REPORT_WAIT = 5.0
+#: How long to wait for a worker that can write the snapshot (a nanny restarts one).
+WRITER_WAIT = 60.0
+#: Deaths being written at once; further ones (a storm of deaths) are only logged.
+MAX_PENDING = 16
+MEMORY_EVENT = "worker-restart-memory"
+#: Seconds to prefer another writer than the worker running the retried task.
+AVOID_RETRY_WORKER = 5.0
+#: Workers tried in turn to write one death snapshot.
+WRITER_ATTEMPTS = 4
+
+
+class DeathWatch(SchedulerPlugin):
+    """Writes a death snapshot for each task that was running on a worker that died."""
+
+    name = "dask-replay-deaths"
+    idempotent = True
+
+    def __init__(self, **settings: Any) -> None:
+        self.settings_overrides: dict[str, Any] = dict(settings)
+        self.scheduler: Scheduler | None = None
+        self._workers: dict[str, Any] = {}
+        self._pins: Counter[Any] = Counter()
+        self._pending: set[asyncio.Task[None]] = set()
+        self._storm_logged = False
+        self._counts: Counter[str] = Counter()
+        self._limit_logged: set[str] = set()
+        self._max_per_fingerprint = 3
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"settings_overrides": self.settings_overrides}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state["settings_overrides"])  # type: ignore[misc]
+
+    # -- plugin hooks (thin: they run on the scheduler's event loop) -----------
+    async def start(self, scheduler: Scheduler) -> None:
+        # No await here: concurrent idempotent registrations from several
+        # workers then cannot interleave between the check and add_plugin.
+        self.scheduler = scheduler
+        self._workers = dict(scheduler.workers)
+        try:
+            settings = Settings.from_config(self.settings_overrides)
+            self._max_per_fingerprint = settings.max_per_fingerprint
+        except ConfigError as err:
+            logger.error("dask-replay: %s; keeping %d death snapshots per kind", err, 3)
+
+    def add_worker(self, scheduler: Scheduler, worker: str) -> None:
+        ws = scheduler.workers.get(worker)
+        if ws is not None:
+            self._workers[worker] = ws
+
+    def remove_worker(self, scheduler: Scheduler, worker: str, **kwargs: Any) -> None:
+        self._workers.pop(worker, None)
+
+    async def close(self) -> None:
+        for task in list(self._pending):
+            task.cancel()
+
+    def log_event(self, topic: str, msg: Any) -> None:
+        if topic != "all" or not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+            return
+        if msg.get("expected") or not msg.get("processing-tasks"):
+            return
+        try:
+            self._on_death(msg)
+        except Exception:
+            logger.exception("dask-replay: could not record the death of %s", msg.get("worker"))
+
+    # -- a death -------------------------------------------------------------
+    def _on_death(self, msg: Mapping[str, Any]) -> None:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        address = str(msg.get("worker"))
+        ws = self._workers.get(address)
+        keys = set(msg["processing-tasks"])
+        tasks = [scheduler.tasks[k] for k in keys if k in scheduler.tasks]
+        # ws.processing also holds tasks queued on the worker behind the one that
+        # ran; its last heartbeat says which were executing, when it had time to.
+        executing = {ts.key for ts in getattr(ws, "executing", {}) or {}} & keys
+        culprits = [ts for ts in tasks if ts.key in executing] or tasks
+        for ts in culprits:
+            if len(self._pending) >= MAX_PENDING:
+                if not self._storm_logged:
+                    self._storm_logged = True
+                    logger.warning(
+                        "dask-replay: %d death snapshots are being written; further deaths "
+                        "are not recorded until they are done",
+                        MAX_PENDING,
+                    )
+                return
+            record = self._record(ts, ws, address, msg, bool(executing))
+            self._pin(record["who_has"])
+            task = asyncio.ensure_future(self._write(record))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    def _record(
+        self, ts: Any, ws: Any, address: str, msg: Mapping[str, Any], heartbeat_known: bool
+    ) -> dict[str, Any]:
+        scheduler = self.scheduler
+        assert scheduler is not None
+        who_has: dict[Any, list[str]] = {}
+        lost: dict[Any, str] = {}
+        for dts in ts.dependencies:
+            holders = sorted(w.address for w in (dts.who_has or ()))
+            if holders:
+                who_has[dts.key] = holders
+            else:
+                lost[dts.key] = (
+                    f"held only by the dead worker {address}"
+                    if dts.state
+                    in (
+                        "memory",
+                        "released",
+                        "waiting",
+                    )
+                    else f"not in memory anywhere (state {dts.state!r})"
+                )
+        memory = getattr(ws, "memory", None)
+        worker = {
+            "worker": address,
+            "worker_name": getattr(ws, "name", None),
+            "host": address.split("://")[-1].rsplit(":", 1)[0],
+            "pid": getattr(ws, "pid", None),
+            "nanny": getattr(ws, "nanny", None),
+            "nthreads": getattr(ws, "nthreads", None),
+            "memory_limit": getattr(ws, "memory_limit", None) or None,
+            "memory": {
+                "process": memory.process,
+                "managed": memory.managed,
+                "unmanaged": memory.unmanaged,
+                "spilled": memory.spilled,
+            }
+            if memory is not None
+            else None,
+        }
+        return {
+            "key": ts.key,
+            "run_spec": ts.run_spec,
+            "prefix": ts.prefix.name,
+            "dependencies": [dts.key for dts in ts.dependencies],
+            "annotations": dict(ts.annotations or {}),
+            "priority": list(ts.priority) if ts.priority is not None else None,
+            "who_has": who_has,
+            "lost": lost,
+            "suspicious": int(ts.suspicious),
+            "allowed_failures": int(scheduler.allowed_failures),
+            "killed_worker": ts.state == "erred",
+            "executing": (ts.key in {t.key for t in ws.executing}) if heartbeat_known else None,
+            "stimulus_id": msg.get("stimulus_id"),
+            "time": time.time(),
+            "dead": worker,
+            "scheduler_id": scheduler.id,
+            "settings": self.settings_overrides,
+        }
+
+    def _pin(self, keys: Iterable[Any]) -> None:
+        keys = list(keys)
+        if not keys or self.scheduler is None:
+            return
+        self.scheduler.client_desires_keys(keys=keys, client=PIN_CLIENT)
+        self._pins.update(keys)
+
+    def _unpin(self, keys: Iterable[Any]) -> None:
+        scheduler = self.scheduler
+        if scheduler is None:
+            return
+        done = []
+        for key in keys:
+            self._pins[key] -= 1
+            if self._pins[key] <= 0:
+                del self._pins[key]
+                done.append(key)
+        if done and PIN_CLIENT in scheduler.clients:
+            scheduler.client_releases_keys(
+                keys=done, client=PIN_CLIENT, stimulus_id=f"dask-replay-unpin-{time.time()}"
+            )
+
+    async def _write(self, record: dict[str, Any]) -> None:
+        scheduler = self.scheduler
+        assert scheduler is not None
+        try:
+            record["death"] = await self._how_it_died(record)
+            if not self._admit(record):
+                return
+            from ._death_writer import write_death_snapshot
+
+            message = {
+                "op": "run",
+                "function": dumps(write_death_snapshot),
+                "args": dumps((record,)),
+                "wait": True,
+            }
+            tried: list[str] = []
+            # The writer may die too: the retried task often lands on it next.
+            for _ in range(WRITER_ATTEMPTS):
+                writer = await self._choose_writer(record, tried)
+                if writer is None:
+                    logger.warning(
+                        "dask-replay: no worker is left to write the death snapshot of task %r",
+                        record["key"],
+                    )
+                    return
+                replies = await scheduler.broadcast(
+                    msg=message, workers=[writer], on_error="return"
+                )
+                reply = replies.get(writer)
+                if not isinstance(reply, BaseException):
+                    return
+                tried.append(writer)
+                logger.info(
+                    "dask-replay: %s could not write the death snapshot of task %r: %s",
+                    writer,
+                    record["key"],
+                    reply,
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("dask-replay: the death snapshot of %r was not written", record["key"])
+        finally:
+            self._unpin(record["who_has"])
+
+    def _admit(self, record: dict[str, Any]) -> bool:
+        """Count this death by kind; the first snapshot.max-per-fingerprint are written.
+
+        Counted here, once per death, rather than by the writer: the worker
+        chosen to write may die too (the retried task lands on it), and a
+        count bumped by a writer that died would silence the deaths after it.
+        """
+        from distributed.scheduler import KilledWorker
+
+        cause = record["death"]["cause"]
+        fp = fingerprint(record["prefix"], f"<worker death: {cause}>", KilledWorker, "", 0)
+        self._counts[fp] += 1
+        record["fingerprint"] = fp
+        record["occurrence"] = occurrence = self._counts[fp]
+        if occurrence > self._max_per_fingerprint:
+            if fp not in self._limit_logged:
+                self._limit_logged.add(fp)
+                logger.info(
+                    "dask-replay: %d death snapshot(s) already written for %s deaths of %r "
+                    "tasks (snapshot.max-per-fingerprint); counting further ones only",
+                    self._max_per_fingerprint,
+                    cause,
+                    record["prefix"],
+                )
+            return False
+        return True
+
+    async def _how_it_died(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        dead = record["dead"]
+        address = dead["worker"]
+        deadline = time.monotonic() + (EXIT_REPORT_WAIT if dead.get("nanny") else 0)
+        report = self._event(EXIT_TOPIC, address)
+        while report is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            report = self._event(EXIT_TOPIC, address)
+        return describe_death(record, report, self._event(MEMORY_EVENT, address))
+
+    def _event(self, topic: str, address: str) -> dict[str, Any] | None:
+        assert self.scheduler is not None
+        for _, msg in reversed(self.scheduler.get_events(topic)):
+            if isinstance(msg, dict) and msg.get("worker") == address:
+                return msg
+        return None
+
+    async def _choose_writer(self, record: Mapping[str, Any], tried: list[str]) -> str | None:
+        """A running worker, preferably one holding most of the surviving inputs."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        dead = record["dead"]["worker"]
+        started = time.monotonic()
+        while True:
+            running = [
+                address
+                for address, ws in scheduler.workers.items()
+                if address != dead
+                and address not in tried
+                and getattr(ws.status, "name", "") == "running"
+            ]
+            # The worker the task was retried on is the next one it may kill:
+            # avoid it for a few seconds, while another may come up.
+            ts = scheduler.tasks.get(record["key"])
+            busy = getattr(getattr(ts, "processing_on", None), "address", None)
+            waited = time.monotonic() - started
+            if busy in running and waited < AVOID_RETRY_WORKER:
+                running.remove(busy)
+            if running:
+                held = Counter(a for holders in record["who_has"].values() for a in holders)
+                return max(running, key=lambda a: (held[a], a))
+            if waited >= WRITER_WAIT:
+                return None
+            await asyncio.sleep(0.25)
+
+
+def describe_death(
+    record: Mapping[str, Any],
+    report: Mapping[str, Any] | None,
+    memory_event: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The manifest's ``death`` section, less the inputs (the writer adds those)."""
+    dead = dict(record["dead"])
+    exitcode = report.get("exitcode") if report else None
+    exitcode = exitcode if isinstance(exitcode, int) else None
+    signum = -exitcode if exitcode is not None and exitcode < 0 else None
+    signame = _signal_name(signum)
+    stacks = report.get("stacks") if report else None
+    rss = memory_event.get("rss") if memory_event else None
+    limit = dead.get("memory_limit")
+    if memory_event is not None:
+        cause = "memory"
+        how = "the nanny restarted it for using too much memory"
+        if isinstance(rss, int) and limit:
+            how += f" (RSS {_mib(rss)} of its {_mib(limit)} limit, {100 * rss / limit:.0f}%)"
+        if signame:
+            how += f"; it ended by {signame}"
+    elif signum is not None:
+        cause = "signal"
+        how = f"it was killed by signal {signum} ({signame})"
+    elif exitcode is not None:
+        cause = "exit"
+        how = f"it exited with status {exitcode}"
+    else:
+        cause = "unknown"
+        how = "its connection to the scheduler closed and no nanny reported how it ended"
+    if stacks:
+        stacks_reason = None
+    elif signum == signal.SIGKILL:
+        stacks_reason = (
+            "SIGKILL cannot be caught, so the process left no stack (the kernel's OOM killer, "
+            "or the nanny's second try after SIGTERM)"
+        )
+    elif report is None:
+        stacks_reason = "no nanny reported the exit (a worker without a nanny, or its nanny died)"
+    elif signum is None:
+        stacks_reason = (
+            "the process exited by itself (os._exit, sys.exit in C code): faulthandler "
+            "writes stacks for fatal signals only"
+        )
+    else:
+        stacks_reason = "the worker wrote no stack file (cluster_hook not loaded in it?)"
+    suspicious = record["suspicious"]
+    allowed = record["allowed_failures"]
+    if record["killed_worker"]:
+        then = "the client got KilledWorker"
+    else:
+        then = "the scheduler retries the task"
+    summary = (
+        f"worker {dead['worker']} died while running this task: {how}; "
+        f"{suspicious} worker death(s) with this task so far, allowed-failures {allowed}: {then}"
+    )
+    return {
+        "cause": cause,
+        "summary": summary,
+        **dead,
+        "host": (report or {}).get("host") or dead.get("host"),
+        "exit_code": exitcode,
+        "signal": signum,
+        "signal_name": signame,
+        "rss_at_kill": rss if isinstance(rss, int) else None,
+        "suspicious": suspicious,
+        "allowed_failures": allowed,
+        "killed_worker": bool(record["killed_worker"]),
+        "executing": record["executing"],
+        "stacks": stacks,
+        "stacks_reason": stacks_reason,
+        "time": record["time"],
+        "stimulus_id": record["stimulus_id"],
+    }
+
+
+def _signal_name(signum: int | None) -> str | None:
+    if signum is None:
+        return None
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.0f} MiB"
