@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from distributed import Scheduler as SchedulerType
 from distributed import WorkerPlugin
 
 from ._capture import Capturer
@@ -21,7 +22,7 @@ from ._memory import MemoryGuard
 from ._wrapper import CapturingTask, wrap
 
 if TYPE_CHECKING:
-    from distributed import Client, Worker
+    from distributed import Client, Scheduler, Worker
 
 logger = logging.getLogger("distributed.worker.cluster_hook")
 
@@ -119,9 +120,17 @@ class SnapshotPlugin(WorkerPlugin):
         ts.run_spec = wrap(spec, self._capturer)
 
 
-async def dask_setup(worker: Worker) -> None:
-    """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook``."""
-    await worker.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
+async def dask_setup(server: Worker | Scheduler) -> None:
+    """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook`` (also
+    ``dask scheduler --preload cluster_hook``, which records worker deaths)."""
+    from ._death_worker import DEATHS_PLUGIN_NAME, DeathSetup
+    from ._deaths import DeathWatch
+
+    if isinstance(server, SchedulerType):
+        server.add_plugin(DeathWatch(), name=DeathWatch.name, idempotent=True)
+        return
+    await server.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
+    await server.plugin_add(DeathSetup(register_scheduler=True), name=DEATHS_PLUGIN_NAME)
 
 
 def register(client: Client, **settings: Any) -> Any:
@@ -131,4 +140,9 @@ def register(client: Client, **settings: Any) -> Any:
     the workers, e.g. ``register(client, directory="/scratch/snapshots")``.
     Returns what ``Client.register_plugin`` returns: each worker's status.
     """
+    from ._death_worker import DeathSetup
+    from ._deaths import DeathWatch
+
+    client.register_plugin(DeathWatch(**settings))
+    client.register_plugin(DeathSetup(**settings))
     return client.register_plugin(SnapshotPlugin(**settings))
