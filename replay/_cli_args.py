@@ -77,7 +77,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
         usage=(
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
             f"{pad} [--source FILE] [--key-file FILE | --key KEY]\n"
-            f"{pad} [--allow-unsigned]\n"
+            f"{pad} [--allow-unsigned] [--memory-limit SIZE]\n"
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
             f"       {prog} list DIR"
         ),
@@ -121,6 +121,13 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
         type=int,
         default=5678,
         help="debugpy: the port to listen on for the IDE (default 5678; 0 picks a free one)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        default=None,
+        help="a worker death: re-run under this data limit (300MB, 1GiB, none) instead of "
+        "the dead worker's memory limit",
     )
     _add_key_options(parser)
     return parser

@@ -25,10 +25,13 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 from ._info import format_size
-from ._verdict import Outcome, Verdict
+from ._terminal import for_terminal, terminal_lines
+
+if TYPE_CHECKING:  # info and list import this module: keep their path lean
+    from ._verdict import Outcome
 
 __all__ = [
     "ProcessExit",
@@ -101,49 +104,66 @@ def death_label(manifest: Mapping[str, Any]) -> str:
     if cause == "memory":
         return "out of memory"
     if cause == "signal":
-        return str(section.get("signal_name") or f"signal {section.get('signal')}")
+        return _text(section.get("signal_name") or f"signal {section.get('signal')}")
     if cause == "exit":
-        return f"exit status {section.get('exit_code')}"
+        return _text(f"exit status {section.get('exit_code')}")
     return "worker died"
 
 
+def _text(value: object) -> str:
+    return for_terminal(value, one_line=True)
+
+
 def death_lines(manifest: Mapping[str, Any], *, stacks: bool = True) -> list[str]:
-    """How the worker died, its memory, what was lost, and (``stacks``) the stacks at death."""
+    """How the worker died, its memory, what was lost, and (``stacks``) the stacks at death.
+
+    Every string from the file is escaped for the terminal.
+    """
     section = death(manifest)
     if section is None:
         return []
-    lines = ["", "The worker died running this task:", f"  {section.get('summary', '?')}"]
+    lines = ["", "The worker died running this task:", f"  {_text(section.get('summary', '?'))}"]
     limit = section.get("memory_limit")
     memory = section.get("memory")
     memory = memory if isinstance(memory, Mapping) else {}
     facts = []
-    if isinstance(limit, int):
+    if _count(limit):
         facts.append(f"memory limit {format_size(limit)}")
-    if isinstance(section.get("rss_at_kill"), int):
+    if _count(section.get("rss_at_kill")):
         facts.append(f"RSS when the nanny killed it {format_size(section['rss_at_kill'])}")
-    if isinstance(memory.get("process"), int):
+    if _count(memory.get("process")):
         facts.append(f"RSS at its last heartbeat {format_size(memory['process'])}")
     if facts:
         lines.append("  " + ", ".join(facts))
-    where = [f"worker {section.get('worker')}"]
+    where = [f"worker {_text(section.get('worker'))}"]
     if section.get("host"):
-        where.append(f"host {section['host']}")
-    if section.get("pid"):
+        where.append(f"host {_text(section['host'])}")
+    if _count(section.get("pid")):
         where.append(f"pid {section['pid']}")
     lines.append("  " + ", ".join(where))
-    for entry in section.get("lost_inputs") or []:
-        if isinstance(entry, Mapping):
-            lines.append(f"  input {entry.get('key')!r} lost: {entry.get('reason')}")
+    for entry in _entries(section):
+        lines.append(f"  input {_text(repr(entry.get('key')))} lost: {_text(entry.get('reason'))}")
     text = section.get("stacks")
     if isinstance(text, str) and text:
         if stacks:
             lines += ["", "Python stacks at the worker's death (faulthandler):"]
-            lines += ["  " + line for line in text.rstrip("\n").splitlines()]
+            lines += ["  " + line for line in terminal_lines(text.rstrip("\n"))]
         else:
             lines.append("  Python stacks at its death: below, under 'Traceback on the worker'")
     else:
-        lines.append(f"  no Python stacks: {section.get('stacks_reason') or 'none were written'}")
+        lines.append(f"  no Python stacks: {_text(section.get('stacks_reason') or 'none written')}")
     return lines
+
+
+def _count(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _entries(section: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    entries = section.get("lost_inputs")
+    if not isinstance(entries, list):
+        return []
+    return [entry for entry in entries if isinstance(entry, Mapping)]
 
 
 def death_info(manifest: Mapping[str, Any], text: str) -> str:
@@ -156,12 +176,7 @@ def death_info(manifest: Mapping[str, Any], text: str) -> str:
 
 
 def lost_inputs(manifest: Mapping[str, Any]) -> list[str]:
-    section = death(manifest) or {}
-    return [
-        repr(entry.get("key"))
-        for entry in section.get("lost_inputs") or []
-        if isinstance(entry, Mapping)
-    ]
+    return [_text(repr(entry.get("key"))) for entry in _entries(death(manifest) or {})]
 
 
 def _raise_exit(status: int = 0) -> NoReturn:
@@ -184,7 +199,7 @@ def death_conditions(
     limit = section.get("memory_limit") if memory_limit == "worker" else memory_limit
     notes: list[str] = []
     restore_limit = None
-    if isinstance(limit, int) and limit > 0:
+    if _count(limit):
         restore_limit, note = _limit_data(limit)
         notes.append(note)
     saved_exit = os._exit
@@ -214,7 +229,7 @@ def _limit_data(limit: int) -> tuple[Any, str]:
     used = _data_in_use()
     try:
         resource.setrlimit(kind, (limit, hard))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OverflowError, OSError) as exc:
         return None, f"No memory limit applied: setrlimit refused {limit}: {exc}."
 
     def restore() -> None:
@@ -238,14 +253,19 @@ def _data_in_use() -> int | None:
     return None
 
 
-def describe_death_outcome(manifest: Mapping[str, Any], outcome: Outcome) -> str:
-    """One sentence: did the replay die the way the worker died?"""
-    section = death(manifest) or {}
+def describe_death_outcome(manifest: Mapping[str, Any], outcome: Outcome) -> str | None:
+    """One sentence: did the replay die the way the worker died?  None for a failure."""
+    from ._verdict import Verdict
+
+    section = death(manifest)
+    if section is None:
+        return None
     label = death_label(manifest)
     exception = outcome.exception
     if outcome.verdict is Verdict.NO_ERROR:
         return (
-            f"Not reproduced: the call returned {_short(outcome.result)} here, where the worker "
+            f"Not reproduced: the call returned {_text(_short(outcome.result))} here, where the "
+            "worker "
             f"died ({label}). The crash may depend on the worker's conditions (other tasks' "
             "memory, threads, a library's state): try a lower --memory-limit, or read the "
             "stacks above."

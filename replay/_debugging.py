@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
+from ._death import death_conditions, describe_death_outcome
 from ._debuggers import Debugger, DebuggerUnavailableError
 from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from ._verdict import Outcome
@@ -40,13 +41,20 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
     say(out, f"Re-running {_callable_name(func)} with the captured arguments...")
     if debugger is not None and debugger.attach is not None:
         debugger.attach(out)
-    outcome = session.replay(debugger=debugger)
+    # A worker's death is re-run under its conditions (memory limit, os._exit).
+    with death_conditions(session.manifest, session.memory_limit) as notes:
+        for note in notes:
+            say(out, note)
+        outcome = session.replay(debugger=debugger)
     exception = outcome.exception
     if exception is not None:
         for line in terminal_lines("".join(traceback.format_exception(exception))):
             err.write(line + "\n")
         err.flush()
-    say(out, outcome.describe(session.model.error))
+    say(
+        out,
+        describe_death_outcome(session.manifest, outcome) or outcome.describe(session.model.error),
+    )
     if exception is not None and debugger is not None and debugger.post_mortem is not None:
         tb = exception.__traceback__
         if tb is not None:

@@ -14,6 +14,7 @@ from typing import TextIO
 import snapshot
 
 from ._cli_args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
+from ._death import death_info
 from ._info import Signature, describe, info_dict
 from ._progress import ProgressReporter
 from ._terminal import for_terminal
@@ -60,7 +61,8 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         document = info_dict(opened.model, ns.snapshot, size, imports, signature)
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
-        out.write(describe(opened.model, ns.snapshot, size, imports, signature))
+        text = describe(opened.model, ns.snapshot, size, imports, signature)
+        out.write(death_info(opened.manifest, text))
     out.flush()
     return EXIT_OK
 

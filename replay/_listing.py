@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import snapshot
 
+from ._death import death_label, is_death
 from ._info import format_size, task_key
 from ._terminal import for_terminal
 
@@ -105,6 +106,9 @@ def format_entry(entry: SnapshotEntry) -> str:
         message = message[: _MESSAGE_WIDTH - 3] + "..."
     created = entry.created.replace("T", " ")[:19]
     what = f"{kind}: {message}" if message else kind
+    raw = entry.model.raw or {}
+    if is_death(raw):
+        what = f"KilledWorker ({death_label(raw)})"
     line = f"{created:19}  {format_size(entry.size):>9}  {task_key(entry.model)}  {what}"
     return for_terminal(line, one_line=True) + "  " + for_terminal(entry.path, one_line=True)
 

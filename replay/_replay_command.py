@@ -8,6 +8,7 @@ import os
 from typing import TextIO
 
 from ._cli_args import EXIT_OK, EXIT_RAISED, UsageError
+from ._death import death_lines, parse_memory_limit, require_inputs
 from ._debuggers import Debugger, require_terminal, resolve_debugger
 from ._debugging import say
 from ._info import summary
@@ -34,8 +35,9 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not os.path.isfile(path):
             raise UsageError(f"--source {path}: no such file")
     session = Replay(open_for_cli(ns, err))
-    for line in summary(session.model, ns.snapshot):
+    for line in summary(session.model, ns.snapshot) + death_lines(session.manifest):
         say(out, line)
+    session.memory_limit = _memory_limit(ns.memory_limit)
     for difference in session.version_differences():
         say(err, f"Warning: version differs: {for_terminal(difference, one_line=True)}")
     _find_dynamic_source(session, ns.source, err)
@@ -44,8 +46,18 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ns.frames:
         session.post_mortem(debugger or False, out=out, err=err)
         return EXIT_OK
+    require_inputs(session.manifest, ns.snapshot)
     outcome = session.debug(debugger or False, out=out, err=err)
     return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
+
+
+def _memory_limit(text: str | None) -> int | str | None:
+    if text is None:
+        return "worker"
+    try:
+        return parse_memory_limit(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _find_dynamic_source(session: Replay, given: list[str] | None, err: TextIO) -> None:

@@ -80,6 +80,9 @@ class Replay:
         self.manifest: dict[str, Any] = opened.manifest
         #: The typed manifest (``snapshot.Manifest``): every field optional, checked once.
         self.model: snapshot.Manifest = opened.model
+        #: For a worker's death: the data limit a re-run runs under, in bytes;
+        #: "worker" (the dead worker's memory limit) or None (no limit).
+        self.memory_limit: int | str | None = "worker"
         self._source_warnings: list[str] | None = None
 
     def __repr__(self) -> str:
