@@ -35,6 +35,8 @@ from ._cli_args import (
     info_parser,
     list_parser,
     prog,
+    quick_info_args,
+    quick_list_args,
     replay_parser,
 )
 from ._terminal import for_terminal, tolerant
@@ -58,11 +60,13 @@ def main(
         if args and args[0] == "info":
             from ._inspect_commands import info
 
-            return info(info_parser(name).parse_args(args[1:]), out, err)
+            ns = quick_info_args(args[1:]) or info_parser(name).parse_args(args[1:])
+            return info(ns, out, err)
         if args and args[0] == "list":
             from ._inspect_commands import list_directory
 
-            return list_directory(list_parser(name).parse_args(args[1:]), out, err)
+            ns = quick_list_args(args[1:]) or list_parser(name).parse_args(args[1:])
+            return list_directory(ns, out, err)
         from ._replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)

@@ -3,14 +3,26 @@
 ``python -m replay`` has three forms, picked by the first word (see
 ``replay._cli``); argparse's own exits become :class:`UsageError`, so that
 every user error leaves through one place.
+
+argparse (with the gettext and locale it imports, and the patterns each parser
+compiles) costs a tenth of what ``info`` may take in all.  ``info`` and ``list``
+command lines made only of their own options, spelled out, are therefore read
+by :func:`quick_info_args` / :func:`quick_list_args`; anything else (``--help``,
+an abbreviation, ``--key=K``, an error) goes to argparse, and a test keeps the
+two readings equal.
 """
 
 from __future__ import annotations
 
-import argparse
+import functools
 import os
 import sys
-from typing import NoReturn
+import types
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = [
     "EXIT_CODES",
@@ -18,6 +30,8 @@ __all__ = [
     "info_parser",
     "list_parser",
     "prog",
+    "quick_info_args",
+    "quick_list_args",
     "replay_parser",
     "snapshot_key",
 ]
@@ -55,9 +69,57 @@ class UsageError(Exception):
     """A bad command line; argparse's own exit is turned into this."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+@functools.cache
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message)
+
+    return Parser
+
+
+def _parser(**kwargs: Any) -> argparse.ArgumentParser:
+    import argparse
+
+    return _parser_class()(
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+    )
+
+
+def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
+    """``info``'s arguments without argparse, when they are plain; else ``None``."""
+    found: dict[str, Any] = {
+        "snapshot": None,
+        "json": False,
+        "key_file": None,
+        "key": None,
+        "allow_unsigned": False,
+    }
+    tokens = iter(args)
+    for token in tokens:
+        if token in ("--json", "--allow-unsigned"):
+            found[token[2:].replace("-", "_")] = True
+        elif token in ("--key", "--key-file"):
+            value = next(tokens, None)
+            if value is None or value.startswith("-"):
+                return None
+            found[token[2:].replace("-", "_")] = value
+        elif token.startswith("-") or found["snapshot"] is not None:
+            return None
+        else:
+            found["snapshot"] = token
+    if found["snapshot"] is None or (found["key"] is not None and found["key_file"] is not None):
+        return None
+    return types.SimpleNamespace(**found)  # type: ignore[return-value]
+
+
+def quick_list_args(args: Sequence[str]) -> argparse.Namespace | None:
+    """``list``'s argument without argparse, when it is plain; else ``None``."""
+    if len(args) != 1 or args[0].startswith("-"):
+        return None
+    return types.SimpleNamespace(directory=args[0])  # type: ignore[return-value]
 
 
 def prog() -> str:
@@ -72,7 +134,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
     from ._debuggers import DEBUGGERS  # not for info and list
 
     pad = " " * (7 + len(prog))
-    parser = _Parser(
+    parser = _parser(
         prog=prog,
         usage=(
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
@@ -86,8 +148,6 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             "`info SNAPSHOT` describes a snapshot without unpickling anything (do this first "
             "with a file you did not write: unpickling runs code); `list DIR` lists snapshots."
         ),
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
     parser.add_argument(
@@ -152,12 +212,10 @@ def _add_key_options(parser: argparse.ArgumentParser) -> None:
 
 
 def info_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = _parser(
         prog=f"{prog} info",
         description="Describe a snapshot: what failed, where, the traceback, versions, the "
         "capture report and the modules its pickles would import. Nothing is unpickled.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -166,13 +224,11 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
 
 
 def list_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = _parser(
         prog=f"{prog} list",
         description="One line per snapshot in DIR, newest first: time, size, task key, "
         "exception, path. Only manifests are read; a file that cannot be read is listed "
         "with the reason, and the exit status is 6.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("directory", metavar="DIR", help="a directory of snapshots")
     return parser

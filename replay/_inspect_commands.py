@@ -6,10 +6,9 @@ asks for the whole file to be verified), ``list`` each manifest.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
@@ -18,6 +17,9 @@ from ._death import death_info
 from ._info import Signature, describe, info_dict
 from ._progress import ProgressReporter
 from ._terminal import for_terminal
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["info", "list_directory", "open_for_cli"]
 
