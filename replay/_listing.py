@@ -22,7 +22,7 @@ __all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "
 _MESSAGE_WIDTH = 60
 # The sections a line shows.  Only these are given to the model's builder:
 # building the whole model would cost as much again as reading the manifest.
-_LISTED = ("format", "format_version", "created", "task", "error")
+_LISTED = ("format", "format_version", "created", "task", "error", "death")
 
 
 class SnapshotEntry(NamedTuple):
