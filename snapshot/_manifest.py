@@ -551,6 +551,8 @@ def _frames(b: _Builder, frames: list[Any] | None) -> tuple[Frame, ...]:
         at = f"frames[{i}]."
         if not isinstance(frame, dict):
             b.problem(at[:-1], frame, "an object")
+            # An empty frame keeps the indices: labels such as "frames[3].df" name them.
+            out.append(Frame())
             continue
         out.append(
             Frame(
