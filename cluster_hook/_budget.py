@@ -90,9 +90,13 @@ class CaptureJob:
         current = getattr(self.builder, "current_label", None)
         return str(current) if current else self.stage
 
-    def stop(self, reason: str) -> None:
+    def stop(self, reason: str, short: str | None = None) -> None:
+        """Cancel: ``reason`` for the note, ``short`` for the builder's report."""
         if self.reason is None:
             self.reason = reason
+            if self.builder is not None and hasattr(type(self.builder), "cancel_reason"):
+                # pieces' builder: records "capture abandoned: <short>" per piece.
+                self.builder.cancel_reason = short or reason
         self.cancel.set()
 
     def wait(self, timeout: float, guard: MemoryGuard) -> bool:
@@ -118,10 +122,11 @@ class CaptureJob:
             if line is not None and not self.cancel.is_set():
                 rss = guard.rss()
                 if rss > line:
-                    self.stop(f"left out: {guard.describe(rss)}")
+                    self.stop(f"capture stopped: {guard.describe(rss)}", guard.describe(rss))
         self.stop(
             f"the capture was abandoned after {timeout:g} s (snapshot.capture-timeout) "
-            f"while capturing {self.label()}"
+            f"while capturing {self.label()}",
+            f"snapshot.capture-timeout ({timeout:g} s) ran out",
         )
         if self.done.wait(GRACE):
             return True  # it wrote what it had in time

@@ -45,7 +45,9 @@ MAX_STUCK = 2
 
 # pieces' SnapshotBuilder(cancel=threading.Event): stops pickling and writes
 # what it has.  Without it, the capture stops at the hook's own checkpoints.
-_BUILDER_TAKES_CANCEL = "cancel" in inspect.signature(snapshot.SnapshotBuilder).parameters
+_BUILDER_PARAMETERS = inspect.signature(snapshot.SnapshotBuilder).parameters
+_BUILDER_TAKES_CANCEL = "cancel" in _BUILDER_PARAMETERS
+_BUILDER_SPOOLS = "spool_dir" in _BUILDER_PARAMETERS
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class Capturer:
         )
         headroom = self.memory.headroom()
         if headroom is not None and headroom < RESERVE:
-            why = f"left out: {self.memory.describe(self.memory.rss())}"
+            why = f"not captured: {self.memory.describe(self.memory.rss())}"
             return self._manifest_only(failure, redactor, why, task, attempt, fp)
         job = CaptureJob(
             lambda job: self._work(job, failure, redactor, min(settings.max_total_size, remaining)),
@@ -246,6 +248,8 @@ class Capturer:
             max_piece_bytes=settings.max_object_size, max_total_bytes=total
         )
         extra: dict[str, Any] = {"cancel": job.cancel} if _BUILDER_TAKES_CANCEL else {}
+        if _BUILDER_SPOOLS:
+            extra["spool_dir"] = settings.directory  # big pickles wait on disk, not in memory
         job.interrupts = not _BUILDER_TAKES_CANCEL
         builder = snapshot.SnapshotBuilder(limits=limits, redactor=redactor, **extra)
         job.builder = builder

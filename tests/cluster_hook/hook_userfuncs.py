@@ -126,3 +126,61 @@ class NoStr(NoRepr):
 
 def raise_hostile(kind, x):
     raise {"repr": NoRepr, "str": NoStr}[kind](x)
+
+
+class BlocksForever:
+    """Pickling it never returns (a __getstate__ stuck on a network call)."""
+
+    def __getstate__(self):
+        threading.Event().wait()
+
+
+class SleepsWhenPickled:
+    """Pickling it takes ``seconds``; each pickling appends one byte to ``count_path``."""
+
+    def __init__(self, seconds, count_path):
+        self.seconds = seconds
+        self.count_path = count_path
+
+    def __getstate__(self):
+        import time
+
+        with open(self.count_path, "ab") as f:
+            f.write(b".")
+        time.sleep(self.seconds)
+        return self.__dict__
+
+
+def make(kind, *args):
+    """Build an object on the worker, so that only the capture ever pickles it."""
+    return {"blocks": BlocksForever, "sleeps": SleepsWhenPickled, "list": list}[kind](*args)
+
+
+def recip_holding(x, obj):
+    return 1 / x
+
+
+#: What AllocatesWhenPickled holds on to, until the test frees it.
+HELD: list[bytes] = []
+
+
+class AllocatesWhenPickled:
+    """Pickling it grows the process by ``nbytes`` (touched pages) and keeps them."""
+
+    def __init__(self, nbytes):
+        self.nbytes = nbytes
+
+    def __getstate__(self):
+        import time
+
+        HELD.append(b"\x01" * self.nbytes)
+        time.sleep(0.5)  # long enough for the hook's 20 ms memory checks to see it
+        return self.__dict__
+
+
+def release_held():
+    HELD.clear()
+
+
+def recip_of_two(x, first, second):
+    return 1 / x
