@@ -37,7 +37,9 @@ class _ExitHook:
 
     def __call__(self, exitcode: int) -> Any:
         try:
-            if exitcode:
+            status = getattr(getattr(self.nanny, "status", None), "name", "")
+            # A nanny that is closing ends its worker itself: not a death.
+            if exitcode and status not in ("closing", "closed", "closing_gracefully", "failed"):
                 self.reporter.report(self.nanny, exitcode)
         except Exception:  # never stand between the nanny and its restart
             logger.exception("dask-replay: could not report the worker's exit")

@@ -59,14 +59,17 @@ class DeathSetup(WorkerPlugin):
             return
         if not settings.enabled:
             return
-        path = _faulthandler.stack_file(settings.directory, str(worker.address))
-        if _faulthandler.enable(path):
-            self._stack_file = path
-        else:
-            logger.warning(
-                "dask-replay: cannot create %s: no Python stacks if this worker dies", path
-            )
+        # Only a worker with a nanny has someone to read its stacks after its
+        # death; one without (``--no-nanny``, LocalCluster(processes=False))
+        # may share its process with a client whose faulthandler is its own.
         if worker.nanny:
+            path = _faulthandler.stack_file(settings.directory, str(worker.address))
+            if _faulthandler.enable(path):
+                self._stack_file = path
+            else:
+                logger.warning(
+                    "dask-replay: cannot create %s: no Python stacks if this worker dies", path
+                )
             # The nanny answers no request until its own start is over, and that
             # waits for this worker to start: ask it from the background.
             self._nanny_task = asyncio.ensure_future(self._tell_nanny(worker))

@@ -378,8 +378,8 @@ def describe_death(
         stacks_reason = "no nanny reported the exit (a worker without a nanny, or its nanny died)"
     elif signum is None:
         stacks_reason = (
-            "the process exited by itself (os._exit, sys.exit in C code): faulthandler "
-            "writes stacks for fatal signals only"
+            "the process exited by itself, but not through Python's os._exit (C code's "
+            "exit(), or a worker without cluster_hook): no stack was written"
         )
     else:
         stacks_reason = "the worker wrote no stack file (cluster_hook not loaded in it?)"

@@ -5,7 +5,8 @@ the worker before any Python code of ours can run.  ``faulthandler`` writes the
 stack of every thread from its C signal handler, so each worker process points
 it at ``<snapshot.directory>/.faulthandler/<worker address>.log``; the nanny
 reads that file after the process exited (:mod:`cluster_hook._death_nanny`)
-and the death snapshot carries its text.  SIGKILL (the kernel's OOM killer,
+and the death snapshot carries its text.  ``os._exit``, which ends the process
+without a signal, is wrapped to write the stacks first.  SIGKILL (the kernel's OOM killer,
 the nanny's second try) cannot be caught: it leaves the file empty.
 """
 
@@ -17,7 +18,7 @@ import re
 import signal
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 #: What a death snapshot keeps of a stack file, from its end (the latest dump).
 MAX_STACK_BYTES = 256 * 1024
@@ -30,6 +31,24 @@ _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 # so that the process still ends as it would have.
 _lock = threading.Lock()
 _open: dict[str, IO[str]] = {}
+_real_exit = os._exit
+
+
+def _exit_with_stacks(status: int) -> NoReturn:
+    """``os._exit``, after writing every thread's stack to the stack file.
+
+    faulthandler reports fatal signals only; a task that calls ``os._exit``
+    ends the process without one.  This stands in for ``os._exit`` while a
+    stack file is open, so that such a death shows the line that called it.
+    """
+    for handle in list(_open.values()):
+        try:
+            handle.write(f"os._exit({status}) was called; the stack of each thread:\n\n")
+            handle.flush()
+            faulthandler.dump_traceback(file=handle, all_threads=True)
+        except Exception:
+            pass
+    _real_exit(status)
 
 
 def stack_file(directory: Path, worker_address: str) -> Path:
@@ -57,6 +76,7 @@ def enable(path: Path) -> bool:
             old.close()
         _open.clear()
         _open[str(path)] = handle
+        os._exit = _exit_with_stacks
         return True
 
 
@@ -69,6 +89,8 @@ def disable(path: Path) -> None:
         if hasattr(signal, "SIGTERM") and hasattr(faulthandler, "unregister"):
             faulthandler.unregister(signal.SIGTERM)
         faulthandler.disable()
+        if os._exit is _exit_with_stacks:
+            os._exit = _real_exit
         handle.close()
         path.unlink(missing_ok=True)
 

@@ -1,12 +1,13 @@
 """Issue 10: a task that kills its worker leaves a death snapshot, and it replays.
 
 Real ``dask scheduler`` + ``dask worker --nanny --memory-limit 300MB --preload
-cluster_hook`` subprocesses (two worker processes of one thread).  One cluster
-with ``allowed-failures`` 0 runs a task that calls ``os._exit(1)`` (its input
-held by the other worker), one that segfaults and one that allocates until
-the nanny kills it; a second, with the default ``allowed-failures`` (3) and
-the hook preloaded on the workers only, runs a task that kills every worker
-that tries it.  The snapshots are read and replayed after the clusters are
+cluster_hook`` subprocesses (five worker processes of one thread; the hook is
+preloaded on the workers only, which register its scheduler part).  One
+cluster, shared by every test: with ``allowed-failures`` 0, a task that calls
+``os._exit(1)`` (its input held by another worker), one that segfaults and
+one that allocates until the nanny kills it run at once; then, with the
+scheduler's default ``allowed-failures`` (3), a task that kills every worker
+that tries it.  The snapshots are read and replayed after the cluster is
 gone, from another directory.
 """
 
@@ -45,15 +46,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
-def _run_cluster(
-    tmp: Path, scenarios: list[str], *, allowed_failures: int | None, scheduler_preload: bool
-) -> dict[str, Any]:
+def _run_cluster(tmp: Path) -> dict[str, Any]:
     directory = tmp / "snapshots"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
     env["DASK_SNAPSHOT__DIRECTORY"] = str(directory)
     env["DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING"] = "False"
-    if allowed_failures is not None:
-        env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
@@ -64,8 +61,7 @@ def _run_cluster(
     try:
         procs.append(
             subprocess.Popen(
-                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"]
-                + (preload if scheduler_preload else []),
+                [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                 env=env,
                 stdout=logs["scheduler"],
                 stderr=subprocess.STDOUT,
@@ -83,7 +79,7 @@ def _run_cluster(
                     "--memory-limit",
                     "300MB",
                     "--nworkers",
-                    "2",
+                    "5",
                     "--nthreads",
                     "1",
                     "--no-dashboard",
@@ -99,7 +95,7 @@ def _run_cluster(
             )
         )
         subprocess.run(
-            [sys.executable, str(HERE / "death_client_script.py"), address, str(out), *scenarios],
+            [sys.executable, str(HERE / "death_client_script.py"), address, str(out)],
             env=env,
             check=True,
             timeout=240,
@@ -117,17 +113,8 @@ def _run_cluster(
 
 
 @pytest.fixture(scope="module")
-def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """allowed-failures 0: each task errs with KilledWorker at its first death."""
-    tmp = tmp_path_factory.mktemp("deaths-strict")
-    yield _run_cluster(tmp, ["exit", "segv", "memory"], allowed_failures=0, scheduler_preload=True)
-
-
-@pytest.fixture(scope="module")
-def retried(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The default allowed-failures (3): four deaths, then KilledWorker."""
-    tmp = tmp_path_factory.mktemp("deaths-retried")
-    yield _run_cluster(tmp, ["retried"], allowed_failures=None, scheduler_preload=False)
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    yield _run_cluster(tmp_path_factory.mktemp("deaths"))
 
 
 def _death_snapshots(report: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -158,28 +145,28 @@ KILLED_ONCE = "Attempted to run task {key!r} on 1 different workers, but all tho
 @pytest.mark.parametrize(
     ("scenario", "cause", "signal_name", "function"),
     [
-        ("exit", "exit", None, None),
+        ("exit", "exit", None, "exit_now"),
         ("segv", "signal", "SIGSEGV", "segv"),
         ("memory", "memory", None, "hog"),
     ],
 )
 def test_each_death_leaves_one_snapshot_naming_task_and_cause(
-    strict: dict[str, Any], scenario: str, cause: str, signal_name: str | None, function: str
+    cluster: dict[str, Any], scenario: str, cause: str, signal_name: str | None, function: str
 ) -> None:
     key = f"{scenario}-task"
-    seen = strict[scenario]
+    seen = cluster[scenario]
     # The client's error is distributed's own KilledWorker, untouched by the hook.
     assert seen["type"] == "KilledWorker", seen
     assert KILLED_ONCE.format(key=key) in seen["text"]
     assert "dask-replay" not in seen["text"]
 
-    written = _death_snapshots(strict, key)
+    written = _death_snapshots(cluster, key)
     assert len(written) == 1, written
     path, manifest = written[0]["path"], written[0]["manifest"]
     [event] = seen["events"]
     assert event["path"] == str(path)
     assert event["death"]["cause"] == cause
-    assert str(path).replace(str(strict["directory"]), "") in "".join(strict["fetched"])
+    assert str(path).replace(str(cluster["directory"]), "") in "".join(cluster["fetched"])
 
     death = manifest["death"]
     assert death["cause"] == cause
@@ -193,26 +180,28 @@ def test_each_death_leaves_one_snapshot_naming_task_and_cause(
     assert manifest["error"]["type"] == "KilledWorker"
     if cause == "exit":
         assert death["exit_code"] == 1
-        assert death["stacks"] is None and "exited by itself" in death["stacks_reason"]
-    else:
-        # faulthandler's stacks show the user's function at the fatal signal.
-        assert "line" in death["stacks"] and f" in {function}" in death["stacks"]
+        assert death["stacks"].startswith("os._exit(1) was called")
+    # faulthandler's stacks show the user's function at its death.
+    assert death["stacks_reason"] is None
+    assert f" in {function}" in death["stacks"]
     if cause == "memory":
         assert death["rss_at_kill"] > 0.95 * 286 * 2**20
         # The nanny's SIGTERM, or SIGKILL if the worker outlived it.
         assert death["signal_name"] in ("SIGTERM", "SIGKILL")
 
 
-def test_success_writes_nothing(strict: dict[str, Any]) -> None:
-    assert strict["ok"] == {"type": None, "result": "2"}
-    keys = {snapshot.read_manifest(p)["task"]["key"] for p in strict["directory"].glob("*.tar.zst")}
-    assert keys == {"exit-task", "segv-task", "memory-task"}
+def test_success_writes_nothing(cluster: dict[str, Any]) -> None:
+    assert cluster["ok"] == {"type": None, "result": "2"}
+    keys = {
+        snapshot.read_manifest(p)["task"]["key"] for p in cluster["directory"].glob("*.tar.zst")
+    }
+    assert keys == {"exit-task", "segv-task", "memory-task", "retried-task"}
 
 
 def test_surviving_input_is_stored_and_the_call_replays(
-    strict: dict[str, Any], tmp_path: Path
+    cluster: dict[str, Any], tmp_path: Path
 ) -> None:
-    [written] = _death_snapshots(strict, "exit-task")
+    [written] = _death_snapshots(cluster, "exit-task")
     manifest = written["manifest"]
     assert manifest["death"]["lost_inputs"] == []
     opened = snapshot.open_snapshot(written["path"])
@@ -225,9 +214,9 @@ def test_surviving_input_is_stored_and_the_call_replays(
 
 
 def test_input_held_only_by_the_dead_worker_is_named_as_lost(
-    strict: dict[str, Any], tmp_path: Path
+    cluster: dict[str, Any], tmp_path: Path
 ) -> None:
-    [written] = _death_snapshots(strict, "segv-task")
+    [written] = _death_snapshots(cluster, "segv-task")
     [lost] = written["manifest"]["death"]["lost_inputs"]
     assert lost["key"] == "segv-input" and "held only by the dead worker" in lost["reason"]
     result = replay([str(written["path"]), "--no-debug"], tmp_path)
@@ -236,23 +225,23 @@ def test_input_held_only_by_the_dead_worker_is_named_as_lost(
     assert "Python stacks at the worker's death (faulthandler):" in result.stdout
 
 
-def test_info_and_list_say_how_the_worker_died(strict: dict[str, Any], tmp_path: Path) -> None:
-    [written] = _death_snapshots(strict, "segv-task")
+def test_info_and_list_say_how_the_worker_died(cluster: dict[str, Any], tmp_path: Path) -> None:
+    [written] = _death_snapshots(cluster, "segv-task")
     result = replay(["info", str(written["path"])], tmp_path)
     assert result.returncode == 0, result.stderr
     assert "The worker died running this task:" in result.stdout
     assert "killed by signal 11 (SIGSEGV)" in result.stdout
     assert " in segv" in result.stdout
-    listing = replay(["list", str(strict["directory"])], tmp_path)
+    listing = replay(["list", str(cluster["directory"])], tmp_path)
     assert "KilledWorker (out of memory)" in listing.stdout
     assert "KilledWorker (SIGSEGV)" in listing.stdout
     assert "KilledWorker (exit status 1)" in listing.stdout
 
 
 def test_out_of_memory_replays_into_memory_error_at_the_allocating_line(
-    strict: dict[str, Any], tmp_path: Path
+    cluster: dict[str, Any], tmp_path: Path
 ) -> None:
-    [written] = _death_snapshots(strict, "memory-task")
+    [written] = _death_snapshots(cluster, "memory-task")
     result = replay([str(written["path"])], tmp_path, stdin="p size > 0\np type(chunks)\nq\n")
     assert result.returncode == 1, result.stderr
     assert "Re-running under the worker's memory limit: 286.1 MiB" in result.stdout
@@ -264,11 +253,12 @@ def test_out_of_memory_replays_into_memory_error_at_the_allocating_line(
     assert "100.0 MB" not in lifted.stdout and "95.4 MiB" in lifted.stdout
 
 
-def test_default_allowed_failures_retries_then_killed_worker(retried: dict[str, Any]) -> None:
-    seen = retried["retried"]
+def test_default_allowed_failures_retries_then_killed_worker(cluster: dict[str, Any]) -> None:
+    assert cluster["default_allowed_failures"] == 3
+    seen = cluster["retried"]
     assert seen["type"] == "KilledWorker", seen
     assert "on 4 different workers" in seen["text"]
-    written = _death_snapshots(retried, "retried-task")
+    written = _death_snapshots(cluster, "retried-task")
     # Four deaths of one kind: snapshot.max-per-fingerprint (3) are written.
     assert len(written) == 3, [w["path"] for w in written]
     counts = sorted(w["manifest"]["death"]["suspicious"] for w in written)

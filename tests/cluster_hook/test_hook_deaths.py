@@ -1,0 +1,86 @@
+"""How the death watch is installed, and how a death is told from what the scheduler knows.
+
+The deaths themselves (real worker processes killed by their tasks) are in
+tests/end_to_end/test_worker_deaths.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import os
+from pathlib import Path
+from typing import Any
+
+from distributed import Client, LocalCluster, Scheduler
+
+import cluster_hook
+from cluster_hook._deaths import describe_death
+
+
+def _record(**changes: Any) -> dict[str, Any]:
+    record = {
+        "dead": {"worker": "tcp://10.0.0.5:4000", "host": "10.0.0.5", "memory_limit": 2**30},
+        "suspicious": 2,
+        "allowed_failures": 3,
+        "killed_worker": False,
+        "executing": True,
+        "time": 0.0,
+        "stimulus_id": "handle-worker-cleanup-1",
+    }
+    record.update(changes)
+    return record
+
+
+def test_scheduler_preload_installs_the_death_watch() -> None:
+    async def plugins() -> list[str]:
+        async with Scheduler(port=0, dashboard_address=":0", preload=["cluster_hook"]) as s:
+            return sorted(s.plugins)
+
+    assert "dask-replay-deaths" in asyncio.run(plugins())
+
+
+def test_register_installs_it_and_leaves_an_in_process_worker_alone(tmp_path: Path) -> None:
+    enabled, exit_function = faulthandler.is_enabled(), os._exit
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        cluster_hook.register(client, directory=str(tmp_path))
+        assert "dask-replay-deaths" in cluster.scheduler.plugins
+        # Its worker shares this process and has no nanny to read its stacks.
+        assert os._exit is exit_function
+        assert faulthandler.is_enabled() == enabled
+    assert not (tmp_path / ".faulthandler").exists()
+
+
+def test_a_memory_kill_names_the_rss_and_the_limit() -> None:
+    death = describe_death(
+        _record(),
+        {"exitcode": -15, "stacks": "Current thread ...", "host": "node1"},
+        {"worker": "tcp://10.0.0.5:4000", "rss": 1_030_000_000},
+    )
+    assert death["cause"] == "memory"
+    assert death["host"] == "node1"
+    assert death["signal_name"] == "SIGTERM"
+    assert death["stacks_reason"] is None
+    assert "RSS 982 MiB of its 1024 MiB limit, 96%" in death["summary"]
+    assert "2 worker death(s) with this task so far, allowed-failures 3" in death["summary"]
+    assert death["summary"].endswith("the scheduler retries the task")
+
+
+def test_sigkill_leaves_no_stack_and_says_so() -> None:
+    death = describe_death(_record(killed_worker=True), {"exitcode": -9, "stacks": None}, None)
+    assert (death["cause"], death["signal_name"]) == ("signal", "SIGKILL")
+    assert death["stacks"] is None
+    assert death["stacks_reason"].startswith("SIGKILL cannot be caught")
+    assert death["summary"].endswith("the client got KilledWorker")
+
+
+def test_without_a_nanny_the_cause_is_unknown() -> None:
+    death = describe_death(_record(), None, None)
+    assert death["cause"] == "unknown"
+    assert death["exit_code"] is None
+    assert "no nanny reported" in death["stacks_reason"]
