@@ -7,17 +7,24 @@ read from the file is shown through :func:`for_terminal`, one field at a time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+import itertools
+import sys
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, NamedTuple, TypeVar
 
 import snapshot
 
-from ._terminal import for_terminal, terminal_lines
+from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from ._versions import compare_versions
 
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
 
 Manifest = snapshot.Manifest
+_T = TypeVar("_T")
+
+#: Entries shown per list (inputs, frames, locals of a frame, arguments, capture
+#: report): a crafted manifest of a million frames prints a page, not a million lines.
+MAX_ENTRIES = 200
 
 
 class Signature(NamedTuple):
@@ -169,21 +176,27 @@ def describe(
     lines.insert(2, f"  signed:  {signature}")
     if model.problems:
         lines += ["", "Problems in the manifest:"]
-        lines += [f"  {_shown(problem)}" for problem in model.problems]
+        lines += _listed(model.problems, _shown, "  ")
     lines += _call_lines(model)
     if model.inputs:
         lines += ["", "Inputs:"]
-        for entry in model.inputs:
-            key = snapshot.key_from_json(entry.key)
-            lines.append("  " + _piece_line(repr(key), entry.piece, model))
+        lines += _listed(
+            model.inputs,
+            lambda e: _piece_line(repr(snapshot.key_from_json(e.key)), e.piece, model),
+            "  ",
+        )
     if model.frames:
         lines += ["", "Frames captured at the raise (outermost first):"]
-        for frame in model.frames:
+        shown = model.frames[-MAX_ENTRIES:]  # the innermost: where it raised
+        if len(model.frames) > len(shown):
+            lines.append(f"  ... {len(model.frames) - len(shown):,} outer frames not shown")
+        for frame in shown:
             source = "" if frame.source else "  (no source captured)"
             where = f"{frame.filename or '?'}:{_number(frame.lineno)} in {frame.function or '?'}"
             lines.append(f"  {_shown(where)}{source}")
-            for name, pid in (frame.locals or {}).items():
-                lines.append("    " + _piece_line(name, pid, model))
+            lines += _listed(
+                (frame.locals or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "    "
+            )
     lines += _capture_lines(model)
     lines += _module_lines(model, imports)
     traceback_text = model.error.traceback if model.error else None
@@ -201,10 +214,41 @@ def _call_lines(model: Manifest) -> list[str]:
     lines.append("  " + _piece_line("func", call.func, model))
     if call.args is None:
         lines.append("  args: (not recorded, or damaged: the call cannot be re-run)")
-    for index, pid in enumerate(call.args or ()):
-        lines.append("  " + _piece_line(f"args[{index}]", pid, model))
-    for name, pid in (call.kwargs or {}).items():
-        lines.append("  " + _piece_line(name, pid, model))
+    lines += _listed(
+        tuple(enumerate(call.args or ())),
+        lambda item: _piece_line(f"args[{item[0]}]", item[1], model),
+        "  ",
+    )
+    lines += _listed((call.kwargs or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "  ")
+    return lines
+
+
+def _modules(modules: list[str]) -> list[str]:
+    """The modules, all of them; a list too long for one line is told by top-level
+    name, the standard library's (``os``, ``subprocess``) first and never cut, so
+    that no number of other names can push them out of view."""
+    if not modules:
+        return ["  (none)"]
+    joined = ", ".join(modules)
+    if len(joined) <= FIELD_LIMIT:
+        return [f"  {_shown(joined)}"]
+    tops = sorted({m.partition(".")[0] for m in modules})
+    stdlib = [m for m in tops if m in sys.stdlib_module_names]
+    others = [m for m in tops if m not in sys.stdlib_module_names]
+    lines = [
+        f"  {len(modules):,} modules; of the standard library: "
+        + (for_terminal(", ".join(stdlib), one_line=True, limit=0) if stdlib else "none")
+    ]
+    lines.append(f"  and {len(others):,} other top-level names:")
+    lines += _listed(others, _shown, "    ")
+    return lines
+
+
+def _listed(items: Collection[_T], render: Callable[[_T], str], indent: str) -> list[str]:
+    """One line per item, at most :data:`MAX_ENTRIES` of them, then how many were left out."""
+    lines = [indent + render(item) for item in itertools.islice(items, MAX_ENTRIES)]
+    if len(items) > MAX_ENTRIES:
+        lines.append(f"{indent}... and {len(items) - MAX_ENTRIES:,} more (`info --json` has all)")
     return lines
 
 
@@ -218,18 +262,21 @@ def _capture_lines(model: Manifest) -> list[str]:
         f"({format_size(capture.stored_bytes)}), {capture.placeholders or 0} placeholders, "
         f"{'complete' if capture.complete else 'incomplete'}",
     ]
-    for pid, record in (model.pieces or {}).items():
-        if record.status != "stored":
-            lines.append(
-                "  " + _shown(f"{record.label or pid}: {record.status}: {record.reason or ''}")
-            )
+    left_out = [(pid, r) for pid, r in (model.pieces or {}).items() if r.status != "stored"]
+    lines += _listed(
+        left_out,
+        lambda item: _shown(
+            f"{item[1].label or item[0]}: {item[1].status}: {item[1].reason or ''}"
+        ),
+        "  ",
+    )
     return lines
 
 
 def _module_lines(model: Manifest, imports: Mapping[str, list[str]]) -> list[str]:
     modules = sorted({m for mods in imports.values() for m in mods})
     lines = ["", "Modules the pickles would import (read from the pickle opcodes):"]
-    lines.append("  " + (_shown(", ".join(modules)) if modules else "(none)"))
+    lines += _modules(modules)
     recorded = model.modules or {}
     if recorded:
         listed = ", ".join(f"{name} {v or '?'}" for name, v in sorted(recorded.items()))

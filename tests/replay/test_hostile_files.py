@@ -193,3 +193,35 @@ def test_the_api_shows_hostile_names_escaped(hostile_file: Path) -> None:
     for frame in session.frames:
         assert "\x1b" not in frame.filename and "\x1b" not in frame.function
     assert all("\x1b" not in name for name in session.sources)
+
+
+def test_a_manifest_of_many_entries_prints_a_page(
+    genuine: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    manifest = manifest_of(genuine)
+    frame = manifest["frames"][-1]
+    pid = next(iter(frame["locals"].values()))
+    many_locals = dict(frame, locals={f"v{i}": pid for i in range(20_000)})
+    manifest["frames"] = [dict(frame, lineno=i + 1) for i in range(20_000)] + [many_locals]
+    manifest["inputs"] = [{"key": f"k{i}", "piece": pid} for i in range(20_000)]
+    path = write_with_manifest(tmp_path / "many.tar.zst", genuine, manifest)
+    status, out, err = _run_main(["info", str(path)])
+    assert status == 0, err
+    assert len(out.splitlines()) < 2_000
+    assert "... and 19,800 more (`info --json` has all)" in out
+    assert "... 19,801 outer frames not shown" in out
+
+
+def test_no_number_of_module_names_hides_the_standard_library_ones(
+    genuine: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    # Protocol 0 GLOBAL opcodes: 3,000 harmless-looking modules sorted before "os".
+    decoys = b"".join(b"c" + f"aaa{i:04d}\nf\n0".encode() for i in range(3_000))
+    crafted = b"(" + decoys + b"cos\nsystem\n0N."
+    members = [(n, crafted if n.startswith("pieces/") else d) for n, d in genuine]
+    assert members != genuine
+    path = write_with_manifest(tmp_path / "decoys.tar.zst", members, manifest_of(genuine))
+    status, out, err = _run_main(["info", str(path)])
+    assert status == 0, err
+    assert "3,001 modules; of the standard library: os\n" in out
+    assert "and 3,000 other top-level names" in out
