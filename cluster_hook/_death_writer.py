@@ -13,6 +13,7 @@ The scheduler has already counted the death against
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Mapping
@@ -23,10 +24,12 @@ from typing import Any
 import snapshot
 
 from ._config import Settings
+from ._memory import RESERVE, MemoryGuard
 from ._scrub import scrub_node
 from ._storm import StormGuard
 
 _OFF = "input capture is off (snapshot.capture-inputs)"
+logger = logging.getLogger("distributed.worker.cluster_hook")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,12 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     lost = dict(record.get("lost") or {})
     data: dict[Any, Any] = {}
     if settings.capture_inputs:
-        data, missing = await _gather(worker, record.get("who_has") or {})
+        who_has = dict(record.get("who_has") or {})
+        too_big = _over_headroom(worker, who_has, record.get("nbytes") or {})
+        for key, why in too_big.items():
+            del who_has[key]
+            lost[key] = why
+        data, missing = await _gather(worker, who_has)
         for key in missing:
             lost[key] = "its holders could not send it to the worker writing the snapshot"
     outcome = await asyncio.to_thread(
@@ -61,6 +69,27 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
         "host": socket.gethostname(),
         "reason": outcome.reason,
     }
+
+
+def _over_headroom(
+    worker: Any, who_has: Mapping[Any, list[str]], nbytes: Mapping[Any, int]
+) -> dict[Any, str]:
+    """Inputs not fetched: together they would push this worker past its restart line."""
+    headroom = MemoryGuard.for_worker(worker).headroom()
+    if headroom is None:
+        return {}
+    room = headroom - RESERVE
+    skipped = {}
+    for key in sorted((k for k in who_has if k not in worker.data), key=repr):
+        size = int(nbytes.get(key, 0))
+        if size > room:
+            skipped[key] = (
+                f"fetching it ({size / 2**20:.0f} MiB) would push the worker writing the "
+                "snapshot past its memory restart threshold"
+            )
+        else:
+            room -= size
+    return skipped
 
 
 async def _gather(
@@ -162,10 +191,11 @@ def _write(
         builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
     path = guard.new_path(key, host)
     written = builder.write(path, key=settings.key)
+    url = _upload(settings, written)
     event = {
         "key": snapshot.key_to_json(key),
         "path": str(written),
-        "url": None,
+        "url": url,
         "host": host,
         "worker": writer_address,
         "exception": "distributed.scheduler.KilledWorker",
@@ -182,6 +212,29 @@ def _write(
         },
     }
     return DeathWritten(written, "", event)
+
+
+def _upload(settings: Settings, written: Path) -> str | None:
+    """Copy the snapshot to ``snapshot.upload``, as failures' snapshots are; None if not."""
+    if not settings.upload:
+        return None
+    url = f"{settings.upload}/{written.name}"
+    try:
+        from fsspec.core import url_to_fs
+
+        fs, target = url_to_fs(url)
+        fs.makedirs(fs._parent(target), exist_ok=True)
+        fs.put_file(str(written), target)
+    except Exception as err:
+        logger.warning(
+            "dask-replay: could not copy the death snapshot %s to %s (%s: %s)",
+            written,
+            url,
+            type(err).__name__,
+            err,
+        )
+        return None
+    return url
 
 
 def _jsonable(value: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 from distributed import Client, LocalCluster, Scheduler
 
 import cluster_hook
-from cluster_hook._deaths import describe_death
+from cluster_hook._death_cause import describe_death
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -84,3 +84,15 @@ def test_without_a_nanny_the_cause_is_unknown() -> None:
     assert death["cause"] == "unknown"
     assert death["exit_code"] is None
     assert "no nanny reported" in death["stacks_reason"]
+
+
+def test_a_death_snapshot_is_uploaded_like_any_other(tmp_path: Path) -> None:
+    from cluster_hook._config import Settings
+    from cluster_hook._death_writer import _upload
+
+    written = tmp_path / "20261202T000000-hog-1-node1-1-abcd.tar.zst"
+    written.write_bytes(b"snapshot bytes")
+    settings = Settings.from_config({"upload": f"file://{tmp_path / 'bucket'}"})
+    url = _upload(settings, written)
+    assert url == f"file://{tmp_path / 'bucket'}/{written.name}"
+    assert (tmp_path / "bucket" / written.name).read_bytes() == b"snapshot bytes"
