@@ -38,6 +38,7 @@ def say(stream: TextIO, text: str = "") -> None:
 def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) -> Outcome:
     """Re-execute the call; print its traceback and the verdict; open ``debugger`` at the raise."""
     func = session.func  # unpickled before waiting for an IDE to attach
+    _say_sources(session, err, rerun=True)
     say(out, f"Re-running {_callable_name(func)} with the captured arguments...")
     if debugger is not None and debugger.attach is not None:
         debugger.attach(out)
@@ -59,7 +60,6 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
         tb = exception.__traceback__
         if tb is not None:
             say(out, f"Post-mortem {debugger.name} at the line that raised{_help(debugger)}")
-            _hint_missing_source(tb, err)
             _run_debugger(debugger, tb, exception)
             _end_prompt_line(out)
     return outcome
@@ -78,7 +78,8 @@ def open_frames(session: Replay, debugger: Debugger | None, out: TextIO, err: Te
             "(without --frames)",
             path=session.path,
         )
-    session.install_sources()
+    _say_sources(session, err, rerun=False)
+    session.install_sources(rerun=False)
     if debugger is None:
         say(out, "Frames captured at the raise (outermost first):")
         for frame in frames:
@@ -99,30 +100,14 @@ def open_frames(session: Replay, debugger: Debugger | None, out: TextIO, err: Te
     )
     tb = session.traceback()
     assert tb is not None
-    _hint_missing_source(tb, err)
     _run_debugger(debugger, tb, session.frames_exception())
     _end_prompt_line(out)
 
 
-def _hint_missing_source(tb: types.TracebackType, err: TextIO) -> None:
-    """Say why the debugger will show no source for the raising frame, if it will not."""
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    filename = tb.tb_frame.f_code.co_filename
-    if linecache.getline(filename, tb.tb_lineno):
-        return
-    if filename == "<dynamic-code>":
-        why = (
-            f"{for_terminal(tb.tb_frame.f_code.co_name, one_line=True)} was pickled by value "
-            "(defined in __main__ or a notebook), so its source did not travel with it; run "
-            "from the script's directory or pass --source SCRIPT to see it"
-        )
-    else:
-        why = (
-            f"the source of {for_terminal(filename, one_line=True)} is neither on this machine "
-            "nor in the snapshot"
-        )
-    say(err, f"Note: {why}; `p`, `pp` and `where` work, `ll` cannot show lines.")
+def _say_sources(session: Replay, err: TextIO, *, rerun: bool) -> None:
+    """Say where the source shown comes from, which is unknown and why, what differs here."""
+    for line in session.source_report(rerun=rerun).messages():
+        say(err, for_terminal(line, one_line=True))
 
 
 def _run_debugger(

@@ -14,7 +14,6 @@ from ._debugging import say
 from ._info import summary
 from ._inspect_commands import open_for_cli
 from ._session import Replay
-from ._source import python_files
 from ._terminal import for_terminal
 from ._verdict import Verdict
 
@@ -40,9 +39,8 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     session.memory_limit = _memory_limit(ns.memory_limit)
     for difference in session.version_differences():
         say(err, f"Warning: version differs: {for_terminal(difference, one_line=True)}")
-    _find_dynamic_source(session, ns.source, err)
-    for warning in session.install_sources():
-        say(err, f"Warning: {for_terminal(warning, one_line=True)}")
+    # Said by debug() and post_mortem(), as in a notebook.
+    session.locate_sources(ns.source or (), rerun=not ns.frames)
     if ns.frames:
         session.post_mortem(debugger or False, out=out, err=err)
         return EXIT_OK
@@ -58,20 +56,3 @@ def _memory_limit(text: str | None) -> int | str | None:
         return parse_memory_limit(text)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-
-
-def _find_dynamic_source(session: Replay, given: list[str] | None, err: TextIO) -> None:
-    found = session.find_dynamic_source(given or python_files(os.getcwd()))
-    if found is not None:
-        say(
-            err,
-            f"Source of the functions pickled by value: {for_terminal(found, one_line=True)} "
-            "(they are defined there at the captured lines)",
-        )
-    elif given:
-        names = for_terminal(", ".join(given), one_line=True)
-        say(
-            err,
-            f"Warning: {names} does not define the captured functions at their "
-            "captured lines; showing no source for them",
-        )

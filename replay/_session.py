@@ -13,7 +13,7 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, TextIO
 
 import snapshot
@@ -21,7 +21,8 @@ import snapshot
 from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
-from ._source import DYNAMIC_CODE, find_dynamic_source, install_sources, source_lines
+from ._source import Placement, SourceReport, locate_sources, source_lines
+from ._target import FutureLike, snapshot_path
 from ._terminal import for_terminal
 from ._verdict import Outcome, judge
 from ._versions import VersionDifference, compare_versions
@@ -40,23 +41,26 @@ DebuggerChoice = str | Debugger | Literal[False] | None
 
 
 def load(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | BaseException | FutureLike,
     *,
     key: bytes | None = None,
     allow_unsigned: bool = False,
     limits: snapshot.ReadLimits | None = None,
     progress: Progress | None = None,
 ) -> Replay:
-    """Open the snapshot at ``path`` for replay; unpickles nothing yet.
+    """Open a snapshot for replay; unpickles nothing yet.
 
-    ``key`` checks the HMAC signature first; ``limits`` raises the read limits
-    for a genuine snapshot larger than the defaults; ``progress(done, total)``
-    is called as the file is read.  Raises a :class:`snapshot.SnapshotError`
-    subclass when the file is missing, damaged, of a newer format, over a
-    limit, or fails its signature check.
+    ``path`` is the snapshot's path, a failed dask ``Future``, or the
+    exception it raised: the hook's note (``dask-replay: snapshot written to
+    HOST:PATH``) names the file, which must be on this machine.  ``key``
+    checks the HMAC signature first; ``limits`` raises the read limits for a
+    genuine snapshot larger than the defaults; ``progress(done, total)`` is
+    called as the file is read.  Raises a :class:`snapshot.SnapshotError`
+    subclass when the file is missing (or elsewhere), damaged, of a newer
+    format, over a limit, or fails its signature check.
     """
     opened = snapshot.open_snapshot(
-        os.fspath(path),
+        snapshot_path(path),
         key=key,
         allow_unsigned=allow_unsigned,
         limits=limits,
@@ -83,7 +87,7 @@ class Replay:
         #: For a worker's death: the data limit a re-run runs under, in bytes;
         #: "worker" (the dead worker's memory limit) or None (no limit).
         self.memory_limit: int | str | None = "worker"
-        self._source_warnings: list[str] | None = None
+        self._located: dict[bool, SourceReport] = {}
 
     def __repr__(self) -> str:
         key = self.model.task.key if self.model.task is not None else None
@@ -170,6 +174,9 @@ class Replay:
             firstlineno = _line(record.firstlineno)
             if firstlineno is None and filename in sources:
                 firstlineno = function_start(source_lines(sources[filename]), lineno, function)
+            placed = self._placement(index)
+            if placed is not None:  # the verified source, or a name that shows none
+                filename, lineno, firstlineno = placed.filename, placed.lineno, placed.firstlineno
             frames.append(
                 CapturedFrame(
                     filename=filename,
@@ -202,41 +209,86 @@ class Replay:
         """Versions recorded on the worker that differ from this machine's."""
         return compare_versions(self.model)
 
-    def find_dynamic_source(self, candidates: Iterable[str]) -> str | None:
-        """Find, among ``candidates``, the script that defined the by-value functions.
+    def locate_sources(
+        self, paths: Sequence[str] = (), *, rerun: bool = True, directory: str | None = "."
+    ) -> SourceReport:
+        """Find the verified source of every frame and by-value function.
 
-        Frames of functions defined in ``__main__`` or a notebook have no source
-        in the snapshot (cloudpickle does not ship it).  A local file that
-        defines each of them at its captured first line is taken as their
-        source; returns its path, or None.  Call before :meth:`install_sources`.
+        Candidates: the snapshot, this session (``__main__``, IPython's cells),
+        ``paths`` (scripts, notebooks, nbconvert exports), then the notebooks
+        and ``*.py`` files of ``directory``.  A definition is taken only when
+        its code equals the code that ran (see ``replay._source``).  ``rerun``
+        unpickles the whole call; otherwise only its function is tried.  The
+        report says what was found, what is unknown and why, and which modules
+        differ here; :meth:`debug` and :meth:`post_mortem` print it.
         """
-        wanted = sorted(
-            {
-                (frame.function, frame.firstlineno)
-                for frame in self.model.frames
-                if frame.filename == DYNAMIC_CODE
-                and frame.function is not None
-                and frame.firstlineno is not None
-            }
+        roots, no_code = self._code_roots(rerun)
+        environment = self.model.environment
+        python = environment.python if environment is not None else None
+        report = locate_sources(
+            self._frame_records(),
+            self.sources,
+            roots,
+            paths=paths,
+            directory=os.path.abspath(directory) if directory is not None else None,
+            rerun=rerun,
+            no_code=no_code,
+            python=python.version if python is not None else None,
         )
-        if DYNAMIC_CODE in self.sources or not wanted:
-            return None
-        found = find_dynamic_source(wanted, candidates)
-        if found is None:
-            return None
-        path, text = found
-        self.sources[DYNAMIC_CODE] = text
-        self.__dict__.pop("frames", None)  # recomputed with the new source
-        return path
+        self._located[rerun] = report
+        self.__dict__.pop("frames", None)  # recomputed where the sources are
+        return report
 
-    def install_sources(self) -> list[str]:
-        """Make captured sources visible to debuggers; return warnings about local files."""
-        if self._source_warnings is None:
-            # What a debugger shows of a captured file is escaped line by line, as
-            # any text from the snapshot is (a genuine file's lines are unchanged).
-            shown = {name: _displayable(text) for name, text in self.sources.items()}
-            self._source_warnings = install_sources(shown)
-        return self._source_warnings
+    def _frame_records(self) -> list[dict[str, Any]]:
+        """The frames as ``replay._source`` reads them, names as :attr:`frames` shows them."""
+        raw = self.manifest.get("frames")
+        records = []
+        for index, frame in enumerate(self.model.frames):
+            # Not in the typed model yet (frames[i].code_sha256, written by newer writers).
+            extra = raw[index] if isinstance(raw, list) and isinstance(raw[index], dict) else {}
+            sha = extra.get("code_sha256")
+            records.append(
+                {
+                    "filename": _name(frame.filename or "<unknown>"),
+                    "function": frame.function,
+                    "lineno": _line(frame.lineno),
+                    "firstlineno": _line(frame.firstlineno),
+                    "module": frame.module,
+                    "code_sha256": sha if isinstance(sha, str) else None,
+                }
+            )
+        return records
+
+    def _code_roots(self, rerun: bool) -> tuple[list[object], str]:
+        """What to look for by-value functions in, or why there is nothing."""
+        if rerun:
+            return list(self.call), ""
+        call = self.model.call
+        if call is None or call.func is None:
+            return [], "the snapshot holds no call"
+        try:
+            return [self._snapshot.load(call.func)], ""
+        except snapshot.SnapshotError as exc:
+            return [], f"the function cannot be loaded here ({exc})"
+
+    def _placement(self, index: int) -> Placement | None:
+        report = self._located.get(False) or self._located.get(True)
+        return None if report is None else report.placements.get(index)
+
+    def source_report(self, *, rerun: bool = True) -> SourceReport:
+        """The last :meth:`locate_sources` report for this mode (searching the current
+        directory when there is none yet)."""
+        return self._located.get(rerun) or self.locate_sources(rerun=rerun)
+
+    def install_sources(self, *, rerun: bool = True) -> list[str]:
+        """Make the verified sources visible to debuggers; return the warnings to show.
+
+        What a debugger shows of a text is escaped line by line, as any text
+        from the snapshot is (a genuine file's lines are unchanged).
+        """
+        report = self.source_report(rerun=rerun)
+        report.install(_displayable)
+        return report.warnings
 
     # -- re-running ----------------------------------------------------------
     def run(self) -> Any:
@@ -251,7 +303,7 @@ class Replay:
     def replay(self, *, debugger: Debugger | None = None) -> Outcome:
         """Re-execute the call, catching what it raises, and judge the outcome."""
         func, args, kwargs = self.call
-        self.install_sources()
+        self.install_sources(rerun=True)
         exception: BaseException | None = None
         result: object = None
         try:

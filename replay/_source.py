@@ -1,30 +1,54 @@
-"""Captured source text made visible to debuggers through ``linecache``.
+"""Verified source for every captured frame and every by-value function, or none.
 
 Debuggers (pdb, ipdb, pudb) and ``traceback`` read source lines through
-``linecache``.  A file the snapshot holds but this machine lacks is put into
-``linecache.cache`` with an mtime of ``None``, the marker ``linecache.checkcache``
-uses for sources that did not come from disk, so it is never evicted.  A file
-that exists here is left alone: the debugger shows the local file, and a
-warning says when it differs from the captured one.
+``linecache``.  :func:`locate_sources` decides, for each frame of a snapshot
+and each function cloudpickle shipped by value, which text to show: it
+compiles the candidates (``replay._candidates``) and accepts a definition
+only when its code equals the one that ran (``replay._codematch``).  A text
+found is put into ``linecache`` with an mtime of ``None`` (the marker
+``linecache.checkcache`` keeps); a frame whose source is not verified gets
+no text at all, and the report says why: a debugger that shows the wrong line
+is worse than one that shows none.
+
+What is the code that ran?  For a frame, the ``code_sha256`` the writer
+records, when it does; for a by-value function, its code object, unpickled
+with the call.  A frame of a module file that records no hash is shown with
+the text captured on the worker, which was read from that very file.
 """
 
 from __future__ import annotations
 
 import linecache
 import os
-import re
-from collections.abc import Iterable, Mapping, Sequence
+import sys
+import types
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["DYNAMIC_CODE", "find_dynamic_source", "install_sources", "source_lines"]
+from snapshot._codehash import code_sha256
 
-#: The file name cloudpickle gives every function it pickles by value (defined in
-#: ``__main__`` or a notebook): their source never travels with them.
-DYNAMIC_CODE = "<dynamic-code>"
+from ._candidates import candidate_groups, captured_name, read_text
+from ._codematch import (
+    DYNAMIC_CODE,
+    Match,
+    Reference,
+    UnitIndex,
+    by_value_functions,
+    code_objects,
+    reference_for,
+    relocate,
+)
+from ._drift import module_drift
 
-_MAX_CANDIDATES = 200
-_MAX_CANDIDATE_BYTES = 4 * 1024 * 1024
-# A decorated function's code starts at its first decorator: look a little further.
-_DECORATOR_SLACK = 20
+__all__ = [
+    "DYNAMIC_CODE",
+    "Placement",
+    "SourceReport",
+    "install_sources",
+    "locate_sources",
+    "source_lines",
+]
 
 
 def source_lines(text: str) -> list[str]:
@@ -35,77 +59,245 @@ def source_lines(text: str) -> list[str]:
     return lines
 
 
-def install_sources(sources: Mapping[str, str]) -> list[str]:
-    """Make every captured source readable through ``linecache``.
+def register(filename: str, text: str) -> None:
+    """Make ``text`` the source of ``filename`` for debuggers, never evicted."""
+    linecache.cache[filename] = (len(text), None, source_lines(text), filename)
 
-    Returns one warning per local file that differs from the captured one.
-    """
-    warnings: list[str] = []
+
+def install_sources(sources: Mapping[str, str]) -> list[str]:
+    """Register captured sources of files missing here; warn about local files that differ."""
+    warnings = []
     for filename, text in sources.items():
-        captured = source_lines(text)
-        if _is_real_file(filename):
-            local = _read_local(filename)
-            if local is not None and local != captured:
-                warnings.append(
-                    f"{filename} differs from the source captured on the worker; "
-                    "the debugger shows this machine's file (the worker's traceback in "
-                    "`python -m replay info` shows the lines as they were)."
-                )
-            if local is not None:
-                continue
-        linecache.cache[filename] = (len(text), None, captured, filename)
+        shown, needed = captured_name(filename, text)
+        if shown == filename and needed:
+            register(filename, text)
+        elif shown != filename:
+            warnings.append(f"{filename} differs from the source captured on the worker.")
     return warnings
 
 
-def _is_real_file(filename: str) -> bool:
-    if filename.startswith("<") and filename.endswith(">"):
-        return False
-    return os.path.isfile(filename)
+@dataclass(frozen=True)
+class Placement:
+    """Where a captured frame is shown: the file name, line and first line a debugger sees."""
+
+    filename: str
+    lineno: int
+    firstlineno: int | None
 
 
-def _read_local(filename: str) -> list[str] | None:
-    try:
-        with open(filename, encoding="utf-8") as fh:
-            return source_lines(fh.read())
-    except (OSError, UnicodeDecodeError):
-        return None
+@dataclass
+class SourceReport:
+    """What :func:`locate_sources` found: where each frame shows, and what to tell the user."""
+
+    placements: dict[int, Placement] = field(default_factory=dict)
+    #: By-value functions and where their source is: a re-run relocates them there.
+    relocations: list[tuple[types.FunctionType, Match]] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: ``--source`` files that define none of the code that ran.
+    unused: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+    def messages(self) -> list[str]:
+        """What a user should read before the debugger opens, one line each."""
+        lines = [f"Source of {found} (its code matches the code that ran)" for found in self.found]
+        lines += [
+            f"Warning: --source {path} defines none of the code that ran; not shown"
+            for path in self.unused
+        ]
+        lines += [f"Warning: {warning}" for warning in self.warnings]
+        for unknown in self.unknown:
+            hint = (
+                "; pass --source SCRIPT (a script, notebook or nbconvert export that defines "
+                "it) or run from its directory"
+                if DYNAMIC_CODE in unknown
+                else ""
+            )
+            lines.append(
+                f"Note: source unknown for {unknown}{hint}. The debugger shows no lines for it; "
+                "`p`, `pp` and `where` work."
+            )
+        return lines
+
+    def install(self, shown: Callable[[str], str] = str) -> None:
+        """Register the verified texts in ``linecache`` (as ``shown`` renders them: the
+        same lines, terminal-safe) and point the functions at them."""
+        for filename, text in self.texts.items():
+            register(filename, shown(text))
+        for function, match in self.relocations:
+            code = function.__code__
+            if code.co_filename == DYNAMIC_CODE:
+                function.__code__ = relocate(code, match.unit.filename, match.shift)
 
 
-def find_dynamic_source(
-    functions: Sequence[tuple[str, int]], candidates: Iterable[str]
-) -> tuple[str, str] | None:
-    """The first candidate file that defines every ``(name, first line)`` there.
+def locate_sources(
+    frames: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, str],
+    roots: Sequence[object],
+    *,
+    paths: Sequence[str] = (),
+    directory: str | None = None,
+    live: bool = True,
+    rerun: bool = True,
+    no_code: str = "the call was not loaded",
+    python: str | None = None,
+) -> SourceReport:
+    """Find the verified source of ``frames`` (manifest records) and of the by-value
+    functions that ``roots`` (the unpickled call) reach.
 
-    cloudpickle keeps a by-value function's line numbers but not its file, so
-    the user's own script, which defines ``recip`` exactly at the captured
-    first line, is recognised by that alone.  Returns ``(path, text)``.
+    ``no_code`` says why ``roots`` is empty, for the report; ``python`` is the
+    worker's Python version (hashes compare only under the same ``X.Y``).
     """
-    if not functions:
-        return None
-    for count, path in enumerate(candidates):
-        if count >= _MAX_CANDIDATES:
-            break
-        try:
-            if os.path.getsize(path) > _MAX_CANDIDATE_BYTES:
+    report = SourceReport(warnings=module_drift(frames, sources, rerun=rerun))
+    functions = by_value_functions(roots)
+    codes = [c for f in functions for c in code_objects(f.__code__)]
+    same_python = python is None or python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+
+    refs: dict[int, Reference] = {}
+    why: dict[int, str] = {}
+    for index, record in enumerate(frames):
+        filename, function, lineno, first = _frame(record)
+        sha = record.get("code_sha256")
+        if isinstance(sha, str) and first is not None and same_python:
+            refs[index] = Reference(function, first, sha)
+        elif filename == DYNAMIC_CODE:
+            if first is None:
+                why[index] = "the snapshot records no first line for it"
                 continue
-        except OSError:
+            hashes = {
+                code_sha256(c)
+                for c in codes
+                if c.co_name == function
+                and c.co_firstlineno == first
+                and lineno in {line for _, _, line in c.co_lines()}
+            }
+            if len(hashes) == 1:
+                refs[index] = Reference(function, first, hashes.pop())
+            elif hashes:
+                why[index] = "several functions of the call have its name and first line"
+            elif not same_python:
+                why[index] = f"it ran under Python {python}, whose bytecode differs from this one's"
+            else:
+                why[index] = (
+                    f"{no_code}, so there is no code to check a source against"
+                    if not functions
+                    else "its code is not among the functions of the captured call"
+                )
+    function_refs = [(f, reference_for(f.__code__)) for f in functions]
+
+    pending = set(refs.values()) | {ref for _, ref in function_refs}
+    matches: dict[Reference, Match] = {}
+    near: dict[str, list[str]] = {}
+    searched = 0
+    for group in candidate_groups(frames, sources, paths=paths, directory=directory, live=live):
+        if not pending:
+            break
+        units = group.load()
+        searched += 1
+        used = False
+        for unit in units:
+            index_ = UnitIndex(unit)
+            names = index_.names()
+            for wanted in list(pending):
+                match = index_.find(wanted)
+                if match is not None:
+                    matches[wanted] = match
+                    pending.discard(wanted)
+                    used = True
+                elif wanted.name in names:
+                    near.setdefault(wanted.name, []).append(unit.origin)
+        if group.path is not None and not used:
+            report.unused.append(group.path + (f" ({group.problem})" if group.problem else ""))
+
+    found: dict[str, list[str]] = {}
+    for index, record in enumerate(frames):
+        filename, function, lineno, first = _frame(record)
+        ref = refs.get(index)
+        match = matches.get(ref) if ref is not None else None
+        if match is not None:
+            _use(report, match, found, function)
+            report.placements[index] = Placement(
+                match.unit.filename, match.line(lineno), match.line(first or lineno)
+            )
             continue
-        lines = _read_local(path)
-        if lines and all(_defines(lines, name, first) for name, first in functions):
-            return path, "".join(lines)
-    return None
+        if ref is not None:
+            why[index] = _unmatched(ref, near, searched)
+        elif index not in why:
+            placement = _trusted(report, function, filename, lineno, first, sources)
+            if placement is not None:
+                report.placements[index] = placement
+            continue
+        report.unknown.append(f"{function}() ({filename}, line {lineno}): {why[index]}")
+        report.placements[index] = Placement(_without_source(filename, sources), lineno, first)
+    for func, func_ref in function_refs:
+        match = matches.get(func_ref)
+        if match is not None:
+            report.relocations.append((func, match))
+            _use(report, match, found, func.__name__)
+    report.found = [f"{', '.join(names)}: {origin}" for origin, names in found.items()]
+    return report
 
 
-def python_files(directory: str) -> list[str]:
-    """The ``*.py`` files directly in ``directory``, sorted (the default candidates)."""
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError:
-        return []
-    return [os.path.join(directory, n) for n in names if n.endswith(".py")]
+def _frame(record: Mapping[str, Any]) -> tuple[str, str, int, int | None]:
+    lineno = record.get("lineno")
+    first = record.get("firstlineno")
+    return (
+        str(record.get("filename", "<unknown>")),
+        str(record.get("function") or "<unknown>"),
+        lineno if isinstance(lineno, int) and lineno > 0 else 1,
+        first if isinstance(first, int) and first > 0 else None,
+    )
 
 
-def _defines(lines: list[str], name: str, first: int) -> bool:
-    pattern = re.compile(rf"^\s*(async\s+)?def\s+{re.escape(name)}\s*[(\[]")
-    window = lines[max(first - 1, 0) : first - 1 + _DECORATOR_SLACK]
-    return any(pattern.match(line) for line in window)
+def _use(report: SourceReport, match: Match, found: dict[str, list[str]], name: str) -> None:
+    if match.unit.register:
+        report.texts[match.unit.filename] = match.unit.text
+    if not match.unit.announce:
+        return
+    names = found.setdefault(match.unit.origin, [])
+    if f"{name}()" not in names:
+        names.append(f"{name}()")
+
+
+def _unmatched(ref: Reference, near: Mapping[str, list[str]], searched: int) -> str:
+    others = list(dict.fromkeys(near.get(ref.name, [])))
+    text = f"no source among {searched} place(s) searched defines it with the code that ran"
+    if others:
+        text += f" ({', '.join(others[:3])} define(s) a {ref.name}() with other code or lines)"
+    return text
+
+
+def _trusted(
+    report: SourceReport,
+    function: str,
+    filename: str,
+    lineno: int,
+    first: int | None,
+    sources: Mapping[str, str],
+) -> Placement | None:
+    """A module frame without a code hash: the text captured from its file, or nothing."""
+    captured = sources.get(filename)
+    if captured is not None:
+        shown, needed = captured_name(filename, captured)
+        if needed:
+            report.texts[shown] = captured
+        return None if shown == filename else Placement(shown, lineno, first)
+    if filename.startswith("<") or not os.path.isfile(filename):
+        return None  # nothing to show, and nothing wrong can be shown
+    if read_text(filename) is None:
+        return None
+    report.unknown.append(
+        f"{function}() ({filename}, line {lineno}): the snapshot holds no copy of this file "
+        "to check this machine's against"
+    )
+    return Placement(f"{filename} (source unknown)", lineno, first)
+
+
+def _without_source(filename: str, sources: Mapping[str, str]) -> str:
+    """A name under which a debugger finds no text: never a file that may differ."""
+    if filename == DYNAMIC_CODE and filename not in linecache.cache:
+        return filename
+    if filename in sources or os.path.exists(filename) or filename in linecache.cache:
+        return f"{filename} (source unknown)"
+    return filename

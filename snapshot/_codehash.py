@@ -1,0 +1,99 @@
+"""A fingerprint of a code object that survives pickling and recompiling.
+
+Replay finds the source of a frame by compiling candidate files and accepting a
+definition only when its code object hashes the same as the one that ran: it
+matches by code, never by line numbers.  The writer can record the hash of
+each frame's code (``frames[i].code_sha256``); replay computes it for the
+functions it unpickles.
+
+The fingerprint covers the name, qualified name, argument counts, bytecode,
+constants (nested code objects included), names, local, free and cell
+variable names, the line table and the exception table.  Nested code objects
+record their first line relative to the outermost one, so one cell found at
+another offset of a file (an nbconvert export) hashes the same.  It leaves out
+the file name (cloudpickle rewrites it to ``<dynamic-code>``), the flags and
+the outermost first line, which frames record on their own.  Bytecode differs
+between Python versions: compare hashes made by the same ``X.Y`` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+
+__all__ = ["code_fingerprint", "code_sha256"]
+
+_DOMAIN = b"dask-replay code 1\0"
+
+
+def code_sha256(code: types.CodeType) -> str:
+    """The hex SHA-256 of :func:`code_fingerprint` (the manifest's ``code_sha256``)."""
+    return hashlib.sha256(_DOMAIN + code_fingerprint(code)).hexdigest()
+
+
+def code_fingerprint(code: types.CodeType) -> bytes:
+    """A canonical byte string: equal for code objects that compile from the same text."""
+    parts: list[bytes] = []
+    _code(code, code.co_firstlineno, parts)
+    return b"".join(parts)
+
+
+def _item(tag: bytes, data: bytes, parts: list[bytes]) -> None:
+    parts.append(tag + len(data).to_bytes(8, "little") + data)
+
+
+def _text(value: str) -> bytes:
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _code(code: types.CodeType, base: int, parts: list[bytes]) -> None:
+    _item(b"C", b"", parts)
+    _item(b"n", _text(code.co_name), parts)
+    _item(b"q", _text(getattr(code, "co_qualname", code.co_name)), parts)
+    counts = (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount)
+    _item(b"a", repr(counts).encode(), parts)
+    _item(b"l", str(code.co_firstlineno - base).encode(), parts)
+    _item(b"c", code.co_code, parts)
+    for tag, names in (
+        (b"N", code.co_names),
+        (b"V", code.co_varnames),
+        (b"F", code.co_freevars),
+        (b"L", code.co_cellvars),
+    ):
+        _item(tag, b"\0".join(_text(n) for n in names), parts)
+    _item(b"t", code.co_linetable, parts)
+    _item(b"x", getattr(code, "co_exceptiontable", b""), parts)
+    _item(b"K", str(len(code.co_consts)).encode(), parts)
+    for const in code.co_consts:
+        _const(const, base, parts)
+
+
+def _const(value: object, base: int, parts: list[bytes]) -> None:
+    # Constants nest only as deep as the source does (tuples, frozensets, code).
+    if isinstance(value, types.CodeType):
+        _code(value, base, parts)
+    elif isinstance(value, tuple):
+        _item(b"T", str(len(value)).encode(), parts)
+        for item in value:
+            _const(item, base, parts)
+    elif isinstance(value, frozenset):
+        encoded = []
+        for item in value:
+            sub: list[bytes] = []
+            _const(item, base, sub)
+            encoded.append(b"".join(sub))
+        _item(b"S", b"".join(sorted(encoded)), parts)
+    elif value is None or value is Ellipsis or isinstance(value, bool):
+        _item(b"k", repr(value).encode(), parts)
+    elif isinstance(value, int):
+        _item(b"i", hex(value).encode(), parts)  # hex: no digit limit
+    elif isinstance(value, float):
+        _item(b"f", value.hex().encode(), parts)
+    elif isinstance(value, complex):
+        _item(b"j", f"{value.real.hex()},{value.imag.hex()}".encode(), parts)
+    elif isinstance(value, str):
+        _item(b"s", _text(value), parts)
+    elif isinstance(value, bytes):
+        _item(b"b", value, parts)
+    else:
+        _item(b"o", _text(f"{type(value).__qualname__}:{value!r}"), parts)
