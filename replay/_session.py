@@ -21,7 +21,7 @@ import snapshot
 from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
-from ._source import Placement, SourceReport, locate_sources, source_lines
+from ._source import Placement, SourceReport, locate_for, source_lines
 from ._target import FutureLike, snapshot_path
 from ._terminal import for_terminal
 from ._verdict import Outcome, judge
@@ -222,54 +222,10 @@ class Replay:
         report says what was found, what is unknown and why, and which modules
         differ here; :meth:`debug` and :meth:`post_mortem` print it.
         """
-        roots, no_code = self._code_roots(rerun)
-        environment = self.model.environment
-        python = environment.python if environment is not None else None
-        report = locate_sources(
-            self._frame_records(),
-            self.sources,
-            roots,
-            paths=paths,
-            directory=os.path.abspath(directory) if directory is not None else None,
-            rerun=rerun,
-            no_code=no_code,
-            python=python.version if python is not None else None,
-        )
+        report = locate_for(self, paths, rerun=rerun, directory=directory)
         self._located[rerun] = report
         self.__dict__.pop("frames", None)  # recomputed where the sources are
         return report
-
-    def _frame_records(self) -> list[dict[str, Any]]:
-        """The frames as ``replay._source`` reads them, names as :attr:`frames` shows them."""
-        raw = self.manifest.get("frames")
-        records = []
-        for index, frame in enumerate(self.model.frames):
-            # Not in the typed model yet (frames[i].code_sha256, written by newer writers).
-            extra = raw[index] if isinstance(raw, list) and isinstance(raw[index], dict) else {}
-            sha = extra.get("code_sha256")
-            records.append(
-                {
-                    "filename": _name(frame.filename or "<unknown>"),
-                    "function": frame.function,
-                    "lineno": _line(frame.lineno),
-                    "firstlineno": _line(frame.firstlineno),
-                    "module": frame.module,
-                    "code_sha256": sha if isinstance(sha, str) else None,
-                }
-            )
-        return records
-
-    def _code_roots(self, rerun: bool) -> tuple[list[object], str]:
-        """What to look for by-value functions in, or why there is nothing."""
-        if rerun:
-            return list(self.call), ""
-        call = self.model.call
-        if call is None or call.func is None:
-            return [], "the snapshot holds no call"
-        try:
-            return [self._snapshot.load(call.func)], ""
-        except snapshot.SnapshotError as exc:
-            return [], f"the function cannot be loaded here ({exc})"
 
     def _placement(self, index: int) -> Placement | None:
         report = self._located.get(False) or self._located.get(True)

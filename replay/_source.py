@@ -24,8 +24,9 @@ import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import snapshot
 from snapshot._codehash import code_sha256
 
 from ._candidates import candidate_groups, captured_name, read_text
@@ -41,11 +42,15 @@ from ._codematch import (
 )
 from ._drift import module_drift
 
+if TYPE_CHECKING:
+    from ._session import Replay
+
 __all__ = [
     "DYNAMIC_CODE",
     "Placement",
     "SourceReport",
     "install_sources",
+    "locate_for",
     "locate_sources",
     "source_lines",
 ]
@@ -129,6 +134,56 @@ class SourceReport:
             code = function.__code__
             if code.co_filename == DYNAMIC_CODE:
                 function.__code__ = relocate(code, match.unit.filename, match.shift)
+
+
+def locate_for(
+    session: Replay, paths: Sequence[str], *, rerun: bool, directory: str | None
+) -> SourceReport:
+    """:func:`locate_sources` for a :class:`~replay.Replay`: its frames, sources and call.
+
+    ``rerun`` unpickles the whole call (the re-run needs it anyway); otherwise
+    only its function is tried, and a failure to load it is a reason, not an error.
+    """
+    from ._session import _line, _name  # the names and lines its frames show
+
+    raw = session.manifest.get("frames")
+    records = []
+    for index, frame in enumerate(session.model.frames):
+        # Not in the typed model yet: frames[i].code_sha256, from newer writers.
+        extra = raw[index] if isinstance(raw, list) and isinstance(raw[index], dict) else {}
+        sha = extra.get("code_sha256")
+        records.append(
+            {
+                "filename": _name(frame.filename or "<unknown>"),
+                "function": frame.function,
+                "lineno": _line(frame.lineno),
+                "firstlineno": _line(frame.firstlineno),
+                "module": frame.module,
+                "code_sha256": sha if isinstance(sha, str) else None,
+            }
+        )
+    roots: list[object] = []
+    no_code = "the snapshot holds no call"
+    call = session.model.call
+    if rerun:
+        roots = list(session.call)
+    elif call is not None and call.func is not None:
+        try:
+            roots = [session._snapshot.load(call.func)]
+        except snapshot.SnapshotError as exc:
+            no_code = f"the function cannot be loaded here ({exc})"
+    environment = session.model.environment
+    python = environment.python if environment is not None else None
+    return locate_sources(
+        records,
+        session.sources,
+        roots,
+        paths=paths,
+        directory=os.path.abspath(directory) if directory is not None else None,
+        rerun=rerun,
+        no_code=no_code,
+        python=python.version if python is not None else None,
+    )
 
 
 def locate_sources(
