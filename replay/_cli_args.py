@@ -172,9 +172,10 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
         metavar="FILE",
         action="append",
         default=None,
-        help="the script that defined functions pickled by value (in __main__ or a notebook "
-        "cell exported to a file), whose source cloudpickle does not ship; by default the "
-        "*.py files of the current directory are searched for them (may be repeated)",
+        help="a script, notebook (.ipynb) or nbconvert export that defines functions pickled "
+        "by value (in __main__ or a notebook cell), whose source cloudpickle does not ship; "
+        "used only where it compiles to the code that ran; the notebooks and *.py files of "
+        "the current directory are searched too (may be repeated)",
     )
     parser.add_argument(
         "--port",

@@ -147,10 +147,13 @@ def locate_for(
     from ._session import _line, _name  # the names and lines its frames show
 
     raw = session.manifest.get("frames")
+    frames = session.model.frames
+    # Not in the typed model yet: frames[i].code_sha256, from newer writers; used
+    # only when the raw list lines up with the model's frames.
+    aligned = isinstance(raw, list) and len(raw) == len(frames)
     records = []
-    for index, frame in enumerate(session.model.frames):
-        # Not in the typed model yet: frames[i].code_sha256, from newer writers.
-        extra = raw[index] if isinstance(raw, list) and isinstance(raw[index], dict) else {}
+    for index, frame in enumerate(frames):
+        extra = raw[index] if aligned and isinstance(raw[index], dict) else {}  # type: ignore[index]
         sha = extra.get("code_sha256")
         records.append(
             {
