@@ -154,6 +154,8 @@ def info_dict(
         "manifest": model.raw,
         "problems": list(model.problems),
         "imports": {pid: sorted(mods) for pid, mods in imports.items()},
+        "imports_incomplete": dict(_scan_notes(imports, "incomplete")),
+        "imports_invalid": dict(_scan_notes(imports, "invalid")),
         "version_differences": [
             {"name": d.name, "recorded": d.recorded, "local": d.local}
             for d in compare_versions(model)
@@ -223,6 +225,17 @@ def _call_lines(model: Manifest) -> list[str]:
     return lines
 
 
+def _scan_notes(imports: Mapping[str, list[str]], kind: str) -> Mapping[str, str]:
+    """``snapshot.ImportScan.incomplete`` / ``.invalid``: piece id -> why."""
+    notes = getattr(imports, kind, None)
+    return notes if isinstance(notes, Mapping) else {}
+
+
+def _label(model: Manifest, pid: str) -> str:
+    record = model.piece(pid)
+    return f"piece {pid} ({record.label})" if record and record.label else f"piece {pid}"
+
+
 def _modules(modules: list[str]) -> list[str]:
     """The modules, all of them; a list too long for one line is told by top-level
     name, the standard library's (``os``, ``subprocess``) first and never cut, so
@@ -277,6 +290,17 @@ def _module_lines(model: Manifest, imports: Mapping[str, list[str]]) -> list[str
     modules = sorted({m for mods in imports.values() for m in mods})
     lines = ["", "Modules the pickles would import (read from the pickle opcodes):"]
     lines += _modules(modules)
+    # A scan that stopped early (its budget, a member read in part, a module name
+    # the pickle computes) or met an invalid pickle says so: the list is then a floor.
+    for title, notes in (
+        ("the list may be incomplete", _scan_notes(imports, "incomplete")),
+        ("not valid pickles", _scan_notes(imports, "invalid")),
+    ):
+        if notes:
+            lines.append(f"  {title}:")
+            lines += _listed(
+                tuple(notes.items()), lambda kv: _shown(f"{_label(model, kv[0])}: {kv[1]}"), "    "
+            )
     recorded = model.modules or {}
     if recorded:
         listed = ", ".join(f"{name} {v or '?'}" for name, v in sorted(recorded.items()))
