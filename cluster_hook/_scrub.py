@@ -8,7 +8,9 @@ held by a ``_MapChunk``.  Without this module the token would reach the
 snapshot through the stored run_spec and through the locals of dask's frames
 (``self`` in ``Task.__call__`` and ``_MapChunk.__next__``).  :func:`scrub_node`
 returns a copy with those values replaced by the redaction marker, and the
-object itself when nothing matched.
+object itself when nothing matched.  Literal strings in the graph go through
+the redactor too (URL passwords, the signing key).  The walk is bounded: 64
+levels, containers up to 10,000 items, 100,000 values per call.
 """
 
 from __future__ import annotations
@@ -23,6 +25,15 @@ import snapshot
 _MAX_DEPTH = 64
 # Longer sequences are data, not graph structure: not walked (cost on failure).
 _MAX_SCAN = 10_000
+# Values visited per scrub_node call; past it, the rest is stored as it is.
+_MAX_VISITS = 100_000
+
+
+class _Visits:
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = _MAX_VISITS
 
 
 def scrub_node(node: Any, redactor: snapshot.Redactor) -> Any:
@@ -39,7 +50,7 @@ def scrub_node(node: Any, redactor: snapshot.Redactor) -> Any:
         node
     ):
         # Containers: Task.__call__'s ``new_argspec`` and ``values`` hold _MapChunks.
-        return _scrub(node, redactor, spec, 0)
+        return _scrub(node, redactor, spec, 0, _Visits())
     return node
 
 
@@ -60,11 +71,12 @@ def _is_dict_node(task: Any, spec: Any) -> bool:
     )
 
 
-def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> Any:
-    if depth > _MAX_DEPTH:
+def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int, seen: _Visits) -> Any:
+    if depth > _MAX_DEPTH or seen.left <= 0:
         return value
+    seen.left -= 1
     if type(value) is functools.partial:
-        func = _scrub(value.func, redactor, spec, depth + 1)
+        func = _scrub(value.func, redactor, spec, depth + 1, seen)
         keywords = {
             k: snapshot.REDACTED if redactor.is_secret(k) else v for k, v in value.keywords.items()
         }
@@ -72,7 +84,7 @@ def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> An
             return value
         return functools.partial(func, *value.args, **keywords)
     if is_map_chunk(value):
-        func = _scrub(value.f, redactor, spec, depth + 1)
+        func = _scrub(value.f, redactor, spec, depth + 1, seen)
         if func is value.f:
             return value
         clone = copy.copy(value)
@@ -87,9 +99,11 @@ def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> An
                 if redactor.is_secret(flat[i]):
                     flat[i + 1] = snapshot.REDACTED
             args = tuple(flat)
-        new_args = tuple(_scrub(a, redactor, spec, depth + 1) for a in args)
+        new_args = tuple(_scrub(a, redactor, spec, depth + 1, seen) for a in args)
         new_kwargs = {
-            k: snapshot.REDACTED if redactor.is_secret(k) else _scrub(v, redactor, spec, depth + 1)
+            k: snapshot.REDACTED
+            if redactor.is_secret(k)
+            else _scrub(v, redactor, spec, depth + 1, seen)
             for k, v in value.kwargs.items()
         }
         same_args = all(a is b for a, b in zip(new_args, value.args, strict=True))
@@ -106,13 +120,13 @@ def _scrub(value: Any, redactor: snapshot.Redactor, spec: Any, depth: int) -> An
         # Values first: a fused task's inner graph {key: node}, execute_graph's
         # cache {key: result}.  Their keys are task keys, not names; the keys of
         # any other dict are names, for the redactor.
-        items = {k: _scrub(v, redactor, spec, depth + 1) for k, v in value.items()}
+        items = {k: _scrub(v, redactor, spec, depth + 1, seen) for k, v in value.items()}
         out = value if all(items[k] is v for k, v in value.items()) else items
         if any(isinstance(v, spec.GraphNode) for v in value.values()):
             return out
         return redactor.scrub(out)
     if (type(value) is tuple or type(value) is list) and len(value) <= _MAX_SCAN:
-        seq = [_scrub(v, redactor, spec, depth + 1) for v in value]
+        seq = [_scrub(v, redactor, spec, depth + 1, seen) for v in value]
         if all(a is b for a, b in zip(seq, value, strict=True)):
             return value
         return seq if type(value) is list else tuple(seq)
