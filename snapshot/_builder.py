@@ -1,8 +1,12 @@
-"""Assembling a snapshot in memory (small) before streaming it to disk.
+"""Assembling a snapshot before streaming it to disk.
 
-Every piece is pickled when it is added, so the manifest, which is the first
-tar member, can report what was stored.  Out-of-band buffers stay as views of
-the live objects until :meth:`SnapshotBuilder.write` streams them.
+Every piece is pickled when it is added (frames' locals when the builder is
+done with the call, the inputs and the run_spec: see
+:meth:`SnapshotBuilder.capture_exception`), so the manifest, which is the
+first tar member, can report what was stored.  In-band pickles wait in
+spools (memory when small, an unlinked file when not); out-of-band buffers
+stay as views of the live objects until :meth:`SnapshotBuilder.write`
+streams them.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from ._format import (
 )
 from ._limits import WriteLimits
 from ._opcodes import top_level
-from ._pieces import PieceStore
+from ._pieces import Piece, PieceStore
 from ._redact import REDACTED, Redactor
 from ._writer import TarStream, write_atomically
 
@@ -71,6 +75,20 @@ class SnapshotBuilder:
     ``add`` and the ``capture_*``/``set_*`` methods never raise on a bad object:
     it becomes a placeholder in the capture report.  Callers fill the free
     sections ``manifest["task"]`` and ``manifest["origin"]`` themselves.
+
+    Each object is stored once: a second holder (another argument, a frame's
+    local, an object inside another piece) refers to the same piece, and
+    loads as the same object.
+
+    ``spool_dir`` is where pickles too large to keep in memory wait until
+    :meth:`write` (anonymous files, unlinked at creation; the system's
+    temporary directory by default: give the snapshot's directory).
+    ``cancel``, set from another thread, abandons the capture: the pickle in
+    progress stops at its next write or reference and becomes an ``omitted``
+    piece with reason ``"capture abandoned: <cancel_reason>"``, every later
+    piece is recorded the same way at once (without its repr), and
+    :meth:`write` still writes what was stored.  :attr:`current_label` says,
+    to any thread, which piece is being pickled.
     """
 
     def __init__(
@@ -78,10 +96,16 @@ class SnapshotBuilder:
         *,
         limits: WriteLimits | None = None,
         redactor: Redactor | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.limits = limits or WriteLimits()
         self.redactor = redactor if redactor is not None else Redactor()
-        self._store = PieceStore(self.limits)
+        self._store = PieceStore(
+            self.limits, redactor=self.redactor, spool_dir=spool_dir, cancel=cancel
+        )
+        self._pending_frames: list[tuple[dict[str, Any], int, dict[str, Any]]] = []
+        self._pending_exception: BaseException | None = None
         self._sources: dict[str, str] = {}
         self._started = time.perf_counter()
         self.manifest: dict[str, Any] = {
@@ -96,21 +120,83 @@ class SnapshotBuilder:
             },
         }
 
+    # -- cancelling and progress ---------------------------------------------
+    @property
+    def cancel_reason(self) -> str | None:
+        """Why the capture is abandoned (set it before setting ``cancel``)."""
+        return self._store.cancel_reason
+
+    @cancel_reason.setter
+    def cancel_reason(self, why: str | None) -> None:
+        self._store.cancel_reason = why
+
+    @property
+    def current_label(self) -> str | None:
+        """The label of the piece being pickled now (``None`` between pieces)."""
+        return self._store.current_label
+
+    # -- the capture report ------------------------------------------------
+    @property
+    def report(self) -> list[dict[str, Any]]:
+        """One entry per piece: ``pid``, ``label``, ``status``, ``kind``, ``reason``.
+
+        ``kind`` says why a piece is not stored: ``"error"`` (pickling failed),
+        ``"cap"`` (a size cap), ``"abandoned"`` (cancelled), ``"live"`` (a live
+        resource), ``"omitted"`` (a setting), ``"redacted"``; ``"stored"`` else.
+        """
+        self._flush_frames()
+        return [
+            {
+                "pid": p.pid,
+                "label": p.label,
+                "status": p.status,
+                "kind": p.kind or p.status,
+                "reason": p.reason or "",
+            }
+            for p in self._store.pieces.values()
+        ]
+
+    def left_out(self) -> list[str]:
+        """``"label (reason)"`` for each object lost to an error, a cap or cancelling.
+
+        Redactions, settings and live resources are choices, not losses: not listed.
+        """
+        self._flush_frames()
+        return [
+            f"{p.label} ({p.reason})"
+            for p in self._store.pieces.values()
+            if p.kind in ("error", "cap", "abandoned")
+        ]
+
     # -- pieces -----------------------------------------------------------
     def add(self, obj: object, *, label: str, name: str | None = None) -> str:
-        """Pickle one object now; return its piece id.  Never raises."""
+        """Pickle one object now (or find it stored); return its piece id.  Never raises."""
         if name is not None and self.redactor.is_secret(name):
             return self._store.add_placeholder(
-                obj, label, REDACTED_STATUS, f"name {name!r} looks secret (snapshot.redact)"
+                obj,
+                label,
+                REDACTED_STATUS,
+                f"name {name!r} looks secret (snapshot.redact)",
+                kind="redacted",
             )
-        return self._store.add(self.redactor.scrub(obj), label)
+        store = self._store
+        pid = store.piece_of(obj)
+        if pid is not None:
+            return pid
+        scrubbed = self.redactor.scrub(obj)
+        pid = store.add(scrubbed, label)
+        if scrubbed is not obj:
+            store.alias(obj, pid)
+        return pid
 
     def omit(self, obj: object, *, label: str, reason: str) -> str:
         """Record an object deliberately left out (a setting turned its capture off).
 
         Only its type and shape are recorded, never its repr: a repr shows data.
         """
-        return self._store.add_placeholder(obj, label, OMITTED, reason, show_repr=False)
+        return self._store.add_placeholder(
+            obj, label, OMITTED, reason, show_repr=False, kind="omitted"
+        )
 
     def set_call(
         self,
@@ -170,9 +256,15 @@ class SnapshotBuilder:
         skip_frames: int = 0,
         get_locals: LocalsPolicy = _default_locals,
     ) -> None:
-        """Record the error, the exception object and every frame with its locals."""
+        """Record the error, the exception object and every frame with its locals.
+
+        The exception and the locals are pickled last (when the report is
+        asked for, or at :meth:`write`), whatever the order of calls: the call,
+        the inputs and the run_spec are then pieces already, and the frames
+        that hold them refer to those pieces.
+        """
         self.manifest["error"] = describe_exception(exc, skip_frames)
-        self.manifest["exception"] = self.add(exc, label="exception")
+        self._pending_exception = exc
         frames = []
         for index, (frame, lineno) in enumerate(iter_traceback(exc.__traceback__, skip_frames)):
             code = frame.f_code
@@ -181,10 +273,8 @@ class SnapshotBuilder:
                 local_values = dict(get_locals(frame))
             except Exception:
                 local_values = {}
-            locals_ids = {
-                name: self.add(value, label=f"frames[{index}].{name}", name=name)
-                for name, value in local_values.items()
-            }
+            locals_ids: dict[str, Any] = {}
+            self._pending_frames.append((locals_ids, index, local_values))
             if filename not in self._sources:
                 text = frame_source(frame, self.limits.max_source_bytes)
                 if text is not None:
@@ -206,6 +296,16 @@ class SnapshotBuilder:
     def add_source(self, filename: str, text: str) -> None:
         self._sources[filename] = text
 
+    def _flush_frames(self) -> None:
+        """Pickle the exception and the frames' locals recorded by capture_exception."""
+        if self._pending_exception is not None:
+            exc, self._pending_exception = self._pending_exception, None
+            self.manifest["exception"] = self.add(exc, label="exception")
+        pending, self._pending_frames = self._pending_frames, []
+        for locals_ids, index, values in pending:
+            for name, value in values.items():
+                locals_ids[name] = self.add(value, label=f"frames[{index}].{name}", name=name)
+
     # -- writing ------------------------------------------------------------
     def write(
         self,
@@ -223,9 +323,11 @@ class SnapshotBuilder:
         when the full snapshot could not be written, so that what failed and
         where is never lost.
         """
+        self._flush_frames()
         manifest = self._final_manifest(key is not None, pieces, reason)
+        # No indent: json's C encoder only runs without one.
         manifest_bytes = json.dumps(
-            _strict_json(manifest), indent=1, allow_nan=False, ensure_ascii=False
+            _strict_json(manifest), allow_nan=False, ensure_ascii=False
         ).encode()
         store = self._store
         buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
@@ -241,8 +343,8 @@ class SnapshotBuilder:
             tar.end_frame()
             if pieces:
                 for piece in store.pieces.values():
-                    if piece.status == STORED and piece.inband is not None:
-                        tar.add(f"pieces/{piece.pid}.pkl", piece.inband)
+                    if piece.status == STORED:
+                        _add_piece(tar, piece)
             for filename, entry in manifest["sources"].items():
                 tar.add(entry["member"], self._sources[filename].encode("utf-8", "surrogateescape"))
             # The bulk comes last: inspecting a snapshot (pickle opcodes,
@@ -251,7 +353,11 @@ class SnapshotBuilder:
                 for buf in store.buffers.values():
                     tar.add(f"buffers/{buf.bid}", buf.view)
 
-        return write_atomically(target, produce, key=key, level=level, threads=threads)
+        try:
+            return write_atomically(target, produce, key=key, level=level, threads=threads)
+        finally:
+            if pieces:
+                store.close()
 
     def _final_manifest(self, signed: bool, pieces: bool, reason: str | None) -> dict[str, Any]:
         manifest = dict(self.manifest)
@@ -263,7 +369,7 @@ class SnapshotBuilder:
                 if record["status"] == STORED:
                     record["status"] = OMITTED
                     record["reason"] = f"left out: {why}"
-                    for field in ("member", "buffers", "size"):
+                    for field in ("member", "buffers", "refs", "size"):
                         record.pop(field, None)
         manifest["pieces"] = records
         manifest["buffers"] = (
@@ -307,3 +413,11 @@ class SnapshotBuilder:
         }
         manifest["signed"] = signed
         return manifest
+
+
+def _add_piece(tar: TarStream, piece: Piece) -> None:
+    name = f"pieces/{piece.pid}.pkl"
+    if piece.inband is not None:
+        tar.add(name, piece.inband)
+    else:
+        tar.add(name, piece.chunks(), piece.inband_size)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 FORMAT_NAME = "dask-replay-snapshot"
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"
 WRITER_VERSION = "0.1.0"
 MANIFEST_MEMBER = "manifest.json"
 

@@ -21,8 +21,6 @@ class WriteLimits:
     max_total_bytes: int = 4 * GiB
     max_source_bytes: int = 2 * MiB
     max_repr_chars: int = 200
-    # Pickle opcodes are scanned for imported modules up to this many in-band bytes.
-    max_scan_bytes: int = 16 * MiB
 
 
 @dataclass(frozen=True)

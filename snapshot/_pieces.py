@@ -1,24 +1,53 @@
 """Pickling one piece at a time: a failure or a cap turns into a recorded placeholder.
 
 Each captured object (the function, each argument, each input, each local) is
-pickled on its own with cloudpickle, protocol 5.  Large contiguous buffers
-(numpy, pandas, arrow) leave the pickle out-of-band as zero-copy views, are
-deduplicated by the object that exports them, and are later written as raw tar
-members.  Nothing here raises for a bad object: that is the whole point.
+a piece, pickled on its own with :class:`~._pickler.CapturePickler`, protocol
+5.  An object is stored once per capture: the store keeps an identity registry
+(``id`` -> piece, holding the object alive), so a second holder gets the same
+piece, and inside a pickle a reference to it (format 1.1, :mod:`._refs`).
+Large objects met inside a piece become pieces of their own first, so every
+later holder refers to them.  A piece that failed stays a placeholder and is
+referred to as one, never pickled again: each ``__reduce__`` runs at most once
+per piece.
+
+Large contiguous buffers (numpy, pandas, arrow, large bytes) leave the pickle
+out-of-band as zero-copy views, are deduplicated by the address and size of
+the memory they export (pyarrow makes a new wrapper object on every pickle),
+and are later written as raw tar members.  In-band pickles go to a
+:class:`~._spool.Spool`.  Nothing here raises for a bad object.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import pickle
-import reprlib
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
-
-import cloudpickle
+from typing import Any, ClassVar
 
 from ._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from ._limits import WriteLimits
-from ._opcodes import pickle_imports
+from ._live import live_kind
+from ._pickler import (
+    HOIST_BYTES,
+    CapturePickler,
+    OutOfBand,
+    ReferencingPickler,
+    live_args,
+    needs_references,
+)
+from ._redact import Redactor
+from ._repr import safe_repr, type_name
+from ._spool import Abandoned, CapExceeded, Spool
+
+#: A pickle in progress keeps up to this many bytes in memory before it spools.
+PIECE_MEMORY = 1024 * 1024
+#: Finished pickles kept in memory, all pieces together; the rest stay spooled.
+MEMORY_BUDGET = 32 * 1024 * 1024
+#: Objects pickled with the plain C pickler, never through cloudpickle.
+_SIMPLE = frozenset({int, float, bool, type(None), complex, str, bytes})
 
 
 @dataclass
@@ -43,10 +72,26 @@ class Piece:
     repr: str
     reason: str | None = None
     inband: bytes | None = None
+    spool: Spool | None = None
     buffers: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
     size: int = 0
     modules: list[str] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""  # for the capture report: error, cap, setting, live, redacted, abandoned
+
+    @property
+    def inband_size(self) -> int:
+        if self.inband is not None:
+            return len(self.inband)
+        return self.spool.size if self.spool is not None else 0
+
+    def chunks(self) -> Iterator[bytes]:
+        """The in-band pickle, whole or in chunks from its spool file."""
+        if self.inband is not None:
+            yield self.inband
+        elif self.spool is not None:
+            yield from self.spool.chunks()
 
     def record(self) -> dict[str, Any]:
         """The manifest entry for this piece (the capture report)."""
@@ -62,48 +107,11 @@ class Piece:
             out["size"] = self.size
             out["member"] = f"pieces/{self.pid}.pkl"
             out["buffers"] = list(self.buffers)
+            out["refs"] = list(self.refs)
             out["modules"] = list(self.modules)
         if self.summary:
             out["summary"] = self.summary
         return out
-
-
-class _CapExceeded(Exception):
-    pass
-
-
-class _CappedSink:
-    """A file for the pickler that refuses to grow past ``limit`` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.data = bytearray()
-
-    def write(self, chunk: bytes) -> int:
-        if len(self.data) + len(chunk) > self.limit:
-            raise _CapExceeded
-        self.data += chunk
-        return len(chunk)
-
-
-def type_name(obj: object) -> str:
-    kind = type(obj)
-    module = getattr(kind, "__module__", None) or "?"
-    return f"{module}.{getattr(kind, '__qualname__', kind.__name__)}"
-
-
-def safe_repr(obj: object, limit: int) -> str:
-    """``repr`` that never raises and never runs away."""
-    shortener = reprlib.Repr()
-    shortener.maxstring = shortener.maxother = limit
-    shortener.maxlong = limit
-    try:
-        text = shortener.repr(obj)
-    except BaseException as exc:  # a broken __repr__ must not break the capture
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        return f"<repr failed: {type(exc).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _summary(obj: object) -> dict[str, Any]:
@@ -124,121 +132,332 @@ def _summary(obj: object) -> dict[str, Any]:
     return out
 
 
+class _PyBuffer(ctypes.Structure):
+    """CPython's ``Py_buffer`` (stable since 3.3): enough to read the exported address."""
+
+    _fields_: ClassVar[list[tuple[str, Any]]] = [
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.c_void_p),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+
+
+def _address(view: memoryview) -> int | None:
+    """The address of the memory ``view`` exports: the identity of a buffer.
+
+    Not the exporting object: pyarrow makes a new wrapper on every pickle, and
+    two slices of one ``bytes`` share their owner but not their memory.
+    """
+    buffer = _PyBuffer()
+    try:
+        if _get_buffer(view, ctypes.byref(buffer), 0) != 0:
+            return None
+    except Exception:
+        return None
+    try:
+        return buffer.buf
+    finally:
+        _release_buffer(ctypes.byref(buffer))
+
+
 class PieceStore:
     """Pickles pieces one by one, enforcing the per-piece and total caps."""
 
-    def __init__(self, limits: WriteLimits) -> None:
+    def __init__(
+        self,
+        limits: WriteLimits,
+        *,
+        redactor: Redactor | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
         self.limits = limits
+        self.redactor = redactor if redactor is not None else Redactor()
+        self.spool_dir = spool_dir
+        self.cancel = cancel
+        self.cancel_reason: str | None = None
+        self.current_label: str | None = None
         self.pieces: dict[str, Piece] = {}
         self.buffers: dict[str, Buffer] = {}
-        self._by_owner: dict[tuple[int, int], str] = {}
-        self._by_object: dict[int, tuple[str, Any]] = {}
         self.total = 0
+        self._next_pid = 0
+        self._next_bid = 0
+        self._by_memory: dict[tuple[int, int], str] = {}
+        self._registry: dict[int, tuple[str, Any]] = {}
+        self._active: list[Spool] = []
+        self._active_pids: set[str] = set()
+        self._in_memory = 0
 
-    def _new_pid(self) -> str:
-        return f"p{len(self.pieces)}"
+    # -- identity -----------------------------------------------------------
+    def piece_of(self, obj: object) -> str | None:
+        """The pid of the finished piece that holds ``obj`` itself, if any."""
+        entry = self._registry.get(id(obj))
+        if entry is None or entry[1] is not obj or entry[0] in self._active_pids:
+            return None
+        return entry[0]
+
+    def alias(self, obj: object, pid: str) -> None:
+        """Let ``obj`` (an original whose scrubbed copy is piece ``pid``) refer to it."""
+        self._registry.setdefault(id(obj), (pid, obj))
+
+    # -- adding -------------------------------------------------------------
+    def add(self, obj: object, label: str) -> str:
+        """Pickle ``obj`` now (unless already stored) and return its piece id; never raises."""
+        pid = self.piece_of(obj)
+        if pid is not None:
+            return pid
+        return self._piece(obj, label, nested=False)
+
+    def hoist(self, obj: object, what: str) -> str | None:
+        """Make ``obj``, met inside the piece being pickled, a piece of its own."""
+        if id(obj) in self._registry:  # in progress: pickled where it is
+            return None
+        return self._piece(obj, f"{self.current_label} > {what}", nested=True)
 
     def add_placeholder(
-        self, obj: object, label: str, status: str, reason: str, *, show_repr: bool = True
+        self,
+        obj: object,
+        label: str,
+        status: str,
+        reason: str,
+        *,
+        show_repr: bool = True,
+        kind: str = "",
+        text: str | None = None,
     ) -> str:
         """Record ``obj`` without storing it.  ``show_repr=False`` keeps even its
         repr (which may show the data) out: only its type and shape remain."""
         pid = self._new_pid()
         shown = show_repr and status != REDACTED_STATUS
+        if text is None:
+            text = safe_repr(obj, self.limits.max_repr_chars) if shown else ""
         self.pieces[pid] = Piece(
             pid,
             label,
             status,
             type_name(obj),
-            safe_repr(obj, self.limits.max_repr_chars) if shown else "",
-            reason=reason,
-            summary=_summary(obj) if status == OMITTED else {},
+            self.redactor.redact_text(text),
+            reason=self.redactor.redact_text(reason),
+            summary=_summary(obj) if status == OMITTED and kind != "live" else {},
+            kind=kind or status,
         )
         return pid
 
-    def add(self, obj: object, label: str) -> str:
-        """Pickle ``obj`` now and return its piece id; never raises."""
-        seen = self._by_object.get(id(obj))
-        if seen is not None and seen[1] is obj:
-            return seen[0]
-        pid = self._pickle(obj, label)
-        self._by_object[id(obj)] = (pid, obj)
+    def live_placeholder(self, obj: object, what: str) -> tuple[str, str, str, str]:
+        """The ``Placeholder`` arguments for a live resource nested in a piece."""
+        kind, text, reason, status = live_args(obj, what, self.limits.max_repr_chars)
+        return kind, self.redactor.redact_text(text), reason, status
+
+    def abandoned_reason(self) -> str:
+        return f"capture abandoned: {self.cancel_reason or 'cancelled'}"
+
+    # -- pickling -----------------------------------------------------------
+    def _new_pid(self) -> str:
+        pid = f"p{self._next_pid}"
+        self._next_pid += 1
         return pid
 
-    def _pickle(self, obj: object, label: str) -> str:
-        budget = min(self.limits.max_piece_bytes, self.limits.max_total_bytes - self.total)
-        sink = _CappedSink(max(budget, 0))
-        new_buffers: list[Buffer] = []
+    def _piece(self, obj: object, label: str, *, nested: bool) -> str:
+        if self.cancel is not None and self.cancel.is_set():
+            if nested:
+                raise Abandoned
+            return self.add_placeholder(
+                obj, label, OMITTED, self.abandoned_reason(), text="", kind="abandoned"
+            )
+        what = live_kind(type(obj))
+        if what is not None:
+            _, text, reason, status = self.live_placeholder(obj, what)
+            pid = self.add_placeholder(obj, label, status, reason, text=text, kind="live")
+        elif type(obj) in _SIMPLE and not (
+            type(obj) in (str, bytes) and len(obj) >= HOIST_BYTES  # type: ignore[arg-type]
+        ):
+            return self._simple(obj, label)
+        else:
+            pid = self._new_pid()
+            self._registry[id(obj)] = (pid, obj)
+            self._active_pids.add(pid)
+            outer = self.current_label
+            self.current_label = label
+            try:
+                self._pickle(pid, obj, label, nested)
+            finally:
+                self._active_pids.discard(pid)
+                self.current_label = outer
+            return pid
+        self._registry[id(obj)] = (pid, obj)
+        return pid
+
+    def _budget(self) -> int:
+        pending = sum(s.size + s.extra for s in self._active)
+        room = self.limits.max_total_bytes - self.total - pending
+        return max(0, min(self.limits.max_piece_bytes, room))
+
+    def _simple(self, obj: object, label: str) -> str:
+        """Scalars and short strings: the C pickler alone, no spool, no registry."""
+        try:
+            data = pickle.dumps(obj, protocol=5)
+        except BaseException as exc:  # an int too large to pickle, say
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return self.add_placeholder(obj, label, PLACEHOLDER, _describe(exc), kind="error")
+        budget = self._budget()
+        if len(data) > budget:
+            return self.add_placeholder(obj, label, OMITTED, self._size_reason(budget), kind="cap")
+        pid = self._new_pid()
+        self.total += len(data)
+        self._in_memory += len(data)
+        self.pieces[pid] = Piece(
+            pid,
+            label,
+            STORED,
+            type_name(obj),
+            self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars)),
+            inband=data,
+            size=len(data),
+        )
+        return pid
+
+    def _pickle(self, pid: str, obj: object, label: str, nested: bool) -> None:
+        spool = Spool(
+            self._budget(),
+            memory=PIECE_MEMORY,
+            directory=self.spool_dir,
+            cancel=self.cancel,
+        )
+        new_buffers: dict[tuple[int, int], Buffer] = {}
         order: list[str] = []
-        used = [0]
 
         def on_buffer(pb: pickle.PickleBuffer) -> bool:
             try:
                 view = pb.raw()
             except BufferError:  # not contiguous: let pickle copy it in-band
                 return True
-            key = (id(view.obj), view.nbytes)
-            bid = self._by_owner.get(key)
-            if bid is None or self.buffers[bid].view.obj is not view.obj:
-                used[0] += view.nbytes
-                if len(sink.data) + used[0] > sink.limit:
-                    raise _CapExceeded
-                bid = f"b{len(self.buffers) + len(new_buffers)}"
-                new_buffers.append(Buffer(bid, view, view.obj))
+            address = _address(view)
+            if address is None:  # cannot tell where it lives: store it on its own
+                address = -len(new_buffers) - 1 - self._next_bid
+            key = (address, view.nbytes)
+            bid = self._by_memory.get(key)
+            if bid is None:
+                buf = new_buffers.get(key)
+                if buf is None:
+                    spool.count(view.nbytes)
+                    buf = new_buffers[key] = Buffer(f"b{self._next_bid}", view, view.obj)
+                    self._next_bid += 1
+                bid = buf.bid
             order.append(bid)
             return False
 
+        kind = type(obj)
+        payload: object = obj
+        if (kind is bytes or kind is bytearray) and len(obj) >= HOIST_BYTES:  # type: ignore[arg-type]
+            payload = OutOfBand(obj)  # type: ignore[arg-type]
+        cls = ReferencingPickler if needs_references(obj) else CapturePickler
+        self._active.append(spool)
         try:
-            pickler = cloudpickle.Pickler(sink, protocol=5, buffer_callback=on_buffer)
-            pickler.dump(obj)
-            if len(sink.data) + used[0] > sink.limit:
-                raise _CapExceeded
-        except _CapExceeded:
-            return self._omit_for_size(obj, label, budget)
+            pickler = cls(spool, self, on_buffer)
+            pickler.dump(payload)
+            inband = spool.finish()
+        except CapExceeded:
+            spool.close()
+            self._record_failure(pid, obj, label, self._size_reason(spool.limit), "cap")
+            return
+        except Abandoned:
+            spool.close()
+            self._record_failure(pid, obj, label, self.abandoned_reason(), "abandoned", repr_=False)
+            if nested:
+                raise
+            return
         except BaseException as exc:  # __reduce__ may raise anything, even SystemExit
+            spool.close()
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            return self.add_placeholder(obj, label, PLACEHOLDER, _describe(exc))
-
-        for buf in new_buffers:
+            self._record_failure(pid, obj, label, _describe(exc), "error", status=PLACEHOLDER)
+            return
+        finally:
+            self._active.pop()
+        for key, buf in new_buffers.items():
+            self._by_memory[key] = buf.bid
             self.buffers[buf.bid] = buf
-            self._by_owner[(id(buf.view.obj), buf.nbytes)] = buf.bid
-        inband = bytes(sink.data)
-        size = len(inband) + used[0]
+        size = spool.size + spool.extra
         self.total += size
-        modules: list[str] = []
-        if len(inband) <= self.limits.max_scan_bytes:
-            try:
-                modules = sorted(pickle_imports(inband))
-            except Exception:
-                modules = []
-        pid = self._new_pid()
+        if inband is not None:
+            spool.close()
+            if self._in_memory + len(inband) > MEMORY_BUDGET and len(inband) > 4096:
+                # Too much already held: write it back to a spool of its own.
+                spool = Spool(len(inband), memory=0, directory=self.spool_dir, cancel=None)
+                spool.write(inband)
+                spool.finish()
+                inband = None
+            else:
+                self._in_memory += len(inband)
         self.pieces[pid] = Piece(
             pid,
             label,
             STORED,
             type_name(obj),
-            safe_repr(obj, self.limits.max_repr_chars),
+            self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars)),
             inband=inband,
+            spool=spool if inband is None else None,
             buffers=order,
+            refs=list(dict.fromkeys(pickler.refs)),
             size=size,
-            modules=modules,
+            modules=sorted(pickler.modules),
             summary=_summary(obj),
         )
-        return pid
 
-    def _omit_for_size(self, obj: object, label: str, budget: int) -> str:
+    def _record_failure(
+        self,
+        pid: str,
+        obj: object,
+        label: str,
+        reason: str,
+        kind: str,
+        *,
+        status: str = OMITTED,
+        repr_: bool = True,
+    ) -> None:
+        text = safe_repr(obj, self.limits.max_repr_chars) if repr_ else ""
+        self.pieces[pid] = Piece(
+            pid,
+            label,
+            status,
+            type_name(obj),
+            self.redactor.redact_text(text),
+            reason=self.redactor.redact_text(reason),
+            summary=_summary(obj) if status == OMITTED else {},
+            kind=kind,
+        )
+
+    def _size_reason(self, budget: int) -> str:
         if budget < self.limits.max_piece_bytes:
-            reason = (
+            return (
                 f"left out: the snapshot's total size cap ({self.limits.max_total_bytes} bytes, "
                 "snapshot.max-total-size) was reached"
             )
-        else:
-            reason = (
-                f"left out: larger than the per-object cap ({self.limits.max_piece_bytes} bytes, "
-                "snapshot.max-object-size)"
-            )
-        return self.add_placeholder(obj, label, OMITTED, reason)
+        return (
+            f"left out: larger than the per-object cap ({self.limits.max_piece_bytes} bytes, "
+            "snapshot.max-object-size)"
+        )
+
+    def close(self) -> None:
+        """Drop the spool files (after writing)."""
+        for piece in self.pieces.values():
+            if piece.spool is not None:
+                piece.spool.close()
 
 
 def _describe(exc: BaseException) -> str:

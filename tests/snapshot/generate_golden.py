@@ -1,7 +1,8 @@
-"""Write the golden snapshot files of format 1.0: ``make golden``.
+"""Write the golden snapshot files of the current format: ``make golden``.
 
-The files in ``tests/snapshot/golden/1.0/`` are committed; ``test_golden.py``
-reads every one of them and fails when one is missing.  They pin what a 1.0
+The files in ``tests/snapshot/golden/<version>/`` are committed (1.0, made by
+the 1.0 writer from the first five cases, and 1.1); ``test_golden.py`` reads
+every one of them and fails when one is missing.  They pin what a 1.0
 file looks like, so that a later reader (or a later writer's reader) still
 opens the files of today.  Regenerate them only on purpose, and never after a
 format change: a new format version gets a new directory, and these stay.
@@ -47,14 +48,37 @@ NUMPY_INPUTS = {
 }
 
 
-def _failed_job(builder: snapshot.SnapshotBuilder, x: object, y: object) -> None:
-    """Run ``scale(x, y)`` from JOB_FILE and capture its failure (its frame only)."""
-    lines = JOB_SOURCE.splitlines(keepends=True)
-    linecache.cache[JOB_FILE] = (len(JOB_SOURCE), None, lines, JOB_FILE)
+#: The references case: two frames hold the same ``x``.
+REF_FILE = "/worker/home/golden_refs.py"
+REF_SOURCE = """\
+def outer(x, y):
+    return inner(x, y)
+
+
+def inner(x, y):
+    return x["blob"] / y
+"""
+
+#: Large enough to go out-of-band (64 KiB and more), small enough for git.
+SHARED_BYTES = bytes(range(256)) * 257
+
+
+def _failed_job(
+    builder: snapshot.SnapshotBuilder,
+    x: object,
+    y: object,
+    *,
+    filename: str = JOB_FILE,
+    source: str = JOB_SOURCE,
+    function: str = "scale",
+) -> None:
+    """Run ``function(x, y)`` from ``filename`` and capture its failure (its frames only)."""
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
     namespace = {"__name__": "golden_job"}
-    exec(compile(JOB_SOURCE, JOB_FILE, "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     try:
-        namespace["scale"](x, y)
+        namespace[function](x, y)
     except Exception as exc:
         builder.capture_exception(exc, skip_frames=1)
     else:
@@ -132,13 +156,38 @@ def manifest_only(path: Path) -> Path:
     return builder.write(path, pieces=False, reason="[Errno 28] No space left on device")
 
 
+def references(path: Path) -> Path:
+    """1.1: one dict held by the call, the inputs and two frames; large binary objects in it."""
+    shared = {
+        "blob": SHARED_BYTES,
+        "array": bytearray(SHARED_BYTES),
+        "view": memoryview(bytes(SHARED_BYTES)),
+    }
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["outer-0f1e", 0])
+    _failed_job(builder, shared, 2, filename=REF_FILE, source=REF_SOURCE, function="outer")
+    builder.set_call(operator.truediv, [shared, 2])
+    builder.add_inputs({"shared": shared})
+    return builder.write(path)
+
+
 GOLDEN: dict[str, Callable[[Path], Path]] = {
     "plain_call.zst": plain_call,
     "numpy_input.zst": numpy_input,
     "signed.zst": signed,
     "placeholders.zst": placeholders,
     "manifest_only.zst": manifest_only,
+    "references.zst": references,
 }
+
+#: The files of ``golden/1.0/``, written by the 1.0 writer (never regenerated).
+GOLDEN_1_0 = (
+    "manifest_only.zst",
+    "numpy_input.zst",
+    "placeholders.zst",
+    "plain_call.zst",
+    "signed.zst",
+)
 
 
 def main() -> int:

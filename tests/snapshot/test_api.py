@@ -115,7 +115,7 @@ def test_error_hierarchy() -> None:
 
 
 def test_format_version() -> None:
-    assert snapshot.FORMAT_VERSION == "1.0"
+    assert snapshot.FORMAT_VERSION == "1.1"
 
 
 def test_import_does_not_import_dask() -> None:

@@ -1,8 +1,8 @@
-"""The committed golden files of format 1.0 still read as they were written.
+"""The committed golden files of formats 1.0 and 1.1 still read as they were written.
 
 Made by ``generate_golden.py`` (``make golden``).  A missing file fails, it is
 never skipped: a reader that can no longer be tested against old files must
-not pass silently.
+not pass silently.  Every test runs on both versions' files unless it names one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,17 @@ import generate_golden
 import numpy as np
 import pytest
 import zstandard
-from generate_golden import GOLDEN, JOB_FILE, JOB_SOURCE, KEY, NUMPY_INPUTS
+from generate_golden import (
+    GOLDEN,
+    GOLDEN_1_0,
+    JOB_FILE,
+    JOB_SOURCE,
+    KEY,
+    NUMPY_INPUTS,
+    REF_FILE,
+    REF_SOURCE,
+    SHARED_BYTES,
+)
 
 from snapshot import (
     Placeholder,
@@ -26,13 +36,20 @@ from snapshot import (
     read_manifest,
 )
 
-# The 1.0 files stay tested when the writer moves on: ``make golden`` then
-# writes a directory for the new version beside this one.
-GOLDEN_DIR = Path(__file__).resolve().parent / "golden" / "1.0"
+# The 1.0 files stay tested when the writer moves on: ``make golden`` writes a
+# directory for the new version beside the old ones.
+GOLDEN_ROOT = Path(__file__).resolve().parent / "golden"
+VERSIONS = {"1.0": GOLDEN_1_0, "1.1": tuple(GOLDEN)}
+CASES = [(v, name) for v, names in VERSIONS.items() for name in sorted(names)]
 
 
-def _open(name: str, **kwargs: object) -> Snapshot:
-    path = GOLDEN_DIR / name
+@pytest.fixture(params=sorted(VERSIONS))
+def version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _open(version: str, name: str, **kwargs: object) -> Snapshot:
+    path = GOLDEN_ROOT / version / name
     if not path.is_file():
         pytest.fail(
             f"golden file {path} is missing: restore it from git, or run `make golden` "
@@ -41,33 +58,41 @@ def _open(name: str, **kwargs: object) -> Snapshot:
     return open_snapshot(path, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_golden_file_is_a_1_0_snapshot(name: str) -> None:
-    snap = _open(name, key=KEY, allow_unsigned=True)
+@pytest.mark.parametrize("version, name", CASES)
+def test_golden_file_is_a_snapshot_of_its_version(version: str, name: str) -> None:
+    snap = _open(version, name, key=KEY, allow_unsigned=True)
     manifest = snap.manifest
-    assert manifest == read_manifest(GOLDEN_DIR / name)
+    assert manifest == read_manifest(GOLDEN_ROOT / version / name)
     assert manifest["format"] == "dask-replay-snapshot"
-    assert manifest["format_version"] == "1.0"
+    assert manifest["format_version"] == version
     assert manifest["writer"]["name"] == "dask-replay"
     assert manifest["created"].endswith("Z")
     assert manifest["origin"]["host"] == "golden-host"
     assert manifest["task"]["fingerprint"] == "golden"
 
     error = manifest["error"]
-    expected = "TypeError" if name == "numpy_input.zst" else "ZeroDivisionError"
+    expected = "TypeError" if name in ("numpy_input.zst", "references.zst") else "ZeroDivisionError"
     assert (error["type"], error["module"]) == (expected, "builtins")
-    (frame,) = manifest["frames"]
-    assert (frame["filename"], frame["function"], frame["lineno"]) == (JOB_FILE, "scale", 3)
-    assert snap.source(frame["source"]) == JOB_SOURCE
+    if name == "references.zst":
+        frames = manifest["frames"]
+        assert [(f["filename"], f["function"]) for f in frames] == [
+            (REF_FILE, "outer"),
+            (REF_FILE, "inner"),
+        ]
+        assert snap.source(REF_FILE) == REF_SOURCE
+    else:
+        (frame,) = manifest["frames"]
+        assert (frame["filename"], frame["function"], frame["lineno"]) == (JOB_FILE, "scale", 3)
+        assert snap.source(frame["source"]) == JOB_SOURCE
 
-    with tarfile.open(fileobj=io.BytesIO(_decompressed(name))) as tar:
+    with tarfile.open(fileobj=io.BytesIO(_decompressed(version, name))) as tar:
         names = tar.getnames()
     assert names[0] == "manifest.json"
     assert set(names) - {"signature.json"} == _members_named_by(manifest)
 
 
-def _decompressed(name: str) -> bytes:
-    with (GOLDEN_DIR / name).open("rb") as fh:
+def _decompressed(version: str, name: str) -> bytes:
+    with (GOLDEN_ROOT / version / name).open("rb") as fh:
         return zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True).read()
 
 
@@ -79,13 +104,13 @@ def _members_named_by(manifest: dict) -> set[str]:
     return named
 
 
-def test_no_unexpected_golden_files() -> None:
-    present = {p.name for p in GOLDEN_DIR.iterdir()}
-    assert present == set(GOLDEN), "update GOLDEN in generate_golden.py with the files"
+def test_no_unexpected_golden_files(version: str) -> None:
+    present = {p.name for p in (GOLDEN_ROOT / version).iterdir()}
+    assert present == set(VERSIONS[version]), "update GOLDEN in generate_golden.py"
 
 
-def test_plain_call() -> None:
-    snap = _open("plain_call.zst")
+def test_plain_call(version: str) -> None:
+    snap = _open(version, "plain_call.zst")
     assert snap.call() == (operator.truediv, [14, 0], {})
     assert snap.inputs() == {"x": 7, "y": 0}
     assert snap.load(snap.manifest["run_spec"]) == (operator.truediv, 14, 0)
@@ -97,8 +122,8 @@ def test_plain_call() -> None:
     assert not snap.signed
 
 
-def test_numpy_input() -> None:
-    snap = _open("numpy_input.zst")
+def test_numpy_input(version: str) -> None:
+    snap = _open(version, "numpy_input.zst")
     manifest = snap.manifest
     assert len(manifest["buffers"]) >= 3
     inputs = snap.inputs()
@@ -117,22 +142,26 @@ def test_numpy_input() -> None:
     assert "numpy" in manifest["modules"]
 
 
-def test_signed() -> None:
-    snap = _open("signed.zst", key=KEY)
+def test_signed(version: str) -> None:
+    snap = _open(version, "signed.zst", key=KEY)
     assert snap.signed and snap.verified
     assert snap.call() == (operator.truediv, [2, 0], {})
     with pytest.raises(SnapshotSignatureError):
-        _open("signed.zst", key=b"not the golden key")
+        _open(version, "signed.zst", key=b"not the golden key")
 
 
-def test_placeholders() -> None:
-    snap = _open("placeholders.zst")
+def test_placeholders(version: str) -> None:
+    snap = _open(version, "placeholders.zst")
     pieces = snap.manifest["pieces"]
     func, args, kwargs = snap.call()
     assert func is operator.truediv
     lock, zeros = args
-    assert isinstance(lock, Placeholder) and lock.status == "placeholder"
-    assert lock.type == "_thread.lock" and "cannot pickle" in lock.reason
+    assert isinstance(lock, Placeholder) and lock.type == "_thread.lock"
+    assert lock.status == "placeholder"
+    if version == "1.0":
+        assert "cannot pickle" in lock.reason
+    else:  # a live resource: never pickled, not even tried
+        assert "live resource (lock)" in lock.reason
     assert isinstance(zeros, Placeholder) and zeros.status == "omitted"
     assert "per-object cap (4096 bytes" in zeros.reason
     assert isinstance(kwargs["password"], Placeholder) and kwargs["password"].status == "redacted"
@@ -143,8 +172,8 @@ def test_placeholders() -> None:
     assert snap.manifest["capture"]["complete"] is False
 
 
-def test_manifest_only() -> None:
-    snap = _open("manifest_only.zst")
+def test_manifest_only(version: str) -> None:
+    snap = _open(version, "manifest_only.zst")
     manifest = snap.manifest
     assert manifest["buffers"] == {}
     assert manifest["capture"]["stored_bytes"] == 0
@@ -154,6 +183,24 @@ def test_manifest_only() -> None:
     func, _, _ = snap.call()
     assert isinstance(func, Placeholder)
     assert snap.source(JOB_FILE) == JOB_SOURCE
+
+
+def test_references() -> None:
+    """1.1: one object held by the call, the inputs and two frames is one piece, loaded once."""
+    snap = _open("1.1", "references.zst")
+    manifest = snap.manifest
+    _, args, _ = snap.call()
+    shared = args[0]
+    assert shared is snap.inputs()["shared"]
+    assert shared is snap.frame_locals(0)["x"] is snap.frame_locals(1)["x"]
+    assert type(shared["blob"]) is bytes and shared["blob"] == SHARED_BYTES
+    assert type(shared["array"]) is bytearray and shared["array"] == bytearray(SHARED_BYTES)
+    assert type(shared["view"]) is memoryview and shared["view"].tobytes() == SHARED_BYTES
+    (first,) = {manifest["call"]["args"][0], manifest["inputs"][0]["piece"]}
+    assert len(manifest["pieces"][first]["refs"]) == 3  # each large buffer a piece of its own
+    # The memoryview exports the very memory of ``blob``: one buffer for both.
+    sizes = sorted(b["size"] for b in manifest["buffers"].values())
+    assert sizes == [len(SHARED_BYTES)] * 2
 
 
 def test_generator_is_importable_without_writing() -> None:

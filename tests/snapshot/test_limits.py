@@ -75,7 +75,6 @@ def test_defaults() -> None:
         max_total_bytes=4 * 2**30,
         max_source_bytes=2 * 2**20,
         max_repr_chars=200,
-        max_scan_bytes=16 * 2**20,
     )
 
 
@@ -176,13 +175,9 @@ def test_max_repr_chars() -> None:
     assert len(shortened) <= full - 1 and shortened != repr(text)
 
 
-def test_max_scan_bytes(tmp_path: Path) -> None:
-    builder = SnapshotBuilder()
-    pid = builder.add(ARRAY, label="x")
-    path = builder.write(tmp_path / "scan.tar.zst")
-    inband = len(open_snapshot(path).piece_bytes(pid))
-    assert "numpy" in _piece(WriteLimits(max_scan_bytes=inband))["modules"]
-    assert _piece(WriteLimits(max_scan_bytes=inband - 1))["modules"] == []
+def test_modules_without_a_scan(tmp_path: Path) -> None:
+    """The writer notes the modules of what it pickles by name, whatever the pickle's size."""
+    assert "numpy" in _piece(WriteLimits())["modules"]
 
 
 def _frames_source(limits: WriteLimits) -> str | None:

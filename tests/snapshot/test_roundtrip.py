@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +72,14 @@ def test_shared_buffers_are_stored_once(tmp_path: Path) -> None:
     path = builder.write(tmp_path / "shared.tar.zst")
     manifest = read_manifest(path)
     assert first == again
-    # pickle memoizes the array: one buffer reference inside, the same bid as alone.
-    assert manifest["pieces"][inside]["buffers"] == manifest["pieces"][first]["buffers"]
+    # The container refers to the array's piece (format 1.1) instead of storing it again.
+    assert manifest["pieces"][inside]["refs"] == [first]
+    assert manifest["pieces"][inside]["buffers"] == []
     assert len(manifest["buffers"]) == 1
     snap = open_snapshot(path)
     loaded = snap.load(inside)
+    assert loaded["x"] is loaded["y"][0] is snap.load(first)
     np.testing.assert_array_equal(loaded["x"], array)
-    np.testing.assert_array_equal(loaded["y"][0], array)
     assert loaded["x"].flags.writeable
 
 
@@ -183,14 +183,12 @@ def _deep(levels: int) -> list[Any]:
 @pytest.mark.parametrize(
     "obj, type_name, reason",
     [
-        (threading.Lock(), "_thread.lock", "TypeError"),
-        ((x for x in ()), "builtins.generator", "TypeError"),
         (RaisingReduce(ValueError("nope")), "test_roundtrip.RaisingReduce", "ValueError: nope"),
         (RaisingReduce(SystemExit(3)), "test_roundtrip.RaisingReduce", "SystemExit: 3"),
         (BrokenRepr(), "test_roundtrip.BrokenRepr", "TypeError: not picklable"),
         (_deep(100_000), "builtins.list", "recursion"),
     ],
-    ids=["lock", "generator", "raising-reduce", "system-exit", "broken-repr", "deep-nesting"],
+    ids=["raising-reduce", "system-exit", "broken-repr", "deep-nesting"],
 )
 def test_unpicklable_becomes_a_placeholder(
     tmp_path: Path, obj: object, type_name: str, reason: str

@@ -136,8 +136,9 @@ def test_member_name_grammar_in_the_spec_is_the_reader_s() -> None:
 
 
 def test_the_golden_directory_named_by_the_spec_exists() -> None:
-    assert "tests/snapshot/golden/1.0/" in SPEC.read_text()
-    assert (SPEC.parents[1] / "tests" / "snapshot" / "golden" / "1.0").is_dir()
+    for version in ("1.0", "1.1"):
+        assert f"tests/snapshot/golden/{version}/" in SPEC.read_text()
+        assert (SPEC.parents[1] / "tests" / "snapshot" / "golden" / version).is_dir()
 
 
 def _fields(cls: type) -> set[str]:

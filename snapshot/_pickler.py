@@ -1,0 +1,186 @@
+"""The Pickler of a capture: cloudpickle, plus references, out-of-band bytes and live resources.
+
+:class:`CapturePickler` is cloudpickle's Pickler with three additions in
+``reducer_override`` (which the C pickler calls for every object that is not
+of an exact builtin type: classes, functions, instances):
+
+* live resources (open files, sockets, locks, ...; see :mod:`._live`) become
+  :class:`~snapshot.Placeholder` objects, never read;
+* ``memoryview`` objects (and the large ``bytes``/``bytearray`` the store
+  hands over wrapped in :class:`OutOfBand`) go out-of-band as zero-copy
+  ``PickleBuffer``s and load back as their own type;
+* every class, function and module pickled by reference is noted in
+  ``modules``: the manifest's list of modules without an opcode scan.
+
+:class:`ReferencingPickler` adds ``persistent_id`` (format 1.1): an object that
+is a piece of its own is stored as a reference to it, and a large one met
+inside a piece is hoisted into a piece of its own first.  The C pickler calls
+``persistent_id`` for *every* object it saves, ints included, which costs
+about half again the pickling time of a container of scalars: the store uses
+this pickler only where a bounded look at the object says it can pay.
+"""
+
+from __future__ import annotations
+
+import pickle
+import types
+from collections.abc import Callable
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from ._format import PLACEHOLDER, Placeholder
+from ._live import describe, live_kind
+from ._rebuild import memoryview_from
+from ._spool import Abandoned
+
+if TYPE_CHECKING:
+    from ._pieces import PieceStore
+
+#: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
+HOIST_BYTES = 64 * 1024
+#: Containers with at least this many entries met inside a piece become pieces of their own.
+HOIST_ITEMS = 1024
+
+_ATOMS = frozenset({int, float, bool, type(None), complex})
+_LEAVES = _ATOMS | {str, bytes}
+_CONTAINERS = frozenset({list, dict, tuple, set, frozenset})
+_BY_NAME = (types.FunctionType, types.BuiltinFunctionType)
+_OWN = "snapshot."  # Placeholder and the rebuild helpers: the reader itself
+
+
+class OutOfBand:
+    """A ``bytes`` or ``bytearray`` to pickle as one out-of-band buffer."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: bytes | bytearray) -> None:
+        self.obj = obj
+
+
+def oob_reduce(obj: bytes | bytearray | memoryview) -> tuple[Any, ...]:
+    """A reduce value that stores ``obj``'s memory out-of-band and rebuilds its type."""
+    kind = type(obj)
+    if kind is bytes or kind is bytearray:
+        return (kind, (pickle.PickleBuffer(obj),))
+    view = memoryview(obj)
+    shape = tuple(view.shape or (view.nbytes // max(view.itemsize, 1),))
+    data: Any = pickle.PickleBuffer(view) if view.contiguous else view.tobytes()
+    return (memoryview_from, (data, view.format, shape, view.readonly))
+
+
+def needs_references(obj: object) -> bool:
+    """Whether ``obj`` may hold objects worth a reference: a bounded look, 64 entries at most.
+
+    A container of plain scalars (a list of small dicts of ints and short
+    strings, a dict of str to int) holds nothing another piece can share, so it
+    pickles without ``persistent_id`` and its cost.
+    """
+    kind = type(obj)
+    if kind in _LEAVES or kind is OutOfBand:
+        return False
+    sample: list[Any]
+    if kind is list or kind is tuple:
+        seq: Any = obj
+        n = len(seq)
+        sample = list(seq[:32]) + (list(seq[32 :: max(1, n // 32)]) if n > 32 else [])
+    elif kind is dict:
+        mapping: Any = obj
+        sample = list(islice(mapping.keys(), 32)) + list(islice(mapping.values(), 32))
+    elif kind is set or kind is frozenset:
+        sample = list(islice(obj, 64))  # type: ignore[call-overload]
+    else:
+        return True
+    return not all(_plain(item, 0) for item in sample)
+
+
+def _plain(obj: object, depth: int) -> bool:
+    kind = type(obj)
+    if kind in _ATOMS:
+        return True
+    if kind is str or kind is bytes:
+        return len(obj) < HOIST_BYTES  # type: ignore[arg-type]
+    if depth == 0 and kind in _CONTAINERS and len(obj) <= 32:  # type: ignore[arg-type]
+        if kind is dict:
+            mapping: Any = obj
+            return all(_plain(k, 1) and _plain(v, 1) for k, v in mapping.items())
+        return all(_plain(item, 1) for item in obj)  # type: ignore[attr-defined]
+    return False
+
+
+class CapturePickler(cloudpickle.Pickler):
+    """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~._spool.Spool`)."""
+
+    def __init__(
+        self,
+        file: Any,
+        store: PieceStore,
+        buffer_callback: Callable[[pickle.PickleBuffer], bool],
+    ) -> None:
+        super().__init__(file, protocol=5, buffer_callback=buffer_callback)
+        self.store = store
+        self.modules: set[str] = set()
+        self.refs: list[str] = []
+
+    def reducer_override(self, obj: Any) -> Any:
+        store = self.store
+        if store.cancel is not None and store.cancel.is_set():
+            raise Abandoned
+        kind = type(obj)
+        what = live_kind(kind)
+        if what is not None:
+            return (Placeholder, store.live_placeholder(obj, what))
+        if kind is OutOfBand:
+            return oob_reduce(obj.obj)
+        if kind is memoryview:
+            return oob_reduce(obj)
+        result = super().reducer_override(obj)
+        if result is NotImplemented:  # pickled by reference: module and name
+            if isinstance(obj, type) or kind in _BY_NAME:
+                module = getattr(obj, "__module__", None)
+                if isinstance(module, str) and not module.startswith(_OWN):
+                    self.modules.add(module)
+            elif kind is types.ModuleType:
+                self.modules.add(obj.__name__)
+        return result
+
+
+class ReferencingPickler(CapturePickler):
+    """A :class:`CapturePickler` that refers to other pieces (format 1.1)."""
+
+    def persistent_id(self, obj: Any) -> str | None:
+        kind = type(obj)
+        if kind in _ATOMS:
+            return None
+        store = self.store
+        pid = store.piece_of(obj)
+        if pid is None:
+            if kind is bytes or kind is bytearray or kind is str:
+                if len(obj) < HOIST_BYTES:
+                    return None
+            elif kind in _CONTAINERS:
+                if len(obj) < HOIST_ITEMS:
+                    return None
+            elif kind is memoryview:
+                if obj.nbytes < HOIST_BYTES:
+                    return None
+            else:
+                return None
+            pid = store.hoist(obj, kind.__name__)
+            if pid is None:
+                return None
+        self.refs.append(pid)
+        return pid
+
+
+def live_args(obj: Any, what: str, limit: int) -> tuple[str, str, str, str]:
+    """The ``Placeholder`` arguments for a live resource: type, description, reason, status."""
+    text = describe(obj, what, limit)
+    kind = type(obj)
+    return (
+        f"{kind.__module__}.{kind.__qualname__}",
+        text,
+        f"a live resource ({what}) is never captured",
+        PLACEHOLDER,
+    )
