@@ -19,14 +19,14 @@ and are later written as raw tar members.  In-band pickles go to a
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
+from ._buffers import Buffer, address_of
 from ._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from ._limits import WriteLimits
 from ._live import live_kind
@@ -48,19 +48,6 @@ PIECE_MEMORY = 1024 * 1024
 MEMORY_BUDGET = 32 * 1024 * 1024
 #: Objects pickled with the plain C pickler, never through cloudpickle.
 _SIMPLE = frozenset({int, float, bool, type(None), complex, str, bytes})
-
-
-@dataclass
-class Buffer:
-    """An out-of-band buffer, kept as a view of the live object until written."""
-
-    bid: str
-    view: memoryview
-    owner: Any  # keeps the exporting object alive while the view is used
-
-    @property
-    def nbytes(self) -> int:
-        return self.view.nbytes
 
 
 @dataclass
@@ -130,48 +117,6 @@ def _summary(obj: object) -> dict[str, Any]:
     except Exception:
         return {}
     return out
-
-
-class _PyBuffer(ctypes.Structure):
-    """CPython's ``Py_buffer`` (stable since 3.3): enough to read the exported address."""
-
-    _fields_: ClassVar[list[tuple[str, Any]]] = [
-        ("buf", ctypes.c_void_p),
-        ("obj", ctypes.c_void_p),
-        ("len", ctypes.c_ssize_t),
-        ("itemsize", ctypes.c_ssize_t),
-        ("readonly", ctypes.c_int),
-        ("ndim", ctypes.c_int),
-        ("format", ctypes.c_char_p),
-        ("shape", ctypes.c_void_p),
-        ("strides", ctypes.c_void_p),
-        ("suboffsets", ctypes.c_void_p),
-        ("internal", ctypes.c_void_p),
-    ]
-
-
-_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
-_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
-_release_buffer = ctypes.pythonapi.PyBuffer_Release
-_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
-
-
-def _address(view: memoryview) -> int | None:
-    """The address of the memory ``view`` exports: the identity of a buffer.
-
-    Not the exporting object: pyarrow makes a new wrapper on every pickle, and
-    two slices of one ``bytes`` share their owner but not their memory.
-    """
-    buffer = _PyBuffer()
-    try:
-        if _get_buffer(view, ctypes.byref(buffer), 0) != 0:
-            return None
-    except Exception:
-        return None
-    try:
-        return buffer.buf
-    finally:
-        _release_buffer(ctypes.byref(buffer))
 
 
 class PieceStore:
@@ -332,63 +277,36 @@ class PieceStore:
         return pid
 
     def _pickle(self, pid: str, obj: object, label: str, nested: bool) -> None:
-        spool = Spool(
-            self._budget(),
-            memory=PIECE_MEMORY,
-            directory=self.spool_dir,
-            cancel=self.cancel,
-        )
-        new_buffers: dict[tuple[int, int], Buffer] = {}
-        order: list[str] = []
-
-        def on_buffer(pb: pickle.PickleBuffer) -> bool:
-            try:
-                view = pb.raw()
-            except BufferError:  # not contiguous: let pickle copy it in-band
-                return True
-            address = _address(view)
-            if address is None:  # cannot tell where it lives: store it on its own
-                address = -len(new_buffers) - 1 - self._next_bid
-            key = (address, view.nbytes)
-            bid = self._by_memory.get(key)
-            if bid is None:
-                buf = new_buffers.get(key)
-                if buf is None:
-                    spool.count(view.nbytes)
-                    buf = new_buffers[key] = Buffer(f"b{self._next_bid}", view, view.obj)
-                    self._next_bid += 1
-                bid = buf.bid
-            order.append(bid)
-            return False
-
         kind = type(obj)
         payload: object = obj
         if (kind is bytes or kind is bytearray) and len(obj) >= HOIST_BYTES:  # type: ignore[arg-type]
             payload = OutOfBand(obj)  # type: ignore[arg-type]
-        cls = ReferencingPickler if needs_references(obj) else CapturePickler
-        self._active.append(spool)
+        # A container of plain scalars needs neither references nor pickle's
+        # memo, whose table costs 16-48 bytes per object (192 MiB for 2
+        # million small dicts): it is pickled in "fast" mode, and again with
+        # the memo if it turns out to hold a cycle after all.
+        plain = not needs_references(obj)
         try:
-            pickler = cls(spool, self, on_buffer)
-            pickler.dump(payload)
-            inband = spool.finish()
-        except CapExceeded:
-            spool.close()
-            self._record_failure(pid, obj, label, self._size_reason(spool.limit), "cap")
+            try:
+                done = self._attempt(payload, plain)
+            except ValueError as exc:
+                if not (plain and "fast mode" in str(exc)):
+                    raise
+                done = self._attempt(payload, False)
+        except CapExceeded as exc:
+            self._record_failure(pid, obj, label, self._size_reason(exc.args[0]), "cap")
             return
         except Abandoned:
-            spool.close()
             self._record_failure(pid, obj, label, self.abandoned_reason(), "abandoned", repr_=False)
             if nested:
                 raise
             return
         except BaseException as exc:  # __reduce__ may raise anything, even SystemExit
-            spool.close()
             if isinstance(exc, KeyboardInterrupt):
                 raise
             self._record_failure(pid, obj, label, _describe(exc), "error", status=PLACEHOLDER)
             return
-        finally:
-            self._active.pop()
+        spool, inband, pickler, new_buffers, order = done
         for key, buf in new_buffers.items():
             self._by_memory[key] = buf.bid
             self.buffers[buf.bid] = buf
@@ -418,6 +336,59 @@ class PieceStore:
             modules=sorted(pickler.modules),
             summary=_summary(obj),
         )
+
+    def _attempt(
+        self, payload: object, plain: bool
+    ) -> tuple[Spool, bytes | None, CapturePickler, dict[tuple[int, int], Buffer], list[str]]:
+        """One pickling of ``payload``; the spool is closed if it raises."""
+        spool = Spool(
+            self._budget(), memory=PIECE_MEMORY, directory=self.spool_dir, cancel=self.cancel
+        )
+        new_buffers: dict[tuple[int, int], Buffer] = {}
+        order: list[str] = []
+        self._active.append(spool)
+        try:
+            pickler = (CapturePickler if plain else ReferencingPickler)(
+                spool, self, self._buffer_callback(spool, new_buffers, order)
+            )
+            pickler.fast = plain
+            pickler.dump(payload)
+            return spool, spool.finish(), pickler, new_buffers, order
+        except CapExceeded:
+            spool.close()
+            raise CapExceeded(spool.limit) from None
+        except BaseException:
+            spool.close()
+            raise
+        finally:
+            self._active.pop()
+
+    def _buffer_callback(
+        self, spool: Spool, new_buffers: dict[tuple[int, int], Buffer], order: list[str]
+    ) -> Any:
+        """The pickler's ``buffer_callback``: each buffer out-of-band, once per memory."""
+
+        def on_buffer(pb: pickle.PickleBuffer) -> bool:
+            try:
+                view = pb.raw()
+            except BufferError:  # not contiguous: let pickle copy it in-band
+                return True
+            address = address_of(view)
+            if address is None:  # cannot tell where it lives: store it on its own
+                address = -self._next_bid - 1
+            key = (address, view.nbytes)
+            bid = self._by_memory.get(key)
+            if bid is None:
+                buf = new_buffers.get(key)
+                if buf is None:
+                    spool.count(view.nbytes)
+                    buf = new_buffers[key] = Buffer(f"b{self._next_bid}", view, view.obj)
+                    self._next_bid += 1
+                bid = buf.bid
+            order.append(bid)
+            return False
+
+        return on_buffer
 
     def _record_failure(
         self,
