@@ -62,6 +62,24 @@ def _strict_json(value: Any, depth: int = 0) -> Any:
     return repr(value)
 
 
+#: The sections a producer fills freely; the writer's own sections are plain JSON already.
+_FREE_SECTIONS = ("task", "origin")
+
+
+def _manifest_json(manifest: dict[str, Any]) -> bytes:
+    """The manifest as strict JSON, by json's C encoder (no indent: it runs only without).
+
+    Only the free sections are walked in Python; should anything else hold a
+    value JSON has no type for, the whole manifest is walked.
+    """
+    shallow = {k: _strict_json(v) if k in _FREE_SECTIONS else v for k, v in manifest.items()}
+    try:
+        text = json.dumps(shallow, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(_strict_json(manifest), allow_nan=False, ensure_ascii=False)
+    return text.encode()
+
+
 def _default_locals(frame: FrameType) -> Mapping[str, Any]:
     """Every local of a function frame; none of a module-level frame (its globals)."""
     if frame.f_locals is frame.f_globals:
@@ -157,15 +175,16 @@ class SnapshotBuilder:
         ]
 
     def left_out(self) -> list[str]:
-        """``"label (reason)"`` for each object lost to an error, a cap or cancelling.
+        """``"label (reason)"`` for each object an error, a cap, cancelling or being
+        a live resource kept out of the snapshot.
 
-        Redactions, settings and live resources are choices, not losses: not listed.
+        Redactions and settings are the user's choices: not listed.
         """
         self._flush_frames()
         return [
             f"{p.label} ({p.reason})"
             for p in self._store.pieces.values()
-            if p.kind in ("error", "cap", "abandoned")
+            if p.kind in ("error", "cap", "abandoned", "live")
         ]
 
     # -- pieces -----------------------------------------------------------
@@ -325,10 +344,7 @@ class SnapshotBuilder:
         """
         self._flush_frames()
         manifest = self._final_manifest(key is not None, pieces, reason)
-        # No indent: json's C encoder only runs without one.
-        manifest_bytes = json.dumps(
-            _strict_json(manifest), allow_nan=False, ensure_ascii=False
-        ).encode()
+        manifest_bytes = _manifest_json(manifest)
         store = self._store
         buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
         if threads is None:

@@ -230,7 +230,7 @@ class PieceStore:
         elif type(obj) in _SIMPLE and not (
             type(obj) in (str, bytes) and len(obj) >= HOIST_BYTES  # type: ignore[arg-type]
         ):
-            return self._simple(obj, label)
+            pid = self._simple(obj, label)
         else:
             pid = self._new_pid()
             self._registry[id(obj)] = (pid, obj)

@@ -72,10 +72,18 @@ class _Shortener(reprlib.Repr):
 
 
 _SHORTENERS: dict[int, _Shortener] = {}
+_PLAIN = frozenset({int, float, bool, type(None), complex})
 
 
 def safe_repr(obj: object, limit: int) -> str:
     """``repr`` that never raises, never runs away, and costs the same for any size."""
+    kind = type(obj)
+    if kind in _PLAIN or (kind is str and len(obj) < limit):  # type: ignore[arg-type]
+        try:
+            text = repr(obj)
+        except ValueError:  # an int past sys.get_int_max_str_digits()
+            return f"<int of {obj.bit_length()} bits>"  # type: ignore[attr-defined]
+        return text if len(text) <= limit else text[: limit - 3] + "..."
     shortener = _SHORTENERS.get(limit)
     if shortener is None:
         shortener = _SHORTENERS[limit] = _Shortener(limit)

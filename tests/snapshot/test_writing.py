@@ -6,6 +6,7 @@ import os
 import stat
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from snapshot import (
     open_snapshot,
     read_manifest,
 )
+from snapshot._writer import member_header
 
 PYTHON = sys.executable
 
@@ -112,3 +114,22 @@ def test_manifest_only_write(tmp_path: Path) -> None:
     snap = open_snapshot(path)
     assert isinstance(snap.call()[0], Placeholder)
     assert snap.source(manifest["frames"][-1]["source"]) == Path(__file__).read_text()
+
+
+@pytest.mark.parametrize(
+    "name, size",
+    [
+        ("manifest.json", 1234),
+        ("pieces/p12.pkl", 0),
+        ("buffers/b3", 8**11 - 1),
+        ("x" * 99, 5),
+        ("x" * 100, 5),
+        ("sources/é.py", 3),
+        ("buffers/b1", 8**11),
+    ],
+)
+def test_member_headers_are_those_tarfile_writes(name: str, size: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode, info.mtime, info.type = size, 0o600, 1_764_000_000, tarfile.REGTYPE
+    expected = info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+    assert member_header(name, size, 1_764_000_000) == expected
