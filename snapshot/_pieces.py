@@ -31,12 +31,14 @@ from ._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from ._limits import WriteLimits
 from ._live import live_kind
 from ._pickler import (
+    FLAT,
     HOIST_BYTES,
+    REFERENCES,
     CapturePickler,
     OutOfBand,
     ReferencingPickler,
     live_args,
-    needs_references,
+    plan,
 )
 from ._redact import Redactor
 from ._repr import safe_repr, type_name
@@ -281,18 +283,15 @@ class PieceStore:
         payload: object = obj
         if (kind is bytes or kind is bytearray) and len(obj) >= HOIST_BYTES:  # type: ignore[arg-type]
             payload = OutOfBand(obj)  # type: ignore[arg-type]
-        # A container of plain scalars needs neither references nor pickle's
-        # memo, whose table costs 16-48 bytes per object (192 MiB for 2
-        # million small dicts): it is pickled in "fast" mode, and again with
-        # the memo if it turns out to hold a cycle after all.
-        plain = not needs_references(obj)
+        # A flat pickle (no memo) that meets a cycle after all is made again with one.
+        how = plan(obj)
         try:
             try:
-                done = self._attempt(payload, plain)
+                done = self._attempt(payload, how)
             except ValueError as exc:
-                if not (plain and "fast mode" in str(exc)):
+                if not (how == FLAT and "fast mode" in str(exc)):
                     raise
-                done = self._attempt(payload, False)
+                done = self._attempt(payload, REFERENCES)
         except CapExceeded as exc:
             self._record_failure(pid, obj, label, self._size_reason(exc.args[0]), "cap")
             return
@@ -338,7 +337,7 @@ class PieceStore:
         )
 
     def _attempt(
-        self, payload: object, plain: bool
+        self, payload: object, how: str
     ) -> tuple[Spool, bytes | None, CapturePickler, dict[tuple[int, int], Buffer], list[str]]:
         """One pickling of ``payload``; the spool is closed if it raises."""
         spool = Spool(
@@ -348,10 +347,10 @@ class PieceStore:
         order: list[str] = []
         self._active.append(spool)
         try:
-            pickler = (CapturePickler if plain else ReferencingPickler)(
+            pickler = (ReferencingPickler if how == REFERENCES else CapturePickler)(
                 spool, self, self._buffer_callback(spool, new_buffers, order)
             )
-            pickler.fast = plain
+            pickler.fast = how == FLAT
             pickler.dump(payload)
             return spool, spool.finish(), pickler, new_buffers, order
         except CapExceeded:

@@ -210,3 +210,23 @@ def test_a_1_0_reader_refuses_a_reference_with_an_unpickling_error(tmp_path: Pat
     snap = open_snapshot(builder.write(tmp_path / "s.tar.zst"))
     with pytest.raises(pickle.UnpicklingError, match="persistent"):
         pickle.loads(snap.piece_bytes(holder))  # what a 1.0 reader does
+
+
+def test_containers_held_many_times_in_a_list_are_stored_once(tmp_path: Path) -> None:
+    row = {"a": 1, "b": "x"}
+    rows = [row] * 100_000
+    builder = SnapshotBuilder()
+    pid = builder.add(rows, label="rows")
+    path = builder.write(tmp_path / "s.tar.zst")
+    assert read_manifest(path)["pieces"][pid]["size"] < 300_000
+    loaded = open_snapshot(path).load(pid)
+    assert loaded[0] is loaded[-1] and loaded[0] == row
+
+
+def test_lists_of_distinct_small_dicts_round_trip(tmp_path: Path) -> None:
+    rows = [{"a": i, "b": str(i), "c": [i, i + 1.5]} for i in range(50_000)]
+    rows.append(rows)  # a cycle the bounded look does not see
+    builder = SnapshotBuilder()
+    pid = builder.add(rows, label="rows")
+    loaded = open_snapshot(builder.write(tmp_path / "s.tar.zst")).load(pid)
+    assert loaded[:-1] == rows[:-1] and loaded[-1] is loaded
