@@ -82,6 +82,9 @@ def test_default_directory_follows_xdg_cache_home(monkeypatch: pytest.MonkeyPatc
         ("max-per-fingerprint", -1),
         ("enabled", "perhaps"),
         ("redact", 42),
+        ("capture-timeout", "soon"),
+        ("capture-timeout", 0),
+        ("capture-timeout", -5),
         ("no-such-setting", 1),
     ],
 )
@@ -89,6 +92,11 @@ def test_bad_settings_name_the_key_and_value(name: str, value: object) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_config({name: value})
     assert name in str(info.value) and (name == "no-such-setting" or repr(value) in str(info.value))
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(30, 30.0), ("90s", 90.0), ("2 minutes", 120.0)])
+def test_capture_timeout_takes_seconds_or_a_duration(value: object, seconds: float) -> None:
+    assert Settings.from_config({"capture-timeout": value}).capture_timeout == seconds
 
 
 def test_key_file_is_read(tmp_path: Path) -> None:
