@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 import snapshot
 
 from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
-from ._versions import compare_versions
+from ._versions import compare_versions, unchecked_modules
 
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
 
@@ -307,5 +307,8 @@ def _module_lines(model: Manifest, imports: Mapping[str, list[str]]) -> list[str
         lines.append(f"  versions on the worker: {_shown(listed)}")
     differences = compare_versions(model)
     lines += ["", "Versions that differ here:"]
-    lines += [f"  {_shown(d)}" for d in differences] or ["  (none)"]
+    lines += _listed(differences, _shown, "  ") or ["  (none)"]
+    unchecked = unchecked_modules(model)
+    if unchecked:
+        lines.append(f"  ({unchecked:,} more modules recorded on the worker were not checked)")
     return lines

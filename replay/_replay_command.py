@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from typing import TextIO
 
 from ._cli_args import EXIT_OK, EXIT_RAISED, UsageError
@@ -37,8 +38,8 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for line in summary(session.model, ns.snapshot) + death_lines(session.manifest):
         say(out, line)
     session.memory_limit = _memory_limit(ns.memory_limit)
-    for difference in session.version_differences():
-        say(err, f"Warning: version differs: {for_terminal(difference, one_line=True)}")
+    _warn(err, "", "problems in the manifest", session.model.problems)
+    _warn(err, "version differs: ", "versions differ", session.version_differences())
     # Said by debug() and post_mortem(), as in a notebook.
     session.locate_sources(ns.source or (), rerun=not ns.frames)
     if ns.frames:
@@ -56,3 +57,15 @@ def _memory_limit(text: str | None) -> int | str | None:
         return parse_memory_limit(text)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+
+
+_MAX_WARNINGS = 20
+
+
+def _warn(err: TextIO, prefix: str, what: str, items: Sequence[object]) -> None:
+    """One warning per item, at most :data:`_MAX_WARNINGS` (``info`` lists them all)."""
+    for item in items[:_MAX_WARNINGS]:
+        say(err, f"Warning: {prefix}{for_terminal(item, one_line=True)}")
+    if len(items) > _MAX_WARNINGS:
+        more = len(items) - _MAX_WARNINGS
+        say(err, f"Warning: {more:,} more {what} (`python -m replay info` lists them all)")

@@ -17,10 +17,20 @@ from typing import NamedTuple
 
 import snapshot
 
-__all__ = ["VersionDifference", "compare_versions", "local_module_version"]
+__all__ = [
+    "MAX_CHECKED_MODULES",
+    "VersionDifference",
+    "compare_versions",
+    "local_module_version",
+    "unchecked_modules",
+]
 
 # Packages whose versions matter to a replay whether or not the pickles name them.
 KEY_PACKAGES = ("dask", "distributed", "cloudpickle", "numpy", "pandas")
+#: Recorded modules looked up here, at most (besides the key packages and the
+#: standard library): each lookup searches sys.path, and a crafted manifest may
+#: name a million.  A genuine snapshot names a few dozen.
+MAX_CHECKED_MODULES = 500
 
 
 class VersionDifference(NamedTuple):
@@ -154,12 +164,29 @@ def compare_versions(model: snapshot.Manifest) -> list[VersionDifference]:
             continue
         if local != recorded:
             differences.append(VersionDifference(name, recorded, local))
-    for module, recorded_version in sorted(modules.items()):
-        if module in seen or module in sys.stdlib_module_names:
-            continue
+    for module, recorded_version in _checked(modules, seen):
         installed, local = local_module_version(module)
         if not installed:
             differences.append(VersionDifference(module, recorded_version, None))
         elif recorded_version and local and recorded_version != local:
             differences.append(VersionDifference(module, recorded_version, local))
     return differences
+
+
+def _candidates(modules: Mapping[str, str | None], seen: set[str]) -> list[tuple[str, str | None]]:
+    return [
+        (module, version)
+        for module, version in sorted(modules.items())
+        if module not in seen and module not in sys.stdlib_module_names
+    ]
+
+
+def _checked(modules: Mapping[str, str | None], seen: set[str]) -> list[tuple[str, str | None]]:
+    return _candidates(modules, seen)[:MAX_CHECKED_MODULES]
+
+
+def unchecked_modules(model: snapshot.Manifest) -> int:
+    """How many recorded modules :func:`compare_versions` left unchecked (over its limit)."""
+    packages = (model.environment.packages if model.environment is not None else None) or {}
+    seen = {name for name in KEY_PACKAGES if packages.get(name)}
+    return max(0, len(_candidates(model.modules or {}, seen)) - MAX_CHECKED_MODULES)

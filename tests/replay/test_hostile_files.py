@@ -225,3 +225,19 @@ def test_no_number_of_module_names_hides_the_standard_library_ones(
     assert status == 0, err
     assert "3,001 modules; of the standard library: os\n" in out
     assert "and 3,000 other top-level names" in out
+
+
+def test_versions_of_a_million_modules_are_not_all_looked_up(
+    genuine: list[tuple[str, bytes]], tmp_path: Path
+) -> None:
+    manifest = manifest_of(genuine)
+    manifest["modules"] = {f"nowhere_{i}": "1.0" for i in range(5_000)}
+    path = write_with_manifest(tmp_path / "modules.tar.zst", genuine, manifest)
+    status, out, err = _run_main(["info", str(path)])
+    assert status == 0, err
+    assert "(4,500 more modules recorded on the worker were not checked)" in out
+    assert "... and 300 more (`info --json` has all)" in out  # 500 checked, 200 shown
+    status, out, err = _run_main([str(path), "--no-debug"])
+    assert status == 1
+    assert len(err.splitlines()) < 100
+    assert "Warning: 480 more versions differ (`python -m replay info` lists them all)" in err
