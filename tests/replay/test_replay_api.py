@@ -166,3 +166,30 @@ def test_an_async_task_is_awaited(tmp_path: Path, compile_job, monkeypatch, caps
     monkeypatch.setattr(sys, "stdin", io.StringIO("p x\nq\n"))
     session.debug("pdb")
     assert "(Pdb) 0" in capsys.readouterr().out
+
+
+def test_debug_and_post_mortem_say_what_the_command_line_says(recip_snapshot: Path, capsys) -> None:
+    session = replay.load(recip_snapshot)
+    out, err = io.StringIO(), io.StringIO()
+    outcome = session.debug(False, out=out, err=err)  # no debugger: the report only
+    assert outcome.verdict is replay.Verdict.REPRODUCED
+    assert "Re-running recip() with the captured arguments..." in out.getvalue()
+    assert "Reproduced: ZeroDivisionError: division by zero" in out.getvalue()
+    assert err.getvalue().startswith("Traceback (most recent call last):")
+    frames = io.StringIO()
+    session.post_mortem(False, out=frames, err=err)
+    assert 'File "/worker/home/job.py", line 10, in recip' in frames.getvalue()
+    assert "x = 0" in frames.getvalue()
+    assert capsys.readouterr() == ("", "")  # nothing went anywhere else
+
+
+def test_the_command_line_writes_to_the_streams_it_is_given(recip_snapshot: Path, capsys) -> None:
+    from replay._cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["info", str(recip_snapshot)], out=out, err=err) == 0
+    assert main(["list", str(recip_snapshot.parent)], out=out, err=err) == 0
+    assert main(["missing.zst"], out=out, err=err) == 3
+    assert "task:    recip-123" in out.getvalue() and "recip.zst" in out.getvalue()
+    assert err.getvalue().startswith("Error: missing.zst: no such file")
+    assert capsys.readouterr() == ("", "")
