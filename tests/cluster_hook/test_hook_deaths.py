@@ -9,12 +9,16 @@ from __future__ import annotations
 import asyncio
 import faulthandler
 import os
+import time
 from pathlib import Path
 from typing import Any
 
+import dask
+import pytest
 from distributed import Client, LocalCluster, Scheduler
 
 import cluster_hook
+import snapshot
 from cluster_hook._death_cause import describe_death
 
 
@@ -54,6 +58,41 @@ def test_register_installs_it_and_leaves_an_in_process_worker_alone(tmp_path: Pa
         assert os._exit is exit_function
         assert faulthandler.is_enabled() == enabled
     assert not (tmp_path / ".faulthandler").exists()
+
+
+def leave(x: int) -> int:
+    os._exit(x)
+
+
+def test_a_local_cluster_with_the_preload_records_a_death(tmp_path: Path) -> None:
+    """The notebook's way: LocalCluster(processes=True), the hook by config."""
+    config = {
+        "distributed.worker.preload": ["cluster_hook"],
+        "distributed.scheduler.allowed-failures": 0,
+        "snapshot.directory": str(tmp_path),
+    }
+    with (
+        dask.config.set(config),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        with pytest.raises(Exception, match="Attempted to run task 'leave-1' on 1 different"):
+            client.submit(leave, 3, key="leave-1").result()
+        events: list[Any] = []
+        for _ in range(150):
+            events = [e for _, e in client.get_events("snapshot") if e["key"] == "leave-1"]
+            if events:
+                break
+            time.sleep(0.2)
+    [event] = events
+    death = snapshot.read_manifest(event["path"])["death"]
+    assert (death["cause"], death["exit_code"]) == ("exit", 3)
+    assert " in leave" in death["stacks"]
+    replayed = snapshot.open_snapshot(event["path"])
+    func, args, _ = replayed.call()
+    assert func.func.__name__ == "leave" and list(args) == [{}]  # run_spec(inputs): no inputs
 
 
 def test_a_memory_kill_names_the_rss_and_the_limit() -> None:
