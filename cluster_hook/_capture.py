@@ -292,7 +292,7 @@ class Capturer:
                     broken,
                 )
         assert written is not None
-        left_out = _left_out_of(builder, written)
+        left_out = _left_out_of(builder)
         copy = self._upload(written, failure.task_section["key"]) if settings.upload else None
         if job.abandoned:  # the task's thread wrote the manifest-only file meanwhile
             written.unlink(missing_ok=True)
@@ -420,29 +420,12 @@ def _key_literals(key: bytes | None) -> tuple[str, ...]:
     return tuple({text, text.strip(), key.hex()})
 
 
-def _left_out_of(builder: snapshot.SnapshotBuilder, written: Path) -> list[str]:
-    """The builder's own report when it has one (pieces), else the manifest's."""
-    report = getattr(builder, "left_out", None)
-    if callable(report):
-        try:
-            return [str(entry) for entry in report()]
-        except Exception:
-            pass
-    return _left_out(written)
-
-
-def _left_out(path: Path) -> list[str]:
-    """Objects that failed to pickle or hit a size cap (not redactions or opt-outs)."""
+def _left_out_of(builder: snapshot.SnapshotBuilder) -> list[str]:
+    """The builder's own report of what it lost (errors, caps, cancelling, live resources)."""
     try:
-        pieces = snapshot.read_manifest(path).get("pieces", {})
-    except snapshot.SnapshotError as err:
-        return [f"the manifest cannot be read back: {err}"]
-    out = []
-    for record in pieces.values():
-        status, reason = record.get("status"), str(record.get("reason", ""))
-        if status == "placeholder" or (status == "omitted" and "cap" in reason):
-            out.append(f"{record.get('label')} ({reason})")
-    return out
+        return [str(entry) for entry in builder.left_out()]
+    except Exception as err:  # the report must not cost the snapshot
+        return [f"the capture report could not be made: {type(err).__name__}"]
 
 
 def _size(path: Path) -> int:

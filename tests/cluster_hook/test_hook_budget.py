@@ -66,3 +66,14 @@ def test_a_getstate_that_blocks_forever_does_not_hold_the_task(
     # The worker was not restarted and its only task thread is free.
     assert _worker_pids(client) == pids
     assert client.submit(inc, 1, key="after-blocked").result(timeout=30) == 2
+
+
+def test_a_getstate_that_sleeps_runs_once(cluster: tuple[Client, Path], tmp_path: Path) -> None:
+    client, _ = cluster
+    counter = tmp_path / "getstate-calls"
+    slow = client.submit(make, "sleeps", 1.0, str(counter))
+    exc, _ = _fail_holding(client, slow, "slow")
+    (path,) = snapshot_paths_in_notes(exc)
+    assert counter.read_bytes() == b"."  # one pickling, whatever holds the object
+    manifest = snapshot.read_manifest(path)
+    assert manifest["capture"]["complete"], manifest["capture"]
