@@ -143,9 +143,9 @@ def main(argv: list[str]) -> int:
         result["seconds"] = secs
         result["path"] = path
         result["bytes"] = Path(path).stat().st_size
-        import snapshot
+        from ._manifest import read_manifest
 
-        manifest = snapshot.read_manifest(path)
+        manifest = read_manifest(Path(path))
         result["stored_buffer_bytes"] = sum(b["size"] for b in manifest["buffers"].values())
         result["complete"] = manifest["capture"]["complete"]
     else:

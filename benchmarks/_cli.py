@@ -26,7 +26,16 @@ DEFAULT_OUTPUT = ROOT / "docs" / "performance.md"
 
 #: Section name -> module; run in this order (inspect and replay reuse the
 #: snapshots that capture wrote).
-SECTIONS = ("success", "capture", "inspect_replay", "storm", "anchor")
+SECTIONS = (
+    "success",
+    "capture",
+    "capture_inband",
+    "capture_frames",
+    "inspect_replay",
+    "inspect_bounds",
+    "storm",
+    "anchor",
+)
 
 
 def _runner(name: str) -> Callable[[Workspace], Section]:
@@ -145,10 +154,11 @@ METHOD = [
     "ratio is the ratio of the medians, with the range of the per-round ratios and the "
     "ratio of the fastest rounds ('bests'), which tells the cost of the work itself where "
     "the machine has two speeds (this disk does: see Capture).",
-    "A target is met when the ratio of the medians is within it. No test asserts a timing: "
-    "`tests/test_benchmarks_smoke.py` runs `python -m benchmarks --smoke` (tiny sizes, one "
-    "round) so that the benchmarks keep running.",
-    "Regenerate: `make bench` (about 15 minutes; needs the `zstd` command and a few GiB "
+    "A target is met when the ratio of the medians (or the median, for a target in seconds) "
+    "is within it. No test asserts a timing: `tests/test_benchmarks_smoke.py` runs "
+    "`python -m benchmarks --smoke` (tiny sizes, one round), section group by section "
+    "group, so that the benchmarks keep running.",
+    "Regenerate: `make bench` (about 20 minutes; needs the `zstd` command and a few GiB "
     "free in the temp directory, or pass `--workdir DIR` on a real disk). One section: "
     "`python -m benchmarks --only capture` (prints the markdown).",
 ]

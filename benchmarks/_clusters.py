@@ -27,8 +27,9 @@ def local_cluster(
     hook: bool,
     directory: Path | None = None,
     settings: Mapping[str, Any] | None = None,
+    n_workers: int = 2,
 ) -> Iterator[Client]:
-    """``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)`` and its client.
+    """``LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)``, its client.
 
     With ``hook``, the workers load ``cluster_hook`` through the Dask config key
     ``distributed.worker.preload``, writing to ``directory``; without it, the
@@ -49,11 +50,11 @@ def local_cluster(
     with (
         dask.config.set(config),
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster, set_as_default=True) as client,
     ):
-        client.wait_for_workers(2)
+        client.wait_for_workers(n_workers)
         loaded = client.run(has_hook)
         if set(loaded.values()) != {hook}:
             raise RuntimeError(f"expected the hook {'on' if hook else 'off'}; workers: {loaded}")

@@ -10,6 +10,7 @@ per-round ratios.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -104,15 +105,22 @@ def alternate(
     *,
     warmup: int = 0,
     progress: Callable[[str], None] | None = None,
+    budget: float | None = None,
 ) -> dict[str, Series]:
     """Run every contender once per round, rotating the order; keep each one's times.
 
     ``warmup`` rounds run first and are thrown away (imports, caches, a cold
-    cluster's first tasks).
+    cluster's first tasks).  With ``budget`` (seconds), no new round starts once
+    that much time has passed and at least one round was counted: a slow
+    contender gets fewer rounds (the report's n says how many).
     """
     names = list(contenders)
     out = {name: Series(name) for name in names}
+    started = time.perf_counter()
     for index in range(warmup + rounds):
+        counted = index - warmup
+        if budget is not None and counted >= 1 and time.perf_counter() - started > budget:
+            break
         shift = index % len(names)
         order = names[shift:] + names[:shift]
         for name in order:
@@ -195,3 +203,78 @@ def mib(nbytes: float) -> str:
     if nbytes >= 2**30 and nbytes % 2**30 == 0:
         return f"{nbytes / 2**30:.0f} GiB"
     return f"{nbytes / 2**20:.1f} MiB" if nbytes % 2**20 else f"{nbytes / 2**20:.0f} MiB"
+
+
+#: Runs one command and reports its wall time and peak RSS (``python -c LAUNCH OUT
+#: TIMEOUT CMD...``).  Standard library only, and forked from this small process:
+#: Linux carries the RSS high-water mark of the address space a process had
+#: before ``execve`` into its ``ru_maxrss``, so a command spawned straight from the
+#: benchmark (numpy, pandas, a cluster client: 80 MiB and more) would report at
+#: least that much.  Forked from here, at most this launcher's few MiB.
+LAUNCH = """
+import json, os, signal, sys, time
+out, timeout, argv = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+killed = []
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+def kill(*_):
+    killed.append(True)
+    os.kill(pid, signal.SIGKILL)
+signal.signal(signal.SIGALRM, kill)
+signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(pid, 0)
+elapsed = time.perf_counter() - start
+signal.setitimer(signal.ITIMER_REAL, 0)
+with open(out, "w") as f:
+    json.dump({"seconds": elapsed, "status": os.waitstatus_to_exitcode(status),
+               "rss": usage.ru_maxrss * 1024, "killed": bool(killed)}, f)
+"""
+
+
+def wall_rss(
+    command: Sequence[str | os.PathLike[str]],
+    *,
+    ok: Sequence[int] = (0,),
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 900,
+) -> Outcome:
+    """Wall time of one command and its peak resident memory (``ru_maxrss`` of that
+    process alone, read by :data:`LAUNCH`).  Facts: ``rss`` (bytes), ``status``,
+    ``killed``.
+
+    A command still running after ``timeout`` seconds is killed; its time is then
+    the timeout (a lower bound) and ``killed`` is true.  Any other status not in
+    ``ok`` raises :class:`BenchmarkError`.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err = Path(tmp) / "out.json", Path(tmp) / "stderr"
+        with err.open("wb") as err_fh:
+            subprocess.run(
+                [sys.executable, "-c", LAUNCH, out, str(timeout), *(os.fspath(c) for c in command)],
+                cwd=cwd,
+                env=dict(env) if env is not None else None,
+                stdout=subprocess.DEVNULL,
+                stderr=err_fh,
+                timeout=timeout + 60,
+                check=False,
+            )
+        if not out.exists():
+            raise BenchmarkError(
+                f"{_shown(command)}: the launcher failed:\n{err.read_text()[-2000:]}"
+            )
+        facts: dict[str, Any] = json.loads(out.read_text())
+        if not facts["killed"] and facts["status"] not in ok:
+            raise BenchmarkError(
+                f"{_shown(command)} exited with status {facts['status']} (expected {list(ok)}):\n"
+                + err.read_text(errors="replace")[-2000:]
+            )
+    secs = float(facts.pop("seconds"))
+    return (timeout if facts["killed"] else secs), facts

@@ -33,18 +33,32 @@ class Scale:
     main_bytes: int
     small_bytes: int  # inspect: "whatever the snapshot's size"
     anchor_bytes: int
+    #: capture on a worker (capture_inband, capture_frames)
+    inband_rounds: int
+    inband_budget: float  # seconds per input after which no new round starts
+    fresh_worker_per_input: bool
+    frame_rounds: int
+    first_capture_rounds: int  # each round restarts the worker twice
+    #: inspection bounds: snapshots in the directory `replay list` reads
+    list_files: int
 
 
 FULL = Scale(
     smoke=False,
     rounds=5,
     tasks=10_000,
-    storm_rounds=5,
+    storm_rounds=3,
     warmup=1,
     capture_sizes=((64 * MiB, 7), (512 * MiB, 7), (1 * GiB, 3)),
     main_bytes=512 * MiB,
     small_bytes=1 * MiB,
     anchor_bytes=100 * MiB,
+    inband_rounds=3,
+    inband_budget=60.0,
+    fresh_worker_per_input=True,
+    frame_rounds=5,
+    first_capture_rounds=3,
+    list_files=10_000,
 )
 
 SMOKE = Scale(
@@ -57,6 +71,12 @@ SMOKE = Scale(
     main_bytes=1 * MiB,
     small_bytes=64 * 1024,
     anchor_bytes=1 * MiB,
+    inband_rounds=1,
+    inband_budget=0.0,
+    fresh_worker_per_input=False,
+    frame_rounds=1,
+    first_capture_rounds=1,
+    list_files=100,
 )
 
 
