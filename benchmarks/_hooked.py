@@ -36,10 +36,12 @@ class Failure:
 class HookedWorker:
     """A one-worker cluster whose hook the benchmark switches on and off."""
 
-    def __init__(self, client: Any, directory: Path) -> None:
+    def __init__(self, client: Any, directory: Path, timeout: float = 900) -> None:
         self.client = client
+        self.timeout = timeout  # seconds one failing task may take
         self.directory = directory
         self.hooked = False
+        self.worker_plugins: set[str] = set()
 
     # -- the hook ---------------------------------------------------------------
 
@@ -48,13 +50,18 @@ class HookedWorker:
         import cluster_hook
 
         if on and not self.hooked:
+            before = set(self.run(_inworker.plugin_names))
             # Every failure is a snapshot: no storm limit in a benchmark.
             cluster_hook.register(
                 self.client, directory=str(self.directory), max_per_fingerprint=1_000_000
             )
+            # What register() put on the worker (the snapshot plugin, and whatever else
+            # the hook installs there): the off arm removes all of it.
+            self.worker_plugins |= set(self.run(_inworker.plugin_names)) - before
             self._warm()
         elif not on and self.hooked:
-            self.client.unregister_worker_plugin(cluster_hook.PLUGIN_NAME)
+            for name in sorted(self.worker_plugins):
+                self.client.unregister_worker_plugin(name)
         loaded = set(self.client.run(has_hook).values())
         if loaded != {on}:
             raise RuntimeError(f"expected the hook {'on' if on else 'off'}; workers: {loaded}")
@@ -95,7 +102,7 @@ class HookedWorker:
         target.unlink()
         return out
 
-    def _wait_error(self, fut: Any, timeout: float = 900) -> None:
+    def _wait_error(self, fut: Any) -> None:
         """Wait until the worker has moved the task to ``error``.
 
         Asked of the worker, not of the future: a client cannot take in the
@@ -104,13 +111,13 @@ class HookedWorker:
         never resolves, with or without the hook.
         """
         key = str(fut.key)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.timeout
         pause = 0.002
         while not self.run(_inworker.erred, key):
             if fut.status in ("finished", "cancelled"):
                 raise RuntimeError(f"task {key} ended {fut.status!r}; expected an error")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"task {key} did not fail within {timeout:.0f} s")
+                raise RuntimeError(f"task {key} did not fail within {self.timeout:.0f} s")
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
 
@@ -142,8 +149,8 @@ class HookedWorker:
 
 
 @contextmanager
-def hooked_worker(directory: Path) -> Iterator[HookedWorker]:
+def hooked_worker(directory: Path, timeout: float = 900) -> Iterator[HookedWorker]:
     """The one-worker cluster, its clock installed, the hook off."""
     with local_cluster(hook=False, n_workers=1) as client:
         client.register_plugin(_inworker.ErrorClock())
-        yield HookedWorker(client, directory)
+        yield HookedWorker(client, directory, timeout)

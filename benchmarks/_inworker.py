@@ -17,7 +17,7 @@ from typing import Any
 
 from distributed import WorkerPlugin
 
-CLOCK = "dask-replay-bench-clock"
+CLOCK = "benchmark-error-clock"
 
 #: ``time.perf_counter()`` just before the last failing task of this module raised.
 raised_at = 0.0
@@ -165,6 +165,10 @@ class ErrorClock(WorkerPlugin):
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
         if finish == "error":
             self.times[str(key)] = time.perf_counter()
+
+
+def plugin_names(dask_worker: Any = None) -> list[str]:
+    return sorted(map(str, dask_worker.plugins))
 
 
 def erred(key: str, dask_worker: Any = None) -> bool:

@@ -33,7 +33,7 @@ FIRST_OVER = 0.050  # seconds: first capture over a warm one
 def run(ws: Workspace) -> Section:
     section = Section("capture_frames", "Capture per frame, first capture")
     work = ws.fresh_dir("capture-frames")
-    with hooked_worker(work / "snapshots") as hw:
+    with hooked_worker(work / "snapshots", 60 if ws.scale.smoke else 900) as hw:
         ws.log("capture per frame: depths " + ", ".join(map(str, DEPTHS)))
         depth = _per_frame(ws, hw)
         ws.log("first capture in a fresh worker")
@@ -121,6 +121,9 @@ def _first_capture(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
     def arm(on: bool) -> tuple[float, dict[str, float]]:
         hw.hook(on)  # registered before the restart: set up at the worker's start
         hw.restart()
+        for leftover in hw.directory.glob("*"):  # anything written around the restart
+            if leftover.is_file():
+                leftover.unlink()
         hw.client.submit(_inworker.make_input, "bytes", 16, pure=False).result()
         times = []
         for _ in range(2):

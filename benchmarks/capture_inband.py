@@ -74,7 +74,7 @@ def dicts_snapshot(ws: Workspace) -> Path:
     if path is not None and path.exists():
         return path
     work = ws.fresh_dir("dicts-snapshot")
-    with hooked_worker(work / "snapshots") as hw:
+    with hooked_worker(work / "snapshots", 60 if ws.scale.smoke else 900) as hw:
         x = hw.client.submit(_inworker.make_input, item.kind, item.n(ws.scale.smoke), pure=False)
         hw.hook(True)
         failure = hw.fail(item.func, x)
@@ -97,7 +97,7 @@ def run(ws: Workspace) -> Section:
     detail: list[list[str]] = []
     notes: list[str] = []
     work = ws.fresh_dir("capture-inband")
-    with hooked_worker(work / "snapshots") as hw:
+    with hooked_worker(work / "snapshots", 60 if ws.scale.smoke else 900) as hw:
         for index, item in enumerate(INPUTS):
             label = item.describe(ws.scale.smoke)
             if ws.scale.fresh_worker_per_input and index:
@@ -268,7 +268,8 @@ NOTES = [
     "worker (pickling, writing, fsync, rename, its checks).",
     "The hook is registered before its arm with `cluster_hook.register(client, "
     "max_per_fingerprint=1000000)` (every failure writes) and removed after it with "
-    "`client.unregister_worker_plugin`; a newly registered hook first captures one small "
+    "`client.unregister_worker_plugin` (every worker plugin that `register` installed; "
+    "what it installs on the scheduler and the nanny for worker deaths stays); a newly registered hook first captures one small "
     "failure of another function (not timed), as a worker that failed before has. Every "
     "other `snapshot.*` setting is the default. The first capture in a fresh worker "
     "is measured apart (section 'Capture per frame, first capture').",
