@@ -68,14 +68,15 @@ GROUPS = {
             "first capture in a fresh worker, over a warm one",
         ),
     ),
-    "storm and anchor": (
-        ("storm", "anchor"),
-        ("## Error storm", "## Time to a debugger, against the anchor"),
-        (
-            "tasks failing with the same bug",
-            "snapshots on disk after the storm",
-            "`client.recreate_error_locally(future)`",
-        ),
+    "storm": (
+        ("storm",),
+        ("## Error storm",),
+        ("tasks failing with the same bug", "snapshots on disk after the storm"),
+    ),
+    "anchor": (
+        ("anchor",),
+        ("## Time to a debugger, against the anchor",),
+        ("`client.recreate_error_locally(future)`",),
     ),
 }
 
