@@ -45,7 +45,7 @@ class HookedWorker:
 
     # -- the hook ---------------------------------------------------------------
 
-    def hook(self, on: bool) -> None:
+    def hook(self, on: bool, *, warm: bool = True) -> None:
         """Register or remove the plugin (not timed); checked on the worker."""
         import cluster_hook
 
@@ -58,7 +58,8 @@ class HookedWorker:
             # What register() put on the worker (the snapshot plugin, and whatever else
             # the hook installs there): the off arm removes all of it.
             self.worker_plugins |= set(self.run(_inworker.plugin_names)) - before
-            self._warm()
+            if warm:
+                self._warm()
         elif not on and self.hooked:
             for name in sorted(self.worker_plugins):
                 self.client.unregister_worker_plugin(name)
@@ -97,7 +98,7 @@ class HookedWorker:
         before = self.run(_inworker.reset_peak)
         out: dict[str, Any] = self.client.submit(
             _inworker.dump_zstd_fsync, x, str(target), pure=False
-        ).result()
+        ).result(self.timeout)
         out["peak_extra"] = self.run(_inworker.peak) - before
         target.unlink()
         return out
@@ -143,8 +144,19 @@ class HookedWorker:
 
     def restart(self) -> None:
         """A fresh worker process (the nanny restarts it); plugins come back as registered."""
-        self.client.restart()
-        self.client.wait_for_workers(1)
+        self.client.restart(timeout=self.timeout)  # it waits for the worker to come back
+        deadline = time.monotonic() + self.timeout
+        # (Not client.wait_for_workers: a LocalCluster's count of its workers may lag a
+        # restart for good.)  The clock plugin set up means the worker is ready.
+        while True:
+            try:
+                if self.run(_inworker.plugin_names):
+                    break
+            except Exception:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not come back within {self.timeout:.0f} s")
+            time.sleep(0.1)
         time.sleep(0.5)  # let the plugins' setup finish before the first task
 
 

@@ -8,16 +8,17 @@ hook on minus the hook off, measured in the worker from the raise to the task's
   small locals (the frames' locals are captured by default).  Target: each
   further frame costs at most 50 us, and the cost is linear (the slope from 10
   to 100 frames and the one from 100 to 900 both within it).
-* First capture: a freshly restarted worker fails twice in a row (a task has
+* First capture: a worker in a new cluster fails twice in a row (a task has
   run on it first, so distributed itself is warm); the first capture's extra
   cost over the second is the hook's cold start (imports, caches), net of
   distributed's own first-failure cost (the same two failures with the hook off,
-  in a worker restarted the same way).  Target: at most 50 ms.
+  in a new cluster too).  Target: at most 50 ms.
 """
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 from . import _inworker
 from ._harness import Series, alternate, seconds
@@ -33,11 +34,11 @@ FIRST_OVER = 0.050  # seconds: first capture over a warm one
 def run(ws: Workspace) -> Section:
     section = Section("capture_frames", "Capture per frame, first capture")
     work = ws.fresh_dir("capture-frames")
-    with hooked_worker(work / "snapshots", 60 if ws.scale.smoke else 900) as hw:
+    with hooked_worker(work / "snapshots", _timeout(ws)) as hw:
         ws.log("capture per frame: depths " + ", ".join(map(str, DEPTHS)))
         depth = _per_frame(ws, hw)
-        ws.log("first capture in a fresh worker")
-        first = _first_capture(ws, hw)
+    ws.log("first capture in a fresh worker")
+    first = _first_capture(ws, work)
     _frame_rows(section, depth)
     _first_rows(section, first)
     section.notes += [
@@ -55,13 +56,16 @@ def run(ws: Workspace) -> Section:
         "it unpickles (`distributed.client` logs an `AssertionError`) and the future never "
         "resolves. So the benchmark waits for the worker's own `error` transition, asked "
         "of the worker with `client.run`.",
-        "First capture: each round restarts the worker (`client.restart()`, not timed), "
-        "runs one succeeding task, then two failing ones with a small input; the hook arm "
-        "registers the hook before the restart, so the fresh worker sets it up the way a "
-        "preload does, before its first task. The row's figure is (first - second with "
+        "First capture: each arm of each round starts a new one-worker cluster (not timed), "
+        "registers the hook (hook arm; no warm-up failure), runs one succeeding task, then "
+        "two failing ones with a small input. The row's figure is (first - second with "
         "the hook) - (first - second without it), medians over the rounds.",
     ]
     return section
+
+
+def _timeout(ws: Workspace) -> float:
+    return 60 if ws.scale.smoke else 900
 
 
 def _per_frame(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
@@ -117,22 +121,20 @@ def _frame_rows(section: Section, s: dict[str, Series]) -> None:
         )
 
 
-def _first_capture(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
+def _first_capture(ws: Workspace, work: Path) -> dict[str, Series]:
     def arm(on: bool) -> tuple[float, dict[str, float]]:
-        hw.hook(on)  # registered before the restart: set up at the worker's start
-        hw.restart()
-        for leftover in hw.directory.glob("*"):  # anything written around the restart
-            if leftover.is_file():
-                leftover.unlink()
-        hw.client.submit(_inworker.make_input, "bytes", 16, pure=False).result()
-        times = []
-        for _ in range(2):
-            failure = hw.fail(_inworker.fail_with, list(range(100)), sync=False)
-            if on and failure.snapshot is None:
-                raise RuntimeError("the fresh worker wrote no snapshot")
-            if failure.snapshot is not None:
-                failure.snapshot.unlink()
-            times.append(failure.seconds)
+        # A new cluster per arm and round: a worker process that has failed no task yet.
+        with hooked_worker(work / "first", _timeout(ws)) as hw:
+            hw.hook(on, warm=False)
+            hw.client.submit(_inworker.make_input, "bytes", 16, pure=False).result(hw.timeout)
+            times = []
+            for _ in range(2):
+                failure = hw.fail(_inworker.fail_with, list(range(100)), sync=False)
+                if on and failure.snapshot is None:
+                    raise RuntimeError("the fresh worker wrote no snapshot")
+                if failure.snapshot is not None:
+                    failure.snapshot.unlink()
+                times.append(failure.seconds)
         first, second = times
         return first - second, {"first": first, "second": second}
 
@@ -141,7 +143,6 @@ def _first_capture(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
         ws.scale.first_capture_rounds,
         progress=lambda m: ws.log(f"first capture: {m}"),
     )
-    hw.hook(False)
     return series
 
 

@@ -12,6 +12,7 @@ python-zstandard level 1 + write + fsync, run as a task in the same worker.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,18 +98,22 @@ def run(ws: Workspace) -> Section:
     detail: list[list[str]] = []
     notes: list[str] = []
     work = ws.fresh_dir("capture-inband")
-    with hooked_worker(work / "snapshots", 60 if ws.scale.smoke else 900) as hw:
-        for index, item in enumerate(INPUTS):
+    timeout = 60 if ws.scale.smoke else 900
+    shared = None if ws.scale.fresh_worker_per_input else hooked_worker(work / "snapshots", timeout)
+    with shared if shared is not None else contextlib.nullcontext() as one:
+        for item in INPUTS:
             label = item.describe(ws.scale.smoke)
-            if ws.scale.fresh_worker_per_input and index:
-                hw.restart()  # no freed-but-resident memory of the last input to reuse
             ws.log(f"capture in-band: {label}")
-            x = hw.client.submit(
-                _inworker.make_input, item.kind, item.n(ws.scale.smoke), pure=False
-            )
-            in_memory = hw.client.submit(_inworker.deep_size, x, pure=False).result()
-            series = _measure(ws, hw, item, x, work, label)
-            del x
+            # The full run gives each input a new cluster: no freed-but-resident memory
+            # of the last input for this one's capture to reuse.
+            fresh = hooked_worker(work / "snapshots", timeout) if one is None else None
+            with fresh if fresh is not None else contextlib.nullcontext(one) as hw:
+                assert hw is not None
+                n = item.n(ws.scale.smoke)
+                x = hw.client.submit(_inworker.make_input, item.kind, n, pure=False)
+                in_memory = hw.client.submit(_inworker.deep_size, x, pure=False).result(timeout)
+                series = _measure(ws, hw, item, x, work, label)
+                del x
             _rows(section, label, in_memory, series, notes)
             detail.append(_detail(label, in_memory, series))
     shutil.rmtree(work / "snapshots", ignore_errors=True)
@@ -282,8 +287,8 @@ NOTES = [
     "before it, VmHWM reset through `/proc/self/clear_refs` (Linux) right before the "
     "task; worst of the rounds. 'In memory' is the input's size as the worker holds "
     "it (`sys.getsizeof` over its objects, `nbytes`, pandas' `memory_usage(deep=True)`): "
-    "the 5% is taken of that. In the full run each input gets a freshly restarted "
-    "worker, so that no freed-but-resident memory of an earlier input hides the capture's.",
+    "the 5% is taken of that. In the full run each input gets a new cluster (a fresh "
+    "worker process), so that no freed-but-resident memory of an earlier input hides the capture's.",
     "Before every contender the benchmark calls `os.sync()` (not timed); the hook and "
     "the baseline each write into a directory of their own and their files are deleted "
     "as soon as they are measured (this disk has two write speeds: see Capture).",
