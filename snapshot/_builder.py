@@ -11,8 +11,6 @@ streams them.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
 import time
@@ -22,8 +20,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import _environment
 from ._capture import describe_exception, frame_source, iter_traceback
+from ._final import final_manifest, manifest_json
 from ._format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -35,49 +33,12 @@ from ._format import (
     key_to_json,
 )
 from ._limits import WriteLimits
-from ._opcodes import top_level
-from ._pieces import Piece, PieceStore
-from ._redact import REDACTED, Redactor
+from ._piece import Piece
+from ._pieces import PieceStore
+from ._redact import Redactor
 from ._writer import TarStream, write_atomically
 
 LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]
-
-
-def _strict_json(value: Any, depth: int = 0) -> Any:
-    """Plain JSON: NaN and infinities (a float task key, an annotation) and
-    objects JSON has no type for become their ``repr``, so strict parsers
-    (and ``jq``) read every manifest."""
-    if isinstance(value, float):
-        return (
-            value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
-        )
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if depth > 64:
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _strict_json(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict_json(v, depth + 1) for v in value]
-    return repr(value)
-
-
-#: The sections a producer fills freely; the writer's own sections are plain JSON already.
-_FREE_SECTIONS = ("task", "origin")
-
-
-def _manifest_json(manifest: dict[str, Any]) -> bytes:
-    """The manifest as strict JSON, by json's C encoder (no indent: it runs only without).
-
-    Only the free sections are walked in Python; should anything else hold a
-    value JSON has no type for, the whole manifest is walked.
-    """
-    shallow = {k: _strict_json(v) if k in _FREE_SECTIONS else v for k, v in manifest.items()}
-    try:
-        text = json.dumps(shallow, allow_nan=False, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
-        text = json.dumps(_strict_json(manifest), allow_nan=False, ensure_ascii=False)
-    return text.encode()
 
 
 def _default_locals(frame: FrameType) -> Mapping[str, Any]:
@@ -343,8 +304,17 @@ class SnapshotBuilder:
         where is never lost.
         """
         self._flush_frames()
-        manifest = self._final_manifest(key is not None, pieces, reason)
-        manifest_bytes = _manifest_json(manifest)
+        manifest = final_manifest(
+            self.manifest,
+            self._store,
+            self._sources,
+            signed=key is not None,
+            pieces=pieces,
+            reason=reason,
+            redactor=self.redactor,
+            seconds=time.perf_counter() - self._started,
+        )
+        manifest_bytes = manifest_json(manifest)
         store = self._store
         buffer_bytes = sum(b.nbytes for b in store.buffers.values()) if pieces else 0
         if threads is None:
@@ -374,61 +344,6 @@ class SnapshotBuilder:
         finally:
             if pieces:
                 store.close()
-
-    def _final_manifest(self, signed: bool, pieces: bool, reason: str | None) -> dict[str, Any]:
-        manifest = dict(self.manifest)
-        store = self._store
-        records = {pid: p.record() for pid, p in store.pieces.items()}
-        if not pieces:
-            why = reason or "the full snapshot could not be written"
-            for record in records.values():
-                if record["status"] == STORED:
-                    record["status"] = OMITTED
-                    record["reason"] = f"left out: {why}"
-                    for field in ("member", "buffers", "refs", "size"):
-                        record.pop(field, None)
-        manifest["pieces"] = records
-        manifest["buffers"] = (
-            {
-                bid: {"member": f"buffers/{bid}", "size": b.nbytes}
-                for bid, b in store.buffers.items()
-            }
-            if pieces
-            else {}
-        )
-        sources = {}
-        for n, (filename, text) in enumerate(self._sources.items()):
-            data = text.encode("utf-8", "surrogateescape")
-            sources[filename] = {
-                "member": f"sources/{n}.py",
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-        manifest["sources"] = sources
-        modules: dict[str, str | None] = {}
-        for piece in store.pieces.values():
-            for name in sorted(top_level(set(piece.modules))):
-                if name not in modules and not _environment.is_stdlib(name):
-                    modules[name] = _environment.module_version(name)
-        manifest["modules"] = modules
-        if "environment" not in manifest:  # the producer may have filled it already
-            manifest["environment"] = _environment.environment_info(redactor=self.redactor)
-        stored = [p for p in records.values() if p["status"] == STORED]
-        manifest["capture"] = {
-            "pieces": len(records),
-            "stored": len(stored),
-            "placeholders": sum(1 for p in records.values() if p["status"] != STORED),
-            "stored_bytes": store.total if pieces else 0,
-            "complete": pieces and len(stored) == len(records),
-            "seconds": round(time.perf_counter() - self._started, 6),
-            "limits": {
-                "max_piece_bytes": self.limits.max_piece_bytes,
-                "max_total_bytes": self.limits.max_total_bytes,
-            },
-            "redaction_marker": REDACTED,
-        }
-        manifest["signed"] = signed
-        return manifest
 
 
 def _add_piece(tar: TarStream, piece: Piece) -> None:

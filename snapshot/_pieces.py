@@ -22,8 +22,6 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from ._buffers import Buffer, address_of
@@ -40,6 +38,7 @@ from ._pickler import (
     live_args,
     plan,
 )
+from ._piece import Piece, summary_of
 from ._redact import Redactor
 from ._repr import safe_repr, type_name
 from ._spool import Abandoned, CapExceeded, Spool
@@ -50,75 +49,6 @@ PIECE_MEMORY = 1024 * 1024
 MEMORY_BUDGET = 32 * 1024 * 1024
 #: Objects pickled with the plain C pickler, never through cloudpickle.
 _SIMPLE = frozenset({int, float, bool, type(None), complex, str, bytes})
-
-
-@dataclass
-class Piece:
-    pid: str
-    label: str
-    status: str
-    type: str
-    repr: str
-    reason: str | None = None
-    inband: bytes | None = None
-    spool: Spool | None = None
-    buffers: list[str] = field(default_factory=list)
-    refs: list[str] = field(default_factory=list)
-    size: int = 0
-    modules: list[str] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
-    kind: str = ""  # for the capture report: error, cap, setting, live, redacted, abandoned
-
-    @property
-    def inband_size(self) -> int:
-        if self.inband is not None:
-            return len(self.inband)
-        return self.spool.size if self.spool is not None else 0
-
-    def chunks(self) -> Iterator[bytes]:
-        """The in-band pickle, whole or in chunks from its spool file."""
-        if self.inband is not None:
-            yield self.inband
-        elif self.spool is not None:
-            yield from self.spool.chunks()
-
-    def record(self) -> dict[str, Any]:
-        """The manifest entry for this piece (the capture report)."""
-        out: dict[str, Any] = {
-            "label": self.label,
-            "status": self.status,
-            "type": self.type,
-            "repr": self.repr,
-        }
-        if self.reason:
-            out["reason"] = self.reason
-        if self.status == STORED:
-            out["size"] = self.size
-            out["member"] = f"pieces/{self.pid}.pkl"
-            out["buffers"] = list(self.buffers)
-            out["refs"] = list(self.refs)
-            out["modules"] = list(self.modules)
-        if self.summary:
-            out["summary"] = self.summary
-        return out
-
-
-def _summary(obj: object) -> dict[str, Any]:
-    """Shape, dtype and length where an object offers them cheaply."""
-    out: dict[str, Any] = {}
-    try:
-        shape = getattr(obj, "shape", None)
-        if isinstance(shape, tuple) and all(isinstance(n, int) for n in shape):
-            out["shape"] = list(shape)
-        dtype = getattr(obj, "dtype", None)
-        if dtype is not None and not callable(dtype):
-            out["dtype"] = str(dtype)
-        nbytes = getattr(obj, "nbytes", None)
-        if isinstance(nbytes, int):
-            out["nbytes"] = nbytes
-    except Exception:
-        return {}
-    return out
 
 
 class PieceStore:
@@ -199,7 +129,7 @@ class PieceStore:
             type_name(obj),
             self.redactor.redact_text(text),
             reason=self.redactor.redact_text(reason),
-            summary=_summary(obj) if status == OMITTED and kind != "live" else {},
+            summary=summary_of(obj) if status == OMITTED and kind != "live" else {},
             kind=kind or status,
         )
         return pid
@@ -333,7 +263,7 @@ class PieceStore:
             refs=list(dict.fromkeys(pickler.refs)),
             size=size,
             modules=sorted(pickler.modules),
-            summary=_summary(obj),
+            summary=summary_of(obj),
         )
 
     def _attempt(
@@ -408,7 +338,7 @@ class PieceStore:
             type_name(obj),
             self.redactor.redact_text(text),
             reason=self.redactor.redact_text(reason),
-            summary=_summary(obj) if status == OMITTED else {},
+            summary=summary_of(obj) if status == OMITTED else {},
             kind=kind,
         )
 

@@ -1,0 +1,117 @@
+"""The manifest as written: the capture report, buffers, sources, modules, as strict JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from . import _environment
+from ._format import OMITTED, STORED
+from ._opcodes import top_level
+from ._pieces import PieceStore
+from ._redact import REDACTED, Redactor
+
+
+def _strict_json(value: Any, depth: int = 0) -> Any:
+    """Plain JSON: NaN and infinities (a float task key, an annotation) and
+    objects JSON has no type for become their ``repr``, so strict parsers
+    (and ``jq``) read every manifest."""
+    if isinstance(value, float):
+        return (
+            value if value == value and value not in (float("inf"), float("-inf")) else repr(value)
+        )
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if depth > 64:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _strict_json(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict_json(v, depth + 1) for v in value]
+    return repr(value)
+
+
+#: The sections a producer fills freely; the writer's own sections are plain JSON already.
+_FREE_SECTIONS = ("task", "origin")
+
+
+def manifest_json(manifest: dict[str, Any]) -> bytes:
+    """The manifest as strict JSON, by json's C encoder (no indent: it runs only without).
+
+    Only the free sections are walked in Python; should anything else hold a
+    value JSON has no type for, the whole manifest is walked.
+    """
+    shallow = {k: _strict_json(v) if k in _FREE_SECTIONS else v for k, v in manifest.items()}
+    try:
+        text = json.dumps(shallow, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = json.dumps(_strict_json(manifest), allow_nan=False, ensure_ascii=False)
+    return text.encode()
+
+
+def final_manifest(
+    base: dict[str, Any],
+    store: PieceStore,
+    sources_text: dict[str, str],
+    *,
+    signed: bool,
+    pieces: bool,
+    reason: str | None,
+    redactor: Redactor,
+    seconds: float,
+) -> dict[str, Any]:
+    """``base`` (the builder's sections) completed with what the store and sources hold.
+
+    ``pieces=False`` is the manifest-only fallback: every stored piece becomes
+    ``omitted`` with ``"left out: <reason>"``.
+    """
+    manifest = dict(base)
+    records = {pid: p.record() for pid, p in store.pieces.items()}
+    if not pieces:
+        why = reason or "the full snapshot could not be written"
+        for record in records.values():
+            if record["status"] == STORED:
+                record["status"] = OMITTED
+                record["reason"] = f"left out: {why}"
+                for field in ("member", "buffers", "refs", "size"):
+                    record.pop(field, None)
+    manifest["pieces"] = records
+    manifest["buffers"] = (
+        {bid: {"member": f"buffers/{bid}", "size": b.nbytes} for bid, b in store.buffers.items()}
+        if pieces
+        else {}
+    )
+    sources = {}
+    for n, (filename, text) in enumerate(sources_text.items()):
+        data = text.encode("utf-8", "surrogateescape")
+        sources[filename] = {
+            "member": f"sources/{n}.py",
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    manifest["sources"] = sources
+    modules: dict[str, str | None] = {}
+    for piece in store.pieces.values():
+        for name in sorted(top_level(set(piece.modules))):
+            if name not in modules and not _environment.is_stdlib(name):
+                modules[name] = _environment.module_version(name)
+    manifest["modules"] = modules
+    if "environment" not in manifest:  # the producer may have filled it already
+        manifest["environment"] = _environment.environment_info(redactor=redactor)
+    stored = [p for p in records.values() if p["status"] == STORED]
+    manifest["capture"] = {
+        "pieces": len(records),
+        "stored": len(stored),
+        "placeholders": sum(1 for p in records.values() if p["status"] != STORED),
+        "stored_bytes": store.total if pieces else 0,
+        "complete": pieces and len(stored) == len(records),
+        "seconds": round(seconds, 6),
+        "limits": {
+            "max_piece_bytes": store.limits.max_piece_bytes,
+            "max_total_bytes": store.limits.max_total_bytes,
+        },
+        "redaction_marker": REDACTED,
+    }
+    manifest["signed"] = signed
+    return manifest
