@@ -22,11 +22,11 @@ class Blocking:
         self.entered = entered
         self.release = release
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __getstate__(self) -> dict[str, Any]:
         self.entered.set()
         self.release.wait(30)
         # Then a large state: the pickler writes it, and notices the cancel.
-        return (list, ([{"row": i} for i in range(200_000)],))
+        return {"rows": [{"row": i} for i in range(200_000)]}
 
 
 def test_cancel_from_another_thread_abandons_the_pickle_in_progress(tmp_path: Path) -> None:
