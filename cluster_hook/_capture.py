@@ -26,12 +26,13 @@ from snapshot._capture import iter_traceback, safe_str
 
 from ._budget import Cancelled, CaptureJob
 from ._config import Settings
-from ._contents import TaskInfo, fill, jsonable, task_info
+from ._contents import TaskInfo, fill, task_info, task_section
 from ._directory import make_private_dirs, remove_stale_partials
 from ._fallback import Failure, write_manifest_only
 from ._memory import RESERVE, MemoryGuard
 from ._storm import StormGuard, fingerprint
 from ._unwrap import innermost_call, raising_frame
+from ._upload import upload
 
 # A child of the worker's logger, so that the warnings reach the worker's log
 # deque (Client.get_worker_logs, the dashboard) next to the task's own failure.
@@ -182,7 +183,9 @@ class Capturer:
             run_spec=run_spec,
             data=data,
             call=innermost_call(exc, run_spec, data),
-            task_section=self._task_section(task, run_spec, attempt, fp, admission.occurrence),
+            task_section=task_section(
+                task, run_spec, attempt, fp, admission.occurrence, self.redactor
+            ),
             origin={
                 "host": self.host,
                 "worker": self.worker_address,
@@ -212,24 +215,6 @@ class Capturer:
         if written is None:
             return Outcome()
         return self._outcome(exc, task, attempt, fp, written, job.reason)
-
-    def _task_section(
-        self, task: TaskInfo, run_spec: Any, attempt: int, fp: str, occurrence: int
-    ) -> dict[str, Any]:
-        return {
-            "key": snapshot.key_to_json(task.key),
-            "prefix": task.prefix,
-            "dependencies": [snapshot.key_to_json(k) for k in task.dependencies],
-            "annotations": self.redactor.scrub(jsonable(task.annotations)),
-            "priority": list(task.priority) if task.priority is not None else None,
-            # Snapshots of this key so far on this host in this cluster, this one
-            # included: with retries=N the attempts are numbered 1..N+1.
-            "attempt": attempt,
-            "fingerprint": fp,
-            "occurrence": occurrence,
-            # An async def task: its call returns a coroutine to await.
-            "is_coro": bool(getattr(run_spec, "is_coro", False)),
-        }
 
     def _one_more_stuck(self) -> None:
         with self._stuck_lock:
@@ -380,29 +365,7 @@ class Capturer:
         return Outcome(path=written.path, note=note, event=event)
 
     def _upload(self, written: Path, key: Any) -> str | None:
-        """Copy the snapshot to ``snapshot.upload`` (an fsspec URL); None if that fails.
-
-        Done in the task's thread before the exception is reported, so the copy
-        exists when the client sees the failure, even if the worker then dies.
-        """
-        url = f"{self.settings.upload}/{written.name}"
-        try:
-            from fsspec.core import url_to_fs
-
-            fs, target = url_to_fs(url)
-            fs.makedirs(fs._parent(target), exist_ok=True)
-            fs.put_file(str(written), target)
-        except Exception as err:
-            self.warn(
-                "could not copy the snapshot of task %r to %s (%s: %s); it stays at %s",
-                key,
-                url,
-                type(err).__name__,
-                err,
-                written,
-            )
-            return None
-        return url
+        return upload(written, f"{self.settings.upload}/{written.name}", key, self.warn)
 
     def publish(self, event: dict[str, Any]) -> None:
         """Send the event to the scheduler (thread-safe in Worker.log_event)."""

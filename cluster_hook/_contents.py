@@ -52,6 +52,31 @@ def task_info(ts: Any, key: Any) -> TaskInfo:
         return TaskInfo(key, key_split(key), (), {}, None)
 
 
+def task_section(
+    task: TaskInfo,
+    run_spec: Any,
+    attempt: int,
+    fp: str,
+    occurrence: int,
+    redactor: snapshot.Redactor,
+) -> dict[str, Any]:
+    """The manifest's ``task`` section."""
+    return {
+        "key": snapshot.key_to_json(task.key),
+        "prefix": task.prefix,
+        "dependencies": [snapshot.key_to_json(k) for k in task.dependencies],
+        "annotations": redactor.scrub(jsonable(task.annotations)),
+        "priority": list(task.priority) if task.priority is not None else None,
+        # Snapshots of this key so far on this host in this cluster, this one
+        # included: with retries=N the attempts are numbered 1..N+1.
+        "attempt": attempt,
+        "fingerprint": fp,
+        "occurrence": occurrence,
+        # An async def task: its call returns a coroutine to await.
+        "is_coro": bool(getattr(run_spec, "is_coro", False)),
+    }
+
+
 def frame_locals(frame: FrameType, redactor: snapshot.Redactor) -> Mapping[str, Any]:
     """A frame's locals as stored: dask's nodes scrubbed, its plumbing withheld."""
     # dask's own frames hold Task objects (``self`` in Task.__call__), whose
