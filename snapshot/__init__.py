@@ -45,11 +45,11 @@ from ._manifest import (
     Summary,
     Task,
     Writer,
-    parse_manifest,
 )
-from ._reader import open_snapshot, read_manifest, read_model
+from ._opening import open_snapshot, read_manifest, read_model
+from ._parsing import parse_manifest
 from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
-from ._snapshot import Snapshot
+from ._snapshot import ImportScan, Snapshot
 
 if _typing.TYPE_CHECKING:
     from ._builder import SnapshotBuilder
@@ -86,6 +86,7 @@ __all__ = [
     "Environment",
     "Error",
     "Frame",
+    "ImportScan",
     "Input",
     "Manifest",
     "Origin",

@@ -31,3 +31,6 @@ class ReadLimits:
     max_member_bytes: int = 4 * GiB
     max_members: int = 100_000
     max_manifest_bytes: int = 64 * MiB
+    # Inspection (a head-only open, Snapshot.imports): bounded whatever the file holds.
+    max_inspect_bytes: int = 64 * MiB
+    max_scan_opcodes: int = 5_000_000

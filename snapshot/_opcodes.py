@@ -1,64 +1,384 @@
-"""Which modules a pickle would import, read from its opcodes without running it."""
+"""Which modules a pickle would import, read from its opcodes without running it.
+
+Unpickling imports a module only through ``find_class``, which three opcodes
+reach: ``GLOBAL`` and ``INST`` (module and name inline, protocol 0-3) and
+``STACK_GLOBAL`` (module and name from the stack, protocol 4+).  The scan
+walks the opcodes as the C unpickler does, skipping payloads by their length,
+and follows the stack and the memo as far as they hold strings, so that a
+``STACK_GLOBAL`` whose module string was pushed, memoized, fetched, duplicated
+or moved around by ``POP``/``MARK`` is still named.  Where it cannot know the
+module (a string computed at run time, a copyreg extension code, a pickle it
+lost track of), it says so instead of guessing: :attr:`PickleScan.unknown`.
+
+Work is bounded: at most ``max_ops`` opcodes; the result says how far it got.
+The safety argument is in specs/snapshot-format.md, section 11.
+"""
 
 from __future__ import annotations
 
-import pickletools
+import codecs
+import struct
+import sys
+from dataclasses import dataclass
 
 from ._errors import SnapshotFormatError
-
-_STRING_OPS = frozenset(
-    {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING"}
+from ._opcode_table import (
+    ARG,
+    BINSTRING,
+    DUP,
+    EXT,
+    GET,
+    GLOBAL,
+    INST,
+    KIND,
+    LINE_GET,
+    LINE_PUT,
+    LONG4,
+    MARK,
+    MEMOIZE,
+    NOTHING,
+    POP,
+    POP_MARK,
+    POP_ONE,
+    POP_PUSH,
+    POP_TO_MARK,
+    POP_TO_MARK_PUSH,
+    PROTO,
+    PUSH,
+    PUSH_LEN,
+    PUT,
+    STACK_GLOBAL,
+    STOP,
+    STR_LEN,
+    STRING,
+    UNICODE,
 )
-_PUT_OPS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
-_GET_OPS = frozenset({"GET", "BINGET", "LONG_BINGET"})
+
+#: Strings are tracked (on the stack and in the memo) up to this total cost in bytes;
+#: past it, further memoized strings count as unknown (and a module taken from one
+#: is reported as unknown, never guessed).
+MAX_TRACKED_BYTES = 16 * 2**20
+#: A string longer than this is never a module name that exists; tracked as its length.
+_MAX_NAME = 1024
+_UNKNOWN = b""  # a str whose value the scan does not know (never a real module name)
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_U64 = struct.Struct("<Q")
+
+
+@dataclass(frozen=True, slots=True)
+class PickleScan:
+    """What one pickle would import.
+
+    ``modules`` are full module names.  ``unknown`` says, for each import whose
+    module the scan could not know, why (empty: every import is named).
+    ``end`` is how far the scan got of ``size`` bytes; ``complete`` is false when
+    it stopped on its budget (``max_ops``) or on the end of a partial buffer
+    before the pickle's ``STOP``.  ``invalid`` is the reason unpickling would
+    fail, if it would (the scan goes no further than unpickling would).
+    """
+
+    modules: frozenset[str]
+    unknown: tuple[str, ...]
+    end: int
+    size: int
+    complete: bool
+    invalid: str | None = None
+    ops: int = 0  # opcodes walked
+    stopped: bool = False  # reached STOP
+
+
+def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> PickleScan:
+    """Scan one pickle stream for the modules its unpickling would import (see module doc)."""
+    if isinstance(data, memoryview):
+        data = bytes(data)
+    n = len(data)
+    kinds, args = KIND, ARG
+    stack: list[bytes | None] = []  # a tracked str's UTF-8 bytes, or None for anything else
+    marks: list[int] = []
+    memo: dict[int, bytes] = {}  # index -> a tracked str (only strings are kept)
+    memo_len = 0  # what MEMOIZE uses as the next index (the C unpickler's memo_len)
+    used_put = used_memoize = False
+    tracked = 0
+    modules: set[str] = set()
+    unknown: list[str] = []
+    lost: str | None = None  # once set, stack values are no longer known
+    proto = 0
+    pos = 0
+    invalid: str | None = None
+    stopped = False
+    ops = -1
+    limit = max_ops if max_ops is not None else sys.maxsize
+    for ops in range(limit):  # noqa: B007 (the count after the loop is a result)
+        if pos >= n:
+            invalid = "the pickle ends without STOP"
+            break
+        op = data[pos]
+        kind = kinds[op]
+        arg = args[op]
+        pos += 1
+        if kind == PUSH:
+            pos += arg
+            stack.append(None)
+        elif kind == MEMOIZE:
+            used_memoize = True
+            if used_put:
+                lost = lost or f"MEMOIZE after PUT at byte {pos - 1}"
+            value = stack[-1] if stack else None
+            if value is not None and tracked < MAX_TRACKED_BYTES:
+                memo[memo_len] = value
+                tracked += len(value) + 100
+            elif value is not None:
+                memo[memo_len] = _UNKNOWN
+            else:
+                memo.pop(memo_len, None)
+            memo_len += 1
+        elif kind == STR_LEN:
+            if arg == 1:
+                if pos >= n:
+                    invalid = "truncated"
+                    break
+                size = data[pos]
+            elif arg == 4:
+                if pos + 4 > n:
+                    invalid = "truncated"
+                    break
+                size = _U32.unpack_from(data, pos)[0]
+            else:
+                if pos + 8 > n:
+                    invalid = "truncated"
+                    break
+                size = _U64.unpack_from(data, pos)[0]
+            pos += arg
+            if pos + size > n:
+                invalid = "truncated"
+                break
+            stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
+            pos += size
+        elif kind == GET:
+            if pos + arg > n:
+                invalid = "truncated"
+                break
+            index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+            pos += arg
+            stack.append(memo.get(index))
+        elif kind == MARK:
+            marks.append(len(stack))
+        elif kind == POP_TO_MARK or kind == POP_TO_MARK_PUSH:
+            if not marks:
+                lost = lost or f"no MARK for the opcode at byte {pos - 1}"
+            else:
+                del stack[marks.pop() :]
+            if kind == POP_TO_MARK_PUSH:
+                stack.append(None)
+        elif kind == PUSH_LEN or kind == LONG4:
+            if pos + arg > n:
+                invalid = "truncated"
+                break
+            if arg == 1:
+                size = data[pos]
+            elif arg == 4:
+                size = (_U32 if kind == PUSH_LEN else _I32).unpack_from(data, pos)[0]
+            else:
+                size = _U64.unpack_from(data, pos)[0]
+            if size < 0:
+                invalid = f"negative length at byte {pos - 1}"
+                break
+            pos += arg + size
+            if pos > n:
+                invalid = "truncated"
+                break
+            stack.append(None)
+        elif kind == POP_PUSH or kind == POP:
+            if len(stack) - arg < (marks[-1] if marks else 0):
+                lost = lost or f"stack underflow at byte {pos - 1}"
+                del stack[max(0, len(stack) - arg) :]
+            else:
+                del stack[len(stack) - arg :]
+            if kind == POP_PUSH:
+                stack.append(None)
+        elif kind == STACK_GLOBAL:
+            name = stack.pop() if stack else None
+            module = stack.pop() if stack else None
+            stack.append(None)
+            where = f"STACK_GLOBAL at byte {pos - 1}"
+            if lost is not None:
+                unknown.append(f"{where}: the scan lost track of the stack ({lost})")
+            elif not module:
+                unknown.append(f"{where}: its module name is not a string the pickle spells out")
+            else:
+                found = _decode(module)
+                if found is None:
+                    invalid = f"a module name that is not UTF-8 at byte {pos - 1}"
+                    break
+                modules.add(_mapped(found, _decode(name or b"") or "", proto))
+        elif kind == NOTHING:
+            pos += arg
+        elif kind == PUT:
+            if pos + arg > n:
+                invalid = "truncated"
+                break
+            index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+            pos += arg
+            used_put = True
+            if used_memoize:
+                lost = lost or f"PUT after MEMOIZE at byte {pos - 1 - arg}"
+            _put(memo, index, stack[-1] if stack else None)
+        elif kind == POP_ONE:
+            if marks and marks[-1] >= len(stack):
+                marks.pop()
+            elif stack:
+                stack.pop()
+            else:
+                lost = lost or f"stack underflow at byte {pos - 1}"
+        elif kind == POP_MARK:
+            if marks:
+                del stack[marks.pop() :]
+            else:
+                lost = lost or f"no MARK for POP_MARK at byte {pos - 1}"
+        elif kind == DUP:
+            stack.append(stack[-1] if stack else None)
+        elif kind == STOP:
+            stopped = True
+            break
+        elif kind == PROTO:
+            if pos >= n:
+                invalid = "truncated"
+                break
+            proto = data[pos]
+            pos += 1
+        elif kind == BINSTRING:
+            if pos + 4 > n:
+                invalid = "truncated"
+                break
+            size = _I32.unpack_from(data, pos)[0]
+            pos += 4
+            if size < 0 or pos + size > n:
+                invalid = "truncated"
+                break
+            stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
+            pos += size
+        elif kind == EXT:
+            pos += arg
+            stack.append(None)
+            unknown.append(
+                f"EXT{arg} at byte {pos - 1 - arg}: a copyreg extension code, whose module "
+                "depends on the reading machine's registry"
+            )
+        elif kind < 0:
+            invalid = f"unknown opcode {op:#04x} at byte {pos - 1}"
+            break
+        else:
+            # Protocol 0 opcodes with arguments ending in a newline.
+            end = data.find(b"\n", pos)
+            if end < 0:
+                invalid = "truncated"
+                break
+            line = bytes(data[pos:end])
+            pos = end + 1
+            if kind == GLOBAL or kind == INST:
+                end = data.find(b"\n", pos)
+                if end < 0:
+                    invalid = "truncated"
+                    break
+                found = _decode(line)
+                global_name = _decode(bytes(data[pos:end]))
+                pos = end + 1
+                if found is None or global_name is None:
+                    invalid = f"a module name that is not UTF-8 at byte {pos}"
+                    break
+                modules.add(_mapped(found, global_name, proto))
+                if kind == INST:
+                    if marks:
+                        del stack[marks.pop() :]
+                    else:
+                        lost = lost or f"no MARK for INST at byte {pos}"
+                stack.append(None)
+            elif kind == STRING:
+                stack.append(_string(line))
+            elif kind == UNICODE:
+                try:
+                    stack.append(line.decode("raw-unicode-escape").encode("utf-8", "surrogatepass"))
+                except UnicodeError:
+                    invalid = f"a bad UNICODE argument at byte {pos}"
+                    break
+            elif kind == LINE_PUT or kind == LINE_GET:
+                if not line.isdigit() or not line.isascii() or len(line) > 18:
+                    lost = lost or f"a memo index the scan does not read at byte {pos}"
+                    if kind == LINE_GET:
+                        stack.append(None)
+                    continue
+                if kind == LINE_GET:
+                    stack.append(memo.get(int(line)))
+                else:
+                    used_put = True
+                    if used_memoize:
+                        lost = lost or f"PUT after MEMOIZE at byte {pos}"
+                    _put(memo, int(line), stack[-1] if stack else None)
+            else:  # INT, LONG, FLOAT, PERSID: a value of no interest
+                stack.append(None)
+    else:
+        return PickleScan(frozenset(modules), tuple(unknown), pos, n, False, None, ops + 1)
+    return PickleScan(
+        frozenset(modules),
+        tuple(unknown),
+        pos,
+        n,
+        complete=stopped or invalid is not None,
+        invalid=None if stopped else invalid,
+        ops=ops + 1,
+        stopped=stopped,
+    )
+
+
+def _put(memo: dict[int, bytes], index: int, value: bytes | None) -> None:
+    if value is None:
+        memo.pop(index, None)
+    else:
+        memo[index] = value
+
+
+def _decode(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return None
+
+
+def _string(line: bytes) -> bytes | None:
+    """A protocol 0 ``STRING`` argument: a quoted, backslash-escaped literal."""
+    if len(line) >= 2 and line[:1] == line[-1:] and line[:1] in (b"'", b'"'):
+        try:
+            decoded: bytes = codecs.escape_decode(line[1:-1])[0]
+            return decoded
+        except ValueError:
+            return None
+    return None
+
+
+def _mapped(module: str, name: str, proto: int) -> str:
+    """The module ``find_class`` imports: protocols 0-2 map Python 2 names (fix_imports)."""
+    if proto >= 3:
+        return module
+    from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
+
+    if (module, name) in NAME_MAPPING:
+        return str(NAME_MAPPING[(module, name)][0])
+    return str(IMPORT_MAPPING.get(module, module))
 
 
 def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
-    """Return the full module names that ``GLOBAL``/``INST``/``STACK_GLOBAL`` opcodes name.
+    """The full module names a pickle's unpickling imports, read from its opcodes.
 
-    Nothing is unpickled.  ``STACK_GLOBAL`` takes its module and name from the
-    stack; we track the two most recent string pushes, following the memo, which
-    is exactly how pickle (and cloudpickle) emit them.  A hand-crafted pickle can
-    compute a module name at run time and so hide it from this scan: the result
-    says what a pickle written by pickle or cloudpickle imports; it is no
-    security check.
+    Strict, for the writer and for tests: a pickle that is not valid, or whose
+    imports the scan cannot all name, is a :class:`SnapshotFormatError`.
     """
-    modules: set[str] = set()
-    memo: dict[int, str | None] = {}
-    recent: list[str | None] = [None, None]
-    memo_count = 0
-    try:
-        for opcode, arg, _pos in pickletools.genops(
-            bytes(data) if isinstance(data, memoryview) else data
-        ):
-            name = opcode.name
-            if name in _STRING_OPS:
-                value = arg if isinstance(arg, str) else None
-                recent = [recent[1], value]
-            elif name == "FRAME":
-                # Protocol 4+ may start a new frame between the module and the
-                # name strings of a STACK_GLOBAL: framing is not a stack operation.
-                continue
-            elif name == "MEMOIZE":
-                memo[memo_count] = recent[1]
-                memo_count += 1
-            elif name in _PUT_OPS:
-                memo[int(arg)] = recent[1]  # type: ignore[arg-type]
-            elif name in _GET_OPS:
-                recent = [recent[1], memo.get(int(arg))]  # type: ignore[arg-type]
-            elif name in ("GLOBAL", "INST"):  # INST: protocol 0's "import and call"
-                module = str(arg).split(" ", 1)[0]
-                modules.add(module)
-                recent = [recent[1], None]
-            elif name == "STACK_GLOBAL":
-                if recent[0] is not None:
-                    modules.add(recent[0])
-                recent = [None, None]
-            else:
-                recent = [recent[1], None]
-    except Exception as exc:  # pickletools raises ValueError and friends on garbage
-        raise SnapshotFormatError(f"not a valid pickle stream: {exc}") from exc
-    return modules
+    scan = scan_pickle(data)  # type: ignore[arg-type]
+    if scan.invalid is not None:
+        raise SnapshotFormatError(f"not a valid pickle stream: {scan.invalid}")
+    if scan.unknown:
+        raise SnapshotFormatError(f"the pickle hides what it imports: {scan.unknown[0]}")
+    return set(scan.modules)
 
 
 def top_level(modules: set[str]) -> set[str]:

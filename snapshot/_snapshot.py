@@ -8,15 +8,59 @@ ends in a :class:`SnapshotFormatError` naming what is missing, never in a
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import _refs
 from ._errors import SnapshotError, SnapshotFormatError, SnapshotModuleError, SnapshotUnpickleError
 from ._format import STORED, Placeholder, key_from_json
-from ._manifest import Manifest, PieceRecord, parse_manifest
+from ._limits import ReadLimits
+from ._manifest import Manifest, PieceRecord
+from ._parsing import parse_manifest
 
 #: Out-of-band buffers: the large members, written last.
 BUFFER_PREFIX = "buffers/"
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """How far a head-only open read: members cut short (name -> declared size), and
+    why reading stopped (None: at the end of the archive)."""
+
+    partial: dict[str, int] = field(default_factory=dict)
+    stop: str | None = None
+
+
+class ImportScan(Mapping[str, list[str]]):
+    """The modules each stored piece's pickle would import: ``scan[pid]`` (sorted names).
+
+    ``incomplete[pid]`` says why a piece's list may miss modules (the scan's budget, a
+    member read only in part, a module the pickle computes); ``invalid[pid]`` why its
+    unpickling would fail (the scan stops there, as unpickling would).
+    """
+
+    def __init__(
+        self,
+        modules: dict[str, list[str]],
+        incomplete: dict[str, str],
+        invalid: dict[str, str],
+    ) -> None:
+        self.modules = modules
+        self.incomplete = incomplete
+        self.invalid = invalid
+
+    def __getitem__(self, pid: str) -> list[str]:
+        return self.modules[pid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.modules)
+
+    def __len__(self) -> int:
+        return len(self.modules)
+
+    def __repr__(self) -> str:
+        return f"ImportScan({self.modules!r}, incomplete={self.incomplete!r})"
 
 
 class Snapshot:
@@ -30,19 +74,26 @@ class Snapshot:
         *,
         signed: bool = False,
         verified: bool = False,
-        head_only: bool = False,
+        head: Head | None = None,
         model: Manifest | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.path = path
         #: The manifest as read (a plain dict): for ``info --json``; read :attr:`model`.
         self.manifest = manifest
         self.signed = signed
         self.verified = verified
-        self.head_only = head_only
+        #: For a head-only open (inspection): what was read in part, and where it stopped.
+        self.head = head
+        self.limits = limits or ReadLimits()
         self._model = model
         self._members = members
         self._cache: dict[str, Any] = {}
         self._loading: set[str] = set()
+
+    @property
+    def head_only(self) -> bool:
+        return self.head is not None
 
     @property
     def model(self) -> Manifest:
@@ -78,10 +129,10 @@ class Snapshot:
                 path=self.path,
             )
         data = self._members.get(name)
-        if data is None and self.head_only and name.startswith(BUFFER_PREFIX):
+        if self.head is not None and (data is None or name in self.head.partial):
             raise SnapshotFormatError(
-                f"{self.path}: opened head only (without its buffers) for inspection; "
-                "open it whole to load this piece",
+                f"{self.path}: opened head only (without its buffers, at most "
+                f"ReadLimits.max_inspect_bytes) for inspection; open it whole to load this piece",
                 path=self.path,
             )
         if data is None:
@@ -231,19 +282,64 @@ class Snapshot:
         if entry is None or entry.member is None:
             return None
         data = self._members.get(entry.member)
-        return None if data is None else bytes(data).decode("utf-8", "surrogateescape")
+        if data is None or (self.head is not None and entry.member in self.head.partial):
+            return None
+        return bytes(data).decode("utf-8", "surrogateescape")
 
-    def imports(self) -> dict[str, list[str]]:
-        """Modules each stored piece's pickle would import, read from its opcodes."""
-        from ._opcodes import pickle_imports  # pickletools is large: only for imports()
+    def imports(self, *, max_opcodes: int | None = None) -> ImportScan:
+        """The modules each stored piece's pickle would import, read from its opcodes.
 
-        out = {}
-        for pid, record in (self.model.pieces or {}).items():
-            if record.status == STORED:
-                try:
-                    out[pid] = sorted(pickle_imports(self._member(record.member, f"piece {pid!r}")))
-                except SnapshotFormatError as exc:
-                    raise SnapshotFormatError(
-                        f"{self.path}: piece {pid}: {exc}", path=self.path
-                    ) from exc
-        return out
+        Never unpickles, and never trusts the writer's ``modules`` record.  The
+        work is bounded by ``max_opcodes`` (default ``ReadLimits.max_scan_opcodes``)
+        over all pieces, smallest first; what the budget or a head-only open left
+        unscanned is in ``incomplete``.
+        """
+        from ._opcodes import scan_pickle
+
+        budget = self.limits.max_scan_opcodes if max_opcodes is None else max_opcodes
+        stored = [
+            (pid, record.member)
+            for pid, record in (self.model.pieces or {}).items()
+            if record.status == STORED
+        ]
+        found: dict[str, list[str]] = {}
+        incomplete: dict[str, str] = {}
+        invalid: dict[str, str] = {}
+        sized = [(len(self._members.get(m) or b"") if m else 0, pid, m) for pid, m in stored]
+        for _, pid, member in sorted(sized):
+            data = self._members.get(member) if member is not None else None
+            if data is None:
+                found[pid] = []
+                incomplete[pid] = self._unread(member)
+                continue
+            declared = self.head.partial.get(member or "") if self.head is not None else None
+            scan = scan_pickle(data, max_ops=max(budget, 0))
+            budget -= scan.ops
+            found[pid] = sorted(scan.modules)
+            if scan.unknown:
+                incomplete[pid] = f"{scan.unknown[0]}; it may import any module"
+            elif declared is not None and not scan.stopped:
+                stop = self.head.stop if self.head is not None else None
+                incomplete[pid] = (
+                    f"scanned {_mib(scan.end)} of {_mib(declared)}: reading stopped at {stop}; "
+                    "the rest may import more modules"
+                )
+            elif not scan.complete:
+                incomplete[pid] = (
+                    f"scanned {_mib(scan.end)} of {_mib(scan.size)} (ReadLimits.max_scan_opcodes);"
+                    " the rest may import more modules"
+                )
+            elif scan.invalid is not None:
+                invalid[pid] = f"not a valid pickle: {scan.invalid}; unpickling it would fail there"
+        return ImportScan(found, incomplete, invalid)
+
+    def _unread(self, member: str | None) -> str:
+        if member is None:
+            return "the manifest names no member for it"
+        if self.head is not None:
+            return f"not read: a head-only open stopped at {self.head.stop}"
+        return f"its member {member!r} is missing"
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"

@@ -20,6 +20,7 @@ EXPORTED = [
     "Environment",
     "Error",
     "Frame",
+    "ImportScan",
     "Input",
     "Manifest",
     "Origin",

@@ -45,18 +45,17 @@ def exercise(path: Path) -> None:
     except SnapshotError:
         return
     repr(snap)
-    manifest = snap.manifest
+    model = snap.model
     accessors: list[Any] = [snap.call, snap.inputs, snap.exception, snap.imports]
-    frames = manifest.get("frames")
-    if isinstance(frames, list):
-        accessors += [lambda i=i: snap.frame_locals(i) for i in range(len(frames))]
-    sources = manifest.get("sources")
-    if isinstance(sources, dict):
-        accessors += [lambda f=f: snap.source(f) for f in sources]
-    pieces = manifest.get("pieces")
-    if isinstance(pieces, dict):
-        accessors += [lambda p=p: snap.load(p) for p in pieces]
-        accessors += [lambda p=p: snap.piece_bytes(p) for p in pieces]
+    accessors += [lambda i=i: snap.frame_locals(i) for i in range(len(model.frames))]
+    accessors += [lambda f=f: snap.source(f) for f in model.sources or {}]
+    accessors += [lambda p=p: snap.load(p) for p in model.pieces or {}]
+    accessors += [lambda p=p: snap.piece_bytes(p) for p in model.pieces or {}]
+    # The raw manifest's own names too: a caller may ask for what the model left out.
+    raw = snap.manifest
+    for name, access in (("sources", snap.source), ("pieces", snap.load)):
+        if isinstance(raw.get(name), dict):
+            accessors += [lambda k=k, a=access: a(k) for k in raw[name]]
     for access in accessors:
         try:
             access()

@@ -1,0 +1,247 @@
+"""Opening snapshots: the manifest alone (``read_manifest``) or the members (``open_snapshot``).
+
+Untrusted input is the normal case: a file copied off a cluster, maybe cut
+short, maybe from someone else.  Limits come first (the frame walk, then the
+read limits while decompressing), integrity always (checksums, declared sizes,
+the HMAC before anything can be unpickled), and nothing is unpickled here.
+Foreign errors are translated by the table of ``_translate``; anything else is
+a bug and is not dressed up as a damaged file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from typing import Any
+
+from ._errors import SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
+from ._file import (
+    CountingFile,
+    Progress,
+    check_start,
+    content_bound,
+    decompressing,
+    open_file,
+)
+from ._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER
+from ._limits import MiB, ReadLimits
+from ._manifest import Manifest
+from ._parsing import parse_manifest
+from ._signing import Signing, check, parse_signature
+from ._snapshot import BUFFER_PREFIX, Head, Snapshot
+from ._tar import TarReader
+from ._translate import load_json, translated
+
+SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
+_DEFAULT_LIMITS = ReadLimits()
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
+#: How far past manifest.json read_manifest looks for the end of the first frame.
+_MANIFEST_FRAME_SLACK = 64 * 1024
+#: What decoding a manifest may cost beyond 8 times its size (see _check_shape).
+_MANIFEST_MEMORY = 64 * MiB
+
+
+def read_manifest(
+    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+) -> dict[str, Any]:
+    """Return the manifest, decompressing only as far as it; never unpickles.
+
+    Its cost does not depend on the snapshot's size.  The first zstd frame,
+    which holds only the manifest in files from this writer, is read to its end
+    so that its checksum is verified; the rest of the file is checked only by
+    :func:`open_snapshot`.
+    """
+    limits = limits or _DEFAULT_LIMITS
+    name = os.fspath(path)
+    with open_file(name) as fh, translated(name):
+        check_start(fh, name, limits)
+        stream = decompressing(fh, across_frames=False, read_size=64 * 1024)
+        tar = TarReader(stream, name, limits)
+        first = tar.next()
+        assert first is not None  # TarReader refuses an archive without manifest.json
+        data = tar.data(first[1])
+        _finish_first_frame(stream)
+    return decode_manifest(data, name)
+
+
+def read_model(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> Manifest:
+    """The typed model of the manifest (:func:`read_manifest`, then :func:`parse_manifest`)."""
+    return parse_manifest(read_manifest(path, limits=limits), path=os.fspath(path))
+
+
+def _finish_first_frame(stream: Any) -> None:
+    """Read on to the end of the first zstd frame, if it is near: zstd then checks
+    the frame's checksum, so the manifest just parsed is verified too.  Writers
+    end the first frame right after manifest.json (spec: byte layout); a file
+    that does not is read no further, keeping read_manifest's cost constant."""
+    budget = _MANIFEST_FRAME_SLACK
+    while budget > 0:
+        chunk = stream.read(min(budget, 16 * 1024))
+        if not chunk:
+            return
+        budget -= len(chunk)
+
+
+def decode_manifest(data: Any, path: str) -> dict[str, Any]:
+    """The manifest's JSON, its decoded size bounded first, its identity checked (rule 8.9)."""
+    _check_shape(data, path)
+    manifest = load_json(data, path, "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise SnapshotFormatError(
+            f"{path}: not a dask-replay snapshot (manifest format is {_shown(found)})",
+            path=path,
+        )
+    version = manifest.get("format_version")
+    match = _VERSION.fullmatch(version) if isinstance(version, str) else None
+    if match is None:
+        raise SnapshotFormatError(f"{path}: bad format_version {_shown(version)}", path=path)
+    major = match.group(1).lstrip("0") or "0"
+    if len(major) > 9 or int(major) > SUPPORTED_MAJOR:
+        raise SnapshotVersionError(
+            f"{path}: written by snapshot format {_shown(version)[1:-1]}, but this reader "
+            f"knows {SUPPORTED_MAJOR}.x; upgrade dask-replay (pip install -U dask-replay)",
+            path=path,
+        )
+    return manifest
+
+
+def _shown(value: object) -> str:
+    """A value from the file, quoted and short (never ``repr`` of a huge integer)."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    return "null" if value is None else f"of type {type(value).__name__}"
+
+
+def _check_shape(data: Any, path: str) -> None:
+    """Refuse a manifest whose decoded form would be far larger than its text.
+
+    ``[],[],...`` costs 3 bytes of text and some 64 bytes of Python objects: a
+    few KiB of zstd make gigabytes.  Every JSON value but the first follows a
+    ``,``, ``:`` or ``[``; each costs at most 72 bytes besides its characters
+    (at most 4 bytes each).  Counting those bytes is C-speed and an upper bound.
+    """
+    values = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{")
+    estimate = 72 * values + 4 * len(data)
+    if estimate > _MANIFEST_MEMORY + 8 * len(data):
+        raise SnapshotLimitError(
+            f"{path}: manifest.json holds about {values} JSON values in {len(data)} bytes; "
+            "decoding it could take "
+            f"{estimate // MiB} MiB; this is not a manifest dask-replay writes",
+            path=path,
+        )
+
+
+def open_snapshot(
+    path: str | os.PathLike[str],
+    *,
+    key: bytes | None = None,
+    allow_unsigned: bool = False,
+    limits: ReadLimits | None = None,
+    progress: Progress | None = None,
+    head_only: bool = False,
+) -> Snapshot:
+    """Read and verify a whole snapshot into memory; nothing is unpickled yet.
+
+    With ``key``, the HMAC is checked before this returns, and an unsigned file
+    is refused unless ``allow_unsigned``.  ``progress(done, total)`` is called
+    with compressed bytes read.
+
+    ``head_only`` is for inspection (``imports()``, ``source()``): it stops at
+    the first out-of-band buffer, which writers place last, and after
+    ``limits.max_inspect_bytes`` of pickles and sources, so its cost is bounded
+    whatever the file holds.  Its frames past the head are not checked, and
+    loading a piece that needs a buffer is an error.  A signature covers the
+    whole file, so ``head_only`` cannot go with ``key``.
+    """
+    if head_only and key is not None:
+        raise ValueError("a signature covers the whole file: head_only cannot verify it")
+    limits = limits or _DEFAULT_LIMITS
+    name = os.fspath(path)
+    with open_file(name) as fh, translated(name):
+        check_start(fh, name, limits)
+        bound = None if head_only else content_bound(fh, name, limits)
+        tar = TarReader(decompressing(CountingFile(fh, progress)), name, limits, bound)
+        members, signature, digest, head = _read_members(tar, key, head_only)
+    # The version first (a newer major may sign differently), then the
+    # signature, then consistency: an altered file is reported as altered.
+    manifest = decode_manifest(members.pop(MANIFEST_MEMBER), name)
+    verified = (
+        check(name, signature, digest, allow_unsigned=allow_unsigned) if key is not None else False
+    )
+    model = parse_manifest(manifest, path=name)
+    _check_declared_sizes(model, members, head, name)
+    return Snapshot(
+        name,
+        manifest,
+        members,
+        signed=signature is not None,
+        verified=verified,
+        head=head,
+        model=model,
+        limits=limits,
+    )
+
+
+def _read_members(
+    tar: TarReader, key: bytes | None, head_only: bool
+) -> tuple[dict[str, Any], dict[str, Any] | None, str, Head | None]:
+    """Every member (the head only, within ``max_inspect_bytes``, if ``head_only``)."""
+    signing = Signing(key)
+    members: dict[str, Any] = {}
+    signature = None
+    digest = ""
+    start = 0
+    limit = tar.limits.max_inspect_bytes
+    while (entry := tar.next()) is not None:
+        name, size = entry
+        if head_only and name != MANIFEST_MEMBER:
+            if name.startswith(BUFFER_PREFIX):
+                return members, None, "", Head({}, "the first buffers/ member")
+            room = limit - (tar.total - start)
+            if size > room:
+                members[name] = tar.prefix(size, max(room, 0))
+                why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
+                return members, None, "", Head({name: size}, why)
+        data = tar.data(size)
+        if name == MANIFEST_MEMBER:
+            start = tar.total
+        if name == SIGNATURE_MEMBER:
+            digest = signing.digest()
+            signature = parse_signature(data, tar.path)
+            continue
+        signing.member(name, data)
+        members[name] = data
+    tar.finish()
+    return members, signature, digest, Head({}, None) if head_only else None
+
+
+def _check_declared_sizes(
+    model: Manifest, members: dict[str, Any], head: Head | None, path: str
+) -> None:
+    """Each buffer and source member has the size (and a source the SHA-256) declared."""
+    records: list[tuple[str, Any]] = [
+        *(("buffers", r) for r in (model.buffers or {}).values()),
+        *(("sources", r) for r in (model.sources or {}).values()),
+    ]
+    partial = head.partial if head is not None else {}
+    for section, entry in records:
+        data = members.get(entry.member) if entry.member is not None else None
+        if data is None or entry.member in partial:
+            continue
+        if len(data) != entry.size:
+            raise SnapshotFormatError(
+                f"{path}: member {entry.member!r} holds {len(data)} bytes but the "
+                f"manifest declares {entry.size!r}; the file is corrupt or was "
+                "tampered with",
+                path=path,
+            )
+        digest = getattr(entry, "sha256", None)
+        if section == "sources" and digest is not None:
+            if hashlib.sha256(data).hexdigest() != digest.lower():
+                raise SnapshotFormatError(
+                    f"{path}: source member {entry.member!r} does not match the SHA-256 the "
+                    "manifest records; the file is corrupt or was tampered with",
+                    path=path,
+                )

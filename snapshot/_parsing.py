@@ -1,0 +1,303 @@
+"""Building the manifest's model from untrusted JSON: the one validating builder.
+
+:func:`parse_manifest` reads each known field once, keeps it when its type is
+the spec's and otherwise leaves it absent with a line in ``problems``.  It never
+shows a value in a problem (a value may be a 5,000-digit integer or a lone
+surrogate), walks nested keys without recursion, and does work linear in the
+manifest's size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._errors import SnapshotFormatError
+from ._fields import Builder, entry_path, is_int, is_str, is_str_or_null, kind
+from ._manifest import (
+    BufferRecord,
+    Call,
+    Capture,
+    ChainEntry,
+    Environment,
+    Error,
+    Frame,
+    Input,
+    Manifest,
+    Origin,
+    PieceRecord,
+    PythonInfo,
+    SourceRecord,
+    Summary,
+    Task,
+    Writer,
+)
+
+
+def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
+    """The typed model of a manifest: the one validating builder (see the module doc).
+
+    Raises :class:`SnapshotFormatError` only when ``raw`` is not a JSON object.
+    """
+    if not isinstance(raw, dict):
+        raise SnapshotFormatError(
+            f"{path}: manifest.json holds {kind(raw)}, not an object; the file is corrupt "
+            "or not a dask-replay snapshot",
+            path=path,
+        )
+    b = Builder()
+    writer = b.section(raw, "writer")
+    fields: dict[str, Any] = dict(
+        format=b.string(raw, "format", ""),
+        format_version=b.string(raw, "format_version", ""),
+        writer=None
+        if writer is None
+        else Writer(b.string(writer, "name", "writer."), b.string(writer, "version", "writer.")),
+        created=b.string(raw, "created", ""),
+        signed=b.boolean(raw, "signed", ""),
+        task=_task(b, b.section(raw, "task")),
+        error=_error(b, b.section(raw, "error")),
+        origin=_origin(b, b.section(raw, "origin")),
+        environment=_environment(b, b.section(raw, "environment")),
+        call=_call(b, b.section(raw, "call")),
+        inputs=_inputs(b, b.array(raw, "inputs")),
+        run_spec=b.string(raw, "run_spec", ""),
+        exception=b.string(raw, "exception", ""),
+        frames=_frames(b, b.array(raw, "frames")),
+        pieces=_pieces(b, b.section(raw, "pieces")),
+        buffers=_records(b, b.section(raw, "buffers"), "buffers", _buffer),
+        sources=_records(b, b.section(raw, "sources"), "sources", _source),
+        modules=b.table(raw, "modules", "", is_str_or_null, "a string or null"),
+        capture=_capture(b, b.section(raw, "capture")),
+    )
+    problems = list(b.problems)
+    if b.dropped:
+        problems.append(f"... and {b.dropped} more problems in the manifest")
+    return Manifest(**fields, problems=tuple(problems), raw=raw)
+
+
+def _task(b: Builder, task: dict[str, Any] | None) -> Task | None:
+    if task is None:
+        return None
+    key = None
+    if "key" in task:
+        _, key = b.key(task["key"], "task.key")
+    dependencies = []
+    for i, dep in enumerate(b.array(task, "dependencies", "task.") or ()):
+        ok, value = b.key(dep, f"task.dependencies[{i}]")
+        if ok:
+            dependencies.append(value)
+    priority = None if task.get("priority") is None else b.array(task, "priority", "task.")
+    return Task(
+        key=key,
+        prefix=b.string(task, "prefix", "task.", null=True),
+        dependencies=tuple(dependencies),
+        annotations=b.section(task, "annotations", "task."),
+        priority=None if priority is None else tuple(priority),
+        attempt=b.integer(task, "attempt", "task."),
+        fingerprint=b.string(task, "fingerprint", "task."),
+        occurrence=b.integer(task, "occurrence", "task."),
+        is_coro=b.boolean(task, "is_coro", "task."),
+    )
+
+
+def _error(b: Builder, error: dict[str, Any] | None) -> Error | None:
+    if error is None:
+        return None
+    chain = []
+    for i, entry in enumerate(b.array(error, "chain", "error.") or ()):
+        at = f"error.chain[{i}]."
+        if not isinstance(entry, dict):
+            b.problem(at[:-1], entry, "an object")
+            continue
+        chain.append(
+            ChainEntry(
+                relation=b.string(entry, "relation", at),
+                type=b.string(entry, "type", at),
+                module=b.string(entry, "module", at),
+                message=b.string(entry, "message", at),
+                notes=b.strings(entry, "notes", at),
+            )
+        )
+    return Error(
+        type=b.string(error, "type", "error."),
+        module=b.string(error, "module", "error."),
+        message=b.string(error, "message", "error."),
+        notes=b.strings(error, "notes", "error."),
+        traceback=b.string(error, "traceback", "error."),
+        chain=tuple(chain),
+    )
+
+
+def _origin(b: Builder, origin: dict[str, Any] | None) -> Origin | None:
+    if origin is None:
+        return None
+    name = origin.get("worker_name")
+    if not (name is None or isinstance(name, str) or is_int(name)):
+        b.problem("origin.worker_name", name, "a string, an integer or null")
+        name = None
+    return Origin(
+        pid=b.integer(origin, "pid", "origin."),
+        thread=b.string(origin, "thread", "origin."),
+        thread_id=b.integer(origin, "thread_id", "origin."),
+        host=b.string(origin, "host", "origin."),
+        worker=b.string(origin, "worker", "origin.", null=True),
+        worker_name=name,
+    )
+
+
+def _environment(b: Builder, env: dict[str, Any] | None) -> Environment | None:
+    if env is None:
+        return None
+    python = b.section(env, "python", "environment.")
+    at = "environment.python."
+    return Environment(
+        python=None
+        if python is None
+        else PythonInfo(
+            b.string(python, "version", at),
+            b.string(python, "implementation", at),
+            b.string(python, "executable", at),
+        ),
+        platform=b.string(env, "platform", "environment."),
+        machine=b.string(env, "machine", "environment."),
+        hostname=b.string(env, "hostname", "environment."),
+        packages=b.table(env, "packages", "environment.", is_str, "a string"),
+        variables=b.table(env, "variables", "environment.", is_str, "a string"),
+    )
+
+
+def _call(b: Builder, call: dict[str, Any] | None) -> Call | None:
+    if call is None:
+        return None
+    kwargs = b.section(call, "kwargs", "call.")
+    if kwargs is not None:
+        for name, pid in kwargs.items():
+            if not isinstance(pid, str):
+                b.problem(
+                    entry_path("call.kwargs", name),
+                    pid,
+                    "a string (an id)",
+                    "`call.kwargs` ignored",
+                )
+                kwargs = None
+                break
+    return Call(
+        func=b.string(call, "func", "call."),
+        args=b.ids(call, "args", "call."),
+        kwargs=None if kwargs is None else dict(kwargs),
+        origin=b.string(call, "origin", "call."),
+    )
+
+
+def _inputs(b: Builder, inputs: list[Any] | None) -> tuple[Input, ...]:
+    out = []
+    for i, entry in enumerate(inputs or ()):
+        if not isinstance(entry, dict):
+            b.problem(f"inputs[{i}]", entry, "an object")
+            continue
+        key = None
+        if "key" in entry:
+            _, key = b.key(entry["key"], f"inputs[{i}].key")
+        out.append(Input(key=key, piece=b.string(entry, "piece", f"inputs[{i}].")))
+    return tuple(out)
+
+
+def _frames(b: Builder, frames: list[Any] | None) -> tuple[Frame, ...]:
+    out = []
+    for i, frame in enumerate(frames or ()):
+        at = f"frames[{i}]."
+        if not isinstance(frame, dict):
+            b.problem(at[:-1], frame, "an object")
+            # An empty frame keeps the indices: labels such as "frames[3].df" name them.
+            out.append(Frame())
+            continue
+        out.append(
+            Frame(
+                filename=b.string(frame, "filename", at),
+                function=b.string(frame, "function", at),
+                qualname=b.string(frame, "qualname", at),
+                lineno=b.integer(frame, "lineno", at),
+                firstlineno=b.integer(frame, "firstlineno", at),
+                module=b.string(frame, "module", at, null=True),
+                locals=b.table(frame, "locals", at, is_str, "a string (an id)"),
+                source=b.string(frame, "source", at, null=True),
+            )
+        )
+    return tuple(out)
+
+
+def _pieces(b: Builder, pieces: dict[str, Any] | None) -> dict[str, PieceRecord] | None:
+    if pieces is None:
+        return None
+    out = {}
+    for pid, record in pieces.items():
+        at = entry_path("pieces", pid)
+        if not isinstance(pid, str) or not isinstance(record, dict):
+            b.problem(at, record, "an object")
+            continue
+        at += "."
+        summary = b.section(record, "summary", at)
+        shape = None if summary is None else b.array(summary, "shape", at + "summary.")
+        if shape is not None and not all(is_int(n) for n in shape):
+            b.problem(at + "summary.shape", shape, "a list of integers")
+            shape = None
+        out[pid] = PieceRecord(
+            label=b.string(record, "label", at),
+            status=b.string(record, "status", at),
+            type=b.string(record, "type", at),
+            repr=b.string(record, "repr", at),
+            reason=b.string(record, "reason", at),
+            size=b.integer(record, "size", at),
+            member=b.string(record, "member", at),
+            buffers=b.ids(record, "buffers", at) or (),
+            modules=b.strings(record, "modules", at),
+            summary=None
+            if summary is None
+            else Summary(
+                shape=None if shape is None else tuple(shape),
+                dtype=b.string(summary, "dtype", at + "summary."),
+                nbytes=b.integer(summary, "nbytes", at + "summary."),
+            ),
+            refs=b.ids(record, "refs", at) or (),
+        )
+    return out
+
+
+def _buffer(b: Builder, record: dict[str, Any], at: str) -> BufferRecord:
+    return BufferRecord(member=b.string(record, "member", at), size=b.integer(record, "size", at))
+
+
+def _source(b: Builder, record: dict[str, Any], at: str) -> SourceRecord:
+    return SourceRecord(
+        member=b.string(record, "member", at),
+        size=b.integer(record, "size", at),
+        sha256=b.string(record, "sha256", at),
+    )
+
+
+def _records(b: Builder, section: dict[str, Any] | None, name: str, build: Any) -> Any:
+    if section is None:
+        return None
+    out = {}
+    for ident, record in section.items():
+        at = entry_path(name, ident)
+        if not isinstance(ident, str) or not isinstance(record, dict):
+            b.problem(at, record, "an object")
+            continue
+        out[ident] = build(b, record, at + ".")
+    return out
+
+
+def _capture(b: Builder, capture: dict[str, Any] | None) -> Capture | None:
+    if capture is None:
+        return None
+    return Capture(
+        pieces=b.integer(capture, "pieces", "capture."),
+        stored=b.integer(capture, "stored", "capture."),
+        placeholders=b.integer(capture, "placeholders", "capture."),
+        stored_bytes=b.integer(capture, "stored_bytes", "capture."),
+        complete=b.boolean(capture, "complete", "capture."),
+        seconds=b.number(capture, "seconds", "capture."),
+        limits=b.table(capture, "limits", "capture.", is_int, "an integer"),
+        redaction_marker=b.string(capture, "redaction_marker", "capture."),
+    )
