@@ -58,8 +58,15 @@ from ._opcode_table import (
 #: past it, further memoized strings count as unknown (and a module taken from one
 #: is reported as unknown, never guessed).
 MAX_TRACKED_BYTES = 16 * 2**20
-#: A string longer than this is never a module name that exists; tracked as its length.
-_MAX_NAME = 1024
+#: A longer string is tracked as unknown (no module name is this long): this bounds
+#: what the strings on the stack hold to _MAX_DEPTH times it.
+_MAX_NAME = 256
+#: Opcodes between checks of the stack's depth, and the depth that makes the scan
+#: stop following values (it still reads every opcode and every inline module).
+_CHUNK = 1 << 16
+_MAX_NOTES = 10
+_MAX_MODULES = 10_000
+_MAX_DEPTH = 1 << 16
 _UNKNOWN = b""  # a str whose value the scan does not know (never a real module name)
 _U32 = struct.Struct("<I")
 _I32 = struct.Struct("<i")
@@ -107,218 +114,237 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
     pos = 0
     invalid: str | None = None
     stopped = False
-    ops = -1
-    limit = max_ops if max_ops is not None else sys.maxsize
-    for ops in range(limit):  # noqa: B007 (the count after the loop is a result)
-        if pos >= n:
-            invalid = "the pickle ends without STOP"
-            break
-        op = data[pos]
-        kind = kinds[op]
-        arg = args[op]
-        pos += 1
-        if kind == PUSH:
-            pos += arg
-            stack.append(None)
-        elif kind == MEMOIZE:
-            used_memoize = True
-            if used_put:
-                lost = lost or f"MEMOIZE after PUT at byte {pos - 1}"
-            value = stack[-1] if stack else None
-            if value is not None and tracked < MAX_TRACKED_BYTES:
-                memo[memo_len] = value
-                tracked += len(value) + 100
-            elif value is not None:
-                memo[memo_len] = _UNKNOWN
-            else:
-                memo.pop(memo_len, None)
-            memo_len += 1
-        elif kind == STR_LEN:
-            if arg == 1:
+    left = max_ops if max_ops is not None else sys.maxsize
+    ops = 0
+    finished = False
+    while left > 0 and not finished:
+        chunk = min(left, _CHUNK)
+        for step in range(chunk):  # noqa: B007 (read after the loop)
+            if pos >= n:
+                invalid = "the pickle ends without STOP"
+                break
+            op = data[pos]
+            kind = kinds[op]
+            arg = args[op]
+            pos += 1
+            if kind == PUSH:
+                pos += arg
+                stack.append(None)
+            elif kind == MEMOIZE:
+                used_memoize = True
+                if used_put:
+                    lost = lost or f"MEMOIZE after PUT at byte {pos - 1}"
+                value = stack[-1] if stack else None
+                if value is not None and tracked < MAX_TRACKED_BYTES:
+                    memo[memo_len] = value
+                    tracked += len(value) + 100
+                elif value is not None:
+                    memo[memo_len] = _UNKNOWN
+                else:
+                    memo.pop(memo_len, None)
+                memo_len += 1
+            elif kind == STR_LEN:
+                if arg == 1:
+                    if pos >= n:
+                        invalid = "truncated"
+                        break
+                    size = data[pos]
+                elif arg == 4:
+                    if pos + 4 > n:
+                        invalid = "truncated"
+                        break
+                    size = _U32.unpack_from(data, pos)[0]
+                else:
+                    if pos + 8 > n:
+                        invalid = "truncated"
+                        break
+                    size = _U64.unpack_from(data, pos)[0]
+                pos += arg
+                if pos + size > n:
+                    invalid = "truncated"
+                    break
+                stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
+                pos += size
+            elif kind == GET:
+                if pos + arg > n:
+                    invalid = "truncated"
+                    break
+                index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+                pos += arg
+                stack.append(memo.get(index))
+            elif kind == MARK:
+                marks.append(len(stack))
+            elif kind == POP_TO_MARK or kind == POP_TO_MARK_PUSH:
+                if not marks:
+                    lost = lost or f"no MARK for the opcode at byte {pos - 1}"
+                else:
+                    del stack[marks.pop() :]
+                if kind == POP_TO_MARK_PUSH:
+                    stack.append(None)
+            elif kind == PUSH_LEN or kind == LONG4:
+                if pos + arg > n:
+                    invalid = "truncated"
+                    break
+                if arg == 1:
+                    size = data[pos]
+                elif arg == 4:
+                    size = (_U32 if kind == PUSH_LEN else _I32).unpack_from(data, pos)[0]
+                else:
+                    size = _U64.unpack_from(data, pos)[0]
+                if size < 0:
+                    invalid = f"negative length at byte {pos - 1}"
+                    break
+                pos += arg + size
+                if pos > n:
+                    invalid = "truncated"
+                    break
+                stack.append(None)
+            elif kind == POP_PUSH or kind == POP:
+                if len(stack) - arg < (marks[-1] if marks else 0):
+                    lost = lost or f"stack underflow at byte {pos - 1}"
+                    del stack[max(0, len(stack) - arg) :]
+                else:
+                    del stack[len(stack) - arg :]
+                if kind == POP_PUSH:
+                    stack.append(None)
+            elif kind == STACK_GLOBAL:
+                name = stack.pop() if stack else None
+                module = stack.pop() if stack else None
+                stack.append(None)
+                where = f"STACK_GLOBAL at byte {pos - 1}"
+                if lost is not None:
+                    _note(unknown, f"{where}: the scan lost track of the stack ({lost})")
+                elif not module:
+                    _note(
+                        unknown, f"{where}: its module name is not a string the pickle spells out"
+                    )
+                else:
+                    found = _decode(module)
+                    if found is None:
+                        invalid = f"a module name that is not UTF-8 at byte {pos - 1}"
+                        break
+                    _add(modules, unknown, _mapped(found, _decode(name or b"") or "", proto))
+            elif kind == NOTHING:
+                pos += arg
+            elif kind == PUT:
+                if pos + arg > n:
+                    invalid = "truncated"
+                    break
+                index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+                pos += arg
+                used_put = True
+                if used_memoize:
+                    lost = lost or f"PUT after MEMOIZE at byte {pos - 1 - arg}"
+                _put(memo, index, stack[-1] if stack else None)
+            elif kind == POP_ONE:
+                if marks and marks[-1] >= len(stack):
+                    marks.pop()
+                elif stack:
+                    stack.pop()
+                else:
+                    lost = lost or f"stack underflow at byte {pos - 1}"
+            elif kind == POP_MARK:
+                if marks:
+                    del stack[marks.pop() :]
+                else:
+                    lost = lost or f"no MARK for POP_MARK at byte {pos - 1}"
+            elif kind == DUP:
+                stack.append(stack[-1] if stack else None)
+            elif kind == STOP:
+                stopped = True
+                break
+            elif kind == PROTO:
                 if pos >= n:
                     invalid = "truncated"
                     break
-                size = data[pos]
-            elif arg == 4:
+                proto = data[pos]
+                pos += 1
+            elif kind == BINSTRING:
                 if pos + 4 > n:
                     invalid = "truncated"
                     break
-                size = _U32.unpack_from(data, pos)[0]
-            else:
-                if pos + 8 > n:
+                size = _I32.unpack_from(data, pos)[0]
+                pos += 4
+                if size < 0 or pos + size > n:
                     invalid = "truncated"
                     break
-                size = _U64.unpack_from(data, pos)[0]
-            pos += arg
-            if pos + size > n:
-                invalid = "truncated"
-                break
-            stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
-            pos += size
-        elif kind == GET:
-            if pos + arg > n:
-                invalid = "truncated"
-                break
-            index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
-            pos += arg
-            stack.append(memo.get(index))
-        elif kind == MARK:
-            marks.append(len(stack))
-        elif kind == POP_TO_MARK or kind == POP_TO_MARK_PUSH:
-            if not marks:
-                lost = lost or f"no MARK for the opcode at byte {pos - 1}"
-            else:
-                del stack[marks.pop() :]
-            if kind == POP_TO_MARK_PUSH:
+                stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
+                pos += size
+            elif kind == EXT:
+                pos += arg
                 stack.append(None)
-        elif kind == PUSH_LEN or kind == LONG4:
-            if pos + arg > n:
-                invalid = "truncated"
+                _note(
+                    unknown,
+                    f"EXT{arg} at byte {pos - 1 - arg}: a copyreg extension code, whose module "
+                    "depends on the reading machine's registry",
+                )
+            elif kind < 0:
+                invalid = f"unknown opcode {op:#04x} at byte {pos - 1}"
                 break
-            if arg == 1:
-                size = data[pos]
-            elif arg == 4:
-                size = (_U32 if kind == PUSH_LEN else _I32).unpack_from(data, pos)[0]
             else:
-                size = _U64.unpack_from(data, pos)[0]
-            if size < 0:
-                invalid = f"negative length at byte {pos - 1}"
-                break
-            pos += arg + size
-            if pos > n:
-                invalid = "truncated"
-                break
-            stack.append(None)
-        elif kind == POP_PUSH or kind == POP:
-            if len(stack) - arg < (marks[-1] if marks else 0):
-                lost = lost or f"stack underflow at byte {pos - 1}"
-                del stack[max(0, len(stack) - arg) :]
-            else:
-                del stack[len(stack) - arg :]
-            if kind == POP_PUSH:
-                stack.append(None)
-        elif kind == STACK_GLOBAL:
-            name = stack.pop() if stack else None
-            module = stack.pop() if stack else None
-            stack.append(None)
-            where = f"STACK_GLOBAL at byte {pos - 1}"
-            if lost is not None:
-                unknown.append(f"{where}: the scan lost track of the stack ({lost})")
-            elif not module:
-                unknown.append(f"{where}: its module name is not a string the pickle spells out")
-            else:
-                found = _decode(module)
-                if found is None:
-                    invalid = f"a module name that is not UTF-8 at byte {pos - 1}"
-                    break
-                modules.add(_mapped(found, _decode(name or b"") or "", proto))
-        elif kind == NOTHING:
-            pos += arg
-        elif kind == PUT:
-            if pos + arg > n:
-                invalid = "truncated"
-                break
-            index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
-            pos += arg
-            used_put = True
-            if used_memoize:
-                lost = lost or f"PUT after MEMOIZE at byte {pos - 1 - arg}"
-            _put(memo, index, stack[-1] if stack else None)
-        elif kind == POP_ONE:
-            if marks and marks[-1] >= len(stack):
-                marks.pop()
-            elif stack:
-                stack.pop()
-            else:
-                lost = lost or f"stack underflow at byte {pos - 1}"
-        elif kind == POP_MARK:
-            if marks:
-                del stack[marks.pop() :]
-            else:
-                lost = lost or f"no MARK for POP_MARK at byte {pos - 1}"
-        elif kind == DUP:
-            stack.append(stack[-1] if stack else None)
-        elif kind == STOP:
-            stopped = True
-            break
-        elif kind == PROTO:
-            if pos >= n:
-                invalid = "truncated"
-                break
-            proto = data[pos]
-            pos += 1
-        elif kind == BINSTRING:
-            if pos + 4 > n:
-                invalid = "truncated"
-                break
-            size = _I32.unpack_from(data, pos)[0]
-            pos += 4
-            if size < 0 or pos + size > n:
-                invalid = "truncated"
-                break
-            stack.append(bytes(data[pos : pos + size]) if size <= _MAX_NAME else _UNKNOWN)
-            pos += size
-        elif kind == EXT:
-            pos += arg
-            stack.append(None)
-            unknown.append(
-                f"EXT{arg} at byte {pos - 1 - arg}: a copyreg extension code, whose module "
-                "depends on the reading machine's registry"
-            )
-        elif kind < 0:
-            invalid = f"unknown opcode {op:#04x} at byte {pos - 1}"
-            break
-        else:
-            # Protocol 0 opcodes with arguments ending in a newline.
-            end = data.find(b"\n", pos)
-            if end < 0:
-                invalid = "truncated"
-                break
-            line = bytes(data[pos:end])
-            pos = end + 1
-            if kind == GLOBAL or kind == INST:
+                # Protocol 0 opcodes with arguments ending in a newline.
                 end = data.find(b"\n", pos)
                 if end < 0:
                     invalid = "truncated"
                     break
-                found = _decode(line)
-                global_name = _decode(bytes(data[pos:end]))
+                line = bytes(data[pos:end])
                 pos = end + 1
-                if found is None or global_name is None:
-                    invalid = f"a module name that is not UTF-8 at byte {pos}"
-                    break
-                modules.add(_mapped(found, global_name, proto))
-                if kind == INST:
-                    if marks:
-                        del stack[marks.pop() :]
-                    else:
-                        lost = lost or f"no MARK for INST at byte {pos}"
-                stack.append(None)
-            elif kind == STRING:
-                stack.append(_string(line))
-            elif kind == UNICODE:
-                try:
-                    stack.append(line.decode("raw-unicode-escape").encode("utf-8", "surrogatepass"))
-                except UnicodeError:
-                    invalid = f"a bad UNICODE argument at byte {pos}"
-                    break
-            elif kind == LINE_PUT or kind == LINE_GET:
-                if not line.isdigit() or not line.isascii() or len(line) > 18:
-                    lost = lost or f"a memo index the scan does not read at byte {pos}"
+                if kind == GLOBAL or kind == INST:
+                    end = data.find(b"\n", pos)
+                    if end < 0:
+                        invalid = "truncated"
+                        break
+                    found = _decode(line)
+                    global_name = _decode(bytes(data[pos:end]))
+                    pos = end + 1
+                    if found is None or global_name is None:
+                        invalid = f"a module name that is not UTF-8 at byte {pos}"
+                        break
+                    _add(modules, unknown, _mapped(found, global_name, proto))
+                    if kind == INST:
+                        if marks:
+                            del stack[marks.pop() :]
+                        else:
+                            lost = lost or f"no MARK for INST at byte {pos}"
+                    stack.append(None)
+                elif kind == STRING:
+                    stack.append(_string(line))
+                elif kind == UNICODE:
+                    try:
+                        stack.append(
+                            line.decode("raw-unicode-escape").encode("utf-8", "surrogatepass")
+                        )
+                    except UnicodeError:
+                        invalid = f"a bad UNICODE argument at byte {pos}"
+                        break
+                elif kind == LINE_PUT or kind == LINE_GET:
+                    if not line.isdigit() or not line.isascii() or len(line) > 18:
+                        lost = lost or f"a memo index the scan does not read at byte {pos}"
+                        if kind == LINE_GET:
+                            stack.append(None)
+                        continue
                     if kind == LINE_GET:
-                        stack.append(None)
-                    continue
-                if kind == LINE_GET:
-                    stack.append(memo.get(int(line)))
-                else:
-                    used_put = True
-                    if used_memoize:
-                        lost = lost or f"PUT after MEMOIZE at byte {pos}"
-                    _put(memo, int(line), stack[-1] if stack else None)
-            else:  # INT, LONG, FLOAT, PERSID: a value of no interest
-                stack.append(None)
-    else:
-        return PickleScan(frozenset(modules), tuple(unknown), pos, n, False, None, ops + 1)
+                        stack.append(memo.get(int(line)))
+                    else:
+                        used_put = True
+                        if used_memoize:
+                            lost = lost or f"PUT after MEMOIZE at byte {pos}"
+                        _put(memo, int(line), stack[-1] if stack else None)
+                else:  # INT, LONG, FLOAT, PERSID: a value of no interest
+                    stack.append(None)
+        else:
+            ops += chunk
+            left -= chunk
+            # Between chunks: the stack and the marks stay small, whatever the pickle.
+            if len(stack) + len(marks) > _MAX_DEPTH:
+                lost = lost or f"a stack deeper than {_MAX_DEPTH} at byte {pos}"
+                stack.clear()
+                marks.clear()
+            continue
+        ops += step + 1
+        finished = True
+    if not finished:
+        return PickleScan(frozenset(modules), tuple(unknown), pos, n, False, None, ops)
     return PickleScan(
         frozenset(modules),
         tuple(unknown),
@@ -326,9 +352,21 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
         n,
         complete=stopped or invalid is not None,
         invalid=None if stopped else invalid,
-        ops=ops + 1,
+        ops=ops,
         stopped=stopped,
     )
+
+
+def _note(unknown: list[str], text: str) -> None:
+    if len(unknown) < _MAX_NOTES:
+        unknown.append(text)
+
+
+def _add(modules: set[str], unknown: list[str], module: str) -> None:
+    if len(modules) < _MAX_MODULES or module in modules:
+        modules.add(module)
+    else:
+        _note(unknown, f"more than {_MAX_MODULES} distinct modules: the scan lists no more")
 
 
 def _put(memo: dict[int, bytes], index: int, value: bytes | None) -> None:

@@ -85,6 +85,7 @@ def _finish_first_frame(stream: Any) -> None:
 
 def decode_manifest(data: Any, path: str) -> dict[str, Any]:
     """The manifest's JSON, its decoded size bounded first, its identity checked (rule 8.9)."""
+    data = bytes(data)  # a large member may be an mmap
     _check_shape(data, path)
     manifest = load_json(data, path, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
@@ -114,7 +115,7 @@ def _shown(value: object) -> str:
     return "null" if value is None else f"of type {type(value).__name__}"
 
 
-def _check_shape(data: Any, path: str) -> None:
+def _check_shape(data: bytes, path: str) -> None:
     """Refuse a manifest whose decoded form would be far larger than its text.
 
     ``[],[],...`` costs 3 bytes of text and some 64 bytes of Python objects: a
@@ -198,12 +199,12 @@ def _read_members(
         name, size = entry
         if head_only and name != MANIFEST_MEMBER:
             if name.startswith(BUFFER_PREFIX):
-                return members, None, "", Head({}, "the first buffers/ member")
+                return members, None, "", Head({}, "the first buffers/ member", tar.total)
             room = limit - (tar.total - start)
             if size > room:
                 members[name] = tar.prefix(size, max(room, 0))
                 why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
-                return members, None, "", Head({name: size}, why)
+                return members, None, "", Head({name: size}, why, tar.total)
         data = tar.data(size)
         if name == MANIFEST_MEMBER:
             start = tar.total
@@ -214,7 +215,7 @@ def _read_members(
         signing.member(name, data)
         members[name] = data
     tar.finish()
-    return members, signature, digest, Head({}, None) if head_only else None
+    return members, signature, digest, Head({}, None, tar.total) if head_only else None
 
 
 def _check_declared_sizes(

@@ -25,11 +25,12 @@ BUFFER_PREFIX = "buffers/"
 
 @dataclass(frozen=True, slots=True)
 class Head:
-    """How far a head-only open read: members cut short (name -> declared size), and
-    why reading stopped (None: at the end of the archive)."""
+    """How far a head-only open read: members cut short (name -> declared size), why
+    reading stopped (None: at the end of the archive), and the bytes decompressed."""
 
     partial: dict[str, int] = field(default_factory=dict)
     stop: str | None = None
+    decompressed: int = 0
 
 
 class ImportScan(Mapping[str, list[str]]):
@@ -318,16 +319,17 @@ class Snapshot:
             found[pid] = sorted(scan.modules)
             if scan.unknown:
                 incomplete[pid] = f"{scan.unknown[0]}; it may import any module"
-            elif declared is not None and not scan.stopped:
-                stop = self.head.stop if self.head is not None else None
+            elif not scan.complete or (declared is not None and not scan.stopped):
+                why = []
+                if not scan.complete:
+                    why.append("the scan's budget, ReadLimits.max_scan_opcodes")
+                if declared is not None and self.head is not None:
+                    why.append(
+                        f"{_mib(scan.size)} of it read: a head-only open stops at {self.head.stop}"
+                    )
                 incomplete[pid] = (
-                    f"scanned {_mib(scan.end)} of {_mib(declared)}: reading stopped at {stop}; "
-                    "the rest may import more modules"
-                )
-            elif not scan.complete:
-                incomplete[pid] = (
-                    f"scanned {_mib(scan.end)} of {_mib(scan.size)} (ReadLimits.max_scan_opcodes);"
-                    " the rest may import more modules"
+                    f"scanned {_mib(scan.end)} of {_mib(declared or scan.size)} "
+                    f"({'; '.join(why)}); the rest may import more modules"
                 )
             elif scan.invalid is not None:
                 invalid[pid] = f"not a valid pickle: {scan.invalid}; unpickling it would fail there"

@@ -20,7 +20,6 @@ from ._limits import ReadLimits
 #: The member name grammar of spec 3.4 (use fullmatch: "$" allows a final newline).
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 BLOCK = tarfile.BLOCKSIZE
-_MEMBER_CHUNK = 8 << 20
 _MAX_PAX = 1 << 20
 #: Members from this size up get fresh pages from the kernel instead of a bytearray.
 _MAP_FROM = 1 << 20
@@ -166,20 +165,17 @@ class TarReader:
         self._skip_padding(size)
         return buf
 
-    def prefix(self, size: int, keep: int) -> bytearray:
-        """The first ``keep`` bytes of a member of ``size``, grown as the data arrives.
+    def prefix(self, size: int, keep: int) -> Any:
+        """The first ``keep`` bytes of a member of ``size`` (all of it when equal).
 
-        Never allocated from the declared size: a 300-byte file whose header
-        claims 3 GiB must not cost 3 GiB of RAM.  With ``keep < size`` the
-        stream is left inside the member: reading stops there.
+        Without a frame walk's bound the declared size is a claim: a 300-byte
+        file may declare 3 GiB.  Only ``keep`` (bounded by a limit of ours) is
+        reserved, and from 1 MiB up as an anonymous mapping, whose pages cost
+        memory only as data arrives.  With ``keep < size`` the stream is left
+        inside the member: reading stops there.
         """
-        buf = bytearray()
-        while len(buf) < keep:
-            chunk = self.stream.read(min(keep - len(buf), _MEMBER_CHUNK))
-            if not chunk:
-                raise truncated(self.path)
-            buf += chunk
-            self._count(len(chunk))
+        buf = _allocate(keep)
+        self._read_into(memoryview(buf))
         return buf
 
     def _skip_padding(self, size: int) -> None:

@@ -118,3 +118,36 @@ def frame_ends(data: bytes) -> list[int]:
         ends.append(len(data) - len(rest) + consumed)
         rest = obj.unused_data
     return ends
+
+
+def bomb(path: Path, size: int, *, byte: bytes = b"N", member_name: str = "pieces/p0.pkl") -> Path:
+    """A snapshot whose one stored piece declares ``size`` bytes and holds them: ``byte``
+    repeated, in RLE blocks (4 bytes of file per 128 KiB), so that a few hundred KiB of
+    file expand to gigabytes within the default read limits.
+
+    The piece's pickle is ``PROTO 5`` then ``byte`` repeated (``N``: NONE, the cheapest
+    opcode); no STOP is ever reached.
+    """
+    record = {"label": "call.func", "status": "stored", "type": "x", "repr": "", "size": size}
+    manifest = manifest_bytes(
+        pieces={"p0": {**record, "member": member_name, "buffers": [], "modules": []}},
+        call={"func": "p0", "args": [], "kwargs": {}},
+        buffers={},
+        sources={},
+    )
+    head = tar_bytes([member("manifest.json", manifest)])[: 512 + -(-len(manifest) // 512) * 512]
+    info = tarfile.TarInfo(member_name)
+    info.size = size
+    start = head + info.tobuf(tarfile.PAX_FORMAT) + b"\x80\x05"
+    blocks = (size - 2) // (128 * 1024)
+    with path.open("wb") as fh:
+        fh.write(compress(start))
+        fh.write(rle_frame(blocks, byte[0]))
+    return path
+
+
+def json_bomb(path: Path, values: int) -> Path:
+    """A snapshot whose manifest holds ``values`` empty lists: 3 bytes of text, some 64
+    bytes of Python objects each (a few KiB of zstd)."""
+    manifest = manifest_bytes()[:-1] + b', "x": [' + b"[]," * (values - 1) + b"[]]}"
+    return write_archive(path, [member("manifest.json", manifest)])

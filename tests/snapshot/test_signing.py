@@ -118,3 +118,19 @@ def test_tampered_buffer_is_reported_as_tampered(tmp_path: Path) -> None:
         open_snapshot(path, key=KEY)
     with pytest.raises(snapshot.SnapshotFormatError, match="declares"):
         open_snapshot(path)
+
+
+@pytest.mark.parametrize(
+    "mac",
+    ["\ud800", "\udc80" * 64, "é" * 64, 7, None, ["x"], {"a": 1}, "0" * 10_000],
+    ids=["lone-surrogate", "escaped-surrogates", "non-ascii", "int", "null", "list", "obj", "long"],
+)
+def test_a_mac_of_any_shape_is_a_mismatch_never_a_crash(tmp_path: Path, mac: Any) -> None:
+    path = _signed(tmp_path)
+    members = members_of(path)
+    signature = json.loads(members[-1][1])
+    signature["mac"] = mac
+    members[-1] = ("signature.json", json.dumps(signature).encode())
+    write_archive(path, [member(n, d) for n, d in members])
+    with pytest.raises(SnapshotSignatureError, match="does not match"):
+        open_snapshot(path, key=KEY)
