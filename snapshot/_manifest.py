@@ -39,6 +39,15 @@ class Writer:
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenBy:
+    """For a worker's death: the surviving worker that wrote the file."""
+
+    host: str | None = None
+    worker: str | None = None
+    worker_name: str | int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     pid: int | None = None
     thread: str | None = None
@@ -46,6 +55,7 @@ class Origin:
     host: str | None = None
     worker: str | None = None
     worker_name: str | int | None = None
+    written_by: WrittenBy | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +183,49 @@ class Capture:
 
 
 @dataclass(frozen=True, slots=True)
+class DeathMemory:
+    process: int | None = None
+    managed: int | None = None
+    unmanaged: int | None = None
+    spilled: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LostInput:
+    key: JsonKey = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Death:
+    """A worker process that died running the task (spec 4.10); every field optional."""
+
+    cause: str | None = None
+    summary: str | None = None
+    worker: str | None = None
+    worker_name: str | int | None = None
+    host: str | None = None
+    pid: int | None = None
+    nanny: str | None = None
+    nthreads: int | None = None
+    memory_limit: int | None = None
+    memory: DeathMemory | None = None
+    rss_at_kill: int | None = None
+    exit_code: int | None = None
+    signal: int | None = None
+    signal_name: str | None = None
+    suspicious: int | None = None
+    allowed_failures: int | None = None
+    killed_worker: bool | None = None
+    executing: bool | None = None
+    stacks: str | None = None
+    stacks_reason: str | None = None
+    lost_inputs: tuple[LostInput, ...] = ()
+    time: float | None = None
+    stimulus_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Manifest:
     """The whole manifest (spec, section 4), with what was wrong with it in ``problems``."""
 
@@ -195,6 +248,7 @@ class Manifest:
     sources: Mapping[str, SourceRecord] | None = None
     modules: Mapping[str, str | None] | None = None
     capture: Capture | None = None
+    death: Death | None = None
     problems: tuple[str, ...] = ()
     raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 

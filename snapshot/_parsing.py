@@ -18,10 +18,13 @@ from ._manifest import (
     Call,
     Capture,
     ChainEntry,
+    Death,
+    DeathMemory,
     Environment,
     Error,
     Frame,
     Input,
+    LostInput,
     Manifest,
     Origin,
     PieceRecord,
@@ -30,6 +33,7 @@ from ._manifest import (
     Summary,
     Task,
     Writer,
+    WrittenBy,
 )
 
 
@@ -68,6 +72,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         sources=_records(b, b.section(raw, "sources"), "sources", _source),
         modules=b.table(raw, "modules", "", is_str_or_null, "a string or null"),
         capture=_capture(b, b.section(raw, "capture")),
+        death=_death(b, b.section(raw, "death")),
     )
     problems = list(b.problems)
     if b.dropped:
@@ -131,18 +136,30 @@ def _error(b: Builder, error: dict[str, Any] | None) -> Error | None:
 def _origin(b: Builder, origin: dict[str, Any] | None) -> Origin | None:
     if origin is None:
         return None
-    name = origin.get("worker_name")
-    if not (name is None or isinstance(name, str) or is_int(name)):
-        b.problem("origin.worker_name", name, "a string, an integer or null")
-        name = None
+    written = b.section(origin, "written_by", "origin.")
     return Origin(
         pid=b.integer(origin, "pid", "origin."),
         thread=b.string(origin, "thread", "origin."),
         thread_id=b.integer(origin, "thread_id", "origin."),
-        host=b.string(origin, "host", "origin."),
+        host=b.string(origin, "host", "origin.", null=True),
         worker=b.string(origin, "worker", "origin.", null=True),
-        worker_name=name,
+        worker_name=_worker_name(b, origin, "origin."),
+        written_by=None
+        if written is None
+        else WrittenBy(
+            host=b.string(written, "host", "origin.written_by.", null=True),
+            worker=b.string(written, "worker", "origin.written_by.", null=True),
+            worker_name=_worker_name(b, written, "origin.written_by."),
+        ),
     )
+
+
+def _worker_name(b: Builder, obj: dict[str, Any], at: str) -> str | int | None:
+    name = obj.get("worker_name")
+    if not (name is None or isinstance(name, str) or is_int(name)):
+        b.problem(f"{at}worker_name", name, "a string, an integer or null")
+        return None
+    return name
 
 
 def _environment(b: Builder, env: dict[str, Any] | None) -> Environment | None:
@@ -300,4 +317,62 @@ def _capture(b: Builder, capture: dict[str, Any] | None) -> Capture | None:
         seconds=b.number(capture, "seconds", "capture."),
         limits=b.table(capture, "limits", "capture.", is_int, "an integer"),
         redaction_marker=b.string(capture, "redaction_marker", "capture."),
+    )
+
+
+def _death(b: Builder, death: dict[str, Any] | None) -> Death | None:
+    """Spec 4.10: every key optional, null where the producer did not know."""
+    if death is None:
+        return None
+    at = "death."
+    memory = None if death.get("memory") is None else b.section(death, "memory", at)
+    lost = []
+    for i, entry in enumerate(b.array(death, "lost_inputs", at) or ()):
+        where = f"death.lost_inputs[{i}]"
+        if not isinstance(entry, dict):
+            b.problem(where, entry, "an object")
+            continue
+        key = b.key(entry["key"], f"{where}.key")[1] if "key" in entry else None
+        lost.append(LostInput(key=key, reason=b.string(entry, "reason", where + ".")))
+
+    def text(name: str) -> str | None:
+        return b.string(death, name, at, null=True)
+
+    def integer(name: str) -> int | None:
+        return b.integer(death, name, at, null=True)
+
+    def flag(name: str) -> bool | None:
+        return None if death.get(name) is None else b.boolean(death, name, at)
+
+    return Death(
+        cause=text("cause"),
+        summary=text("summary"),
+        worker=text("worker"),
+        worker_name=_worker_name(b, death, at),
+        host=text("host"),
+        pid=integer("pid"),
+        nanny=text("nanny"),
+        nthreads=integer("nthreads"),
+        memory_limit=integer("memory_limit"),
+        memory=None
+        if memory is None
+        else DeathMemory(
+            process=b.integer(memory, "process", at + "memory.", null=True),
+            managed=b.integer(memory, "managed", at + "memory.", null=True),
+            unmanaged=b.integer(memory, "unmanaged", at + "memory.", null=True),
+            spilled=b.integer(memory, "spilled", at + "memory.", null=True),
+        ),
+        rss_at_kill=integer("rss_at_kill"),
+        exit_code=integer("exit_code"),
+        signal=integer("signal"),
+        signal_name=text("signal_name"),
+        suspicious=integer("suspicious"),
+        allowed_failures=integer("allowed_failures"),
+        killed_worker=flag("killed_worker"),
+        executing=flag("executing"),
+        stacks=text("stacks"),
+        stacks_reason=text("stacks_reason"),
+        lost_inputs=tuple(lost),
+        time=None if death.get("time") is None else b.number(death, "time", at),
+        stimulus_id=text("stimulus_id"),
     )

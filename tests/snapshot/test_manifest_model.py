@@ -141,3 +141,29 @@ def test_the_model_is_frozen(genuine: dict[str, Any]) -> None:
     model = parse_manifest(genuine)
     with pytest.raises(AttributeError):
         model.format = "x"  # type: ignore[misc]
+
+
+def test_a_death_section_as_the_hook_writes_it() -> None:
+    """Spec 4.10: every key may be null; none of those is a problem."""
+    death = {
+        "cause": "signal",
+        "summary": "worker w0 died",
+        "worker": "tcp://10.0.0.1:1",
+        "worker_name": 0,
+        "memory": {"process": 1, "managed": 2, "unmanaged": None, "spilled": 0},
+        "exit_code": -11,
+        "signal_name": "SIGSEGV",
+        "killed_worker": False,
+        "lost_inputs": [{"key": ["x", 1], "reason": "only on the dead worker"}],
+        "time": 1.5,
+    }
+    nulls = ["host", "pid", "nanny", "nthreads", "memory_limit", "rss_at_kill", "signal"]
+    nulls += ["executing", "stacks", "stacks_reason", "stimulus_id"]
+    origin = {"host": None, "written_by": {"host": "h", "worker": "w", "worker_name": None}}
+    model = parse_manifest({"death": {**death, **dict.fromkeys(nulls)}, "origin": origin})
+    assert model.problems == ()
+    assert model.death is not None and model.death.memory is not None
+    assert model.death.memory.unmanaged is None and model.death.exit_code == -11
+    assert key_from_json(model.death.lost_inputs[0].key) == ("x", 1)
+    assert model.origin is not None and model.origin.written_by is not None
+    assert model.origin.written_by.host == "h"

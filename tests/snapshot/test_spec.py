@@ -71,6 +71,7 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict
         exc.add_note("a note")
         builder.capture_exception(exc)
     builder.manifest["task"] = {"key": ["x", 0]}
+    builder.manifest["death"] = {"cause": "memory"}  # the cluster hook's, spec 4.10
     builder.set_call(operator.truediv, [np.arange(10), np.zeros(1000)], {"password": 1})
     builder.add_inputs({"x": 1})
     builder.add_run_spec((operator.truediv, 1, 0))
@@ -163,6 +164,7 @@ _FORMAT_1_1 = {"refs"}
         ("### 4.8 environment", model.Environment, 0),
         ("### 4.9 capture", model.Capture, 0),
         ("### 5.2 Buffer records", model.BufferRecord, 0),
+        ("### 4.10 death", model.Death, 0),
     ],
 )
 def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> None:
@@ -180,3 +182,11 @@ def test_the_model_has_the_spec_s_top_level_and_nested_fields() -> None:
     assert "`name` (string" in table_after("## 4. The manifest")["writer"][2]
     assert "`shape`" in table_after("### 5.1 Piece records")["summary"][2]
     assert _fields(model.Summary) == {"shape", "dtype", "nbytes"}
+    death = table_after("### 4.10 death")
+    assert "`process` (RSS), `managed`, `unmanaged`, `spilled`" in death["memory"][-1]
+    assert _fields(model.DeathMemory) == {"process", "managed", "unmanaged", "spilled"}
+    assert "`key` (JSON key) and `reason` (string)" in death["lost_inputs"][-1]
+    assert _fields(model.LostInput) == {"key", "reason"}
+    written_by = table_after("### 4.1 origin", skip=1)["written_by"][-1]
+    assert "`host`, `worker` and `worker_name`" in written_by
+    assert _fields(model.WrittenBy) == {"host", "worker", "worker_name"}
