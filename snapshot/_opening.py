@@ -123,6 +123,8 @@ def _check_shape(data: bytes, path: str) -> None:
     ``,``, ``:`` or ``[``; each costs at most 72 bytes besides its characters
     (at most 4 bytes each).  Counting those bytes is C-speed and an upper bound.
     """
+    if 76 * len(data) <= _MANIFEST_MEMORY + 8 * len(data):
+        return  # even one value per byte fits: not worth counting (``list`` reads many)
     values = data.count(b",") + data.count(b":") + data.count(b"[") + data.count(b"{")
     estimate = 72 * values + 4 * len(data)
     if estimate > _MANIFEST_MEMORY + 8 * len(data):
@@ -199,7 +201,12 @@ def _read_members(
         name, size = entry
         if head_only and name != MANIFEST_MEMBER:
             if name.startswith(BUFFER_PREFIX):
-                return members, None, "", Head({}, "the first buffers/ member", tar.total)
+                return (
+                    members,
+                    None,
+                    "",
+                    Head({}, "the first buffers/ member", tar.total),
+                )
             room = limit - (tar.total - start)
             if size > room:
                 members[name] = tar.prefix(size, max(room, 0))

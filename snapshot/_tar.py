@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mmap
 import re
-import tarfile
+import struct
 from typing import Any
 
 from ._errors import SnapshotFormatError, SnapshotLimitError, SnapshotTruncatedError
@@ -19,7 +19,10 @@ from ._limits import ReadLimits
 
 #: The member name grammar of spec 3.4 (use fullmatch: "$" allows a final newline).
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
-BLOCK = tarfile.BLOCKSIZE
+BLOCK = 512
+#: Typeflags (POSIX): regular file, its pre-POSIX spelling, pax extended header.
+_REGULAR = (b"0", b"\0")
+_PAX = b"x"
 _MAX_PAX = 1 << 20
 #: Members from this size up get fresh pages from the kernel instead of a bytearray.
 _MAP_FROM = 1 << 20
@@ -91,23 +94,23 @@ class TarReader:
                         path=self.path,
                     )
                 return None
-            info = tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
-            if info.type == tarfile.XHDTYPE:
-                if info.size > _MAX_PAX:
+            name, size, kind = parse_header(block, self.path)
+            if kind == _PAX:
+                if size > _MAX_PAX:
                     raise SnapshotLimitError(
-                        f"{self.path}: a pax header of {info.size} bytes (at most {_MAX_PAX})",
+                        f"{self.path}: a pax header of {size} bytes (at most {_MAX_PAX})",
                         path=self.path,
                     )
-                pax.update(_parse_pax(self._read(padded(info.size))[: info.size], self.path))
+                pax.update(_parse_pax(self._read(padded(size))[:size], self.path))
                 continue
-            name = pax.get("path", info.name)
-            size = _pax_size(pax["size"], self.path) if "size" in pax else info.size
-            self._check(name, size, info.type)
+            name = pax.get("path", name)
+            size = _pax_size(pax["size"], self.path) if "size" in pax else size
+            self._check(name, size, kind)
             return name, size
 
     def _check(self, name: str, size: int, kind: bytes) -> None:
         path, limits = self.path, self.limits
-        if kind not in (tarfile.REGTYPE, tarfile.AREGTYPE):
+        if kind not in _REGULAR:
             raise SnapshotFormatError(
                 f"{path}: member {name!r} is not a regular file (tar type {kind!r}); "
                 "snapshots hold regular files only",
@@ -200,6 +203,58 @@ class TarReader:
                 raise SnapshotFormatError(
                     f"{self.path}: data after the end of the archive", path=self.path
                 )
+
+
+_CHECKSUM = struct.Struct("148B8x356B")
+_SIGNED = struct.Struct("148b8x356b")
+
+
+def parse_header(block: bytes, path: str) -> tuple[str, int, bytes]:
+    """(name, size, typeflag) of a ustar header, its checksum verified (spec 3.3).
+
+    Only the fields the spec gives meaning to are read (name with the POSIX
+    prefix, size, typeflag, checksum), as ``tarfile.TarInfo.frombuf`` reads
+    them, at a tenth of its cost: ``list`` reads one header per file.
+    """
+    stored = _number(block[148:156], path, "checksum")
+    sums = (
+        256 + sum(_CHECKSUM.unpack_from(block)),
+        256 + sum(_SIGNED.unpack_from(block)),
+    )
+    if stored not in sums:
+        raise SnapshotFormatError(
+            f"{path}: damaged tar header (bad checksum); the file is corrupt", path=path
+        )
+    name = _text(block[0:100])
+    kind = block[156:157]
+    size = _number(block[124:136], path, "size")
+    if size < 0:
+        raise SnapshotFormatError(f"{path}: damaged tar header (a negative size)", path=path)
+    prefix = _text(block[345:500])  # tarfile reads it whatever the magic says
+    if prefix and kind not in (b"L", b"K", b"S"):
+        name = prefix + "/" + name
+    return name, size, kind
+
+
+def _text(field: bytes) -> str:
+    end = field.find(b"\0")
+    return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
+
+
+def _number(field: bytes, path: str, what: str) -> int:
+    """An octal field, or GNU base-256 (first byte 0x80 or 0xff), as tarfile reads them."""
+    if field[:1] in (b"\x80", b"\xff"):
+        value = int.from_bytes(field[1:], "big")
+        return value - (256 ** (len(field) - 1)) if field[:1] == b"\xff" else value
+    digits = field.split(b"\0", 1)[0].strip(b" ")
+    if not digits:
+        return 0
+    if digits.strip(b"01234567"):
+        raise SnapshotFormatError(
+            f"{path}: damaged tar header (its {what} field is not a number); the file is corrupt",
+            path=path,
+        )
+    return int(digits, 8)
 
 
 def _allocate(size: int) -> Any:

@@ -1,7 +1,8 @@
 """The one table that turns foreign errors into ours, where they enter.
 
-Reading a snapshot calls zstd, the operating system, the tar header parser and
-the JSON decoder on bytes from an untrusted file.  Their errors are the file's
+Reading a snapshot calls zstd, the operating system and the JSON decoder on
+bytes from an untrusted file (tar headers are parsed by ``_tar``, which raises
+our errors itself).  Their errors are the file's
 fault (or the disk's) and become a :class:`SnapshotError` subclass with a
 message that names the file; anything else that escapes, a ``TypeError`` or an
 ``AttributeError`` of ours, is a bug, stays what it is, and the fuzz tests
@@ -15,7 +16,6 @@ find it::
 from __future__ import annotations
 
 import json
-import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,11 +41,6 @@ TABLE: tuple[tuple[type[BaseException], type[SnapshotError], str], ...] = (
         SnapshotFormatError,
         "corrupt: zstd could not decompress it ({exc}); the file was damaged in storage "
         "or transfer: copy it again from the worker",
-    ),
-    (
-        tarfile.HeaderError,
-        SnapshotFormatError,
-        "damaged tar header ({exc}); the file is corrupt",
     ),
     (
         MemoryError,
