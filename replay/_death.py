@@ -24,13 +24,15 @@ import faulthandler
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
 from ._info import format_size
 from ._terminal import for_terminal, terminal_lines
 
 if TYPE_CHECKING:  # info and list import this module: keep their path lean
+    import snapshot
+
     from ._verdict import Outcome
 
 __all__ = [
@@ -87,26 +89,28 @@ def parse_memory_limit(text: str) -> int | None:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
-def death(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    section = manifest.get("death")
-    return section if isinstance(section, Mapping) else None
+def death(manifest: snapshot.Manifest) -> snapshot.Death | None:
+    """The typed ``death`` section (spec 4.10), or None for an ordinary failure."""
+    return manifest.death
 
 
-def is_death(manifest: Mapping[str, Any]) -> bool:
+def is_death(manifest: snapshot.Manifest) -> bool:
     """Whether the snapshot records a worker that died, rather than an exception."""
-    return death(manifest) is not None
+    return manifest.death is not None
 
 
-def death_label(manifest: Mapping[str, Any]) -> str:
+def death_label(manifest: snapshot.Manifest) -> str:
     """``out of memory``, ``SIGSEGV``, ``exit status 1``: how the worker died, in a word."""
-    section = death(manifest) or {}
-    cause = section.get("cause")
+    section = manifest.death
+    cause = section.cause if section is not None else None
+    if section is None or cause is None:
+        return "worker died"
     if cause == "memory":
         return "out of memory"
     if cause == "signal":
-        return _text(section.get("signal_name") or f"signal {section.get('signal')}")
+        return _text(section.signal_name or f"signal {section.signal}")
     if cause == "exit":
-        return _text(f"exit status {section.get('exit_code')}")
+        return _text(f"exit status {section.exit_code}")
     return "worker died"
 
 
@@ -114,44 +118,42 @@ def _text(value: object) -> str:
     return for_terminal(value, one_line=True)
 
 
-def death_lines(manifest: Mapping[str, Any], *, stacks: bool = True) -> list[str]:
+def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str]:
     """How the worker died, its memory, what was lost, and (``stacks``) the stacks at death.
 
     Every string from the file is escaped for the terminal.
     """
-    section = death(manifest)
+    section = manifest.death
     if section is None:
         return []
-    lines = ["", "The worker died running this task:", f"  {_text(section.get('summary', '?'))}"]
-    limit = section.get("memory_limit")
-    memory = section.get("memory")
-    memory = memory if isinstance(memory, Mapping) else {}
+    summary = section.summary if section.summary is not None else "?"
+    lines = ["", "The worker died running this task:", f"  {_text(summary)}"]
     facts = []
-    if _count(limit):
-        facts.append(f"memory limit {format_size(limit)}")
-    if _count(section.get("rss_at_kill")):
-        facts.append(f"RSS when the nanny killed it {format_size(section['rss_at_kill'])}")
-    if _count(memory.get("process")):
-        facts.append(f"RSS at its last heartbeat {format_size(memory['process'])}")
+    if _count(section.memory_limit):
+        facts.append(f"memory limit {format_size(section.memory_limit)}")
+    if _count(section.rss_at_kill):
+        facts.append(f"RSS when the nanny killed it {format_size(section.rss_at_kill)}")
+    if section.memory is not None and _count(section.memory.process):
+        facts.append(f"RSS at its last heartbeat {format_size(section.memory.process)}")
     if facts:
         lines.append("  " + ", ".join(facts))
-    where = [f"worker {_text(section.get('worker'))}"]
-    if section.get("host"):
-        where.append(f"host {_text(section['host'])}")
-    if _count(section.get("pid")):
-        where.append(f"pid {section['pid']}")
+    where = [f"worker {_text(section.worker)}"]
+    if section.host:
+        where.append(f"host {_text(section.host)}")
+    if _count(section.pid):
+        where.append(f"pid {section.pid}")
     lines.append("  " + ", ".join(where))
-    for entry in _entries(section):
-        lines.append(f"  input {_text(repr(entry.get('key')))} lost: {_text(entry.get('reason'))}")
-    text = section.get("stacks")
-    if isinstance(text, str) and text:
+    for entry in section.lost_inputs:
+        lines.append(f"  input {_text(repr(entry.key))} lost: {_text(entry.reason)}")
+    text = section.stacks
+    if text:
         if stacks:
             lines += ["", "Python stacks at the worker's death (faulthandler):"]
             lines += ["  " + line for line in terminal_lines(text.rstrip("\n"))]
         else:
             lines.append("  Python stacks at its death: below, under 'Traceback on the worker'")
     else:
-        lines.append(f"  no Python stacks: {_text(section.get('stacks_reason') or 'none written')}")
+        lines.append(f"  no Python stacks: {_text(section.stacks_reason or 'none written')}")
     return lines
 
 
@@ -159,14 +161,7 @@ def _count(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _entries(section: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    entries = section.get("lost_inputs")
-    if not isinstance(entries, list):
-        return []
-    return [entry for entry in entries if isinstance(entry, Mapping)]
-
-
-def death_info(manifest: Mapping[str, Any], text: str) -> str:
+def death_info(manifest: snapshot.Manifest, text: str) -> str:
     """``info``'s text with the death told after its header (the stacks stay at the end)."""
     lines = death_lines(manifest, stacks=False)
     if not lines:
@@ -175,8 +170,9 @@ def death_info(manifest: Mapping[str, Any], text: str) -> str:
     return head + "\n" + "\n".join(lines) + sep + rest
 
 
-def lost_inputs(manifest: Mapping[str, Any]) -> list[str]:
-    return [_text(repr(entry.get("key"))) for entry in _entries(death(manifest) or {})]
+def lost_inputs(manifest: snapshot.Manifest) -> list[str]:
+    section = manifest.death
+    return [] if section is None else [_text(repr(e.key)) for e in section.lost_inputs]
 
 
 def _raise_exit(status: int = 0) -> NoReturn:
@@ -185,18 +181,18 @@ def _raise_exit(status: int = 0) -> NoReturn:
 
 @contextlib.contextmanager
 def death_conditions(
-    manifest: Mapping[str, Any], memory_limit: int | str | None = "worker"
+    manifest: snapshot.Manifest, memory_limit: int | str | None = "worker"
 ) -> Iterator[list[str]]:
     """Run the body under the dead worker's conditions; yields lines to print first.
 
     ``memory_limit`` is ``"worker"`` (the limit recorded in the snapshot), a
     number of bytes, or None for no limit.
     """
-    section = death(manifest)
+    section = manifest.death
     if section is None:  # an ordinary failure: nothing to re-create
         yield []
         return
-    limit = section.get("memory_limit") if memory_limit == "worker" else memory_limit
+    limit = section.memory_limit if memory_limit == "worker" else memory_limit
     notes: list[str] = []
     restore_limit = None
     if _count(limit):
@@ -253,11 +249,11 @@ def _data_in_use() -> int | None:
     return None
 
 
-def describe_death_outcome(manifest: Mapping[str, Any], outcome: Outcome) -> str | None:
+def describe_death_outcome(manifest: snapshot.Manifest, outcome: Outcome) -> str | None:
     """One sentence: did the replay die the way the worker died?  None for a failure."""
     from ._verdict import Verdict
 
-    section = death(manifest)
+    section = manifest.death
     if section is None:
         return None
     label = death_label(manifest)
@@ -271,14 +267,14 @@ def describe_death_outcome(manifest: Mapping[str, Any], outcome: Outcome) -> str
             "stacks above."
         )
     if isinstance(exception, MemoryError):
-        if section.get("cause") == "memory":
+        if section.cause == "memory":
             return (
                 "Reproduced: the call ran out of memory under the worker's limit (MemoryError "
                 "here, where the nanny killed the worker)."
             )
         return f"The call ran out of memory here (MemoryError); the worker died of {label}."
     if isinstance(exception, ProcessExit):
-        if section.get("cause") == "exit" and section.get("exit_code") == exception.status:
+        if section.cause == "exit" and section.exit_code == exception.status:
             return f"Reproduced: the call called os._exit({exception.status}), as on the worker."
         return f"The call called os._exit({exception.status}); the worker died of {label}."
     kind = type(exception).__qualname__ if exception is not None else "?"
@@ -295,7 +291,7 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def require_inputs(manifest: Mapping[str, Any], path: str) -> None:
+def require_inputs(manifest: snapshot.Manifest, path: str) -> None:
     """Refuse to re-run a death whose inputs died with the worker; say which."""
     lost = lost_inputs(manifest)
     if lost:

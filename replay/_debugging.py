@@ -43,7 +43,7 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
     if debugger is not None and debugger.attach is not None:
         debugger.attach(out)
     # A worker's death is re-run under its conditions (memory limit, os._exit).
-    with death_conditions(session.manifest, session.memory_limit) as notes:
+    with death_conditions(session.model, session.memory_limit) as notes:
         for note in notes:
             say(out, note)
         outcome = session.replay(debugger=debugger)
@@ -54,7 +54,7 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
         err.flush()
     say(
         out,
-        describe_death_outcome(session.manifest, outcome) or outcome.describe(session.model.error),
+        describe_death_outcome(session.model, outcome) or outcome.describe(session.model.error),
     )
     if exception is not None and debugger is not None and debugger.post_mortem is not None:
         tb = exception.__traceback__

@@ -64,7 +64,7 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
         text = describe(opened.model, ns.snapshot, size, imports, signature)
-        out.write(death_info(opened.manifest, text))
+        out.write(death_info(opened.model, text))
     out.flush()
     return EXIT_OK
 

@@ -110,9 +110,8 @@ def format_entry(entry: SnapshotEntry) -> str:
         message = message[: _MESSAGE_WIDTH - 3] + "..."
     created = entry.created.replace("T", " ")[:19]
     what = f"{kind}: {message}" if message else kind
-    raw = entry.model.raw or {}
-    if is_death(raw):
-        what = f"KilledWorker ({death_label(raw)})"
+    if is_death(entry.model):
+        what = f"KilledWorker ({death_label(entry.model)})"
     line = f"{created:19}  {format_size(entry.size):>9}  {task_key(entry.model)}  {what}"
     return for_terminal(line, one_line=True) + "  " + for_terminal(entry.path, one_line=True)
 

@@ -35,7 +35,7 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not os.path.isfile(path):
             raise UsageError(f"--source {path}: no such file")
     session = Replay(open_for_cli(ns, err))
-    for line in summary(session.model, ns.snapshot) + death_lines(session.manifest):
+    for line in summary(session.model, ns.snapshot) + death_lines(session.model):
         say(out, line)
     session.memory_limit = _memory_limit(ns.memory_limit)
     _warn(err, "", "problems in the manifest", session.model.problems)
@@ -45,7 +45,7 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ns.frames:
         session.post_mortem(debugger or False, out=out, err=err)
         return EXIT_OK
-    require_inputs(session.manifest, ns.snapshot)
+    require_inputs(session.model, ns.snapshot)
     outcome = session.debug(debugger or False, out=out, err=err)
     return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
 
