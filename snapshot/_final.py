@@ -8,7 +8,6 @@ from typing import Any
 
 from . import _environment
 from ._format import OMITTED, STORED
-from ._opcodes import top_level
 from ._pieces import PieceStore
 from ._redact import REDACTED, Redactor
 
@@ -115,3 +114,8 @@ def final_manifest(
     }
     manifest["signed"] = signed
     return manifest
+
+
+def top_level(modules: set[str]) -> set[str]:
+    """``{"numpy.core.multiarray", "os"}`` -> ``{"numpy", "os"}``."""
+    return {m.split(".", 1)[0] for m in modules if m}

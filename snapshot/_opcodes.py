@@ -16,7 +16,6 @@ The safety argument is in specs/snapshot-format.md, section 11.
 
 from __future__ import annotations
 
-import codecs
 import struct
 import sys
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from ._opcode_table import (
     STRING,
     UNICODE,
 )
+from ._pickle_names import _decode, _mapped, _string
 
 #: Strings are tracked (on the stack and in the memo) up to this total cost in bytes;
 #: past it, further memoized strings count as unknown (and a module taken from one
@@ -376,35 +376,6 @@ def _put(memo: dict[int, bytes], index: int, value: bytes | None) -> None:
         memo[index] = value
 
 
-def _decode(raw: bytes) -> str | None:
-    try:
-        return raw.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return None
-
-
-def _string(line: bytes) -> bytes | None:
-    """A protocol 0 ``STRING`` argument: a quoted, backslash-escaped literal."""
-    if len(line) >= 2 and line[:1] == line[-1:] and line[:1] in (b"'", b'"'):
-        try:
-            decoded: bytes = codecs.escape_decode(line[1:-1])[0]
-            return decoded
-        except ValueError:
-            return None
-    return None
-
-
-def _mapped(module: str, name: str, proto: int) -> str:
-    """The module ``find_class`` imports: protocols 0-2 map Python 2 names (fix_imports)."""
-    if proto >= 3:
-        return module
-    from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
-
-    if (module, name) in NAME_MAPPING:
-        return str(NAME_MAPPING[(module, name)][0])
-    return str(IMPORT_MAPPING.get(module, module))
-
-
 def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
     """The full module names a pickle's unpickling imports, read from its opcodes.
 
@@ -417,8 +388,3 @@ def pickle_imports(data: bytes | bytearray | memoryview) -> set[str]:
     if scan.unknown:
         raise SnapshotFormatError(f"the pickle hides what it imports: {scan.unknown[0]}")
     return set(scan.modules)
-
-
-def top_level(modules: set[str]) -> set[str]:
-    """``{"numpy.core.multiarray", "os"}`` -> ``{"numpy", "os"}``."""
-    return {m.split(".", 1)[0] for m in modules if m}
