@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from distributed import Client as ClientType
 from distributed import Scheduler as SchedulerType
 from distributed import WorkerPlugin
 
@@ -120,12 +121,18 @@ class SnapshotPlugin(WorkerPlugin):
         ts.run_spec = wrap(spec, self._capturer)
 
 
-async def dask_setup(server: Worker | Scheduler) -> None:
+async def dask_setup(server: Worker | Scheduler | Client) -> None:
     """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook`` (also
-    ``dask scheduler --preload cluster_hook``, which records worker deaths)."""
+    ``dask scheduler --preload cluster_hook``, which records worker deaths, and
+    ``distributed.client.preload``, which keeps the client's copies: ``_client``)."""
     from ._death_worker import DEATHS_PLUGIN_NAME, DeathSetup
     from ._deaths import DeathWatch
 
+    if isinstance(server, ClientType):
+        from ._client import install_client
+
+        install_client(server)
+        return
     if isinstance(server, SchedulerType):
         server.add_plugin(DeathWatch(), name=DeathWatch.name, idempotent=True)
         return
@@ -139,9 +146,13 @@ def register(client: Client, **settings: Any) -> Any:
     ``cluster_hook.register(client)``; ``settings`` override ``snapshot.*`` on
     the workers, e.g. ``register(client, directory="/scratch/snapshots")``.
     Returns what ``Client.register_plugin`` returns: each worker's status.
+    Also installs the client's part (``_client``) on ``client``.
     """
+    from ._client import install_client
     from ._death_worker import DeathSetup
     from ._deaths import DeathWatch
+
+    install_client(client)
 
     client.register_plugin(DeathWatch(**settings))
     client.register_plugin(DeathSetup(**settings))

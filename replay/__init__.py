@@ -31,6 +31,9 @@ _LAZY = {
     "Verdict": "._verdict",
     "build_traceback": "._frames",
     "load": "._session",
+    # IPython's ``%load_ext replay`` (``%debug`` after a failed task): not in __all__.
+    "load_ipython_extension": "._ipython",
+    "unload_ipython_extension": "._ipython",
 }
 
 

@@ -197,8 +197,9 @@ class Replay:
         as captured.
         """
         out: dict[str, str] = {}
-        for record in self.model.frames:
-            filename = record.source
+        # The frames' files, then any other text held (a client copy's added sources).
+        names = [r.source for r in self.model.frames] + list(self.model.sources or {})
+        for filename in names:
             if filename and _name(filename) not in out:
                 text = self._snapshot.source(filename)
                 if text is not None:

@@ -5,7 +5,9 @@ The hook adds a note to the exception the client gets,
 or its exception says about the snapshot.  A path on this machine (the
 worker's host, or a file system both share) is opened; any other is an error
 that says where the file is and how to get it.  Futures are recognised by
-their shape, so that importing replay never imports distributed.
+their shape, so that importing replay never imports distributed.  A file not
+on this machine is taken from the copies the hook's client part keeps
+(``snapshot.client-directory``), when it kept one.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from __future__ import annotations
 import os
 import re
 import socket
+from pathlib import Path
 from typing import Any, Protocol
 
 import snapshot
 
-__all__ = ["FutureLike", "snapshot_path"]
+__all__ = ["FutureLike", "client_copy", "snapshot_path"]
 
 
 class FutureLike(Protocol):
@@ -52,6 +55,31 @@ def snapshot_path(target: str | os.PathLike[str] | BaseException | FutureLike) -
         "replay.load() takes the path of a snapshot, a failed dask Future, or the exception "
         f"it raised; not {type(target).__name__}"
     )
+
+
+def client_copy(path: str) -> str | None:
+    """The copy the hook's client part keeps of the snapshot at ``path``, if any here.
+
+    Looked for under ``snapshot.client-directory`` (read from Dask's config
+    when dask is installed here) and its default.
+    """
+    from snapshot._amend import default_client_directory
+
+    directories = [default_client_directory()]
+    try:
+        import dask.config  # only now: importing replay imports no dask
+
+        configured = dask.config.get("snapshot.client-directory", default=None)
+    except ImportError:
+        configured = None
+    if configured:
+        directories.insert(0, Path(os.path.expanduser(str(configured))))
+    name = os.path.basename(path)
+    for directory in directories:
+        candidate = directory / name
+        if name and candidate.is_file():
+            return str(candidate)
+    return None
 
 
 def _is_future(target: object) -> bool:
@@ -102,6 +130,9 @@ def _from_exception(exc: BaseException, what: str) -> str:
     host, path = found.group("host"), found.group("path")
     if os.path.isfile(path):
         return path  # this machine, or a file system it shares with the worker
+    copy = client_copy(path)
+    if copy is not None:
+        return copy
     here = socket.gethostname()
     if host == here:
         raise snapshot.SnapshotNotFoundError(

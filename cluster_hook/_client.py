@@ -1,0 +1,197 @@
+"""The client's part of the hook: a copy of each snapshot of its failures, with their source.
+
+``distributed.client.preload: [cluster_hook]`` (or ``cluster_hook.register(client)``)
+installs it on a Client.  It follows the cluster's ``snapshot`` events
+(published by the workers' part through ``Worker.log_event``) for the keys this
+client holds, fetches each snapshot from the worker that wrote it, in a thread
+of its own (never on the event loop) and in chunks, and keeps it under
+``snapshot.client-directory`` with the source of the functions the client
+shipped by value added (``snapshot._amend``): the cell a notebook user defined
+``recip`` in then travels with the snapshot, and the copy outlives the
+worker's disk.  The directory is pruned oldest first to
+``snapshot.client-max-size``.  Inside IPython it also loads replay's IPython
+extension, so that ``%debug`` after a failed task opens the captured frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import dask.config
+
+import snapshot
+from snapshot._amend import add_sources, default_client_directory
+
+from ._client_sources import client_sources
+from ._config import Settings, _path, _size
+from ._fetch import CHUNK_BYTES, _read_chunk
+from ._storm import SUFFIX
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["ClientCopies", "client_settings", "install_client"]
+
+logger = logging.getLogger("distributed.client.cluster_hook")
+
+_ATTRIBUTE = "_dask_replay_copies"
+
+
+def client_settings() -> tuple[Path, int]:
+    """``snapshot.client-directory`` and ``snapshot.client-max-size`` (bytes)."""
+    directory = dask.config.get("snapshot.client-directory", default=None)
+    limit = dask.config.get("snapshot.client-max-size", default="2 GiB")
+    path = _path(directory) if directory else default_client_directory()
+    return path, _size("client-max-size", limit)
+
+
+class ClientCopies:
+    """Keeps the client's copies: one per ``snapshot`` event of one of its keys."""
+
+    def __init__(self, client: Client, directory: Path, max_bytes: int) -> None:
+        self.client = client
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self.key = Settings.from_config().key
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="dask-replay-copies")
+        #: Futures of the copies under way (tests and ``wait`` look at them).
+        self.pending: list[Any] = []
+
+    def handle(self, event: Any) -> None:
+        """The ``snapshot`` topic's handler; runs on the client's event loop: only queues."""
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        if not isinstance(msg, dict) or not isinstance(msg.get("path"), str):
+            return
+        self.pending = [f for f in self.pending if not f.done()]
+        self.pending.append(self._pool.submit(self._copy_if_ours, msg))
+
+    def _copy_if_ours(self, msg: dict[str, Any]) -> Path | None:
+        try:
+            key = snapshot.key_from_json(msg.get("key"))
+            ours = key in self.client.futures
+            if not ours and not self.client.asynchronous:
+                ours = self.client.run_on_scheduler(_wanted_by, key, self.client.id)
+        except Exception as err:  # an unhashable key, or the scheduler is gone
+            logger.info("dask-replay: cannot tell whose task %r is: %s", msg.get("key"), err)
+            return None
+        return self.copy(msg) if ours else None
+
+    def copy(self, msg: dict[str, Any]) -> Path | None:
+        """Fetch the snapshot ``msg`` announces, add the sources, prune; the copy's path."""
+        name = os.path.basename(str(msg["path"]))
+        size = msg.get("bytes")
+        if not name.endswith(SUFFIX) or name.startswith("."):
+            return None
+        if isinstance(size, int) and size > self.max_bytes:
+            logger.warning(
+                "dask-replay: %s (%d bytes) is larger than snapshot.client-max-size; not copied",
+                name,
+                size,
+            )
+            return None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fetched = self.directory / f".{name}.fetched"
+        target = self.directory / name
+        try:
+            self._fetch(msg, name, fetched)
+            try:
+                opened = snapshot.open_snapshot(fetched, key=self.key, allow_unsigned=True)
+                sources = client_sources(opened)
+            except snapshot.SnapshotError:
+                sources = {}
+            add_sources(fetched, target, sources, key=self.key)
+        except Exception as err:
+            logger.warning("dask-replay: could not keep a copy of %s: %s", name, err)
+            return None
+        finally:
+            fetched.unlink(missing_ok=True)
+        self._prune(keep=target)
+        return target
+
+    def _fetch(self, msg: dict[str, Any], name: str, out: Path) -> None:
+        path = str(msg["path"])
+        if os.path.isfile(path):  # this machine's worker, or a shared file system
+            shutil.copyfile(path, out)
+            return
+        worker = msg.get("worker")
+        if self.client.asynchronous or not isinstance(worker, str):
+            raise OSError(f"{path} is not on this machine and cannot be fetched from here")
+        with open(out, "wb") as fh:
+            os.chmod(out, 0o600)
+            offset = 0
+            while True:
+                chunk = self.client.run(_read_chunk, name, offset, CHUNK_BYTES, workers=[worker])[
+                    worker
+                ]
+                if not chunk:
+                    return
+                fh.write(chunk)
+                offset += len(chunk)
+                if offset > self.max_bytes:
+                    raise OSError(f"{name} is larger than snapshot.client-max-size")
+
+    def _prune(self, keep: Path) -> None:
+        """Delete the oldest copies until the directory holds at most ``max_bytes``."""
+        entries = []
+        for entry in os.scandir(self.directory):
+            if entry.name.endswith(SUFFIX) and not entry.name.startswith("."):
+                stat = entry.stat()
+                entries.append((stat.st_mtime, entry.path, stat.st_size))
+        total = sum(size for _, _, size in entries)
+        for _, path, size in sorted(entries):
+            if total <= self.max_bytes:
+                break
+            if os.path.abspath(path) != os.path.abspath(keep):
+                Path(path).unlink(missing_ok=True)
+                total -= size
+
+    def wait(self, timeout: float | None = None) -> list[Path | None]:
+        """Wait for the copies under way; their paths (None for those that failed)."""
+        return [f.result(timeout) for f in list(self.pending)]
+
+
+def _wanted_by(key: Any, client_id: str, dask_scheduler: Any = None) -> bool:
+    """Runs on the scheduler: does ``client_id`` want ``key`` or a task that depends on it?"""
+    start = dask_scheduler.tasks.get(key)
+    stack = [start] if start is not None else []
+    seen: set[int] = set()
+    while stack and len(seen) < 100_000:
+        ts = stack.pop()
+        if id(ts) in seen:
+            continue
+        seen.add(id(ts))
+        if any(getattr(c, "client_key", None) == client_id for c in ts.who_wants or ()):
+            return True
+        stack.extend(ts.dependents)
+    return False
+
+
+def install_client(client: Client) -> ClientCopies:
+    """Follow ``client``'s snapshot events (once per client); load replay's IPython extension."""
+    copies = getattr(client, _ATTRIBUTE, None)
+    if isinstance(copies, ClientCopies):
+        return copies
+    directory, max_bytes = client_settings()
+    copies = ClientCopies(client, directory, max_bytes)
+    setattr(client, _ATTRIBUTE, copies)
+    client.subscribe_topic("snapshot", copies.handle)
+    _load_ipython_extension()
+    return copies
+
+
+def _load_ipython_extension() -> None:
+    """Inside IPython, ``%load_ext replay`` (its ``%debug`` support); elsewhere nothing."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    try:
+        shell.extension_manager.load_extension("replay")
+    except Exception as err:
+        logger.warning("dask-replay: could not load replay's IPython extension: %s", err)

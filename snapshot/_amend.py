@@ -1,0 +1,102 @@
+"""Client copies: a snapshot rewritten with the source texts its writer could not know.
+
+A worker cannot know the source of a function defined in a notebook cell or in
+``__main__``: cloudpickle ships its code, not its text.  The client that
+defined it can.  :func:`add_sources` rewrites a snapshot with such texts added
+as ordinary ``sources/<n>.py`` members and ``sources`` entries, and records
+which ones were added in the manifest's ``amended`` section (format spec,
+section 4.11).  Every other member is copied byte for byte, in its order.
+
+A signed snapshot stays verifiable: with the key it was signed with, the copy
+is signed again (the client holds the cluster's key); without it nothing is
+added and the copy is the file as written.  The texts are for a person to read
+(replay shows a text only when its compiled code equals the code that ran);
+nothing here is ever executed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from ._format import MANIFEST_MEMBER
+from ._reader import open_snapshot
+from ._snapshot import BUFFER_PREFIX
+from ._writer import TarStream, write_atomically
+
+__all__ = ["AMENDED_BY", "add_sources", "default_client_directory"]
+
+#: The ``amended.by`` value of the copies dask-replay's client part keeps.
+AMENDED_BY = "dask-replay client"
+
+
+def default_client_directory() -> Path:
+    """Where a client keeps its copies: ``$XDG_CACHE_HOME/dask-replay/client``, else
+    ``~/.cache/dask-replay/client`` (the ``snapshot.client-directory`` default)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "dask-replay" / "client"
+
+
+def add_sources(
+    path: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    sources: Mapping[str, str],
+    *,
+    key: bytes | None = None,
+) -> list[str]:
+    """Write ``target``: the snapshot at ``path`` with ``sources`` (file name -> text) added.
+
+    File names the snapshot already holds are left as they are.  Returns the
+    names added (none for a signed snapshot without its ``key``: the copy is
+    then the file unchanged).  Raises :class:`snapshot.SnapshotError` for a file
+    that cannot be read, or a signed one whose MAC does not match ``key``.
+    """
+    opened = open_snapshot(path, key=key, allow_unsigned=True)
+    manifest = dict(opened.manifest)
+    held = manifest.get("sources")
+    entries = dict(held) if isinstance(held, dict) else {}
+    members = opened._members
+    added = {n: t for n, t in sources.items() if n not in entries}
+    if not added or (opened.signed and not opened.verified):
+        if os.path.abspath(path) != os.path.abspath(target):
+            partial = Path(target).with_name(f".{Path(target).name}.partial")
+            shutil.copyfile(path, partial)
+            os.replace(partial, target)
+        return []
+    numbers = [-1]
+    for name in members:
+        stem = name[len("sources/") : -len(".py")] if name.startswith("sources/") else ""
+        if name.endswith(".py") and stem.isdigit():
+            numbers.append(int(stem))
+    texts: dict[str, bytes] = {}
+    for n, (filename, text) in enumerate(added.items(), start=max(numbers) + 1):
+        data = text.encode("utf-8", "surrogateescape")
+        member = f"sources/{n}.py"
+        texts[member] = data
+        entries[filename] = {
+            "member": member,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+    manifest["sources"] = entries
+    manifest["amended"] = {"by": AMENDED_BY, "time": time.time(), "sources": list(added)}
+    body = json.dumps(manifest, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+    def produce(tar: TarStream) -> None:
+        tar.add(MANIFEST_MEMBER, body)
+        later = [n for n in members if n.startswith(BUFFER_PREFIX)]
+        for name, data in members.items():
+            if not name.startswith(BUFFER_PREFIX):
+                tar.add(name, memoryview(data))
+        for name, data in texts.items():
+            tar.add(name, data)
+        for name in later:  # buffers last, as the writer puts them (spec 3.4)
+            tar.add(name, memoryview(members[name]))
+
+    write_atomically(target, produce, key=key if opened.signed else None)
+    return list(added)
