@@ -94,6 +94,18 @@ class Replay:
         kind = self.model.error.type if self.model.error is not None else None
         return f"<Replay {self.path!r} task={key!r} error={kind!r}>"
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        """IPython's text display: what ``info`` shows (``replay._display``)."""
+        from ._display import pretty_text
+
+        p.text(repr(self) if cycle else pretty_text(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: what ``info`` shows, escaped for HTML."""
+        from ._display import html_text
+
+        return html_text(self)
+
     # -- what was captured -------------------------------------------------
     @functools.cached_property
     def call(self) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:

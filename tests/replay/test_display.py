@@ -1,0 +1,72 @@
+"""A Replay's rich display (IPython's pretty printer, Jupyter's HTML): what info shows, escaped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import IPython.lib.pretty
+
+import replay
+from snapshot import SnapshotBuilder
+
+HOSTILE = "<script>alert(1)</script> & \x1b[31mred\u202egnp.exe\x07"
+
+
+def _hostile(path: Path) -> Path:
+    def fail(x: object) -> None:
+        raise ValueError(HOSTILE)
+
+    builder = SnapshotBuilder()
+    try:
+        fail(0)
+    except ValueError as exc:
+        builder.capture_exception(exc)
+    builder.manifest["task"] = {"key": HOSTILE}
+    builder.set_call(sorted, [[3, 1, 2]], {HOSTILE: 1})
+    builder.add_inputs({HOSTILE: list(range(1000))})
+    return builder.write(path)
+
+
+def test_text_is_what_info_prints(tmp_path: Path) -> None:
+    path = _hostile(tmp_path / "hostile.tar.zst")
+    text = IPython.lib.pretty.pretty(replay.load(path))
+    info = subprocess.run(
+        [sys.executable, "-m", "replay", "info", str(path)], capture_output=True, text=True
+    )
+    assert text == info.stdout.rstrip("\n")
+    for shown in ("Call (origin", "Inputs:", "Capture:", "ValueError", "list", "sorted"):
+        assert shown in text
+    assert not any(c in text for c in "\x1b\u202e\x07")
+
+
+def test_html_escapes_every_string(tmp_path: Path) -> None:
+    page = replay.load(_hostile(tmp_path / "hostile.tar.zst"))._repr_html_()
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert not any(c in page for c in "\x1b\u202e\x07")
+    assert "ValueError" in page and "Inputs:" in page and "Capture:" in page
+    # Only the fragment's own tags: every < from the file is escaped.
+    tags = {part.split(">")[0].split(" ")[0] for part in page.split("<")[1:]}
+    assert tags <= {
+        "div",
+        "/div",
+        "b",
+        "/b",
+        "table",
+        "/table",
+        "tr",
+        "/tr",
+        "th",
+        "/th",
+        "td",
+        "/td",
+        "code",
+        "/code",
+        "details",
+        "/details",
+        "summary",
+        "/summary",
+        "pre",
+        "/pre",
+    }
