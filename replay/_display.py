@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ._info import Signature, describe, error_line, task_key
@@ -28,6 +29,7 @@ def pretty_text(session: Replay) -> str:
         size: int | None = os.path.getsize(session.path)
     except OSError:
         size = None
+    imports: Mapping[str, list[str]]
     try:
         imports = opened.imports()
     except Exception:  # the module scan is a nicety here; never fail a repr

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._format import MANIFEST_MEMBER
-from ._reader import open_snapshot
+from ._opening import open_snapshot
 from ._snapshot import BUFFER_PREFIX
 from ._writer import TarStream, write_atomically
 
