@@ -33,4 +33,4 @@ class ReadLimits:
     max_manifest_bytes: int = 64 * MiB
     # Inspection (a head-only open, Snapshot.imports): bounded whatever the file holds.
     max_inspect_bytes: int = 64 * MiB
-    max_scan_opcodes: int = 5_000_000
+    max_scan_opcodes: int = 500_000
