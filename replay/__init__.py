@@ -19,6 +19,7 @@ if _typing.TYPE_CHECKING:
     from ._debuggers import DEBUGGERS, DebuggerUnavailableError
     from ._frames import CapturedFrame, build_traceback
     from ._session import NotReplayableError, Replay, load
+    from ._shortcuts import debug, post_mortem
     from ._verdict import Outcome, Verdict
 
 _LAZY = {
@@ -30,7 +31,9 @@ _LAZY = {
     "Replay": "._session",
     "Verdict": "._verdict",
     "build_traceback": "._frames",
+    "debug": "._shortcuts",
     "load": "._session",
+    "post_mortem": "._shortcuts",
     # IPython's ``%load_ext replay`` (``%debug`` after a failed task): not in __all__.
     "load_ipython_extension": "._ipython",
     "unload_ipython_extension": "._ipython",
@@ -58,5 +61,7 @@ __all__ = [
     "Replay",
     "Verdict",
     "build_traceback",
+    "debug",
     "load",
+    "post_mortem",
 ]

@@ -8,17 +8,17 @@ errors that say what to do.
 
 from __future__ import annotations
 
+import io
 import socket
 from pathlib import Path
 from typing import Any
 
+import dask
+import distributed
 import pytest
 
 import replay
 import snapshot
-
-dask = pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
 
 JOB_SOURCE = "def recip(x):\n    return 1 / x\n"
 
@@ -47,6 +47,8 @@ def test_a_failed_future_and_its_exception_load_while_up_and_after(tmp_path: Pat
         assert loaded.replay().verdict is replay.Verdict.REPRODUCED
         exception = failed.exception()
         assert replay.load(exception).path == loaded.path
+        # The shortcut, while the cluster is up (debugger=False: re-run, no prompt).
+        assert replay.debug(failed, debugger=False).verdict is replay.Verdict.REPRODUCED
 
         succeeded = client.submit(job["recip"], 2)
         distributed.wait(succeeded)
@@ -54,6 +56,10 @@ def test_a_failed_future_and_its_exception_load_while_up_and_after(tmp_path: Pat
             replay.load(succeeded)
     # The cluster is gone; the exception the client raised still names the file.
     assert replay.load(exception).path == loaded.path
+    assert replay.debug(exception, debugger=False).verdict is replay.Verdict.REPRODUCED
+    shown = io.StringIO()
+    replay.post_mortem(exception, debugger=False, out=shown, err=shown)
+    assert "return 1 / x" in shown.getvalue() or "recip" in shown.getvalue(), shown.getvalue()
 
 
 def test_a_snapshot_on_another_host_says_where_it_is() -> None:

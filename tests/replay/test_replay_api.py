@@ -24,7 +24,9 @@ def test_exported_members_are_pinned_and_sorted() -> None:
         "Replay",
         "Verdict",
         "build_traceback",
+        "debug",
         "load",
+        "post_mortem",
     ]
     # isort-style order, as ruff's RUF022 keeps it: CONSTANTS, Classes, functions.
     assert replay.__all__ == sorted(
