@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +19,7 @@ from typing import Any
 
 import pytest
 from distributed import Client
+from subprocess_cluster import free_port, stop
 
 import snapshot
 
@@ -29,29 +28,13 @@ NOTE = re.compile(r"dask-replay: snapshot written to [^:\s]+:(?P<path>\S+)")
 SIZE = 300 * 2**20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
-            proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("hook-memory")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
     env["DASK_SNAPSHOT__DIRECTORY"] = str(tmp / "snapshots")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
     logs = {name: open(tmp / f"{name}.log", "wb") for name in ("scheduler", "worker")}
@@ -103,7 +86,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             }
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for f in logs.values():
             f.close()
     result["worker_log"] = (tmp / "worker.log").read_text(errors="replace")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 import zstandard
+from subprocess_cluster import free_port, stop, wait_for_workers
 
 import snapshot
 
@@ -34,30 +34,6 @@ NOTE = re.compile(r"dask-replay: snapshot written to (?P<host>[^:\s]+):(?P<path>
 KEY = "-".join(("CANARY", "signing-key", "e2e", "5d0c"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
-            proc.wait(timeout=10)
-
-
-def _wait_for_workers(address: str, n: int, env: dict[str, str]) -> None:
-    code = (
-        "import sys; from distributed import Client\n"
-        "with Client(sys.argv[1], timeout=60) as c: c.wait_for_workers(int(sys.argv[2]), timeout=60)"
-    )
-    subprocess.run([sys.executable, "-c", code, address, str(n)], env=env, check=True, timeout=150)
-
-
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("hook-e2e")
@@ -65,7 +41,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
     env["DASK_SNAPSHOT__DIRECTORY"] = str(directory)
     env["DASK_SNAPSHOT__KEY"] = KEY
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
     logs = {name: open(tmp / f"{name}.log", "wb") for name in ("scheduler", "worker")}
@@ -104,7 +80,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
                 start_new_session=True,
             )
         )
-        _wait_for_workers(address, 2, env)
+        wait_for_workers(address, 2, env)
         out = tmp / "report.json"
         started = time.monotonic()
         subprocess.run(
@@ -117,7 +93,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         elapsed = time.monotonic() - started
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for f in logs.values():
             f.close()
     # The cluster is gone from here on.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -24,26 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from subprocess_cluster import free_port, stop
 
 import snapshot
 
 HERE = Path(__file__).resolve().parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the group this test started
-            proc.wait(timeout=10)
 
 
 def _run_cluster(tmp: Path) -> dict[str, Any]:
@@ -51,7 +35,7 @@ def _run_cluster(tmp: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
     env["DASK_SNAPSHOT__DIRECTORY"] = str(directory)
     env["DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING"] = "False"
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
     preload = ["--preload", "cluster_hook"]
@@ -103,7 +87,7 @@ def _run_cluster(tmp: Path) -> dict[str, Any]:
         )
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for f in logs.values():
             f.close()
     report = json.loads(out.read_text())
