@@ -18,10 +18,9 @@ import linecache
 import re
 import sys
 import types
-from collections.abc import Iterator
 
 import snapshot
-from snapshot._codehash import code_sha256
+from snapshot._codehash import code_objects, code_sha256
 
 __all__ = ["client_sources"]
 
@@ -54,7 +53,9 @@ def client_sources(opened: snapshot.Snapshot) -> dict[str, str]:
             compiled = compile(text, name, "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
             continue  # a cell with IPython syntax left in it: not one of ours
-        hits = {(c.co_name, c.co_firstlineno, code_sha256(c)) for c in _codes(compiled)} & wanted
+        hits = {
+            (c.co_name, c.co_firstlineno, code_sha256(c)) for c in code_objects(compiled)
+        } & wanted
         if hits:
             found[name] = text
             wanted -= hits
@@ -77,18 +78,10 @@ def _by_value_codes(root: object) -> list[types.CodeType]:
             stack.append(obj.__func__)
         elif isinstance(obj, types.FunctionType) and obj.__code__.co_filename == DYNAMIC_CODE:
             codes.append(obj.__code__)
-            names = {n for c in _codes(obj.__code__) for n in c.co_names}
+            names = {n for c in code_objects(obj.__code__) for n in c.co_names}
             stack.extend(v for k, v in obj.__globals__.items() if k in names)
             stack.extend(c.cell_contents for c in obj.__closure__ or () if _filled(c))
     return codes
-
-
-def _codes(code: types.CodeType) -> Iterator[types.CodeType]:
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
 
 
 def _filled(cell: types.CellType) -> bool:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import functools
 import itertools
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from snapshot._codehash import code_sha256
+from snapshot._codehash import code_objects, code_sha256
 
 __all__ = [
     "DYNAMIC_CODE",
@@ -110,15 +110,6 @@ class UnitIndex:
             if 0 <= delta <= self.unit.slack:
                 return Match(self.unit, delta + self.unit.offset)
         return None
-
-
-def code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
-    """``code`` and every code object nested in its constants."""
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
 
 
 def relocate(code: types.CodeType, filename: str, shift: int) -> types.CodeType:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import types
+from collections.abc import Iterator
 
 __all__ = ["code_fingerprint", "code_sha256"]
 
@@ -97,3 +98,12 @@ def _const(value: object, base: int, parts: list[bytes]) -> None:
         _item(b"b", value, parts)
     else:
         _item(b"o", _text(f"{type(value).__qualname__}:{value!r}"), parts)
+
+
+def code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    """``code`` and every code object nested in its constants."""
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
