@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import dask.config
 
 import snapshot
-from snapshot._amend import add_sources, default_client_directory
+from snapshot._amend import add_sources, default_client_directory, keys_file, write_keys
 
 from ._client_sources import client_sources
 from ._config import Settings, _path, _size
@@ -44,7 +44,11 @@ _ATTRIBUTE = "_dask_replay_copies"
 
 
 def client_settings() -> tuple[Path, int]:
-    """``snapshot.client-directory`` and ``snapshot.client-max-size`` (bytes)."""
+    """``snapshot.client-directory`` and ``snapshot.client-max-size`` (bytes).
+
+    Only these two are read and checked: a worker setting the client never
+    uses cannot stop a Client from starting.
+    """
     directory = dask.config.get("snapshot.client-directory", default=None)
     limit = dask.config.get("snapshot.client-max-size", default="2 GiB")
     path = _path(directory) if directory else default_client_directory()
@@ -74,16 +78,22 @@ class ClientCopies:
     def _copy_if_ours(self, msg: dict[str, Any]) -> Path | None:
         try:
             key = snapshot.key_from_json(msg.get("key"))
-            ours = key in self.client.futures
-            if not ours and not self.client.asynchronous:
-                ours = self.client.run_on_scheduler(_wanted_by, key, self.client.id)
+            wanted = [msg.get("key")] if key in self.client.futures else []
+            if not self.client.asynchronous:  # and the futures that failed because of it
+                found = self.client.run_on_scheduler(_wanted_by, key, self.client.id)
+                wanted += [k for k in found if k not in wanted]
         except Exception as err:  # an unhashable key, or the scheduler is gone
             logger.info("dask-replay: cannot tell whose task %r is: %s", msg.get("key"), err)
             return None
-        return self.copy(msg) if ours else None
+        return self.copy(msg, wanted) if wanted else None
 
-    def copy(self, msg: dict[str, Any]) -> Path | None:
-        """Fetch the snapshot ``msg`` announces, add the sources, prune; the copy's path."""
+    def copy(self, msg: dict[str, Any], wanted: list[Any] | None = None) -> Path | None:
+        """Fetch the snapshot ``msg`` announces, add the sources, prune; the copy's path.
+
+        ``wanted``: the keys (JSON form) of this client's futures that failed
+        because of it, written beside the copy (``snapshot._amend.write_keys``)
+        so that ``replay.load(future)`` finds it after the client closed.
+        """
         name = os.path.basename(str(msg["path"]))
         size = msg.get("bytes")
         if not name.endswith(SUFFIX) or name.startswith("."):
@@ -106,6 +116,7 @@ class ClientCopies:
             except snapshot.SnapshotError:
                 sources = {}
             add_sources(fetched, target, sources, key=self.key)
+            write_keys(target, wanted or [msg.get("key")])
         except Exception as err:
             logger.warning("dask-replay: could not keep a copy of %s: %s", name, err)
             return None
@@ -149,6 +160,7 @@ class ClientCopies:
                 break
             if os.path.abspath(path) != os.path.abspath(keep):
                 Path(path).unlink(missing_ok=True)
+                keys_file(path).unlink(missing_ok=True)
                 total -= size
 
     def wait(self, timeout: float | None = None) -> list[Path | None]:
@@ -156,20 +168,22 @@ class ClientCopies:
         return [f.result(timeout) for f in list(self.pending)]
 
 
-def _wanted_by(key: Any, client_id: str, dask_scheduler: Any = None) -> bool:
-    """Runs on the scheduler: does ``client_id`` want ``key`` or a task that depends on it?"""
+def _wanted_by(key: Any, client_id: str, dask_scheduler: Any = None) -> list[Any]:
+    """Runs on the scheduler: the keys (JSON form) ``client_id`` wants of ``key`` and the
+    tasks that depend on it (at most 1,000, from a walk of at most 100,000 tasks)."""
     start = dask_scheduler.tasks.get(key)
     stack = [start] if start is not None else []
     seen: set[int] = set()
-    while stack and len(seen) < 100_000:
+    wanted: list[Any] = []
+    while stack and len(seen) < 100_000 and len(wanted) < 1000:
         ts = stack.pop()
         if id(ts) in seen:
             continue
         seen.add(id(ts))
         if any(getattr(c, "client_key", None) == client_id for c in ts.who_wants or ()):
-            return True
+            wanted.append(snapshot.key_to_json(ts.key))
         stack.extend(ts.dependents)
-    return False
+    return wanted
 
 
 def install_client(client: Client) -> ClientCopies:

@@ -38,6 +38,8 @@ KEYS: tuple[str, ...] = (
     "key",
     "key-file",
     "upload",
+    "client-directory",  # these two are read by the client's part (cluster_hook._client)
+    "client-max-size",
 )
 
 

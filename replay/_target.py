@@ -2,12 +2,15 @@
 
 The hook adds a note to the exception the client gets,
 ``dask-replay: snapshot written to HOST:PATH``; the note is all a ``Future``
-or its exception says about the snapshot.  A path on this machine (the
-worker's host, or a file system both share) is opened; any other is an error
-that says where the file is and how to get it.  Futures are recognised by
-their shape, so that importing replay never imports distributed.  A file not
-on this machine is taken from the copies the hook's client part keeps
-(``snapshot.client-directory``), when it kept one.
+or its exception says about the snapshot.  The file is looked for, in order:
+at that path (this machine, or a file system both share); among the copies
+the hook's client part keeps (``snapshot.client-directory``); on the worker's
+host through a live client (the future's, or distributed's default client).
+A future whose client has closed is cancelled by distributed and forgets its
+exception: it is found among the client copies by its key.  Anything else is
+an error that says where the file is and how to get it.  Futures are
+recognised by their shape, so that importing replay never imports
+distributed.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from __future__ import annotations
 import os
 import re
 import socket
-from pathlib import Path
 from typing import Any, Protocol
 
 import snapshot
 
-__all__ = ["FutureLike", "client_copy", "snapshot_path"]
+from ._client_copies import client_copy, client_directories, copy_for_key
+from ._worker_fetch import default_client, fetch_from_workers
+
+__all__ = ["FutureLike", "snapshot_path"]
 
 
 class FutureLike(Protocol):
@@ -50,47 +55,44 @@ def snapshot_path(target: str | os.PathLike[str] | BaseException | FutureLike) -
     if isinstance(target, BaseException):
         return _from_exception(target, f"{type(target).__name__}")
     if _is_future(target):
-        return _from_exception(_failure_of(target), f"the future {target.key!r}")
+        return _from_future(target)
     raise TypeError(
         "replay.load() takes the path of a snapshot, a failed dask Future, or the exception "
         f"it raised; not {type(target).__name__}"
     )
 
 
-def client_copy(path: str) -> str | None:
-    """The copy the hook's client part keeps of the snapshot at ``path``, if any here.
-
-    Looked for under ``snapshot.client-directory`` (read from Dask's config
-    when dask is installed here) and its default.
-    """
-    from snapshot._amend import default_client_directory
-
-    directories = [default_client_directory()]
-    try:
-        import dask.config  # only now: importing replay imports no dask
-
-        configured = dask.config.get("snapshot.client-directory", default=None)
-    except ImportError:
-        configured = None
-    if configured:
-        directories.insert(0, Path(os.path.expanduser(str(configured))))
-    name = os.path.basename(path)
-    for directory in directories:
-        candidate = directory / name
-        if name and candidate.is_file():
-            return str(candidate)
-    return None
-
-
 def _is_future(target: object) -> bool:
     return all(hasattr(target, name) for name in ("key", "status", "exception", "done"))
 
 
+def _from_future(future: Any) -> str:
+    """The snapshot of a failed future: from its exception, else by its key (client closed)."""
+    what = f"the future {future.key!r}"
+    try:
+        exc = _failure_of(future)
+    except snapshot.SnapshotNotFoundError:
+        copy = copy_for_key(future.key)
+        if copy is not None:
+            return copy
+        raise
+    return _from_exception(exc, what, client=getattr(future, "client", None))
+
+
 def _failure_of(future: Any) -> BaseException:
     """The exception of a failed future: waits for one still running."""
+    if future.status == "cancelled":
+        # distributed cancels every future of a client when it closes: the exception is gone.
+        raise snapshot.SnapshotNotFoundError(
+            f"the future {future.key!r} was cancelled (its client closed, or it was cancelled) "
+            "and has no exception any more, and no client copy of its snapshot is here "
+            f"({', '.join(map(str, client_directories()))}); with the client part "
+            "(distributed.client.preload: [cluster_hook]) the copy is kept; else keep "
+            "`exc = future.exception()` before closing the client and pass exc"
+        )
     try:
         exc = future.exception()
-    except Exception as err:  # cancelled, or its client is closed
+    except Exception as err:  # its client is closed, or the scheduler is gone
         raise snapshot.SnapshotNotFoundError(
             f"the future {future.key!r} has no exception to replay ({type(err).__name__}: "
             f"{err}); pass the exception it raised, or the snapshot's path"
@@ -115,7 +117,7 @@ def _notes(exc: BaseException) -> list[str]:
     return notes
 
 
-def _from_exception(exc: BaseException, what: str) -> str:
+def _from_exception(exc: BaseException, what: str, client: Any = None) -> str:
     text = "\n".join(_notes(exc))
     found = _WRITTEN.search(text)
     if found is None:
@@ -130,7 +132,7 @@ def _from_exception(exc: BaseException, what: str) -> str:
     host, path = found.group("host"), found.group("path")
     if os.path.isfile(path):
         return path  # this machine, or a file system it shares with the worker
-    copy = client_copy(path)
+    copy = client_copy(path) or fetch_from_workers(client or default_client(), host, path)
     if copy is not None:
         return copy
     here = socket.gethostname()

@@ -29,7 +29,14 @@ from ._opening import open_snapshot
 from ._snapshot import BUFFER_PREFIX
 from ._writer import TarStream, write_atomically
 
-__all__ = ["AMENDED_BY", "add_sources", "default_client_directory"]
+__all__ = [
+    "AMENDED_BY",
+    "add_sources",
+    "default_client_directory",
+    "keys_file",
+    "read_keys",
+    "write_keys",
+]
 
 #: The ``amended.by`` value of the copies dask-replay's client part keeps.
 AMENDED_BY = "dask-replay client"
@@ -40,6 +47,41 @@ def default_client_directory() -> Path:
     ``~/.cache/dask-replay/client`` (the ``snapshot.client-directory`` default)."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "dask-replay" / "client"
+
+
+#: The suffix of the file beside a client copy naming the keys whose failure it is.
+KEYS_SUFFIX = ".keys.json"
+_MAX_KEYS_BYTES = 64 * 1024
+
+
+def keys_file(copy: str | os.PathLike[str]) -> Path:
+    """The file beside the copy ``NAME.tar.zst``: ``NAME.keys.json``."""
+    path = Path(copy)
+    stem = path.name[: -len(".tar.zst")] if path.name.endswith(".tar.zst") else path.name
+    return path.with_name(stem + KEYS_SUFFIX)
+
+
+def write_keys(copy: str | os.PathLike[str], keys: list[object]) -> None:
+    """Record, beside a client copy, the keys (JSON form) of the client's futures it failed.
+
+    A closed client's futures are cancelled and forget their exception, so
+    ``replay.load(future)`` finds the snapshot by the future's key instead.
+    """
+    target = keys_file(copy)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(json.dumps({"keys": keys[:1000]}), encoding="utf-8")
+    os.replace(partial, target)
+
+
+def read_keys(path: str | os.PathLike[str]) -> list[object]:
+    """The keys a :func:`write_keys` file lists; [] for anything unreadable or malformed."""
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(_MAX_KEYS_BYTES + 1)[:_MAX_KEYS_BYTES])
+    except (OSError, ValueError, RecursionError):
+        return []
+    keys = data.get("keys") if isinstance(data, dict) else None
+    return list(keys) if isinstance(keys, list) else []
 
 
 def add_sources(

@@ -4,9 +4,11 @@ One kernel (jupyter_client), one LocalCluster(processes=True) with the hook
 on the workers and the client (``dask.config``, as a user sets it).  The
 seed's cells define ``dec`` and ``recip``; the compute fails; plain
 ``%debug`` opens the frames captured on the worker, with the cell's source
-(``ll``) and the worker's ``x`` (``p x``).  Then the cluster and the kernel
-are gone, and a fresh process in another directory opens the client's copy
-of the snapshot: the cell travelled with it.
+(``ll``) and the worker's ``x`` (``p x``).  ``replay.debug(future)`` re-runs
+the call at the raise, while the cluster is up and after the client closed
+(the client part's copy is found by the future's key).  Then the kernel is
+gone, and a fresh process in another directory opens the client's copy of the
+snapshot: the cell travelled with it.
 """
 
 from __future__ import annotations
@@ -106,15 +108,24 @@ def test_debug_in_a_kernel_then_the_client_copy_offline(tmp_path: Path) -> None:
         assert re.search(r"^0$", shown, re.M), shown
         assert re.search(r"^> .*_task_spec\.py\(\d+\)__call__\(\)$", shown, re.M), shown
 
+        # One call from a failed Future to the debugger: the re-run, at the raise.
+        kernel.run("import distributed, replay\nfuture = client.compute(out)")
+        kernel.run("distributed.wait(future)")
+        shown = kernel.run("replay.debug(future)", answers=("p x", "q"))
+        assert "ZeroDivisionError" in shown and re.search(r"^0$", shown, re.M), shown
+
         deadline = time.monotonic() + 180
-        while not list(copies.glob("*.tar.zst")) and time.monotonic() < deadline:
+        while len(list(copies.glob("*.keys.json"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
         kernel.run("client.close(); cluster.close()")
+        # Closed: distributed cancelled the future; the client's copy is found by its key.
+        shown = kernel.run("replay.debug(future)", answers=("p x", "q"))
+        assert "ZeroDivisionError" in shown and re.search(r"^0$", shown, re.M), shown
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
 
-    (copy,) = copies.glob("*.tar.zst")
+    copy = max(copies.glob("*.tar.zst"), key=lambda p: p.stat().st_mtime)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     offline = subprocess.run(

@@ -9,13 +9,17 @@ errors that say what to do.
 from __future__ import annotations
 
 import io
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import dask
 import distributed
 import pytest
+from subprocess_cluster import stop
 
 import replay
 import snapshot
@@ -54,6 +58,11 @@ def test_a_failed_future_and_its_exception_load_while_up_and_after(tmp_path: Pat
         distributed.wait(succeeded)
         with pytest.raises(snapshot.SnapshotNotFoundError, match="did not fail"):
             replay.load(succeeded)
+    # The client closed: distributed cancelled the future, which forgot its exception; without
+    # the client part there is no copy to find by its key, and the message says what to do.
+    with pytest.raises(snapshot.SnapshotNotFoundError, match="was cancelled") as info:
+        replay.load(failed)
+    assert "distributed.client.preload: [cluster_hook]" in str(info.value)
     # The cluster is gone; the exception the client raised still names the file.
     assert replay.load(exception).path == loaded.path
     assert replay.debug(exception, debugger=False).verdict is replay.Verdict.REPRODUCED
@@ -82,3 +91,45 @@ def test_an_exception_without_a_snapshot_says_why() -> None:
         replay.load(limited)
     with pytest.raises(TypeError, match="not int"):
         replay.load(3)  # type: ignore[arg-type]
+
+
+def test_a_snapshot_only_on_the_workers_disk_is_fetched_while_the_cluster_is_up(
+    tmp_path: Path,
+) -> None:
+    """The worker writes into a tmpfs of its own mount namespace, which this process cannot see."""
+    from dask.distributed import Client, LocalCluster
+
+    hidden = tmp_path / "worker-only"
+    hidden.mkdir()
+    copies = tmp_path / "copies"
+    job: dict[str, Any] = {"__name__": "client_script_fetch"}
+    exec(compile(JOB_SOURCE, "/client/home/analysis.py", "exec"), job)
+    env = {**os.environ, "DASK_SNAPSHOT__DIRECTORY": str(hidden)}
+    with (
+        dask.config.set({"snapshot.client-directory": str(copies)}),
+        LocalCluster(n_workers=0, processes=True, dashboard_address=":0") as cluster,
+        Client(cluster) as client,
+    ):
+        worker = subprocess.Popen(
+            [
+                "unshare", "--mount", "--propagation", "private", "sh", "-c",
+                f'mount -t tmpfs tmpfs "{hidden}" && exec "$0" -m distributed.cli.dask_worker '
+                f'"$1" --nworkers 1 --nthreads 1 --no-nanny --preload cluster_hook',
+                sys.executable, cluster.scheduler_address,
+            ],
+            env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            client.wait_for_workers(1, timeout=120)
+            failed = client.submit(job["recip"], 0)
+            distributed.wait(failed)
+            (note,) = [n for n in failed.exception().__notes__ if "written to" in n]
+            written = note.split(":", 2)[2]
+            assert not os.path.exists(written), "the worker's tmpfs is visible here"
+            loaded = replay.load(failed)
+            assert Path(loaded.path) == copies / os.path.basename(written)
+            assert loaded.replay().verdict is replay.Verdict.REPRODUCED
+        finally:
+            client.retire_workers()
+            stop(worker)

@@ -9,7 +9,7 @@ import numpy as np
 from crafting import members_of
 
 from snapshot import SnapshotBuilder, open_snapshot
-from snapshot._amend import AMENDED_BY, add_sources
+from snapshot._amend import AMENDED_BY, add_sources, keys_file, read_keys, write_keys
 
 KEY = b"test key, not a secret"
 CELL = "def recip(x):\n    return 1 / x\n"
@@ -55,3 +55,16 @@ def test_a_signed_snapshot_without_its_key_is_kept_as_written(tmp_path: Path) ->
     assert add_sources(written, copy, {"cell.py": CELL}) == []
     assert copy.read_bytes() == written.read_bytes()
     assert open_snapshot(copy, key=KEY).verified
+
+
+def test_the_keys_beside_a_copy_round_trip_and_anything_malformed_reads_as_none(
+    tmp_path: Path,
+) -> None:
+    copy = tmp_path / "20261202T000000-recip-ab12.tar.zst"
+    write_keys(copy, [["sum-abc", 0], "recip-def"])
+    assert keys_file(copy) == tmp_path / "20261202T000000-recip-ab12.keys.json"
+    assert read_keys(keys_file(copy)) == [["sum-abc", 0], "recip-def"]
+    for text in ("", "[1, 2]", '{"keys": 3}', "{" * 100_000, '{"keys": [' + "1," * 40_000 + "1]}"):
+        keys_file(copy).write_text(text)
+        assert read_keys(keys_file(copy)) == []
+    assert read_keys(tmp_path / "missing.keys.json") == []
