@@ -179,6 +179,10 @@ def _raise_exit(status: int = 0) -> NoReturn:
     raise ProcessExit(int(status))
 
 
+#: Set while a body runs under :func:`death_conditions` (a nested use is a no-op).
+_active: list[bool] = []
+
+
 @contextlib.contextmanager
 def death_conditions(
     manifest: snapshot.Manifest, memory_limit: int | str | None = "worker"
@@ -186,12 +190,14 @@ def death_conditions(
     """Run the body under the dead worker's conditions; yields lines to print first.
 
     ``memory_limit`` is ``"worker"`` (the limit recorded in the snapshot), a
-    number of bytes, or None for no limit.
+    number of bytes, or None for no limit.  Re-entrant: inside another use it
+    changes nothing (``Replay.replay`` applies it, and so does the CLI around it).
     """
     section = manifest.death
-    if section is None:  # an ordinary failure: nothing to re-create
+    if section is None or _active:  # an ordinary failure, or already under its conditions
         yield []
         return
+    _active.append(True)
     limit = section.memory_limit if memory_limit == "worker" else memory_limit
     notes: list[str] = []
     restore_limit = None
@@ -206,6 +212,7 @@ def death_conditions(
     try:
         yield notes
     finally:
+        _active.clear()
         os._exit = saved_exit
         if not enabled:
             faulthandler.disable()
@@ -247,6 +254,27 @@ def _data_in_use() -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def judge_death(
+    manifest: snapshot.Manifest, exception: BaseException | None, result: object
+) -> Outcome | None:
+    """The verdict of a death's replay (None for a failure): reproduced when the call
+    ran out of memory where the nanny killed the worker, or called ``os._exit`` with the
+    worker's exit status."""
+    from ._verdict import Outcome, Verdict
+
+    section = manifest.death
+    if section is None:
+        return None
+    if exception is None:
+        return Outcome(Verdict.NO_ERROR, None, result)
+    same = (isinstance(exception, MemoryError) and section.cause == "memory") or (
+        isinstance(exception, ProcessExit)
+        and section.cause == "exit"
+        and section.exit_code == exception.status
+    )
+    return Outcome(Verdict.REPRODUCED if same else Verdict.DIFFERENT_ERROR, exception)
 
 
 def describe_death_outcome(manifest: snapshot.Manifest, outcome: Outcome) -> str | None:

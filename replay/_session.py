@@ -18,6 +18,7 @@ from typing import Any, Literal, TextIO
 
 import snapshot
 
+from ._death import death_conditions, judge_death
 from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
@@ -264,10 +265,13 @@ class Replay:
         """Re-execute ``func(*args, **kwargs)`` and return or raise what it does.
 
         An ``async def`` function is awaited (in a fresh event loop), as the
-        worker awaited it.
+        worker awaited it.  A worker's death is re-run under its conditions:
+        the worker's memory limit (``memory_limit``: ``"worker"``, bytes, or
+        None for none) and ``os._exit`` raising ``ProcessExit``.
         """
         func, args, kwargs = self.call
-        return _finish(func(*args, **kwargs))
+        with death_conditions(self.model, self.memory_limit):
+            return _finish(func(*args, **kwargs))
 
     def replay(self, *, debugger: Debugger | None = None) -> Outcome:
         """Re-execute the call, catching what it raises, and judge the outcome."""
@@ -276,13 +280,16 @@ class Replay:
         exception: BaseException | None = None
         result: object = None
         try:
-            if debugger is not None and debugger.call is not None:
-                result = _finish(debugger.call(func, args, kwargs))
-            else:
-                result = _finish(func(*args, **kwargs))
+            with death_conditions(self.model, self.memory_limit):
+                if debugger is not None and debugger.call is not None:
+                    result = _finish(debugger.call(func, args, kwargs))
+                else:
+                    result = _finish(func(*args, **kwargs))
         except BaseException as exc:
             exception = exc.with_traceback(_user_frames(exc.__traceback__))
-        return judge(self.model.error, exception, result)
+        return judge_death(self.model, exception, result) or judge(
+            self.model.error, exception, result
+        )
 
     def debug(
         self,

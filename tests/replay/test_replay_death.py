@@ -7,6 +7,8 @@ cluster itself is exercised by tests/end_to_end/test_worker_deaths.py.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +169,44 @@ def test_bad_memory_limit_is_a_usage_error(tmp_path: Path, death_job: dict[str, 
     result = run_cli([str(path), "--memory-limit", "lots"], cwd=tmp_path)
     assert result.returncode == 2
     assert "--memory-limit 'lots': expected a size" in result.stderr
+
+
+def test_the_api_re_runs_a_death_under_its_conditions_too(
+    tmp_path: Path, death_job: dict[str, Any]
+) -> None:
+    """``Replay.run()`` and ``Replay.replay()`` apply the worker's memory limit, as the CLI does.
+
+    In a fresh process: a memory limit in the test runner's own process would
+    starve it.
+    """
+    hog = write_death(tmp_path / "hog.zst", death_job["hog"], (64 * 2**20,))
+    leave = write_death(
+        tmp_path / "leave.zst", death_job["leave"], (3,), cause="exit", exit_code=3, signal=None
+    )
+    script = (
+        "import resource, sys, replay\n"
+        "before = resource.getrlimit(resource.RLIMIT_DATA)\n"
+        "r = replay.load(sys.argv[1])\n"
+        "try:\n"
+        "    r.run()\n"
+        "except MemoryError:\n"
+        "    print('run: MemoryError')\n"
+        "print('replay:', r.replay().verdict.name)\n"
+        "print('restored:', resource.getrlimit(resource.RLIMIT_DATA) == before)\n"
+        "exit_verdict = replay.load(sys.argv[2]).replay()\n"
+        "print('exit:', type(exit_verdict.exception).__name__, exit_verdict.verdict.name)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(hog), str(leave)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "run: MemoryError",
+        "replay: REPRODUCED",
+        "restored: True",
+        "exit: ProcessExit REPRODUCED",
+    ], result.stdout + result.stderr
