@@ -146,25 +146,17 @@ def locate_for(
     """
     from ._session import _line, _name  # the names and lines its frames show
 
-    raw = session.manifest.get("frames")
-    frames = session.model.frames
-    # Not in the typed model yet: frames[i].code_sha256, from newer writers; used
-    # only when the raw list lines up with the model's frames.
-    aligned = isinstance(raw, list) and len(raw) == len(frames)
-    records = []
-    for index, frame in enumerate(frames):
-        extra = raw[index] if aligned and isinstance(raw[index], dict) else {}  # type: ignore[index]
-        sha = extra.get("code_sha256")
-        records.append(
-            {
-                "filename": _name(frame.filename or "<unknown>"),
-                "function": frame.function,
-                "lineno": _line(frame.lineno),
-                "firstlineno": _line(frame.firstlineno),
-                "module": frame.module,
-                "code_sha256": sha if isinstance(sha, str) else None,
-            }
-        )
+    records = [
+        {
+            "filename": _name(frame.filename or "<unknown>"),
+            "function": frame.function,
+            "lineno": _line(frame.lineno),
+            "firstlineno": _line(frame.firstlineno),
+            "module": frame.module,
+            "code_sha256": frame.code_sha256,
+        }
+        for frame in session.model.frames
+    ]
     roots: list[object] = []
     no_code = "the snapshot holds no call"
     call = session.model.call

@@ -183,5 +183,14 @@ def is_list(value: object) -> bool:
     return isinstance(value, list)
 
 
+#: What :func:`is_sha256` accepts, for a problem's text.
+SHA256 = "a SHA-256 (64 lowercase hex digits)"
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_sha256(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 64 and _HEX.issuperset(value)
+
+
 def is_str_or_null(value: object) -> bool:
     return value is None or isinstance(value, str)

@@ -102,6 +102,7 @@ class Frame:
     module: str | None = None
     locals: Mapping[str, str] | None = None  # name -> pid; None when absent
     source: str | None = None  # a key of Manifest.sources
+    code_sha256: str | None = None  # 64 lowercase hex digits (1.1, optional)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import SnapshotFormatError
-from ._fields import Builder, entry_path, is_int, is_str, is_str_or_null, kind
+from ._fields import (
+    SHA256,
+    Builder,
+    entry_path,
+    is_int,
+    is_sha256,
+    is_str,
+    is_str_or_null,
+    kind,
+)
 from ._manifest import (
     BufferRecord,
     Call,
@@ -238,6 +247,7 @@ def _frames(b: Builder, frames: list[Any] | None) -> tuple[Frame, ...]:
                 module=b.string(frame, "module", at, null=True),
                 locals=b.table(frame, "locals", at, is_str, "a string (an id)"),
                 source=b.string(frame, "source", at, null=True),
+                code_sha256=b.get(frame, "code_sha256", at, is_sha256, SHA256),
             )
         )
     return tuple(out)

@@ -21,6 +21,7 @@ from strategies import hostile_json, mutated_manifests
 
 import snapshot
 from snapshot import Manifest, SnapshotFormatError, key_from_json, parse_manifest
+from snapshot._codehash import code_sha256
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "1.0"
 
@@ -57,6 +58,19 @@ def test_the_model_follows_the_manifest(genuine: dict[str, Any]) -> None:
     assert model.environment is not None and model.environment.python is not None
 
 
+def test_frames_carry_the_hash_of_their_code(genuine: dict[str, Any]) -> None:
+    """Each frame records ``code_sha256`` of the code that ran (spec 4.4), in the model too."""
+    model = parse_manifest(genuine, path="small")
+    assert model.frames
+    for raw, frame in zip(genuine["frames"], model.frames, strict=True):
+        assert frame.code_sha256 == raw["code_sha256"]
+        assert frame.code_sha256 is not None and len(frame.code_sha256) == 64
+    from samples import build_small
+
+    assert model.frames[0].function == "build_small"
+    assert model.frames[0].code_sha256 == code_sha256(build_small.__code__)
+
+
 def test_reading_the_model_from_a_file(small_snapshot: Path) -> None:
     model = snapshot.read_model(small_snapshot)
     opened = snapshot.open_snapshot(small_snapshot)
@@ -71,6 +85,13 @@ def test_reading_the_model_from_a_file(small_snapshot: Path) -> None:
         ("error", 7, "`error` is an integer, not an object"),
         ("frames", [{}, {}, {}, {"locals": 3}], "`frames[3].locals` is an integer, not an object"),
         ("frames", [1.5], "`frames[0]` is a number, not an object"),
+        (
+            "frames",
+            [{"code_sha256": "AB" * 32}],
+            "`frames[0].code_sha256` is a string, not a SHA-256 (64 lowercase hex digits)",
+        ),
+        ("frames", [{"code_sha256": "ab" * 31}], "`frames[0].code_sha256` is a string, not a SHA"),
+        ("frames", [{"code_sha256": 7}], "`frames[0].code_sha256` is an integer, not a SHA"),
         ("call", [], "`call` is a list, not an object"),
         ("environment", [], "`environment` is a list, not an object"),
         ("pieces", {"p0": {"size": "3"}}, "`pieces['p0'].size` is a string, not an integer"),
