@@ -10,6 +10,12 @@ traceback over the captured frames, their locals and verified source
 (:meth:`replay.Replay.traceback`): ``%debug`` then shows the cell's
 ``return 1 / x`` and ``p x`` gives the worker's value.  The traceback shown
 under the cell, and every other exception, stay as IPython made them.
+
+The extension also adds a line magic, ``%replay [--frames] [EXPR]``: it
+re-runs the failing call under the debugger (``replay.debug``), or with
+``--frames`` opens the captured frames (``replay.post_mortem``), for EXPR (a
+failed future, its exception or a snapshot's path, evaluated in the user's
+namespace) or, without one, the last cell's failed task.
 """
 
 from __future__ import annotations
@@ -22,10 +28,53 @@ __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 _NOTE = "dask-replay: snapshot written to "
 
 
+#: The client's exception of the last cell whose task failed with a snapshot.
+_last: list[BaseException] = []
+
+_USAGE = (
+    "usage: %replay [--frames] [EXPR]: re-run the failing call under the debugger (with "
+    "--frames: open the frames captured on the worker) for EXPR (a failed future, its "
+    "exception, or a snapshot's path) or, without EXPR, the last cell's failed task"
+)
+
+
 def load_ipython_extension(shell: Any) -> None:
-    """Register the ``post_run_cell`` handler (once)."""
+    """Register the ``post_run_cell`` handler and the ``%replay`` magic (once)."""
     if _after_cell not in shell.events.callbacks.get("post_run_cell", []):
         shell.events.register("post_run_cell", _after_cell)
+    shell.register_magic_function(_replay_magic(shell), "line", "replay")
+
+
+def _replay_magic(shell: Any) -> Any:
+    def replay(line: str) -> None:
+        """%replay [--frames] [EXPR]: debug a failed task (the last one, or EXPR's)."""
+        from snapshot import SnapshotError
+
+        from ._shortcuts import debug, post_mortem
+
+        words = line.split(maxsplit=1)
+        frames = bool(words) and words[0] == "--frames"
+        expression = (words[1] if frames and len(words) > 1 else "" if frames else line).strip()
+        if expression in {"-h", "--help"}:
+            print(_USAGE)
+            return
+        if expression:
+            try:
+                target = shell.ev(expression)
+            except Exception as err:
+                print(f"%replay: cannot evaluate {expression!r}: {type(err).__name__}: {err}")
+                return
+        elif _last:
+            target = _last[-1]
+        else:
+            print("%replay: no cell has failed on the cluster yet. " + _USAGE)
+            return
+        try:
+            (post_mortem if frames else debug)(target)
+        except (SnapshotError, TypeError) as err:
+            print(f"%replay: {err}")
+
+    return replay
 
 
 def unload_ipython_extension(shell: Any) -> None:
@@ -37,6 +86,7 @@ def _after_cell(result: Any) -> None:
     exc = getattr(result, "error_in_exec", None)
     if not isinstance(exc, BaseException) or not _has_note(exc):
         return
+    _last[:] = [exc]
     try:
         captured = prepare(exc)
     except Exception as err:  # never in the way of the user's session

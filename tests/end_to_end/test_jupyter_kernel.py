@@ -108,10 +108,20 @@ def test_debug_in_a_kernel_then_the_client_copy_offline(tmp_path: Path) -> None:
         assert re.search(r"^0$", shown, re.M), shown
         assert re.search(r"^> .*_task_spec\.py\(\d+\)__call__\(\)$", shown, re.M), shown
 
+        # %replay: the last cell's failed task, re-run under pdb; --frames: the captured frames.
+        shown = ANSI.sub("", kernel.run("%replay", answers=("p x", "q"))).replace("ipdb> ", "")
+        assert "Reproduced" in shown and re.search(r"^0$", shown, re.M), shown
+        shown = kernel.run("%replay --frames", answers=("ll", "p x", "q"))
+        shown = ANSI.sub("", shown).replace("ipdb> ", "")
+        assert re.search(r"^----> 5     return 1 / x$", shown, re.M), shown
+        assert re.search(r"^0$", shown, re.M), shown
+        assert "cannot evaluate 'nowhere'" in kernel.run("%replay nowhere")
+
         # One call from a failed Future to the debugger: the re-run, at the raise.
         kernel.run("import distributed, replay\nfuture = client.compute(out)")
         kernel.run("distributed.wait(future)")
         shown = kernel.run("replay.debug(future)", answers=("p x", "q"))
+        shown = ANSI.sub("", shown).replace("ipdb> ", "")
         assert "ZeroDivisionError" in shown and re.search(r"^0$", shown, re.M), shown
 
         deadline = time.monotonic() + 180
@@ -120,6 +130,7 @@ def test_debug_in_a_kernel_then_the_client_copy_offline(tmp_path: Path) -> None:
         kernel.run("client.close(); cluster.close()")
         # Closed: distributed cancelled the future; the client's copy is found by its key.
         shown = kernel.run("replay.debug(future)", answers=("p x", "q"))
+        shown = ANSI.sub("", shown).replace("ipdb> ", "")
         assert "ZeroDivisionError" in shown and re.search(r"^0$", shown, re.M), shown
     finally:
         client.stop_channels()
