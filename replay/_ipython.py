@@ -110,14 +110,38 @@ def _has_note(exc: BaseException) -> bool:
     return any(isinstance(n, str) and _NOTE in n for n in notes)
 
 
+#: Above this many bytes of captured values, a failed cell does not unpickle them:
+#: ``%debug`` would cost that much memory and time after every failing cell.
+EAGER_MAX_BYTES = 256 * 2**20
+
+
 def prepare(exc: BaseException) -> BaseException | None:
     """The worker's exception over a traceback of the captured frames, or None."""
+    from ._info import format_size
     from ._session import load
 
     session = load(exc)
+    held = _captured_bytes(session.model)
+    if held > EAGER_MAX_BYTES:
+        print(
+            f"dask-replay: the snapshot holds {format_size(held)} of captured values, so %debug "
+            "shows the client's traceback; `%replay --frames` opens the frames captured on the "
+            "worker, `%replay` re-runs the call",
+            file=sys.stderr,
+        )
+        return None
     session.locate_sources(rerun=False)
     session.install_sources(rerun=False)
     tb = session.traceback()
     if tb is None:
         return None
     return session.frames_exception().with_traceback(tb)
+
+
+def _captured_bytes(model: Any) -> int:
+    """The pieces' and buffers' sizes: at most what loading the frames unpickles."""
+    total = 0
+    for records in (model.pieces, model.buffers):
+        for record in (records or {}).values():
+            total += record.size if isinstance(record.size, int) and record.size > 0 else 0
+    return total
