@@ -15,14 +15,18 @@ import sys
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from snapshot import SnapshotError
+
+if TYPE_CHECKING:
+    from ._session import Replay
 
 __all__ = [
     "DEBUGGERS",
     "Debugger",
     "DebuggerUnavailableError",
+    "import_debugger",
     "require_terminal",
     "resolve_debugger",
 ]
@@ -50,14 +54,17 @@ class Debugger:
     """A debugger replay can hand a failure to.
 
     ``post_mortem(tb, exc)`` opens the debugger on a traceback.  A debugger
-    with ``attaches`` set (debugpy) cannot do that: ``attach(out)`` waits for an
-    IDE and ``call(func, args, kwargs)`` runs the call where the IDE stops it.
+    with ``attaches`` set (debugpy) cannot do that: ``attach(session, out, err)``
+    waits for an IDE, ``call(func, args, kwargs)`` runs the call where the IDE
+    stops it, and ``detach()``, once the command line is done with the call,
+    stops reporting to the IDE (see ``replay._debugpy``).
     """
 
     name: str
     post_mortem: Callable[[types.TracebackType, BaseException | None], None] | None
-    attach: Callable[[TextIO], None] | None = None
+    attach: Callable[[Replay, TextIO, TextIO], None] | None = None
     call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None
+    detach: Callable[[], None] | None = None
     # A full-screen debugger cannot take its commands from a pipe.
     needs_terminal: bool = False
 
@@ -97,7 +104,9 @@ def resolve_debugger(
         return Debugger("ipdb", _ipdb_post_mortem)
     if name == "pudb":
         return Debugger("pudb", _pudb_post_mortem, needs_terminal=True)
-    return _debugpy(port)
+    from ._debugpy import debugpy_debugger
+
+    return debugpy_debugger(port)
 
 
 def _require(module: str) -> None:
@@ -113,7 +122,7 @@ def _require(module: str) -> None:
         )
 
 
-def _import(module: str) -> types.ModuleType:
+def import_debugger(module: str) -> types.ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
@@ -130,7 +139,7 @@ def _from_hook(hook: str) -> Debugger:
     if not module_name:
         module_name = hook
     _require(module_name)
-    module = _import(module_name)
+    module = import_debugger(module_name)
     post_mortem = getattr(module, "post_mortem", None)
     if not callable(post_mortem):
         raise DebuggerUnavailableError(
@@ -151,38 +160,12 @@ def _pdb_post_mortem(tb: types.TracebackType, exc: BaseException | None) -> None
 
 
 def _ipdb_post_mortem(tb: types.TracebackType, exc: BaseException | None) -> None:
-    _import("ipdb").post_mortem(tb)
+    import_debugger("ipdb").post_mortem(tb)
 
 
 def _pudb_post_mortem(tb: types.TracebackType, exc: BaseException | None) -> None:
-    pudb = _import("pudb")
+    pudb = import_debugger("pudb")
     pudb.post_mortem(tb, type(exc) if exc is not None else None, exc)
-
-
-def _debugpy(port: int) -> Debugger:
-    def attach(out: TextIO) -> None:
-        debugpy = _import("debugpy")
-        try:
-            host, bound = debugpy.listen(("127.0.0.1", port))
-        except (OSError, RuntimeError) as exc:
-            raise DebuggerUnavailableError(
-                f"debugpy cannot listen on 127.0.0.1:{port} ({exc}); pick another with --port."
-            ) from exc
-        print(
-            f"debugpy is listening on {host}:{bound}: attach your IDE there "
-            '(VS Code: "Python Debugger: Remote Attach"). Waiting...',
-            file=out,
-            flush=True,
-        )
-        debugpy.wait_for_client()
-
-    def call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        debugpy = _import("debugpy")
-        # The IDE stops here: step into the call to reach the line that raises.
-        debugpy.breakpoint()
-        return func(*args, **kwargs)
-
-    return Debugger("debugpy", None, attach=attach, call=call)
 
 
 def require_terminal(debugger: Debugger) -> None:

@@ -41,7 +41,7 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
     _say_sources(session, err, rerun=True)
     say(out, f"Re-running {_callable_name(func)} with the captured arguments...")
     if debugger is not None and debugger.attach is not None:
-        debugger.attach(out)
+        debugger.attach(session, out, err)
     # A worker's death is re-run under its conditions (memory limit, os._exit).
     with death_conditions(session.model, session.memory_limit) as notes:
         for note in notes:
