@@ -46,7 +46,11 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         session.post_mortem(debugger or False, out=out, err=err)
         return EXIT_OK
     require_inputs(session.model, ns.snapshot)
-    outcome = session.debug(debugger or False, out=out, err=err)
+    try:
+        outcome = session.debug(debugger or False, out=out, err=err)
+    finally:
+        if debugger is not None and debugger.detach is not None:
+            debugger.detach()  # our exit status is not the IDE's business
     return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
 
 
