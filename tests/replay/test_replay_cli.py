@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import replay
 import snapshot
 
@@ -113,7 +111,6 @@ def test_pdb_hook_from_pythonbreakpoint(recip_snapshot: Path, elsewhere: Path, c
 
 
 def test_debugpy_prints_the_port_it_listens_on(recip_snapshot: Path, elsewhere: Path) -> None:
-    pytest.importorskip("debugpy")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -368,7 +365,6 @@ def test_a_local_file_that_changed_since_the_capture_is_reported(
 def test_a_full_screen_debugger_needs_a_terminal(
     recip_snapshot: Path, elsewhere: Path, cli
 ) -> None:
-    pytest.importorskip("pudb")
     result = cli([str(recip_snapshot), "--debugger", "pudb"], cwd=elsewhere, stdin="q\n")
     assert_user_error(result, 5, "pudb needs a terminal", "--debugger pdb")
 

@@ -25,7 +25,6 @@ def test_pdb_is_the_default() -> None:
     ],
 )
 def test_pythonbreakpoint_names_the_debugger(hook: str, name: str) -> None:
-    pytest.importorskip(name)
     debugger = resolve_debugger(None, environ={"PYTHONBREAKPOINT": hook})
     assert debugger is not None and debugger.name == name
 
@@ -44,7 +43,6 @@ def test_another_hook_is_used_through_its_post_mortem() -> None:
 
 
 def test_debugpy_attaches_instead_of_post_mortem() -> None:
-    pytest.importorskip("debugpy")
     debugger = resolve_debugger("debugpy", environ={})
     assert debugger is not None
     assert debugger.attaches and debugger.post_mortem is None
