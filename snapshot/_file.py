@@ -91,9 +91,24 @@ def check_start(fh: IO[bytes], path: str, limits: ReadLimits) -> None:
     fh.seek(0)
 
 
+def file_size(fh: Any) -> int:
+    """The size of an open file: its ``size`` (fsspec's files have one), else ``fstat``,
+    else its end (an ``io.BytesIO``)."""
+    size = getattr(fh, "size", None)
+    if isinstance(size, int):
+        return size
+    try:
+        return os.fstat(fh.fileno()).st_size
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        where = fh.tell()
+        end = int(fh.seek(0, os.SEEK_END))
+        fh.seek(where)
+        return end
+
+
 def content_bound(fh: IO[bytes], path: str, limits: ReadLimits) -> int:
     """Walk every frame (rule 8.2); the most the file can decompress to."""
-    size = os.fstat(fh.fileno()).st_size
+    size = file_size(fh)
     try:
         _, bound = walk_frames(fh, size, limits.max_total_bytes)
     except FrameProblem as exc:
@@ -127,7 +142,7 @@ class CountingFile:
 
     def __init__(self, fh: IO[bytes], progress: Progress | None) -> None:
         self.fh = fh
-        self.total = os.fstat(fh.fileno()).st_size
+        self.total = file_size(fh)
         self.done = 0
         self.progress = progress
 

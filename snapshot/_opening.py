@@ -10,13 +10,15 @@ a bug and is not dressed up as a damaged file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
-from typing import Any
+from typing import IO, Any
 
 from ._errors import SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
 from ._file import (
+    READ_CHUNK,
     CountingFile,
     Progress,
     check_start,
@@ -38,23 +40,28 @@ _DEFAULT_LIMITS = ReadLimits()
 _VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 #: How far past manifest.json read_manifest looks for the end of the first frame.
 _MANIFEST_FRAME_SLACK = 64 * 1024
+#: The compressed bytes a head-only open asks for at a time.
+_HEAD_READ = 64 * 1024
 #: What decoding a manifest may cost beyond 8 times its size (see _check_shape).
 _MANIFEST_MEMORY = 64 * MiB
 
 
 def read_manifest(
-    path: str | os.PathLike[str], *, limits: ReadLimits | None = None
+    path: str | os.PathLike[str],
+    *,
+    limits: ReadLimits | None = None,
+    fileobj: IO[bytes] | None = None,
 ) -> dict[str, Any]:
     """Return the manifest, decompressing only as far as it; never unpickles.
 
     Its cost does not depend on the snapshot's size.  The first zstd frame,
     which holds only the manifest in files from this writer, is read to its end
     so that its checksum is verified; the rest of the file is checked only by
-    :func:`open_snapshot`.
+    :func:`open_snapshot`.  ``fileobj``: see :func:`open_snapshot`.
     """
     limits = limits or _DEFAULT_LIMITS
     name = os.fspath(path)
-    with open_file(name) as fh, translated(name):
+    with _opened(name, fileobj) as fh, translated(name):
         check_start(fh, name, limits)
         stream = decompressing(fh, across_frames=False, read_size=64 * 1024)
         tar = TarReader(stream, name, limits)
@@ -68,6 +75,11 @@ def read_manifest(
 def read_model(path: str | os.PathLike[str], *, limits: ReadLimits | None = None) -> Manifest:
     """The typed model of the manifest (:func:`read_manifest`, then :func:`parse_manifest`)."""
     return parse_manifest(read_manifest(path, limits=limits), path=os.fspath(path))
+
+
+def _opened(name: str, fileobj: IO[bytes] | None) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """The file ``name`` (a regular file only), or the caller's ``fileobj``, left open."""
+    return open_file(name) if fileobj is None else contextlib.nullcontext(fileobj)
 
 
 def _finish_first_frame(stream: Any) -> None:
@@ -144,6 +156,7 @@ def open_snapshot(
     limits: ReadLimits | None = None,
     progress: Progress | None = None,
     head_only: bool = False,
+    fileobj: IO[bytes] | None = None,
 ) -> Snapshot:
     """Read and verify a whole snapshot into memory; nothing is unpickled yet.
 
@@ -157,15 +170,24 @@ def open_snapshot(
     whatever the file holds.  Its frames past the head are not checked, and
     loading a piece that needs a buffer is an error.  A signature covers the
     whole file, so ``head_only`` cannot go with ``key``.
+
+    ``fileobj`` is read instead of opening ``path`` (a seekable binary file,
+    such as an fsspec file over remote storage; its ``size``, or ``fstat``,
+    gives its length); ``path`` then only names it, in messages and in
+    ``Snapshot.path``.  The caller closes it.  Every check applies as to a file.
     """
     if head_only and key is not None:
         raise ValueError("a signature covers the whole file: head_only cannot verify it")
     limits = limits or _DEFAULT_LIMITS
     name = os.fspath(path)
-    with open_file(name) as fh, translated(name):
+    with _opened(name, fileobj) as fh, translated(name):
         check_start(fh, name, limits)
         bound = None if head_only else content_bound(fh, name, limits)
-        tar = TarReader(decompressing(CountingFile(fh, progress)), name, limits, bound)
+        # The head is small: read it in small steps, so that a remote file is
+        # fetched little further than the head (a full read takes 1 MiB steps).
+        step = _HEAD_READ if head_only else READ_CHUNK
+        stream = decompressing(CountingFile(fh, progress), read_size=step)
+        tar = TarReader(stream, name, limits, bound)
         members, signature, digest, head = _read_members(tar, key, head_only)
     # The version first (a newer major may sign differently), then the
     # signature, then consistency: an altered file is reported as altered.
