@@ -50,8 +50,9 @@ EXIT_CODES = {
     "or a --frames session ended",
     EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would)",
     EXIT_USAGE: "usage error: bad or conflicting options",
-    EXIT_UNREADABLE: "the snapshot cannot be read: no such file, not a snapshot, truncated, "
-    "newer format, over a read limit, or a bad signature",
+    EXIT_UNREADABLE: "the snapshot cannot be read: no such file (or object, bucket, prefix), "
+    "not a snapshot, truncated, newer format, over a read limit, a bad signature, or remote "
+    "storage that cannot be reached (no network, no credentials, its package not installed)",
     EXIT_UNLOADABLE: "the call cannot be re-run here: a module it needs is missing, a piece "
     "fails to unpickle, or the call was not captured (try --frames)",
     EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
@@ -62,6 +63,11 @@ EXIT_CODES = {
 
 _EPILOG = "exit status:\n" + "\n".join(
     f"  {code:<4}{text}" for code, text in sorted(EXIT_CODES.items())
+)
+
+
+_SNAPSHOT_HELP = (
+    "the snapshot: a file (*.tar.zst) or an fsspec URL (s3://bucket/prefix/name.tar.zst)"
 )
 
 
@@ -149,7 +155,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             "with a file you did not write: unpickling runs code); `list DIR` lists snapshots."
         ),
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help=_SNAPSHOT_HELP)
     parser.add_argument(
         "--no-debug",
         action="store_true",
@@ -218,7 +224,7 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
         description="Describe a snapshot: what failed, where, the traceback, versions, the "
         "capture report and the modules its pickles would import. Nothing is unpickled.",
     )
-    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file (*.tar.zst)")
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help=_SNAPSHOT_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     _add_key_options(parser)
     return parser
@@ -231,7 +237,12 @@ def list_parser(prog: str) -> argparse.ArgumentParser:
         "exception, path. Only manifests are read; a file that cannot be read is listed "
         "with the reason, and the exit status is 6.",
     )
-    parser.add_argument("directory", metavar="DIR", help="a directory of snapshots")
+    parser.add_argument(
+        "directory",
+        metavar="DIR",
+        help="a directory of snapshots, or a URL prefix (s3://bucket/prefix/: its *.tar.zst "
+        "objects)",
+    )
     return parser
 
 

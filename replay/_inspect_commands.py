@@ -16,6 +16,7 @@ from ._cli_args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
 from ._death import death_info
 from ._info import Signature, describe, info_dict
 from ._progress import ProgressReporter
+from ._remote import open_target, target_size
 from ._terminal import for_terminal
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ __all__ = ["info", "list_directory", "open_for_cli"]
 def open_for_cli(
     ns: argparse.Namespace, err: TextIO, *, inspect: bool = False
 ) -> snapshot.Snapshot:
-    """Open the snapshot the command line names, with a progress line on ``err``.
+    """Open the snapshot the command line names (a path or a URL), with a progress line on ``err``.
 
     ``inspect`` reads only its head (manifest, pickles, sources: not the data
     buffers) unless a key asks for the whole file to be verified, so that
@@ -37,7 +38,7 @@ def open_for_cli(
     reporter = ProgressReporter(label, stream=err)
     key = snapshot_key(ns)
     try:
-        return snapshot.open_snapshot(
+        return open_target(
             ns.snapshot,
             key=key,
             allow_unsigned=bool(getattr(ns, "allow_unsigned", False)),
@@ -50,10 +51,7 @@ def open_for_cli(
 
 def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     opened = open_for_cli(ns, err, inspect=True)
-    try:
-        size: int | None = os.path.getsize(ns.snapshot)
-    except OSError:
-        size = None
+    size = target_size(ns.snapshot)
     imports = opened.imports()
     # Read head only, the signature (the last member) is not reached: the
     # manifest's own claim is all there is, and it is reported as unchecked.

@@ -3,18 +3,21 @@
 Only manifests are read (``snapshot.read_manifest``), so listing costs the same
 for a 1 KiB and a 10 GiB snapshot and never unpickles anything.  A file that
 cannot be read is reported on its own line with the reason; it never stops the
-listing of the others.
+listing of the others.  ``DIR`` may be a URL (``s3://bucket/prefix/``): the
+``*.tar.zst`` objects right under it are listed, each read up to its manifest
+only (a few range requests), :data:`_REMOTE_READERS` at a time.
 """
 
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import snapshot
 
 from ._death import death_label, is_death
 from ._info import format_size, task_key
+from ._remote import filesystem, is_url, local_path, open_head, remote_errors
 from ._terminal import for_terminal
 
 __all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "scan_directory"]
@@ -23,6 +26,8 @@ _MESSAGE_WIDTH = 60
 # The sections a line shows.  Only these are given to the model's builder:
 # building the whole model would cost as much again as reading the manifest.
 _LISTED = ("format", "format_version", "created", "task", "error", "death")
+#: Objects whose heads are read at once when listing a URL (each is a few round trips).
+_REMOTE_READERS = 8
 
 
 class SnapshotEntry(NamedTuple):
@@ -50,8 +55,13 @@ def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[Unreadable
 
     Hidden names are skipped: they are the writer's temporary files (see the
     snapshot's atomic write).  Raises :class:`snapshot.SnapshotNotFoundError`
-    when ``directory`` does not exist.
+    when ``directory`` does not exist.  A URL is listed by :func:`scan_prefix`.
     """
+    if is_url(directory):
+        local = local_path(directory)
+        if local is None:
+            return scan_prefix(directory)
+        directory = local
     try:
         with os.scandir(directory) as listing:
             found = [(e.name, e) for e in listing if not e.name.startswith(".")]
@@ -81,8 +91,7 @@ def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[Unreadable
             if not entry.is_file():
                 continue
             size = entry.stat().st_size
-            raw = snapshot.read_manifest(path)
-            model = snapshot.parse_manifest({k: raw[k] for k in _LISTED if k in raw}, path=path)
+            model = _listed(snapshot.read_manifest(path), path)
         except snapshot.SnapshotError as exc:
             unreadable.append(Unreadable(path, size, _reason(exc, path)))
             continue
@@ -92,6 +101,53 @@ def scan_directory(directory: str) -> tuple[list[SnapshotEntry], list[Unreadable
         entries.append(SnapshotEntry(path, size, model))
     entries.sort(key=lambda entry: entry.created, reverse=True)
     return entries, unreadable
+
+
+def _listed(raw: dict[str, Any], path: str) -> snapshot.Manifest:
+    return snapshot.parse_manifest({k: raw[k] for k in _LISTED if k in raw}, path=path)
+
+
+def scan_prefix(url: str) -> tuple[list[SnapshotEntry], list[Unreadable]]:
+    """:func:`scan_directory` for a URL: the ``*.tar.zst`` objects right under the prefix.
+
+    Raises a :class:`snapshot.SnapshotError` naming the URL when the prefix
+    cannot be listed (no such bucket or prefix, no credentials, no network).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    fs, path = filesystem(url)
+    with remote_errors(url, "prefix"):
+        listing = fs.ls(path, detail=True)
+        found = sorted(
+            (fs.unstrip_protocol(str(e["name"])), e.get("size"))
+            for e in listing
+            if e.get("type") == "file"
+        )
+    if len(found) == 1 and found[0][0].rstrip("/") == fs.unstrip_protocol(path).rstrip("/"):
+        raise snapshot.SnapshotReadError(
+            f"{url}: a snapshot, not a prefix; `python -m replay info {url}` describes it",
+            path=url,
+        )
+    wanted = [
+        (name, size if isinstance(size, int) else None)
+        for name, size in found
+        if name.endswith(".tar.zst") and not name.rsplit("/", 1)[-1].startswith(".")
+    ]
+    with ThreadPoolExecutor(max_workers=_REMOTE_READERS) as pool:
+        read = list(pool.map(_read_remote, wanted))
+    entries = [r for r in read if isinstance(r, SnapshotEntry)]
+    entries.sort(key=lambda entry: entry.created, reverse=True)
+    return entries, [r for r in read if isinstance(r, Unreadable)]
+
+
+def _read_remote(found: tuple[str, int | None]) -> SnapshotEntry | Unreadable:
+    url, size = found
+    try:
+        with open_head(url) as fh:
+            raw = snapshot.read_manifest(url, fileobj=fh)  # type: ignore[arg-type]
+        return SnapshotEntry(url, size or fh.size, _listed(raw, url))
+    except snapshot.SnapshotError as exc:
+        return Unreadable(url, size, _reason(exc, url))
 
 
 def _reason(exc: snapshot.SnapshotError, path: str) -> str:

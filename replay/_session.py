@@ -22,6 +22,7 @@ from ._death import death_conditions, judge_death
 from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
+from ._remote import open_target
 from ._source import Placement, SourceReport, locate_for, source_lines
 from ._target import FutureLike, snapshot_path
 from ._terminal import for_terminal
@@ -51,16 +52,19 @@ def load(
 ) -> Replay:
     """Open a snapshot for replay; unpickles nothing yet.
 
-    ``path`` is the snapshot's path, a failed dask ``Future``, or the
-    exception it raised: the hook's note (``dask-replay: snapshot written to
-    HOST:PATH``) names the file, which must be on this machine.  ``key``
+    ``path`` is the snapshot's path, an fsspec URL (``s3://bucket/prefix/
+    name.tar.zst``: copied to a temporary file, then read as a file), a failed
+    dask ``Future``, or the exception it raised: the hook's note
+    (``dask-replay: snapshot written to HOST:PATH``) names the file, read here
+    if it is on this machine, else from the client's copy or the note's
+    ``dask-replay: copied to URL`` (``snapshot.upload``).  ``key``
     checks the HMAC signature first; ``limits`` raises the read limits for a
     genuine snapshot larger than the defaults; ``progress(done, total)`` is
     called as the file is read.  Raises a :class:`snapshot.SnapshotError`
     subclass when the file is missing (or elsewhere), damaged, of a newer
     format, over a limit, or fails its signature check.
     """
-    opened = snapshot.open_snapshot(
+    opened = open_target(
         snapshot_path(path),
         key=key,
         allow_unsigned=allow_unsigned,

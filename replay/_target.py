@@ -1,11 +1,14 @@
-"""What ``replay.load`` accepts: a path, a failed Dask ``Future``, or the exception it raised.
+"""What ``replay.load`` accepts: a path or URL, a failed ``Future``, or the exception it raised.
 
 The hook adds a note to the exception the client gets,
 ``dask-replay: snapshot written to HOST:PATH``; the note is all a ``Future``
 or its exception says about the snapshot.  The file is looked for, in order:
 at that path (this machine, or a file system both share); among the copies
 the hook's client part keeps (``snapshot.client-directory``); on the worker's
-host through a live client (the future's, or distributed's default client).
+host through a live client (the future's, or distributed's default client);
+in remote storage, where the note's ``dask-replay: copied to URL`` line says
+``snapshot.upload`` put it (a URL is returned as it is: ``replay._remote``
+reads it).
 A future whose client has closed is cancelled by distributed and forgets its
 exception: it is found among the client copies by its key.  Anything else is
 an error that says where the file is and how to get it.  Futures are
@@ -46,6 +49,7 @@ _WRITTEN = re.compile(
     r"^dask-replay: snapshot written to (?P<host>[^:\n]*):(?P<path>[^\n]+)$", re.M
 )
 _NOT_WRITTEN = re.compile(r"^dask-replay: (?P<why>no snapshot[^\n]*)$", re.M)
+_COPIED = re.compile(r"^dask-replay: copied to (?P<url>[^\n]+)$", re.M)
 
 
 def snapshot_path(target: str | os.PathLike[str] | BaseException | FutureLike) -> str:
@@ -135,15 +139,42 @@ def _from_exception(exc: BaseException, what: str, client: Any = None) -> str:
     copy = client_copy(path) or fetch_from_workers(client or default_client(), host, path)
     if copy is not None:
         return copy
+    uploaded = _COPIED.search(text)
+    problem = None
+    if uploaded is not None:
+        url = uploaded.group("url").strip()
+        problem = _unreadable(url)
+        if problem is None:
+            return url
     here = socket.gethostname()
     if host == here:
-        raise snapshot.SnapshotNotFoundError(
+        message = (
             f"{path}: no such file; {what} names it, on this machine ({host}): it was "
-            "moved or deleted since",
-            path=path,
+            "moved or deleted since"
         )
-    raise snapshot.SnapshotNotFoundError(
-        f"{path} is on {host}, not on this machine ({here}); copy it here "
-        f"(scp {host}:{path} .) and pass its path to replay.load",
-        path=path,
-    )
+    else:
+        message = (
+            f"{path} is on {host}, not on this machine ({here}); copy it here "
+            f"(scp {host}:{path} .) and pass its path to replay.load"
+        )
+    if problem is not None:
+        message += f"; and its copy cannot be read either: {problem}"
+    raise snapshot.SnapshotNotFoundError(message, path=path)
+
+
+def _unreadable(url: str) -> str | None:
+    """Why the object at ``url`` (the note's ``snapshot.upload`` copy) cannot be read, or None."""
+    from ._remote import filesystem, is_url, local_path, remote_errors
+
+    if not is_url(url):
+        return f"{url}: not a URL"
+    local = local_path(url)
+    if local is not None:
+        return None if os.path.isfile(local) else f"{url}: no such file"
+    try:
+        fs, name = filesystem(url)
+        with remote_errors(url):
+            fs.info(name)
+    except snapshot.SnapshotError as exc:
+        return str(exc)
+    return None
