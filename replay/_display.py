@@ -35,7 +35,9 @@ def pretty_text(session: Replay) -> str:
     except Exception:  # the module scan is a nicety here; never fail a repr
         imports = {}
     signature = Signature(signed=opened.signed, verified=opened.verified)
-    return describe(session.model, session.path, size, imports, signature).rstrip("\n")
+    return describe(session.model, session.path, size, imports, signature, opened.source).rstrip(
+        "\n"
+    )
 
 
 def html_text(session: Replay) -> str:

@@ -16,6 +16,7 @@ import snapshot
 
 from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from ._versions import compare_versions, unchecked_modules
+from ._worker_traceback import checked_traceback
 
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
 
@@ -170,8 +171,13 @@ def describe(
     size: int | None,
     imports: Mapping[str, list[str]],
     signature: Signature,
+    source: Callable[[str], str | None] | None = None,
 ) -> str:
-    """The human-readable text of ``python -m replay info``."""
+    """The human-readable text of ``python -m replay info``.
+
+    ``source`` reads the captured source texts (``Snapshot.source``): with it, the
+    worker's traceback leaves out the lines of files that changed under the worker.
+    """
     lines = summary(model, path)
     version = _shown(model.format_version or "?")
     lines.insert(1, f"  size:    {format_size(size)}, format {version}")
@@ -193,15 +199,18 @@ def describe(
         if len(model.frames) > len(shown):
             lines.append(f"  ... {len(model.frames) - len(shown):,} outer frames not shown")
         for frame in shown:
-            source = "" if frame.source else "  (no source captured)"
+            missing = "" if frame.source else "  (no source captured)"
             where = f"{frame.filename or '?'}:{_number(frame.lineno)} in {frame.function or '?'}"
-            lines.append(f"  {_shown(where)}{source}")
+            lines.append(f"  {_shown(where)}{missing}")
             lines += _listed(
                 (frame.locals or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "    "
             )
     lines += _capture_lines(model)
     lines += _module_lines(model, imports)
-    traceback_text = model.error.traceback if model.error else None
+    if source is not None:
+        traceback_text = checked_traceback(model, source)
+    else:
+        traceback_text = model.error.traceback if model.error else None
     if traceback_text:
         lines += ["", "Traceback on the worker:"]
         lines += ["  " + line for line in terminal_lines(traceback_text)]

@@ -61,7 +61,7 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         document = info_dict(opened.model, ns.snapshot, size, imports, signature)
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
-        text = describe(opened.model, ns.snapshot, size, imports, signature)
+        text = describe(opened.model, ns.snapshot, size, imports, signature, opened.source)
         out.write(death_info(opened.model, text))
     out.flush()
     return EXIT_OK

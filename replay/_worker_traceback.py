@@ -1,0 +1,81 @@
+"""The traceback the worker printed, without the lines of files it read after they changed.
+
+Python's ``traceback`` re-reads a file that changed since it was imported
+(``linecache.checkcache``), so a worker whose module was edited under it (an
+editable install, a shared file system) prints the new file's lines beside
+the numbers of the code that ran: lines that never ran.  The snapshot holds
+that same text as the file's source and, for each frame, the hash of its code
+(``frames[i].code_sha256``).  A file none of whose frames' code compiles from
+its captured text at the captured lines is stale: its entries keep their
+``File ..., line N`` and lose their text.  Only compiled, never executed: what
+``info`` may do.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+
+import snapshot
+
+from ._codematch import Reference, Unit, UnitIndex
+
+__all__ = ["checked_traceback", "stale_files"]
+
+_ENTRY = re.compile(r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$')
+_NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imported)"
+
+
+def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -> dict[str, str]:
+    """The frames' files whose captured text is not the code that ran there: ``{file: why}``.
+
+    ``source`` reads a captured text by its key (``Snapshot.source``).  Frames
+    without a hash (1.0 files), or hashed by another Python ``X.Y``, cannot be
+    checked and are left as they are.
+    """
+    environment = model.environment
+    python = environment.python.version if environment and environment.python else None
+    if python is None or python.split(".")[:2] != [str(v) for v in sys.version_info[:2]]:
+        return {}
+    wanted: dict[str, list[Reference]] = {}
+    keys: dict[str, str] = {}
+    for frame in model.frames:
+        if frame.filename and frame.source and frame.function and frame.code_sha256:
+            if frame.firstlineno is not None and frame.firstlineno > 0:
+                ref = Reference(frame.function, frame.firstlineno, frame.code_sha256)
+                wanted.setdefault(frame.filename, []).append(ref)
+                keys[frame.filename] = frame.source
+    stale: dict[str, str] = {}
+    for filename, refs in wanted.items():
+        text = source(keys[filename])
+        if text is None:
+            continue
+        index = UnitIndex(Unit(text, filename, origin=filename))
+        missing = [ref.name for ref in refs if index.find(ref) is None]
+        if missing:
+            stale[filename] = f"its text does not compile to the code of {missing[0]}()"
+    return stale
+
+
+def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | None]) -> str | None:
+    """``error.traceback`` with the source lines of :func:`stale_files` left out."""
+    text = model.error.traceback if model.error is not None else None
+    if not text:
+        return text
+    stale = stale_files(model, source)
+    if not stale:
+        return text
+    out: list[str] = []
+    skipping: int | None = None  # the indent of a stale entry whose lines are left out
+    for line in text.splitlines():
+        entry = _ENTRY.match(line)
+        if entry is not None:
+            skipping = len(entry.group("indent")) if entry.group("file") in stale else None
+            out.append(line + (_NOT_SHOWN if skipping is not None else ""))
+            continue
+        if skipping is not None and len(line) - len(line.lstrip()) > skipping and line.strip():
+            continue  # the line's text and its ^^^ markers
+        skipping = None
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
