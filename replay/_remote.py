@@ -188,10 +188,10 @@ def filesystem(url: str) -> tuple[Any, str]:
 class RemoteFile:
     """An fsspec file whose every call translates the storage's errors (for the reader)."""
 
-    def __init__(self, fh: Any, url: str) -> None:
+    def __init__(self, fh: Any, url: str, size: int) -> None:
         self._fh = fh
         self.url = url
-        self.size: int = int(fh.size)
+        self.size = size
 
     def read(self, n: int = -1) -> bytes:
         with remote_errors(self.url):
@@ -217,15 +217,23 @@ def _open(url: str, block_size: int, cache_type: str) -> RemoteFile:
     fs, path = filesystem(url)
     with remote_errors(url):
         fh = fs.open(path, "rb", block_size=block_size, cache_type=cache_type)
-    details = getattr(fh, "details", None)
-    if isinstance(details, dict) and details.get("type") == "directory":
-        fh.close()
-        raise snapshot.SnapshotReadError(
-            f"{url}: a prefix (a directory), not a snapshot; `python -m replay list {url}` "
-            "lists the snapshots under it",
-            path=url,
-        )
-    return RemoteFile(fh, url)
+    try:
+        details = getattr(fh, "details", None)
+        if isinstance(details, dict) and details.get("type") == "directory":
+            raise snapshot.SnapshotReadError(
+                f"{url}: a prefix (a directory), not a snapshot; `python -m replay list {url}` "
+                "lists the snapshots under it",
+                path=url,
+            )
+        size = getattr(fh, "size", None)
+        if not isinstance(size, int):  # not every fsspec file has one (memory://)
+            with remote_errors(url):
+                size = int(fs.size(path))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fh.close()
+        raise
+    return RemoteFile(fh, url, size)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ real CLI.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -275,3 +276,26 @@ def test_when_every_place_fails_the_message_names_them_all(s3: S3) -> None:
     message = str(raised.value)
     assert "/data/snaps/gone.tar.zst is on node-17" in message
     assert f"its copy cannot be read either: {PREFIX}/gone.tar.zst: no such object" in message
+
+
+def test_a_death_snapshot_is_uploaded_to_the_bucket_too(s3: S3, tmp_path: Path) -> None:
+    """The death writer (on the scheduler's side) copies its snapshots as the hook does."""
+    from cluster_hook._config import Settings
+    from cluster_hook._death_writer import _upload
+
+    written = tmp_path / "20261202T000000-hog-1-node1-1-abcd.tar.zst"
+    shutil.copyfile(_small_snapshot(tmp_path), written)
+    url = _upload(Settings.from_config({"upload": f"s3://{BUCKET}/deaths/"}), written)
+    assert url == f"s3://{BUCKET}/deaths/{written.name}"
+    info = cli(["info", url], s3.env())
+    assert info.returncode == 0, info.stderr
+    assert f"Snapshot: {url}" in info.stdout
+
+
+def _small_snapshot(tmp_path: Path) -> Path:
+    builder = snapshot.SnapshotBuilder()
+    try:
+        1 / 0  # noqa: B018
+    except ZeroDivisionError as exc:
+        builder.capture_exception(exc)
+    return builder.write(tmp_path / "small.tar.zst")

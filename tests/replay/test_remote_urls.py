@@ -71,3 +71,23 @@ def test_paths_and_file_urls_load_list_and_describe_without_fsspec(
     assert shown.rstrip().endswith(str(recip_snapshot))  # the listing's line
     assert imported is False
     assert replay.load(url).replay().verdict is replay.Verdict.REPRODUCED
+
+
+def test_any_fsspec_filesystem_serves(recip_snapshot: Path) -> None:
+    """fsspec's own in-memory filesystem (one of many: the code knows none of them by name)."""
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    memory.put_file(str(recip_snapshot), "/replay-tests/recip.tar.zst")
+    memory.pipe("/replay-tests/notes.txt", b"not listed: not a *.tar.zst")
+    try:
+        loaded = replay.load("memory://replay-tests/recip.tar.zst")
+        assert loaded.path == "memory://replay-tests/recip.tar.zst"
+        assert loaded.replay().verdict is replay.Verdict.REPRODUCED
+        from replay._listing import scan_directory
+
+        entries, unreadable = scan_directory("memory://replay-tests/")
+        assert [e.path for e in entries] == ["memory:///replay-tests/recip.tar.zst"]
+        assert entries[0].size == recip_snapshot.stat().st_size and not unreadable
+    finally:
+        memory.rm("/replay-tests", recursive=True)
