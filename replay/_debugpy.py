@@ -71,12 +71,7 @@ def debugpy_debugger(port: int) -> Debugger:
         for line in place_sources(session, directory):
             print(line, file=err, flush=True)
         state["trampoline"] = _trampoline(directory)
-        try:
-            host, bound = debugpy.listen(("127.0.0.1", port))
-        except (OSError, RuntimeError) as exc:
-            raise DebuggerUnavailableError(
-                f"debugpy cannot listen on 127.0.0.1:{port} ({exc}); pick another with --port."
-            ) from exc
+        host, bound = _listen(debugpy, port)
         print(
             f"debugpy is listening on {host}:{bound}: attach your IDE there "
             '(VS Code: "Python Debugger: Remote Attach"). Waiting...',
@@ -108,6 +103,24 @@ def debugpy_debugger(port: int) -> Debugger:
             _debugpy().trace_this_thread(False)
 
     return Debugger("debugpy", None, attach=attach, call=call, detach=detach)
+
+
+# Where this process listens: debugpy.listen() may be called once per process, and a
+# notebook may debug several replays, each attached by the same IDE session.
+_LISTENING: list[tuple[str, int]] = []
+
+
+def _listen(debugpy: types.ModuleType, port: int) -> tuple[str, int]:
+    if _LISTENING:
+        return _LISTENING[0]
+    try:
+        host, bound = debugpy.listen(("127.0.0.1", port))
+    except (OSError, RuntimeError) as exc:
+        raise DebuggerUnavailableError(
+            f"debugpy cannot listen on 127.0.0.1:{port} ({exc}); pick another with --port."
+        ) from exc
+    _LISTENING.append((host, bound))
+    return host, bound
 
 
 def _debugpy() -> types.ModuleType:
