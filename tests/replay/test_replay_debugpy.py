@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from dap_client import VSCODE_INITIALIZE, DapClient
 from jobs import JOB_SOURCE, write_snapshot
@@ -70,13 +71,18 @@ def attach_arguments(port: int, workspace: Path) -> dict[str, Any]:
 class Replay:
     """``python -m replay ... --debugger debugpy --port 0`` and a DAP session attached to it."""
 
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, args: list[str], cwd: Path, env: dict[str, str], code: str | None = None
+    ) -> None:
         self.out = cwd / "replay.out"
         self.err = cwd / "replay.err"
+        command = ["-m", "replay", *args, "--debugger", "debugpy", "--port", "0"]
+        if code is not None:  # the Python API, as a notebook calls it
+            command = ["-c", code, *args]
         with open(self.out, "w") as out, open(self.err, "w") as err:
             # stdout and stderr go to files: debugpy's adapter, a child, holds them open.
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "replay", *args, "--debugger", "debugpy", "--port", "0"],
+                [sys.executable, *command],
                 cwd=cwd,
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -158,8 +164,8 @@ def run(tmp_path: Path) -> Iterator[Any]:
     env.pop("PYTHONBREAKPOINT", None)
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
 
-    def start(args: list[str], cwd: Path, **extra: str) -> Replay:
-        session = Replay(args, cwd, {**env, **extra})
+    def start(args: list[str], cwd: Path, code: str | None = None, **extra: str) -> Replay:
+        session = Replay(args, cwd, {**env, **extra}, code)
         started.append(session)
         return session
 
@@ -181,6 +187,16 @@ def line_of(path: str, number: int) -> str:
     return Path(path).read_text().splitlines()[number - 1]
 
 
+RECIP = "def recip(x):\n    scale = 1\n    return scale / x\n"
+
+
+def by_value_snapshot(compile_job: Any, path: Path, source: str) -> Path:
+    """The failure of a function pickled by value from ``source``, which the worker lacks."""
+    recip = compile_job(source, "<dynamic-code>")["recip"]
+    linecache.cache.pop("<dynamic-code>", None)
+    return write_snapshot(path, recip, (0,))
+
+
 def test_a_by_value_function_stops_at_the_call_then_at_the_raise(
     run: Any, recip_snapshot: Path, elsewhere: Path, tmp_path: Path
 ) -> None:
@@ -191,6 +207,15 @@ def test_a_by_value_function_stops_at_the_call_then_at_the_raise(
     assert frame["name"] == "replay_call" and frame["line"] == TRAMPOLINE_LINE
     assert frame["source"]["path"].startswith(str(tmp_path / "cache" / "dask-replay" / "debugpy"))
     assert "step into (F11)" in line_of(frame["source"]["path"], frame["line"])
+
+    # Step into (F11), as the trampoline's line says: the function's first line.
+    session.dap.request("stepIn", {"threadId": session.thread})
+    assert session.stopped()["reason"] == "step"
+    frame = session.top()
+    assert (frame["name"], line_of(frame["source"]["path"], frame["line"])) == (
+        "recip",
+        "    scale = 1",
+    )
 
     session.resume()
     assert session.stopped()["reason"] == "exception"
@@ -216,10 +241,7 @@ def test_an_unknown_source_is_never_shown(
 ) -> None:
     # A by-value function whose source neither the snapshot nor any place here holds,
     # and a decoy that defines recip() with other code.
-    source = "import math\n\n\ndef recip(x):\n    scale = 1\n    return scale / x\n"
-    recip = compile_job(source, "<dynamic-code>")["recip"]
-    linecache.cache.pop("<dynamic-code>", None)  # the worker has no source for it either
-    path = write_snapshot(tmp_path / "unknown.tar.zst", recip, (0,))
+    path = by_value_snapshot(compile_job, tmp_path / "unknown.tar.zst", "import math\n\n\n" + RECIP)
     decoy = elsewhere / "decoy.py"
     decoy.write_text("def recip(x):\n    return x\n\n\n\n\n")
     session = run([str(path), "--source", str(decoy)], elsewhere)
@@ -268,3 +290,74 @@ def test_a_module_function_stops_in_its_own_file(
     # Disconnecting while stopped lets the replay finish as without an IDE.
     session.dap.request("disconnect", {"restart": False})
     assert_exit(*session.exit())
+
+
+def test_a_script_in_the_current_directory_is_shown_as_itself(
+    run: Any, compile_job: Any, tmp_path: Path, elsewhere: Path
+) -> None:
+    script = elsewhere / "pipeline.py"
+    script.write_text("import math\n\n\n" + RECIP)
+    path = by_value_snapshot(compile_job, tmp_path / "script.tar.zst", script.read_text())
+    session = run([str(path)], elsewhere)
+    session.start(elsewhere)
+    session.resume()
+    assert session.stopped()["reason"] == "exception"
+    frame = session.top()
+    assert (frame["name"], frame["source"]["path"], frame["line"]) == ("recip", str(script), 6)
+    assert session.locals(frame)["x"] == "0"
+    assert_exit(*session.finish())
+
+
+def test_a_notebook_cell_is_shown_from_a_copy_of_the_cell(
+    run: Any, compile_job: Any, tmp_path: Path, elsewhere: Path
+) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import math\n"), nbformat.v4.new_code_cell(RECIP)]
+    analysis = tmp_path / "notebook" / "analysis.ipynb"
+    analysis.parent.mkdir()
+    nbformat.write(notebook, str(analysis))
+    path = by_value_snapshot(compile_job, tmp_path / "cell.tar.zst", RECIP)  # cell-relative lines
+    session = run([str(path), "--source", str(analysis)], elsewhere)
+    session.start(elsewhere)
+    session.resume()
+    assert session.stopped()["reason"] == "exception"
+    frame = session.top()
+    shown = frame["source"]["path"]
+    assert (frame["name"], Path(shown).name, frame["line"]) == (
+        "recip",
+        "analysis.ipynb [cell 2].py",
+        3,
+    )
+    assert Path(shown).read_text() == RECIP
+    assert session.locals(frame)["x"] == "0"
+    code, out, err = session.finish()
+    assert_exit(code, out, err)
+    assert f"Source of recip(): {analysis}, cell 2" in err
+
+
+def test_the_api_debugs_one_replay_after_another_in_one_process(
+    run: Any, recip_snapshot: Path, elsewhere: Path
+) -> None:
+    # A notebook's cells: debugpy listens once per process, the IDE stays attached.
+    code = (
+        "import sys, replay\n"
+        "for _ in range(2):\n"
+        "    replay.load(sys.argv[1]).debug('debugpy')\n"
+        "print('done')\n"
+    )
+    session = run([str(recip_snapshot)], elsewhere, code=code)
+    session.start(elsewhere)
+    for attempt in range(2):
+        if attempt:
+            assert session.stopped()["reason"] == "breakpoint"
+        assert session.top()["line"] == TRAMPOLINE_LINE
+        session.resume()
+        assert session.stopped()["reason"] == "exception"
+        assert session.locals(session.top())["x"] == "0"
+        session.resume()
+    session.dap.event("terminated")
+    session.dap.request("disconnect", {"restart": False})
+    code_, out, err = session.exit()
+    assert code_ == 0, err
+    assert out.count("Reproduced: ZeroDivisionError") == 2 and out.endswith("done\n")
+    assert out.count(f"debugpy is listening on 127.0.0.1:{session.port}") == 2
