@@ -162,11 +162,11 @@ def _import_server_quietly() -> None:
 
 
 def cache_directory(snapshot_path: str) -> str:
-    """The directory (mode 0700) of the files the IDE is shown for ``snapshot_path``."""
+    """The directory (mode 0700) of the files the IDE is shown for ``snapshot_path`` (or URL)."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.path.abspath(snapshot_path)
+    path = snapshot_path if "://" in snapshot_path else os.path.abspath(snapshot_path)  # a URL
     stem = _safe(os.path.basename(path).split(".")[0])[:60] or "snapshot"
     digest = hashlib.sha256(path.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     directory = os.path.join(base, "dask-replay", "debugpy", f"{stem}-{digest}")
