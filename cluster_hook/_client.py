@@ -15,6 +15,8 @@ extension, so that ``%debug`` after a failed task opens the captured frames.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import os
 import shutil
@@ -30,6 +32,7 @@ from snapshot._amend import add_sources, default_client_directory, keys_file, wr
 
 from ._client_sources import client_sources
 from ._config import Settings, _path, _size
+from ._directory import make_private_dirs
 from ._fetch import CHUNK_BYTES, _read_chunk
 from ._storm import SUFFIX
 
@@ -41,16 +44,23 @@ __all__ = ["ClientCopies", "client_settings", "install_client"]
 logger = logging.getLogger("distributed.client.cluster_hook")
 
 _ATTRIBUTE = "_dask_replay_copies"
+_serial = itertools.count()
 
 
-def client_settings() -> tuple[Path, int]:
+def client_settings(**overrides: Any) -> tuple[Path, int]:
     """``snapshot.client-directory`` and ``snapshot.client-max-size`` (bytes).
 
     Only these two are read and checked: a worker setting the client never
-    uses cannot stop a Client from starting.
+    uses cannot stop a Client from starting.  ``overrides`` (``client_directory``,
+    ``client_max_size``, as ``register(client, ...)`` takes them) win.
     """
-    directory = dask.config.get("snapshot.client-directory", default=None)
-    limit = dask.config.get("snapshot.client-max-size", default="2 GiB")
+    given = {k.replace("_", "-"): v for k, v in overrides.items()}
+    directory = given.get("client-directory") or dask.config.get(
+        "snapshot.client-directory", default=None
+    )
+    limit = given.get("client-max-size") or dask.config.get(
+        "snapshot.client-max-size", default="2 GiB"
+    )
     path = _path(directory) if directory else default_client_directory()
     return path, _size("client-max-size", limit)
 
@@ -100,15 +110,18 @@ class ClientCopies:
             return None
         if isinstance(size, int) and size > self.max_bytes:
             logger.warning(
-                "dask-replay: %s (%d bytes) is larger than snapshot.client-max-size; not copied",
+                "dask-replay: %s (%d bytes) is larger than snapshot.client-max-size (%d bytes); "
+                "not copied: raise snapshot.client-max-size to keep copies of it",
                 name,
                 size,
+                self.max_bytes,
             )
             return None
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fetched = self.directory / f".{name}.fetched"
         target = self.directory / name
+        # A name of its own: several clients of one process may copy the same snapshot.
+        fetched = self.directory / f".{name}.{os.getpid()}-{id(self):x}-{next(_serial)}.fetched"
         try:
+            make_private_dirs(self.directory)
             self._fetch(msg, name, fetched)
             try:
                 opened = snapshot.open_snapshot(fetched, key=self.key, allow_unsigned=True)
@@ -118,17 +131,25 @@ class ClientCopies:
             add_sources(fetched, target, sources, key=self.key)
             write_keys(target, wanted or [msg.get("key")])
         except Exception as err:
-            logger.warning("dask-replay: could not keep a copy of %s: %s", name, err)
+            logger.warning(
+                "dask-replay: could not keep a copy of %s in %s (snapshot.client-directory): %s",
+                name,
+                self.directory,
+                err,
+            )
             return None
         finally:
-            fetched.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. a directory that could not be made
+                fetched.unlink(missing_ok=True)
         self._prune(keep=target)
         return target
 
     def _fetch(self, msg: dict[str, Any], name: str, out: Path) -> None:
         path = str(msg["path"])
         if os.path.isfile(path):  # this machine's worker, or a shared file system
-            shutil.copyfile(path, out)
+            with open(out, "wb") as fh, open(path, "rb") as src:
+                os.chmod(out, 0o600)
+                shutil.copyfileobj(src, fh, CHUNK_BYTES)
             return
         worker = msg.get("worker")
         if self.client.asynchronous or not isinstance(worker, str):
@@ -186,12 +207,17 @@ def _wanted_by(key: Any, client_id: str, dask_scheduler: Any = None) -> list[Any
     return wanted
 
 
-def install_client(client: Client) -> ClientCopies:
-    """Follow ``client``'s snapshot events (once per client); load replay's IPython extension."""
+def install_client(client: Client, **overrides: Any) -> ClientCopies:
+    """Follow ``client``'s snapshot events (once per client); load replay's IPython extension.
+
+    ``overrides``: ``client_directory`` and ``client_max_size``, over the config.
+    """
     copies = getattr(client, _ATTRIBUTE, None)
     if isinstance(copies, ClientCopies):
+        if overrides:
+            copies.directory, copies.max_bytes = client_settings(**overrides)
         return copies
-    directory, max_bytes = client_settings()
+    directory, max_bytes = client_settings(**overrides)
     copies = ClientCopies(client, directory, max_bytes)
     setattr(client, _ATTRIBUTE, copies)
     client.subscribe_topic("snapshot", copies.handle)

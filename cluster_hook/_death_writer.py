@@ -24,6 +24,7 @@ from typing import Any
 import snapshot
 
 from ._config import Settings
+from ._directory import make_private_dirs
 from ._memory import RESERVE, MemoryGuard
 from ._scrub import scrub_node
 from ._storm import StormGuard
@@ -128,7 +129,7 @@ def _write(
         settings.directory, settings.max_per_fingerprint, settings.max_directory_size
     )
     guard.set_scope(str(record["scheduler_id"]))
-    settings.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dirs(settings.directory)
     guard.prune_once()
     # The scheduler counted this death against snapshot.max-per-fingerprint.
     fp = str(record["fingerprint"])

@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import IO, NoReturn
 
+from ._directory import make_private_dirs
+
 #: What a death snapshot keeps of a stack file, from its end (the latest dump).
 MAX_STACK_BYTES = 256 * 1024
 STACK_DIR = ".faulthandler"
@@ -64,7 +66,7 @@ def enable(path: Path) -> bool:
     """
     with _lock:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(path.parent)
             handle = open(path, "w", encoding="utf-8")
             os.chmod(path, 0o600)
         except OSError:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._config import Settings
+from ._directory import make_private_dirs
 from ._storm import SUFFIX
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def fetch_snapshots(
     ``progress``, transfers of 16 MiB or more report progress on stderr.
     """
     target = Path(dest)
-    target.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(target)
     listings = client.run(_list_snapshots, on_error="return")
     sources: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
     for address, listing in sorted(listings.items()):

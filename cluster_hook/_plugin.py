@@ -144,7 +144,8 @@ def register(client: Client, **settings: Any) -> Any:
     """Install the hook on every worker of a running cluster (and future ones).
 
     ``cluster_hook.register(client)``; ``settings`` override ``snapshot.*`` on
-    the workers, e.g. ``register(client, directory="/scratch/snapshots")``.
+    the workers, e.g. ``register(client, directory="/scratch/snapshots")``, and
+    ``client_directory`` / ``client_max_size`` those of the client's part.
     Returns what ``Client.register_plugin`` returns: each worker's status.
     Also installs the client's part (``_client``) on ``client``.
     """
@@ -152,7 +153,12 @@ def register(client: Client, **settings: Any) -> Any:
     from ._death_worker import DeathSetup
     from ._deaths import DeathWatch
 
-    install_client(client)
+    client_part = {
+        k: settings.pop(k)
+        for k in list(settings)
+        if k.replace("_", "-") in ("client-directory", "client-max-size")
+    }
+    install_client(client, **client_part)
 
     client.register_plugin(DeathWatch(**settings))
     client.register_plugin(DeathSetup(**settings))

@@ -2,7 +2,7 @@
 
 The client part (``cluster_hook._client``) keeps a copy of each snapshot of its
 failures under ``snapshot.client-directory`` and, beside it, the keys of the
-client's futures that failed because of it (``NAME.keys.json``).  A file named
+client's futures that failed because of it (``.NAME.keys.json``).  A file named
 by a note but not on this machine is looked for there by name; a future whose
 client is closed (distributed then cancels it, and it forgets its exception)
 by its key.
@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import snapshot
-from snapshot._amend import KEYS_SUFFIX, default_client_directory, read_keys
+from snapshot._amend import KEYS_SUFFIX, copy_of_keys_file, default_client_directory, read_keys
 
 __all__ = ["client_copy", "client_directories", "copy_for_key"]
 
@@ -60,9 +60,10 @@ def copy_for_key(key: object) -> str | None:
         except OSError:
             continue
         for entry in entries[:_MAX_KEY_FILES]:
-            if wanted not in read_keys(entry.path):
+            name = copy_of_keys_file(entry.name)
+            if name is None or wanted not in read_keys(entry.path):
                 continue
-            copy = Path(entry.path[: -len(KEYS_SUFFIX)] + ".tar.zst")
+            copy = directory / name
             try:
                 mtime = copy.stat().st_mtime
             except OSError:

@@ -71,15 +71,16 @@ def open_frames(session: Replay, debugger: Debugger | None, out: TextIO, err: Te
         raise DebuggerUnavailableError(
             f"{debugger.name} cannot open captured frames; use pdb, ipdb or pudb."
         )
-    frames = session.frames
-    if not frames:
+    if not session.model.frames:
         raise snapshot.SnapshotFormatError(
             f"{session.path}: the snapshot holds no captured frames; re-run the call instead "
             "(without --frames)",
             path=session.path,
         )
+    # Sources first: the frames take their file names from where the source was found.
     _say_sources(session, err, rerun=False)
     session.install_sources(rerun=False)
+    frames = session.frames
     if debugger is None:
         say(out, "Frames captured at the raise (outermost first):")
         for frame in frames:

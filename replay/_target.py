@@ -90,9 +90,10 @@ def _failure_of(future: Any) -> BaseException:
         raise snapshot.SnapshotNotFoundError(
             f"the future {future.key!r} was cancelled (its client closed, or it was cancelled) "
             "and has no exception any more, and no client copy of its snapshot is here "
-            f"({', '.join(map(str, client_directories()))}); with the client part "
-            "(distributed.client.preload: [cluster_hook]) the copy is kept; else keep "
-            "`exc = future.exception()` before closing the client and pass exc"
+            f"({', '.join(map(str, client_directories()))}). The client part "
+            "(distributed.client.preload: [cluster_hook], or cluster_hook.register(client)) "
+            "keeps one when it is active and the snapshot fits in snapshot.client-max-size; "
+            "otherwise keep `exc = future.exception()` before closing the client and pass exc"
         )
     try:
         exc = future.exception()

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,7 @@ from ._writer import TarStream, write_atomically
 __all__ = [
     "AMENDED_BY",
     "add_sources",
+    "copy_of_keys_file",
     "default_client_directory",
     "keys_file",
     "read_keys",
@@ -49,16 +51,24 @@ def default_client_directory() -> Path:
     return Path(cache) / "dask-replay" / "client"
 
 
-#: The suffix of the file beside a client copy naming the keys whose failure it is.
+#: The suffix of the hidden file beside a client copy naming the keys whose failure it is.
 KEYS_SUFFIX = ".keys.json"
 _MAX_KEYS_BYTES = 64 * 1024
 
 
 def keys_file(copy: str | os.PathLike[str]) -> Path:
-    """The file beside the copy ``NAME.tar.zst``: ``NAME.keys.json``."""
+    """The hidden file beside the copy ``NAME.tar.zst``: ``.NAME.keys.json`` (hidden, so
+    that ``replay list`` and the pruning skip it, as they skip files being written)."""
     path = Path(copy)
     stem = path.name[: -len(".tar.zst")] if path.name.endswith(".tar.zst") else path.name
-    return path.with_name(stem + KEYS_SUFFIX)
+    return path.with_name(f".{stem}{KEYS_SUFFIX}")
+
+
+def copy_of_keys_file(name: str) -> str | None:
+    """The copy's file name for a :func:`keys_file` name, or None for any other name."""
+    if not (name.startswith(".") and name.endswith(KEYS_SUFFIX)) or len(name) <= 11:
+        return None
+    return name[1 : -len(KEYS_SUFFIX)] + ".tar.zst"
 
 
 def write_keys(copy: str | os.PathLike[str], keys: list[object]) -> None:
@@ -66,11 +76,18 @@ def write_keys(copy: str | os.PathLike[str], keys: list[object]) -> None:
 
     A closed client's futures are cancelled and forget their exception, so
     ``replay.load(future)`` finds the snapshot by the future's key instead.
+    Written atomically, mode 0600, under a temporary name of its own (several
+    clients of one process may keep the same copy).
     """
     target = keys_file(copy)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(json.dumps({"keys": keys[:1000]}), encoding="utf-8")
-    os.replace(partial, target)
+    fd, partial = tempfile.mkstemp(prefix=f"{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps({"keys": keys[:1000]}))
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def read_keys(path: str | os.PathLike[str]) -> list[object]:
@@ -106,9 +123,7 @@ def add_sources(
     added = {n: t for n, t in sources.items() if n not in entries}
     if not added or (opened.signed and not opened.verified):
         if os.path.abspath(path) != os.path.abspath(target):
-            partial = Path(target).with_name(f".{Path(target).name}.partial")
-            shutil.copyfile(path, partial)
-            os.replace(partial, target)
+            _copy_private(path, target)
         return []
     numbers = [-1]
     for name in members:
@@ -142,3 +157,16 @@ def add_sources(
 
     write_atomically(target, produce, key=key if opened.signed else None)
     return list(added)
+
+
+def _copy_private(path: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Copy ``path`` to ``target`` atomically, mode 0600 (a snapshot may hold secrets)."""
+    target = Path(target)
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise

@@ -125,7 +125,7 @@ def test_debug_in_a_kernel_then_the_client_copy_offline(tmp_path: Path) -> None:
         assert "ZeroDivisionError" in shown and re.search(r"^0$", shown, re.M), shown
 
         deadline = time.monotonic() + 180
-        while len(list(copies.glob("*.keys.json"))) < 2 and time.monotonic() < deadline:
+        while len(list(copies.glob(".*.keys.json"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
         kernel.run("client.close(); cluster.close()")
         # Closed: distributed cancelled the future; the client's copy is found by its key.

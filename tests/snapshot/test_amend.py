@@ -9,7 +9,14 @@ import numpy as np
 from crafting import members_of
 
 from snapshot import SnapshotBuilder, open_snapshot
-from snapshot._amend import AMENDED_BY, add_sources, keys_file, read_keys, write_keys
+from snapshot._amend import (
+    AMENDED_BY,
+    add_sources,
+    copy_of_keys_file,
+    keys_file,
+    read_keys,
+    write_keys,
+)
 
 KEY = b"test key, not a secret"
 CELL = "def recip(x):\n    return 1 / x\n"
@@ -62,7 +69,10 @@ def test_the_keys_beside_a_copy_round_trip_and_anything_malformed_reads_as_none(
 ) -> None:
     copy = tmp_path / "20261202T000000-recip-ab12.tar.zst"
     write_keys(copy, [["sum-abc", 0], "recip-def"])
-    assert keys_file(copy) == tmp_path / "20261202T000000-recip-ab12.keys.json"
+    assert keys_file(copy) == tmp_path / ".20261202T000000-recip-ab12.keys.json"
+    assert copy_of_keys_file(keys_file(copy).name) == copy.name
+    assert copy_of_keys_file("other.keys.json") is None
+    assert keys_file(copy).stat().st_mode & 0o777 == 0o600
     assert read_keys(keys_file(copy)) == [["sum-abc", 0], "recip-def"]
     for text in ("", "[1, 2]", '{"keys": 3}', "{" * 100_000, '{"keys": [' + "1," * 40_000 + "1]}"):
         keys_file(copy).write_text(text)
