@@ -21,6 +21,7 @@ from snapshot._codehash import code_objects, code_sha256
 
 __all__ = [
     "DYNAMIC_CODE",
+    "FunctionLines",
     "Match",
     "Reference",
     "Unit",
@@ -110,6 +111,35 @@ class UnitIndex:
             if 0 <= delta <= self.unit.slack:
                 return Match(self.unit, delta + self.unit.offset)
         return None
+
+
+class FunctionLines:
+    """The lines each code object of a compiled unit runs, by name and first line.
+
+    The check for a frame that records no code hash (format 1.0, or another
+    Python's bytecode): the text must at least define the function at its first
+    line and run the frame's line in it.  A file edited after it was imported
+    (lines shifted) fails it; an edit that keeps every line in place cannot be seen.
+    """
+
+    def __init__(self, module: types.CodeType) -> None:
+        self._lines: dict[tuple[str, int], set[int]] = {}
+        for code in code_objects(module):
+            lines = self._lines.setdefault((code.co_name, code.co_firstlineno), set())
+            lines.update(line for _, _, line in code.co_lines() if line is not None)
+
+    @classmethod
+    def of(cls, text: str, filename: str) -> FunctionLines | None:
+        """The lines of ``text`` compiled, or None when it does not compile here."""
+        try:
+            return cls(compile(text, filename, "exec", dont_inherit=True))
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            return None
+
+    def runs(self, name: str, first: int | None, lineno: int) -> bool:
+        if first is not None:
+            return lineno in self._lines.get((name, first), ())
+        return any(lineno in lines for (n, _), lines in self._lines.items() if n == name)
 
 
 def relocate(code: types.CodeType, filename: str, shift: int) -> types.CodeType:

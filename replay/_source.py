@@ -32,6 +32,7 @@ from snapshot._codehash import code_sha256
 from ._candidates import candidate_groups, captured_name, read_text
 from ._codematch import (
     DYNAMIC_CODE,
+    FunctionLines,
     Match,
     Reference,
     UnitIndex,
@@ -260,6 +261,7 @@ def locate_sources(
         if group.path is not None and not used:
             report.unused.append(group.path + (f" ({group.problem})" if group.problem else ""))
 
+    misplaced = _misplaced(frames, sources, set(refs) | set(why))
     found: dict[str, list[str]] = {}
     for index, record in enumerate(frames):
         filename, function, lineno, first = _frame(record)
@@ -273,6 +275,8 @@ def locate_sources(
             continue
         if ref is not None:
             why[index] = _unmatched(ref, near, searched)
+        elif filename in misplaced:
+            why[index] = misplaced[filename]
         elif index not in why:
             placement = _trusted(report, function, filename, lineno, first, sources)
             if placement is not None:
@@ -316,6 +320,30 @@ def _unmatched(ref: Reference, near: Mapping[str, list[str]], searched: int) -> 
     if others:
         text += f" ({', '.join(others[:3])} define(s) a {ref.name}() with other code or lines)"
     return text
+
+
+def _misplaced(
+    frames: Sequence[Mapping[str, Any]], sources: Mapping[str, str], checked: set[int]
+) -> dict[str, str]:
+    """Files whose captured text does not run a frame without a code hash where it ran (the
+    file changed on the worker after it was imported): ``{filename: why}``."""
+    out: dict[str, str] = {}
+    layouts: dict[str, FunctionLines | None] = {}
+    for index, record in enumerate(frames):
+        filename, function, lineno, first = _frame(record)
+        text = sources.get(filename)
+        if index in checked or text is None or filename in out:
+            continue
+        if filename not in layouts:
+            layouts[filename] = FunctionLines.of(text, filename)
+        layout = layouts[filename]
+        if layout is not None and not layout.runs(function, first, lineno):
+            out[filename] = (
+                f"the snapshot's copy of its file does not run line {lineno} in a {function}() "
+                "there (the file changed on the worker after it was imported), and the snapshot "
+                "records no code hash to find the code that ran"
+            )
+    return out
 
 
 def _trusted(

@@ -5,8 +5,8 @@ Python's ``traceback`` re-reads a file that changed since it was imported
 editable install, a shared file system) prints the new file's lines beside
 the numbers of the code that ran: lines that never ran.  The snapshot holds
 that same text as the file's source and, for each frame, the hash of its code
-(``frames[i].code_sha256``).  A file none of whose frames' code compiles from
-its captured text at the captured lines is stale: its entries keep their
+(``frames[i].code_sha256``).  A file one of whose frames' code does not compile
+from its captured text at the captured lines is stale: its entries keep their
 ``File ..., line N`` and lose their text.  Only compiled, never executed: what
 ``info`` may do.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import snapshot
 
-from ._codematch import Reference, Unit, UnitIndex
+from ._codematch import FunctionLines, Reference, Unit, UnitIndex
 
 __all__ = ["checked_traceback", "stale_files"]
 
@@ -30,31 +30,40 @@ _NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imp
 def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -> dict[str, str]:
     """The frames' files whose captured text is not the code that ran there: ``{file: why}``.
 
-    ``source`` reads a captured text by its key (``Snapshot.source``).  Frames
-    without a hash (1.0 files), or hashed by another Python ``X.Y``, cannot be
-    checked and are left as they are.
+    ``source`` reads a captured text by its key (``Snapshot.source``).  A frame
+    with a hash made by this Python's ``X.Y`` is checked by code; one without
+    (a 1.0 file, another Python) only by where its function starts and which
+    lines it runs (``replay._codematch.FunctionLines``).
     """
     environment = model.environment
     python = environment.python.version if environment and environment.python else None
-    if python is None or python.split(".")[:2] != [str(v) for v in sys.version_info[:2]]:
-        return {}
-    wanted: dict[str, list[Reference]] = {}
-    keys: dict[str, str] = {}
+    same = python is not None and python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+    frames: dict[str, list[snapshot.Frame]] = {}
     for frame in model.frames:
-        if frame.filename and frame.source and frame.function and frame.code_sha256:
-            if frame.firstlineno is not None and frame.firstlineno > 0:
-                ref = Reference(frame.function, frame.firstlineno, frame.code_sha256)
-                wanted.setdefault(frame.filename, []).append(ref)
-                keys[frame.filename] = frame.source
+        if frame.filename and frame.source and frame.function and frame.lineno:
+            frames.setdefault(frame.filename, []).append(frame)
     stale: dict[str, str] = {}
-    for filename, refs in wanted.items():
-        text = source(keys[filename])
+    for filename, in_file in frames.items():
+        text = source(in_file[0].source or "")
         if text is None:
             continue
-        index = UnitIndex(Unit(text, filename, origin=filename))
-        missing = [ref.name for ref in refs if index.find(ref) is None]
-        if missing:
-            stale[filename] = f"its text does not compile to the code of {missing[0]}()"
+        index: UnitIndex | None = None  # each compiled once, when needed
+        layout: FunctionLines | bool | None = False
+        for frame in in_file:
+            assert frame.function is not None and frame.lineno is not None
+            if same and frame.code_sha256 and frame.firstlineno:
+                index = index or UnitIndex(Unit(text, filename, origin=filename))
+                ref = Reference(frame.function, frame.firstlineno, frame.code_sha256)
+                wrong = index.find(ref) is None
+            else:
+                if layout is False:
+                    layout = FunctionLines.of(text, filename)
+                wrong = isinstance(layout, FunctionLines) and not layout.runs(
+                    frame.function, frame.firstlineno, frame.lineno
+                )
+            if wrong:
+                stale[filename] = f"its text is not the code of {frame.function}()"
+                break
     return stale
 
 

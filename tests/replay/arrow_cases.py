@@ -66,7 +66,8 @@ DECOY = JOB.replace("* fractions.Fraction(1, b)", "* fractions.Fraction(2, b)")
 
 FUNCTIONS = ["job", "step", "scaler", "<lambda>", "gen", "ratio", "__new__"]
 
-# Captures a failure as a worker would; argv: snapshot path, truth path, mode.
+# Captures a failure as a worker would; argv: snapshot path, truth path, mode,
+# its argument, and "nohash" to leave out the frames' code hashes.
 # Modes: "module" (arrowjob imported, by reference), "stale" (imported, then its
 # file edited before the failure, as an editable install on a live worker),
 # "main" (this script's own functions: __main__, by value), "notebook" (the cells
@@ -112,6 +113,9 @@ if mode == "stale":
 worker_job = job if mode in ("module", "stale") else cloudpickle.loads(cloudpickle.dumps(job))
 builder = snapshot.SnapshotBuilder()
 builder.capture_exception(fail(worker_job), skip_frames=1)
+if sys.argv[5:] == ["nohash"]:  # as a 1.0 writer wrote it
+    for record in builder.manifest["frames"]:
+        del record["code_sha256"]
 builder.set_call(worker_job, ([1, 2, 0],))
 builder.manifest["task"] = {"key": "job-1"}
 builder.write(path)
@@ -150,22 +154,24 @@ def export_of(cells: list[tuple[str, str]]) -> str:
     return out
 
 
-def make(path: Path, mode: str, *, site: Path | None = None, extra: str = "") -> list[list[str]]:
-    """Write the snapshot at ``path``; return the truth, ``[function, line text]`` per frame."""
+def make(
+    path: Path, mode: str, *, site: Path | None = None, extra: str = "", hashes: bool = True
+) -> dict[str, str]:
+    """Write the snapshot at ``path``; return the truth: each frame's function and line text."""
     truth = path.with_suffix(".truth.json")
     env = {"PATH": "/usr/bin:/bin"}
     if site is not None:
         env["PYTHONPATH"] = str(site)
     subprocess.run(
-        [sys.executable, "-c", MAKER, str(path), str(truth), mode, extra],
+        [sys.executable, "-c", MAKER, str(path), str(truth), mode, extra]
+        + ([] if hashes else ["nohash"]),
         cwd=path.parent,
         env=env,
         check=True,
         capture_output=True,
         timeout=120,
     )
-    result: list[list[str]] = json.loads(truth.read_text())
-    return result
+    return {function: text for function, text in json.loads(truth.read_text())}
 
 
 # -- what a debugger shows -------------------------------------------------
