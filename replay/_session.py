@@ -23,7 +23,7 @@ from ._debuggers import Debugger, resolve_debugger
 from ._debugging import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
 from ._remote import open_target
-from ._source import Placement, SourceReport, locate_for, source_lines
+from ._source import SourceReport, locate_for, source_lines
 from ._target import FutureLike, snapshot_path
 from ._terminal import for_terminal
 from ._verdict import Outcome, judge
@@ -181,6 +181,7 @@ class Replay:
         :class:`snapshot.Placeholder` saying why, so the others stay inspectable.
         """
         sources = self.sources
+        placements = self._report().placements
         frames = []
         for index, record in enumerate(self.model.frames):
             # A debugger prints these names: they are made terminal-safe here
@@ -191,7 +192,7 @@ class Replay:
             firstlineno = _line(record.firstlineno)
             if firstlineno is None and filename in sources:
                 firstlineno = function_start(source_lines(sources[filename]), lineno, function)
-            placed = self._placement(index)
+            placed = placements.get(index)
             if placed is not None:  # the verified source, or a name that shows none
                 filename, lineno, firstlineno = placed.filename, placed.lineno, placed.firstlineno
             frames.append(
@@ -245,9 +246,10 @@ class Replay:
         self.__dict__.pop("frames", None)  # recomputed where the sources are
         return report
 
-    def _placement(self, index: int) -> Placement | None:
+    def _report(self) -> SourceReport:
+        """The report the captured frames are shown by: the last made, else one for them."""
         report = self._located.get(False) or self._located.get(True)
-        return None if report is None else report.placements.get(index)
+        return report if report is not None else self.locate_sources(rerun=False)
 
     def source_report(self, *, rerun: bool = True) -> SourceReport:
         """The last :meth:`locate_sources` report for this mode (searching the current
@@ -327,7 +329,12 @@ class Replay:
         )
 
     def traceback(self) -> types.TracebackType | None:
-        """A real traceback over the captured frames and their locals."""
+        """A real traceback over the captured frames and their locals.
+
+        The frames' verified sources are put into ``linecache`` first, so that
+        ``traceback`` and debuggers show them (and no line of a file that differs).
+        """
+        self._report().install(_displayable)
         return build_traceback(self.frames)
 
     def post_mortem(

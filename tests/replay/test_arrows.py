@@ -77,6 +77,7 @@ step("replay.post_mortem", lambda: replay.post_mortem(path))
 step("replay.debug", lambda: replay.debug(path))
 step("traceback", text)
 step("printed", printed)
+step("bare traceback", lambda: print("".join(traceback.format_tb(replay.load(path).traceback()))))
 """
 
 IPYTHON = """\
@@ -287,13 +288,18 @@ def test_the_api_shows_only_lines_that_ran(
         stdin=COMMANDS * 4,
     )
     parts = sessions(result.stdout)
-    assert set(parts) >= {"post_mortem", "debug", "traceback", "printed"}, result.stderr
+    assert set(parts) >= {"post_mortem", "debug", "traceback", "printed", "bare traceback"}, (
+        result.stderr
+    )
     problems += check(
         parse_debugger(parts["post_mortem"]), case, case.frames, "Replay.post_mortem()", PDB
     )
     problems += check(parse_traceback(parts["traceback"]), case, case.frames, "Replay.traceback()")
     problems += check(
         parse_traceback(parts["printed"]), case, case.frames, "Replay.post_mortem(False)"
+    )
+    problems += check(
+        parse_traceback(parts["bare traceback"]), case, None, "traceback(), nothing located"
     )
     if case.rerun is not None:
         problems += check(parse_debugger(parts["debug"]), case, case.rerun, "Replay.debug()", PDB)
