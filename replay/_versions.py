@@ -33,16 +33,19 @@ KEY_PACKAGES = ("dask", "distributed", "cloudpickle", "numpy", "pandas")
 MAX_CHECKED_MODULES = 500
 
 
-class VersionDifference(NamedTuple):
+class VersionDifference(
+    NamedTuple(
+        "VersionDifference", [("name", str), ("recorded", str | None), ("local", str | None)]
+    )
+):
     """One component whose version on the worker is not the one here.
 
     (A named tuple, not a dataclass: ``info`` must not import ``dataclasses``
-    and the ``inspect`` it pulls in.)
+    and the ``inspect`` it pulls in; made by the call form of NamedTuple, as the class
+    form compiles each field's annotation string, about 1 ms per field.)
     """
 
-    name: str
-    recorded: str | None
-    local: str | None
+    __slots__ = ()
 
     def __str__(self) -> str:
         if self.local is None:

@@ -52,19 +52,22 @@ from ._manifest import (
 )
 from ._opening import open_snapshot, read_manifest, read_model
 from ._parsing import parse_manifest
-from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
 from ._snapshot import ImportScan, Snapshot
 
 if _typing.TYPE_CHECKING:
     from ._builder import SnapshotBuilder
     from ._environment import DEFAULT_ENV_ALLOW, environment_info
     from ._opcodes import pickle_imports
+    from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
 
-# The writing side (cloudpickle, package metadata, pickletools) loads on first
+# The writing side (cloudpickle, package metadata, redaction) loads on first
 # use, so that reading a snapshot, the common case on a laptop, starts fast.
 _LAZY = {
     "SnapshotBuilder": "._builder",
     "DEFAULT_ENV_ALLOW": "._environment",
+    "DEFAULT_PATTERNS": "._redact",
+    "REDACTED": "._redact",
+    "Redactor": "._redact",
     "environment_info": "._environment",
     "pickle_imports": "._opcodes",
 }
@@ -76,6 +79,10 @@ def __getattr__(name: str) -> _typing.Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
 
 
 __all__ = [

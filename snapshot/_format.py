@@ -7,8 +7,9 @@ info`` starts in a few tens of milliseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from ._record import record
 
 FORMAT_NAME = "dask-replay-snapshot"
 FORMAT_VERSION = "1.1"
@@ -47,7 +48,7 @@ OMITTED = "omitted"
 REDACTED_STATUS = "redacted"
 
 
-@dataclass(frozen=True)
+@record
 class Placeholder:
     """What a reader gets for a piece that was not stored.
 

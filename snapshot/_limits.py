@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ._record import record
 
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 
-@dataclass(frozen=True)
+@record
 class WriteLimits:
     """Caps applied while capturing; what a cap leaves out is listed in the manifest.
 
@@ -23,7 +23,7 @@ class WriteLimits:
     max_repr_chars: int = 200
 
 
-@dataclass(frozen=True)
+@record
 class ReadLimits:
     """Limits a reader enforces on untrusted input (see specs/snapshot-format.md)."""
 

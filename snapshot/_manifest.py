@@ -26,19 +26,20 @@ call the wrong thing.  Only a manifest that is not a JSON object raises
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from ._record import record
 
 JsonKey = Any  # str | int | float | bool | None | list[JsonKey]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Writer:
     name: str | None = None
     version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WrittenBy:
     """For a worker's death: the surviving worker that wrote the file."""
 
@@ -47,7 +48,7 @@ class WrittenBy:
     worker_name: str | int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Origin:
     pid: int | None = None
     thread: str | None = None
@@ -58,7 +59,7 @@ class Origin:
     written_by: WrittenBy | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Task:
     key: JsonKey = None
     prefix: str | None = None
@@ -71,7 +72,7 @@ class Task:
     is_coro: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChainEntry:
     """One cause or context of the exception: how it relates, and what it was."""
 
@@ -82,7 +83,7 @@ class ChainEntry:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Error:
     type: str | None = None
     module: str | None = None
@@ -92,7 +93,7 @@ class Error:
     chain: tuple[ChainEntry, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Frame:
     filename: str | None = None
     function: str | None = None
@@ -105,7 +106,7 @@ class Frame:
     code_sha256: str | None = None  # 64 lowercase hex digits (1.1, optional)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     func: str | None = None
     args: tuple[str, ...] | None = None  # None: absent or damaged (cannot be replayed)
@@ -113,20 +114,20 @@ class Call:
     origin: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Input:
     key: JsonKey = None
     piece: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Summary:
     shape: tuple[int, ...] | None = None
     dtype: str | None = None
     nbytes: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PieceRecord:
     label: str | None = None
     status: str | None = None
@@ -141,27 +142,27 @@ class PieceRecord:
     refs: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BufferRecord:
     member: str | None = None
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SourceRecord:
     member: str | None = None
     size: int | None = None
     sha256: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PythonInfo:
     version: str | None = None
     implementation: str | None = None
     executable: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Environment:
     python: PythonInfo | None = None
     platform: str | None = None
@@ -171,7 +172,7 @@ class Environment:
     variables: Mapping[str, str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Capture:
     pieces: int | None = None
     stored: int | None = None
@@ -183,7 +184,7 @@ class Capture:
     redaction_marker: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeathMemory:
     process: int | None = None
     managed: int | None = None
@@ -191,13 +192,13 @@ class DeathMemory:
     spilled: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LostInput:
     key: JsonKey = None
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Death:
     """A worker process that died running the task (spec 4.10); every field optional."""
 
@@ -226,7 +227,7 @@ class Death:
     stimulus_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(hidden=("raw",))
 class Manifest:
     """The whole manifest (spec, section 4), with what was wrong with it in ``problems``."""
 
@@ -251,7 +252,7 @@ class Manifest:
     capture: Capture | None = None
     death: Death | None = None
     problems: tuple[str, ...] = ()
-    raw: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+    raw: Mapping[str, Any] | None = None  # hidden: not in repr, == or hash
 
     def piece(self, pid: str) -> PieceRecord | None:
         return self.pieces.get(pid) if self.pieces is not None else None

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import struct
 import sys
-from dataclasses import dataclass
 
 from ._errors import SnapshotFormatError
 from ._opcode_table import (
@@ -53,6 +52,7 @@ from ._opcode_table import (
     UNICODE,
 )
 from ._pickle_names import _decode, _mapped, _string
+from ._record import record
 
 #: Strings are tracked (on the stack and in the memo) up to this total cost in bytes;
 #: past it, further memoized strings count as unknown (and a module taken from one
@@ -73,7 +73,7 @@ _I32 = struct.Struct("<i")
 _U64 = struct.Struct("<Q")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PickleScan:
     """What one pickle would import.
 

@@ -7,20 +7,26 @@ constant time and never trusts the shape of ``signature.json``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import SnapshotFormatError, SnapshotSignatureError
 from ._format import MAC_ALGORITHM, mac_member
 from ._translate import load_json
+
+if TYPE_CHECKING:
+    import hmac
 
 
 class Signing:
     """The MAC of the members read so far (nothing without a key)."""
 
     def __init__(self, key: bytes | None) -> None:
-        self._mac = hmac.new(key, digestmod=hashlib.sha256) if key is not None else None
+        self._mac: hmac.HMAC | None = None
+        if key is not None:  # hashlib loads OpenSSL (~5 ms): only when a key is given
+            import hashlib
+            import hmac
+
+            self._mac = hmac.new(key, digestmod=hashlib.sha256)
 
     def member(self, name: str, data: Any) -> None:
         if self._mac is not None:
@@ -50,6 +56,8 @@ def check(
             "trust it (pass allow_unsigned=True / --allow-unsigned to accept it)",
             path=path,
         )
+    import hmac
+
     claimed = signature.get("mac")
     # compare_digest wants ASCII str or bytes: a MAC of any other shape cannot match.
     valid = isinstance(claimed, str) and claimed.isascii()

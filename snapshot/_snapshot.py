@@ -9,26 +9,25 @@ ends in a :class:`SnapshotFormatError` naming what is missing, never in a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from . import _refs
 from ._errors import SnapshotError, SnapshotFormatError, SnapshotModuleError, SnapshotUnpickleError
 from ._format import STORED, Placeholder, key_from_json
 from ._limits import ReadLimits
 from ._manifest import Manifest, PieceRecord
 from ._parsing import parse_manifest
+from ._record import record
 
 #: Out-of-band buffers: the large members, written last.
 BUFFER_PREFIX = "buffers/"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Head:
     """How far a head-only open read: members cut short (name -> declared size), why
     reading stopped (None: at the end of the archive), and the bytes decompressed."""
 
-    partial: dict[str, int] = field(default_factory=dict)
+    partial: dict[str, int]
     stop: str | None = None
     decompressed: int = 0
 
@@ -185,6 +184,8 @@ class Snapshot:
     def _unpickle(self, data: Any, buffers: list[Any], record: PieceRecord) -> Any:
         label = record.label or "?"
         try:
+            from . import _refs  # pickle: only once something is loaded
+
             return _refs.loads(data, buffers, self.load)
         except ModuleNotFoundError as exc:
             module = exc.name or "?"

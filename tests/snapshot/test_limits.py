@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import operator
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ from snapshot import (
     open_snapshot,
     read_manifest,
 )
+from snapshot._record import replace
 
 KEY = b"limits"
 

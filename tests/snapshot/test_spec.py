@@ -7,7 +7,6 @@ neither drifts without the other.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import operator
 import re
@@ -20,6 +19,7 @@ from crafting import members_of
 
 from snapshot import ReadLimits, SnapshotBuilder, WriteLimits, environment_info
 from snapshot import _manifest as model
+from snapshot._record import fields
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "snapshot-format.md"
 UNITS = {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
@@ -124,7 +124,7 @@ def test_signature_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
 )
 def test_limit_defaults(heading: str, limits: Any) -> None:
     rows = table_after(heading)
-    assert set(rows) == set(vars(limits))
+    assert set(rows) == set(fields(limits))
     for field, cells in rows.items():
         assert size(cells[1]) == getattr(limits, field), field
 
@@ -142,7 +142,7 @@ def test_the_golden_directory_named_by_the_spec_exists() -> None:
 
 
 def _fields(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+    return set(fields(cls))
 
 
 #: ``refs`` comes with format 1.1 (pieces referring to pieces); its row in 5.1
