@@ -183,10 +183,16 @@ def _shown(command: Sequence[str | os.PathLike[str]]) -> str:
     return " ".join("python" if os.fspath(c) == sys.executable else os.fspath(c) for c in command)
 
 
+#: Left out of the children's environment: DASK_* settings would change what runs, and
+#: PYTHONDONTWRITEBYTECODE (set in some sandboxes) would recompile every module of
+#: ours from source at each start, which an installed package never does.
+_DROPPED = ("PYTHONDONTWRITEBYTECODE",)
+
+
 def python_env(root: Path) -> dict[str, str]:
     """The environment for our child interpreters: this checkout first on the path,
-    and no DASK_* settings of the caller's shell (they would change what runs)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_")}
+    and none of the caller's settings that would change what runs or how fast it starts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASK_") and k not in _DROPPED}
     env["PYTHONPATH"] = os.pathsep.join([str(root), *filter(None, [os.environ.get("PYTHONPATH")])])
     return env
 

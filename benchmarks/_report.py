@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._merge import Kept
 
 MET = "met"
 NOT_MET = "**not met**"
 REPORTED = "reported"
+#: The line under each section's heading that names its benchmark (for merging).
+SECTION_MARK = "<!-- section: "
+#: The last line of each section: which run measured it.
+PROVENANCE = "- Measured by"
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Section:
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # the section could not finish
     seconds: float = 0.0  # how long the section took
+    provenance: str = ""  # which run measured it: "`command` at git C, date"
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -60,28 +69,43 @@ def render(
     machine: Sequence[tuple[str, str]],
     sections: Sequence[Section],
     method: Sequence[str],
+    kept: Sequence[Kept] = (),
+    order: Sequence[str] = (),
 ) -> str:
+    """The report: ``sections`` of this run and ``kept`` ones of an earlier report,
+    in ``order`` of their keys (then any others)."""
+    rank = {key: i for i, key in enumerate(order)}
+    items: list[Section | Kept] = sorted([*sections, *kept], key=lambda s: rank.get(s.key, 99))
     out = [f"# {title}", "", *preamble, "", "## Machine", ""]
     out.append(table(("", ""), machine))
     out += ["", "## Targets", ""]
-    targets = [(s, r) for s in sections for r in s.rows if r.met is not None]
+    targets: list[str] = []
+    for item in items:
+        if isinstance(item, Section):
+            rows = [
+                (item.title, r.measurement, r.ours, r.baseline, r.ratio, r.target, r.verdict)
+                for r in item.rows
+                if r.met is not None
+            ]
+            targets += table(("",) * 7, rows).splitlines()[2:] if rows else []
+        else:
+            targets += item.target_rows
     if targets:
-        out.append(
-            table(
-                ("section", "measurement", "ours", "baseline", "ratio", "target", "verdict"),
-                [
-                    (s.title, r.measurement, r.ours, r.baseline, r.ratio, r.target, r.verdict)
-                    for s, r in targets
-                ],
-            )
-        )
+        header = ("section", "measurement", "ours", "baseline", "ratio", "target", "verdict")
+        out.append("\n".join([*table(header, []).splitlines(), *targets]))
     else:
         out.append("No target was measured in this run.")
     failed = [s for s in sections if s.error]
     if failed:
         out += ["", "Sections that could not finish: " + ", ".join(s.title for s in failed) + "."]
-    for section in sections:
-        out += ["", f"## {section.title}", ""]
+    for section in items:
+        if not isinstance(section, Section):
+            body = section.lines
+            if not any(line.startswith(SECTION_MARK) for line in body):
+                body = [f"{SECTION_MARK}{section.key} -->", *body]
+            out += ["", f"## {section.title}", *body]
+            continue
+        out += ["", f"## {section.title}", f"{SECTION_MARK}{section.key} -->", ""]
         if section.error:
             out += ["The section failed before it finished:", "", "```", section.error, "```", ""]
         if section.rows:
@@ -100,5 +124,7 @@ def render(
         for note in section.notes:
             out += [f"- {note}"]
         out.append(f"- This section took {section.seconds:.0f} s.")
+        if section.provenance:
+            out.append(f"{PROVENANCE} {section.provenance}.")
     out += ["", "## Method", "", *(f"- {m}" for m in method), ""]
     return "\n".join(out)
