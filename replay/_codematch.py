@@ -105,6 +105,11 @@ class UnitIndex:
     def names(self) -> set[str]:
         return {name for name, _ in self._firsts}
 
+    def moved(self, ref: Reference) -> int | None:
+        """The first line at which this unit defines ``ref``'s very code elsewhere, if it does."""
+        firsts = self._firsts.get((ref.name, ref.sha256))
+        return firsts[0] + self.unit.offset if firsts else None
+
     def find(self, ref: Reference) -> Match | None:
         for first in self._firsts.get((ref.name, ref.sha256), []):
             delta = first - ref.firstlineno

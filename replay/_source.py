@@ -240,6 +240,7 @@ def locate_sources(
     pending = set(refs.values()) | {ref for _, ref in function_refs}
     matches: dict[Reference, Match] = {}
     near: dict[str, list[str]] = {}
+    moved: dict[Reference, tuple[str, int]] = {}  # the same code, at other lines
     searched = 0
     for group in candidate_groups(frames, sources, paths=paths, directory=directory, live=live):
         if not pending:
@@ -258,6 +259,9 @@ def locate_sources(
                     used = True
                 elif wanted.name in names:
                     near.setdefault(wanted.name, []).append(unit.origin)
+                    line = index_.moved(wanted)
+                    if line is not None and not unit.origin.startswith("this session"):
+                        moved.setdefault(wanted, (unit.origin, line))
         if group.path is not None and not used:
             report.unused.append(group.path + (f" ({group.problem})" if group.problem else ""))
 
@@ -274,7 +278,7 @@ def locate_sources(
             )
             continue
         if ref is not None:
-            why[index] = _unmatched(ref, near, searched)
+            why[index] = _unmatched(ref, near, searched, moved.get(ref))
         elif filename in misplaced:
             why[index] = misplaced[filename]
         elif index not in why:
@@ -314,7 +318,16 @@ def _use(report: SourceReport, match: Match, found: dict[str, list[str]], name: 
         names.append(f"{name}()")
 
 
-def _unmatched(ref: Reference, near: Mapping[str, list[str]], searched: int) -> str:
+def _unmatched(
+    ref: Reference, near: Mapping[str, list[str]], searched: int, moved: tuple[str, int] | None
+) -> str:
+    if moved is not None:
+        origin, line = moved
+        return (
+            f"{origin} has its code at line {line}, not at line {ref.firstlineno} where it ran "
+            "(the file was edited after that code was compiled): its lines would not be the ones "
+            "that ran"
+        )
     others = list(dict.fromkeys(near.get(ref.name, [])))
     text = f"no source among {searched} place(s) searched defines it with the code that ran"
     if others:

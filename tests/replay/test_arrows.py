@@ -267,6 +267,9 @@ def test_the_command_line_shows_only_lines_that_ran(
         problems += check(parse_debugger(rerun.stdout), case, case.rerun, "re-run", PDB)
         problems += check(parse_traceback(rerun.stderr), case, case.rerun, "re-run's traceback")
 
+    if name == "module edited on the worker before the failure":  # and why it is unknown
+        assert "has its code at line 7, not at line 4 where it ran" in frames.stderr
+
     info = run(cli, case, ["info", str(case.snapshot)])
     assert info.returncode == 0, info.stderr
     worker = info.stdout.split("Traceback on the worker:", 1)[1]
