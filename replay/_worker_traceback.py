@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 import sys
+import types
 from collections.abc import Callable
 
 import snapshot
-
-from ._codematch import FunctionLines, Reference, Unit, UnitIndex
 
 __all__ = ["checked_traceback", "stale_files"]
 
@@ -33,7 +32,7 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
     ``source`` reads a captured text by its key (``Snapshot.source``).  A frame
     with a hash made by this Python's ``X.Y`` is checked by code; one without
     (a 1.0 file, another Python) only by where its function starts and which
-    lines it runs (``replay._codematch.FunctionLines``).
+    lines it runs, as ``replay._codematch.FunctionLines`` does.
     """
     environment = model.environment
     python = environment.python.version if environment and environment.python else None
@@ -47,24 +46,33 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
         text = source(in_file[0].source or "")
         if text is None:
             continue
-        index: UnitIndex | None = None  # each compiled once, when needed
-        layout: FunctionLines | bool | None = False
+        try:
+            module = compile(text, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            continue  # not compilable here: nothing to check it by
         for frame in in_file:
-            assert frame.function is not None and frame.lineno is not None
-            if same and frame.code_sha256 and frame.firstlineno:
-                index = index or UnitIndex(Unit(text, filename, origin=filename))
-                ref = Reference(frame.function, frame.firstlineno, frame.code_sha256)
-                wrong = index.find(ref) is None
-            else:
-                if layout is False:
-                    layout = FunctionLines.of(text, filename)
-                wrong = isinstance(layout, FunctionLines) and not layout.runs(
-                    frame.function, frame.firstlineno, frame.lineno
-                )
-            if wrong:
+            if not _runs(module, frame, hashed=same):
                 stale[filename] = f"its text is not the code of {frame.function}()"
                 break
     return stale
+
+
+def _runs(module: types.CodeType, frame: snapshot.Frame, *, hashed: bool) -> bool:
+    """Whether ``module`` defines the frame's code where it ran (by hash when ``hashed``)."""
+    from snapshot._codehash import code_objects, code_sha256  # hashlib: only when checking
+
+    sha = frame.code_sha256 if hashed and frame.firstlineno else None
+    for code in code_objects(module):
+        if code.co_name != frame.function:
+            continue
+        if frame.firstlineno is not None and code.co_firstlineno != frame.firstlineno:
+            continue
+        if sha is not None:
+            if code_sha256(code) == sha:
+                return True
+        elif frame.lineno in {line for _, _, line in code.co_lines()}:
+            return True
+    return False
 
 
 def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | None]) -> str | None:
