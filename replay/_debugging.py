@@ -14,12 +14,14 @@ import linecache
 import sys
 import traceback
 import types
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
 from ._death import death_conditions, describe_death_outcome
 from ._debuggers import Debugger, DebuggerUnavailableError
+from ._live_lines import verified_lines
 from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from ._verdict import Outcome
 
@@ -48,21 +50,32 @@ def rerun(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) 
             say(out, note)
         outcome = session.replay(debugger=debugger)
     exception = outcome.exception
-    if exception is not None:
-        for line in terminal_lines("".join(traceback.format_exception(exception))):
-            err.write(line + "\n")
-        err.flush()
-    say(
-        out,
-        describe_death_outcome(session.model, outcome) or outcome.describe(session.model.error),
-    )
-    if exception is not None and debugger is not None and debugger.post_mortem is not None:
-        tb = exception.__traceback__
-        if tb is not None:
+    tb = exception.__traceback__ if exception is not None else None
+    # The files of the re-run's frames, as the traceback and the debugger read them,
+    # show only text that compiles to the code that ran (a module edited since import).
+    with verified_lines(tb, _captured_sources(session)) as line_notes:
+        for note in line_notes:
+            say(err, for_terminal(note, one_line=True))
+        if exception is not None:
+            for line in terminal_lines("".join(traceback.format_exception(exception))):
+                err.write(line + "\n")
+            err.flush()
+        say(
+            out,
+            describe_death_outcome(session.model, outcome) or outcome.describe(session.model.error),
+        )
+        if tb is not None and debugger is not None and debugger.post_mortem is not None:
             say(out, f"Post-mortem {debugger.name} at the line that raised{_help(debugger)}")
             _run_debugger(debugger, tb, exception)
             _end_prompt_line(out)
     return outcome
+
+
+def _captured_sources(session: Replay) -> Mapping[str, str]:
+    try:
+        return session.sources
+    except snapshot.SnapshotError:
+        return {}
 
 
 def open_frames(session: Replay, debugger: Debugger | None, out: TextIO, err: TextIO) -> None:

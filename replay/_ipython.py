@@ -117,7 +117,9 @@ EAGER_MAX_BYTES = 256 * 2**20
 
 def prepare(exc: BaseException) -> BaseException | None:
     """The worker's exception over a traceback of the captured frames, or None."""
+    from ._frames import build_traceback
     from ._info import format_size
+    from ._live_lines import frozen_frames
     from ._session import load
 
     session = load(exc)
@@ -132,7 +134,8 @@ def prepare(exc: BaseException) -> BaseException | None:
         return None
     session.locate_sources(rerun=False)
     session.install_sources(rerun=False)
-    tb = session.traceback()
+    # %debug reads the files later: a file edited in between must not move the arrow.
+    tb = build_traceback(frozen_frames(session.frames))
     if tb is None:
         return None
     return session.frames_exception().with_traceback(tb)
