@@ -133,10 +133,22 @@ def big(s3: S3, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, int]:
 
 
 def cli(
-    args: list[str], env: dict[str, str], stdin: str = "q\n", cwd: Path | None = None
+    args: list[str],
+    env: dict[str, str],
+    stdin: str = "q\n",
+    cwd: Path | None = None,
+    missing: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``python -m replay ARGS``; with ``missing``, as if that package were not installed."""
+    command = ["-m", "replay"]
+    if missing is not None:  # the CLI's own main, with the import of `missing` failing
+        command = [
+            "-c",
+            f"import sys; sys.modules[{missing!r}] = None; sys.argv[0] = 'replay'\n"
+            "from replay._cli import main; sys.exit(main())",
+        ]
     return subprocess.run(
-        [sys.executable, "-m", "replay", *args],
+        [sys.executable, *command, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -248,6 +260,17 @@ def test_a_name_from_the_bucket_is_escaped_on_the_terminal(s3: S3) -> None:
             "Error: gcs://bucket/x.tar.zst: reading it needs a package that is not installed "
             "(Please install gcsfs to access Google Storage); pip install",
         ),
+        (
+            "s3fs not installed",
+            ["list", f"{PREFIX}/"],
+            f"Error: {PREFIX}/: reading it needs a package that is not installed "
+            "(Install s3fs to access S3); pip install 'dask-replay[remote]'",
+        ),
+        (
+            "fsspec not installed",
+            ["info", f"{PREFIX}/x.tar.zst"],
+            f"Error: {PREFIX}/x.tar.zst: reading it needs a package that is not installed",
+        ),
     ],
 )
 def test_storage_errors_are_one_line_with_exit_status_3(
@@ -259,7 +282,8 @@ def test_storage_errors_are_one_line_with_exit_status_3(
     elif case == "no network":
         env.update(endpoint_env(f"http://127.0.0.1:{free_port()}"))  # nothing listens
         env["AWS_MAX_ATTEMPTS"] = "1"  # botocore's retries would only make it slower
-    result = cli(args, env)
+    missing = case.split()[0] if case.endswith("not installed") else None
+    result = cli(args, env, missing=missing)
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert result.stderr.startswith(expected), result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
