@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import linecache
 import os
 import re
 import sys
@@ -62,11 +63,17 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+=,#\[\] -]")
 
 
 def debugpy_debugger(port: int) -> Debugger:
-    """A :class:`Debugger` that listens on ``127.0.0.1:port`` and re-runs the call for an IDE."""
+    """A :class:`Debugger` that listens on ``127.0.0.1:port`` and re-runs the call for an IDE.
+
+    Raises :class:`DebuggerUnavailableError` at once for a debugpy too old to drive.
+    """
+    _debugpy()
     state: dict[str, Any] = {}
 
     def attach(session: Replay, out: TextIO, err: TextIO) -> None:
         debugpy = _debugpy()
+        if "debugpy.server.api" not in sys.modules:
+            _import_server_quietly()
         directory = cache_directory(session.path)
         for line in place_sources(session, directory):
             print(line, file=err, flush=True)
@@ -99,7 +106,7 @@ def debugpy_debugger(port: int) -> Debugger:
             raise
 
     def detach() -> None:
-        if "debugpy" in sys.modules:
+        if _LISTENING:  # else debugpy never traced this process
             _debugpy().trace_this_thread(False)
 
     return Debugger("debugpy", None, attach=attach, call=call, detach=detach)
@@ -125,8 +132,6 @@ def _listen(debugpy: types.ModuleType, port: int) -> tuple[str, int]:
 
 def _debugpy() -> types.ModuleType:
     debugpy = import_debugger("debugpy")
-    if "debugpy.server.api" not in sys.modules:
-        _import_server_quietly()
     if not hasattr(debugpy, "trigger_exception_handler"):
         version = getattr(debugpy, "__version__", "?")
         raise DebuggerUnavailableError(
@@ -185,8 +190,8 @@ def place_sources(session: Replay, directory: str) -> list[str]:
     """Give every by-value function of the call a real file; return what to tell the user.
 
     A function whose source replay verified is shown from a copy of that text
-    (a notebook cell, the snapshot's copy of a file): the same lines, at the
-    same numbers.  One whose source is unknown gets a name no file has.
+    (a notebook cell, the snapshot's copy of a file, a cell this session ran):
+    the same lines, at the same numbers.  One whose source is unknown gets a name no file has.
     Functions of files on this machine keep them.
     """
     report = session.source_report(rerun=True)
@@ -196,10 +201,12 @@ def place_sources(session: Replay, directory: str) -> list[str]:
     written: dict[str, str] = {}
     for function, _match in report.relocations:
         name = function.__code__.co_filename
-        text = report.texts.get(name)
-        if text is None:
-            continue  # a file on this machine: the IDE opens it
         if name not in written:
+            text = report.texts.get(name)
+            if text is None and not os.path.isfile(name):
+                text = "".join(linecache.getlines(name)) or None  # this session's cell
+            if text is None:
+                continue  # a file on this machine: the IDE opens it
             written[name] = _write(directory, name, text, set(written.values()))
             lines.append(
                 f"debugpy: the IDE shows {name} from {written[name]} (a copy of its verified text)"

@@ -307,6 +307,10 @@ def test_module_missing_on_this_machine(
         sys.modules.pop("lab_only_module", None)
     result = cli([str(path)], cwd=elsewhere)
     assert_user_error(result, 4, "lab_only_module", "PYTHONPATH")
+    # debugpy too: the call is unpickled before it listens for an IDE.
+    result = cli([str(path), "--debugger", "debugpy"], cwd=elsewhere)
+    assert_user_error(result, 4, "lab_only_module", "PYTHONPATH")
+    assert "listening" not in result.stdout
     # info still works: it never unpickles, and warns the module is missing here.
     info = cli(["info", str(path)], cwd=elsewhere)
     assert info.returncode == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+import types
 
 import pytest
 
@@ -46,6 +48,18 @@ def test_debugpy_attaches_instead_of_post_mortem() -> None:
     debugger = resolve_debugger("debugpy", environ={})
     assert debugger is not None
     assert debugger.attaches and debugger.post_mortem is None
+
+
+def test_a_debugpy_too_old_to_stop_at_the_raise_is_refused(monkeypatch) -> None:
+    # A debugpy before 1.8.22: importable, without trigger_exception_handler.
+    old = types.ModuleType("debugpy")
+    old.__spec__ = importlib.util.find_spec("debugpy")
+    old.__version__ = "1.8.0"  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "debugpy", old)
+    with pytest.raises(
+        DebuggerUnavailableError, match=r"debugpy 1\.8\.0 is too old.*pip install -U"
+    ):
+        resolve_debugger("debugpy", environ={})
 
 
 @pytest.mark.parametrize("name", ["ipdb", "pudb", "debugpy"])

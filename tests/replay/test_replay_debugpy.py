@@ -361,3 +361,36 @@ def test_the_api_debugs_one_replay_after_another_in_one_process(
     assert code_ == 0, err
     assert out.count("Reproduced: ZeroDivisionError") == 2 and out.endswith("done\n")
     assert out.count(f"debugpy is listening on 127.0.0.1:{session.port}") == 2
+
+
+def test_a_cell_of_the_session_that_replays_is_shown_from_a_copy(
+    run: Any, tmp_path: Path, elsewhere: Path
+) -> None:
+    # The IPython shell that ran the cell replays its own failure (its line cache has the cell).
+    code = (
+        "import sys, cloudpickle, replay, snapshot\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        f"assert shell.run_cell({RECIP!r}).success\n"
+        "worker_recip = cloudpickle.loads(cloudpickle.dumps(shell.user_ns['recip']))\n"
+        "builder = snapshot.SnapshotBuilder()\n"
+        "try:\n"
+        "    worker_recip(0)\n"
+        "except ZeroDivisionError as exc:\n"
+        "    builder.capture_exception(exc, skip_frames=1)\n"
+        "builder.set_call(worker_recip, (0,))\n"
+        "builder.write(sys.argv[1])\n"
+        "replay.load(sys.argv[1]).debug('debugpy')\n"
+    )
+    session = run([str(tmp_path / "live.tar.zst")], elsewhere, code=code)
+    session.start(elsewhere)
+    session.resume()
+    assert session.stopped()["reason"] == "exception"
+    frame = session.top()
+    shown = frame["source"]["path"]
+    assert (frame["name"], frame["line"]) == ("recip", 3)
+    assert "ipython-input-" in Path(shown).name and Path(shown).read_text() == RECIP
+    assert session.locals(frame)["x"] == "0"
+    code_, _, err = session.finish()
+    assert code_ == 0, err  # the script ends normally after debug()
+    assert "Source of recip(): this session's <ipython-input-" in err
