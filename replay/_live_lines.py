@@ -24,6 +24,7 @@ import contextlib
 import dataclasses
 import linecache
 import os
+import sysconfig
 import types
 from collections.abc import Iterator, Mapping, Sequence
 
@@ -106,13 +107,21 @@ def verified_lines(
                 linecache.cache[filename] = entry
 
 
+def _installed(filename: str) -> bool:
+    """Is ``filename`` in the standard library or an installed package (not edited by hand)?"""
+    path = os.path.realpath(filename)
+    roots = {os.path.realpath(p) for k, p in sysconfig.get_paths().items() if k.endswith("lib")}
+    return any(path.startswith(root + os.sep) for root in roots)
+
+
 def frozen_frames(frames: Sequence[CapturedFrame]) -> list[CapturedFrame]:
-    """``frames`` with each file read from disk now registered under a name of its own."""
+    """``frames`` with each file read from disk now registered under a name of its own
+    (the standard library's and installed packages' files keep their names)."""
     frozen: dict[str, str] = {}
     out = []
     for frame in frames:
         name = frame.filename
-        if name not in frozen and os.path.isfile(name):
+        if name not in frozen and os.path.isfile(name) and not _installed(name):
             entry = linecache.cache.get(name)
             if entry is not None and len(entry) > 1 and entry[1] is None:
                 frozen[name] = name  # already a registered, verified text
