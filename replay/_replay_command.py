@@ -33,7 +33,17 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             require_terminal(debugger)
     for path in ns.source or []:
         if not os.path.isfile(path):
-            raise UsageError(f"--source {path}: no such file")
+            what = (
+                "is a directory"
+                if os.path.isdir(path)
+                else "is not a regular file"
+                if os.path.exists(path)
+                else "no such file"
+            )
+            raise UsageError(
+                f"--source {path}: {what}; give a notebook (.ipynb), an nbconvert export or a "
+                "script"
+            )
     session = Replay(open_for_cli(ns, err))
     for line in summary(session.model, ns.snapshot) + death_lines(session.model):
         say(out, line)

@@ -234,6 +234,10 @@ def test_a_missing_source_file_is_a_usage_error(
     assert result.returncode == 2
     assert result.stderr.startswith("Error: --source nope.py: no such file")
     assert "Traceback" not in result.stderr
+    for given, what in ((seed["elsewhere"], "is a directory"), ("/dev/zero", "is not a regular")):
+        result = cli([str(seed["snapshot"]), "--source", str(given)], cwd=seed["elsewhere"])
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"Error: --source {given}: {what}"), result.stderr
 
 
 def test_frames_are_verified_by_the_code_hash_the_writer_records(
