@@ -202,14 +202,18 @@ def describe(
         shown = model.frames[-MAX_ENTRIES:]  # the innermost: where it raised
         if len(model.frames) > len(shown):
             lines.append(f"  ... {len(model.frames) - len(shown):,} outer frames not shown")
+        added = len(model.amended.sources) if model.amended is not None else 0
         for frame in shown:
             missing = "" if frame.source else "  (no source captured)"
+            if missing and added:
+                missing = "  (no source captured on the worker; see the client's, below)"
             where = f"{frame.filename or '?'}:{_number(frame.lineno)} in {frame.function or '?'}"
             lines.append(f"  {_shown(where)}{missing}")
             lines += _listed(
                 (frame.locals or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "    "
             )
     lines += _capture_lines(model)
+    lines += _amended_lines(model)
     lines += _module_lines(model, imports)
     if source is not None:
         traceback_text = checked_traceback(model, source)
@@ -276,6 +280,19 @@ def _listed(items: Collection[_T], render: Callable[[_T], str], indent: str) -> 
     if len(items) > MAX_ENTRIES:
         lines.append(f"{indent}... and {len(items) - MAX_ENTRIES:,} more (`info --json` has all)")
     return lines
+
+
+def _amended_lines(model: Manifest) -> list[str]:
+    """A client copy: the sources its client added (shown only where their code matches)."""
+    amended = model.amended
+    if amended is None or not amended.sources:
+        return []
+    lines = [
+        "",
+        f"Sources added by {_shown(amended.by or 'a client')} (a client copy; the debugger shows "
+        "one only for code it compiles to):",
+    ]
+    return lines + _listed(amended.sources, _shown, "  ")
 
 
 def _capture_lines(model: Manifest) -> list[str]:

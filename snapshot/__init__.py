@@ -29,6 +29,7 @@ from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
 from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
 from ._manifest import (
+    Amended,
     BufferRecord,
     Call,
     Capture,
@@ -90,6 +91,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "FORMAT_VERSION",
     "REDACTED",
+    "Amended",
     "BufferRecord",
     "Call",
     "Capture",

@@ -199,6 +199,15 @@ class LostInput:
 
 
 @record
+class Amended:
+    """A client copy's record of the sources the client added (spec 4.11)."""
+
+    by: str | None = None
+    time: float | None = None
+    sources: tuple[str, ...] = ()
+
+
+@record
 class Death:
     """A worker process that died running the task (spec 4.10); every field optional."""
 
@@ -251,6 +260,7 @@ class Manifest:
     modules: Mapping[str, str | None] | None = None
     capture: Capture | None = None
     death: Death | None = None
+    amended: Amended | None = None
     problems: tuple[str, ...] = ()
     raw: Mapping[str, Any] | None = None  # hidden: not in repr, == or hash
 

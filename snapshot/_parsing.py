@@ -23,6 +23,7 @@ from ._fields import (
     kind,
 )
 from ._manifest import (
+    Amended,
     BufferRecord,
     Call,
     Capture,
@@ -82,6 +83,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         modules=b.table(raw, "modules", "", is_str_or_null, "a string or null"),
         capture=_capture(b, b.section(raw, "capture")),
         death=_death(b, b.section(raw, "death")),
+        amended=_amended(b, b.section(raw, "amended")),
     )
     problems = list(b.problems)
     if b.dropped:
@@ -385,4 +387,15 @@ def _death(b: Builder, death: dict[str, Any] | None) -> Death | None:
         lost_inputs=tuple(lost),
         time=None if death.get("time") is None else b.number(death, "time", at),
         stimulus_id=text("stimulus_id"),
+    )
+
+
+def _amended(b: Builder, amended: dict[str, Any] | None) -> Amended | None:
+    """Section 4.11, in client copies only."""
+    if amended is None:
+        return None
+    return Amended(
+        by=b.string(amended, "by", "amended."),
+        time=b.number(amended, "time", "amended."),
+        sources=b.strings(amended, "sources", "amended."),
     )

@@ -46,3 +46,30 @@ def test_the_first_post_mortem_on_a_client_copy_shows_the_cell(tmp_path: Path) -
     assert f'File "{CELL_FILE}", line 2, in recip' in result.stdout, result.stdout
     assert "    return 1 / x" in result.stdout, result.stdout
     assert "x = 0" in result.stdout
+
+
+def test_info_on_a_client_copy_names_the_sources_its_client_added(tmp_path: Path) -> None:
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    exec(compile(CELL, CELL_FILE, "exec"), namespace)
+    worker_recip = cloudpickle.loads(cloudpickle.dumps(namespace["recip"]))
+    builder = snapshot.SnapshotBuilder()
+    try:
+        worker_recip(0)  # type: ignore[operator]
+    except ZeroDivisionError as exc:
+        builder.capture_exception(exc, skip_frames=1)
+    builder.set_call(worker_recip, (0,))
+    written = builder.write(tmp_path / "written.tar.zst")
+    copy = tmp_path / "copy.tar.zst"
+    add_sources(written, copy, {CELL_FILE + "\x1b[31m": CELL})
+    result = subprocess.run(
+        [sys.executable, "-m", "replay", "info", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(no source captured on the worker; see the client's, below)" in result.stdout
+    assert "Sources added by dask-replay client" in result.stdout, result.stdout
+    assert f"  {CELL_FILE}\\x1b[31m" in result.stdout  # escaped for the terminal
+    assert snapshot.read_model(copy).amended.sources == (CELL_FILE + "\x1b[31m",)

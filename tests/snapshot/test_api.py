@@ -13,6 +13,7 @@ EXPORTED = [
     "DEFAULT_PATTERNS",
     "FORMAT_VERSION",
     "REDACTED",
+    "Amended",
     "BufferRecord",
     "Call",
     "Capture",

@@ -164,6 +164,7 @@ _FORMAT_1_1 = {"refs"}
         ("### 4.9 capture", model.Capture, 0),
         ("### 5.2 Buffer records", model.BufferRecord, 0),
         ("### 4.10 death", model.Death, 0),
+        ("### 4.11 amended (client copies)", model.Amended, 0),
     ],
 )
 def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> None:
@@ -172,7 +173,8 @@ def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> 
 
 def test_the_model_has_the_spec_s_top_level_and_nested_fields() -> None:
     # death: a top-level section of the cluster hook's, its own table in 4.10.
-    top = _fields(model.Manifest) - {"problems", "raw", "death"}
+    # amended: only in client copies, its own table in 4.11.
+    top = _fields(model.Manifest) - {"problems", "raw", "death", "amended"}
     assert set(table_after("## 4. The manifest")) == top
     assert "top-level `death` section" in SPEC.read_text()
     origin = set(table_after("### 4.1 origin")) | set(table_after("### 4.1 origin", skip=1))
