@@ -4,30 +4,27 @@ A function defined in a notebook cell or in ``__main__`` reaches the worker
 by value, its file renamed ``<dynamic-code>``: the worker cannot know its
 text, this process can.  :func:`client_sources` loads the snapshot's function
 (the client's own code, from its own cluster), walks the by-value functions
-it reaches, and returns the texts this process compiled them from: the cells
+it reaches (``snapshot.by_value_functions``, the walk replay uses too), and returns the texts this process compiled them from: the cells
 IPython and ipykernel keep in ``linecache`` and the files of ``__main__``'s
 functions.  A text is taken only when a definition compiled from it has the
-code that ran (``snapshot._codehash``: bytecode, constants, names, line
+code that ran (``snapshot.code_sha256``: bytecode, constants, names, line
 table, first line), never by name alone; replay checks it again when it shows it.
 """
 
 from __future__ import annotations
 
-import functools
 import linecache
 import re
 import sys
 import types
 
 import snapshot
-from snapshot._codehash import code_objects, code_sha256
+from snapshot import by_value_functions, code_objects, code_sha256
 
 __all__ = ["client_sources"]
 
-DYNAMIC_CODE = "<dynamic-code>"
 # The names IPython (``<ipython-input-N-hash>``) and ipykernel give the cells they compile.
 _CELL_NAME = re.compile(r"^<ipython-input-\d+-[0-9a-f]+>$|[/\\]ipykernel_\d+[/\\][^/\\]+\.py$")
-_MAX_WALK = 5_000
 _MAX_UNITS = 2_000
 _MAX_TEXT = 2 * 2**20
 
@@ -41,7 +38,9 @@ def client_sources(opened: snapshot.Snapshot) -> dict[str, str]:
         func = opened.load(call.func)
     except snapshot.SnapshotError:
         return {}
-    wanted = {(c.co_name, c.co_firstlineno, code_sha256(c)) for c in _by_value_codes(func)}
+    wanted = {
+        (c.co_name, c.co_firstlineno, code_sha256(c)) for c in _codes(by_value_functions([func]))
+    }
     found: dict[str, str] = {}
     for name in _live_names():
         if not wanted:
@@ -62,34 +61,8 @@ def client_sources(opened: snapshot.Snapshot) -> dict[str, str]:
     return found
 
 
-def _by_value_codes(root: object) -> list[types.CodeType]:
-    """The code objects of the by-value functions ``root`` reaches (globals, closures)."""
-    codes: list[types.CodeType] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack and len(seen) < _MAX_WALK:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, functools.partial):
-            stack += [obj.func, *obj.args, *obj.keywords.values()]
-        elif isinstance(obj, types.MethodType):
-            stack.append(obj.__func__)
-        elif isinstance(obj, types.FunctionType) and obj.__code__.co_filename == DYNAMIC_CODE:
-            codes.append(obj.__code__)
-            names = {n for c in code_objects(obj.__code__) for n in c.co_names}
-            stack.extend(v for k, v in obj.__globals__.items() if k in names)
-            stack.extend(c.cell_contents for c in obj.__closure__ or () if _filled(c))
-    return codes
-
-
-def _filled(cell: types.CellType) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018
-    except ValueError:
-        return False
-    return True
+def _codes(functions: list[types.FunctionType]) -> list[types.CodeType]:
+    return [f.__code__ for f in functions]
 
 
 def _live_names() -> list[str]:

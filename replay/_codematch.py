@@ -11,13 +11,10 @@ never taken for the one that ran.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import types
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from snapshot._codehash import code_objects, code_sha256
+from snapshot import DYNAMIC_CODE, by_value_functions, code_objects, code_sha256
 
 __all__ = [
     "DYNAMIC_CODE",
@@ -31,14 +28,6 @@ __all__ = [
     "reference_for",
     "relocate",
 ]
-
-#: The file name cloudpickle gives every function it pickles by value (defined in
-#: ``__main__`` or a notebook): their source never travels with them.
-DYNAMIC_CODE = "<dynamic-code>"
-
-# The walk over the call for by-value functions stops after this many objects:
-# it looks through containers and callables, never into data.
-_MAX_WALK = 20_000
 
 
 @dataclass(frozen=True)
@@ -154,63 +143,4 @@ def relocate(code: types.CodeType, filename: str, shift: int) -> types.CodeType:
     )
     return code.replace(
         co_filename=filename, co_firstlineno=code.co_firstlineno + shift, co_consts=consts
-    )
-
-
-def by_value_functions(roots: Iterable[object]) -> list[types.FunctionType]:
-    """The functions cloudpickle shipped by value that ``roots`` reach.
-
-    Follows functions (their globals, closures and defaults), ``functools.partial``,
-    bound methods, classes defined by value, containers and Dask's task objects
-    (a fused task or ``map_partitions`` hides the user's function in them), up
-    to a fixed number of objects.
-    """
-    found: list[types.FunctionType] = []
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack and len(seen) < _MAX_WALK:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, types.FunctionType):
-            if obj.__code__.co_filename == DYNAMIC_CODE:
-                found.append(obj)
-                names = {n for c in code_objects(obj.__code__) for n in c.co_names}
-                stack.extend(v for k, v in obj.__globals__.items() if k in names)
-            stack.extend(cell.cell_contents for cell in obj.__closure__ or () if _filled(cell))
-            stack.extend(obj.__defaults__ or ())
-            stack.extend((obj.__kwdefaults__ or {}).values())
-        elif isinstance(obj, functools.partial):
-            stack += [obj.func, *obj.args, *obj.keywords.values()]
-        elif isinstance(obj, types.MethodType):
-            stack.append(obj.__func__)
-        elif isinstance(obj, (staticmethod, classmethod)):
-            stack.append(obj.__func__)
-        elif isinstance(obj, property):
-            stack += [obj.fget, obj.fset, obj.fdel]
-        elif isinstance(obj, type):
-            if _defined_by_value(obj):
-                stack.extend(vars(obj).values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            stack.extend(itertools.islice(obj, _MAX_WALK))  # never copy a big list whole
-        elif isinstance(obj, dict):
-            stack.extend(itertools.islice(obj.values(), _MAX_WALK))
-        elif type(obj).__module__.split(".")[0] == "dask":
-            stack.extend(getattr(obj, name, None) for name in ("func", "args", "kwargs", "dsk"))
-    return found
-
-
-def _filled(cell: types.CellType) -> bool:
-    try:
-        cell.cell_contents  # noqa: B018
-    except ValueError:
-        return False
-    return True
-
-
-def _defined_by_value(cls: type) -> bool:
-    return any(
-        isinstance(v, types.FunctionType) and v.__code__.co_filename == DYNAMIC_CODE
-        for v in vars(cls).values()
     )

@@ -1,4 +1,4 @@
-"""The snapshot bundle: format 1.0, a streaming writer and a safe reader.
+"""The snapshot bundle: format 1.1, a streaming writer and a safe reader.
 
 A snapshot is one zstd stream around a POSIX tar archive whose first member is
 ``manifest.json`` (see ``specs/snapshot-format.md``).  This package knows
@@ -57,13 +57,22 @@ from ._snapshot import ImportScan, Snapshot
 
 if _typing.TYPE_CHECKING:
     from ._builder import SnapshotBuilder
+    from ._byvalue import DYNAMIC_CODE, by_value_functions
+    from ._codehash import code_objects, code_sha256
     from ._environment import DEFAULT_ENV_ALLOW, environment_info
     from ._opcodes import pickle_imports
     from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
+    from ._text import safe_repr, safe_str
 
 # The writing side (cloudpickle, package metadata, redaction) loads on first
 # use, so that reading a snapshot, the common case on a laptop, starts fast.
 _LAZY = {
+    "DYNAMIC_CODE": "._byvalue",
+    "by_value_functions": "._byvalue",
+    "code_objects": "._codehash",
+    "code_sha256": "._codehash",
+    "safe_repr": "._text",
+    "safe_str": "._text",
     "SnapshotBuilder": "._builder",
     "DEFAULT_ENV_ALLOW": "._environment",
     "DEFAULT_PATTERNS": "._redact",
@@ -89,6 +98,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_ENV_ALLOW",
     "DEFAULT_PATTERNS",
+    "DYNAMIC_CODE",
     "FORMAT_VERSION",
     "REDACTED",
     "Amended",
@@ -131,6 +141,9 @@ __all__ = [
     "WriteLimits",
     "Writer",
     "WrittenBy",
+    "by_value_functions",
+    "code_objects",
+    "code_sha256",
     "environment_info",
     "key_from_json",
     "key_to_json",
@@ -140,4 +153,6 @@ __all__ = [
     "read_key_file",
     "read_manifest",
     "read_model",
+    "safe_repr",
+    "safe_str",
 ]

@@ -12,18 +12,10 @@ from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
+from ._text import safe_str
+
 MAX_MESSAGE = 100_000
 MAX_CHAIN = 32
-
-
-def safe_str(obj: object, limit: int = MAX_MESSAGE) -> str:
-    try:
-        text = str(obj)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        text = f"<str() failed: {type(exc).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _notes(exc: BaseException) -> list[str]:

@@ -40,8 +40,8 @@ from ._pickler import (
 )
 from ._piece import Piece, summary_of
 from ._redact import Redactor
-from ._repr import safe_repr, type_name
 from ._spool import Abandoned, CapExceeded, Spool
+from ._text import safe_repr, type_name
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024

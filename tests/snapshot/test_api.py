@@ -11,6 +11,7 @@ import snapshot
 EXPORTED = [
     "DEFAULT_ENV_ALLOW",
     "DEFAULT_PATTERNS",
+    "DYNAMIC_CODE",
     "FORMAT_VERSION",
     "REDACTED",
     "Amended",
@@ -53,6 +54,9 @@ EXPORTED = [
     "WriteLimits",
     "Writer",
     "WrittenBy",
+    "by_value_functions",
+    "code_objects",
+    "code_sha256",
     "environment_info",
     "key_from_json",
     "key_to_json",
@@ -62,6 +66,8 @@ EXPORTED = [
     "read_key_file",
     "read_manifest",
     "read_model",
+    "safe_repr",
+    "safe_str",
 ]
 
 

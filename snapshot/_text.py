@@ -1,10 +1,12 @@
-"""Bounded reprs: what a piece record shows of an object, never the whole of it.
+"""Text of any object that never raises and never runs away: the one safe repr and str.
 
 ``repr()`` of a 64 MiB ``bytes`` is a 200 MB string, and :mod:`reprlib` sorts a
 whole dict or set before it shows six entries of it.  Here every builtin
 sequence is sliced *before* its repr is taken and containers show their first
 entries in their own order, so the cost of a repr does not grow with the
-object.  Nothing here raises for a hostile object.
+object.  Nothing here raises for a hostile object (a broken ``__repr__`` or
+``__str__`` is named instead).  The writer uses these for piece records and
+exception messages; replay for what it prints, escaped for a terminal after.
 """
 
 from __future__ import annotations
@@ -101,3 +103,14 @@ def type_name(obj: object) -> str:
     kind = type(obj)
     module = getattr(kind, "__module__", None) or "?"
     return f"{module}.{getattr(kind, '__qualname__', kind.__name__)}"
+
+
+def safe_str(obj: object, limit: int = 100_000) -> str:
+    """``str`` that never raises, cut at ``limit`` characters."""
+    try:
+        text = str(obj)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        text = f"<str() failed: {type(exc).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
