@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import snapshot
-from snapshot._capture import iter_traceback, safe_str
+from snapshot._write.exception import iter_traceback, safe_str
 
 from ._budget import Cancelled, CaptureJob
 from ._config import Settings

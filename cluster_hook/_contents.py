@@ -16,7 +16,7 @@ from typing import Any
 from dask.utils import key_split
 
 import snapshot
-from snapshot._capture import redact_error
+from snapshot._write.exception import redact_error
 
 from ._budget import CaptureJob
 from ._config import Settings

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import Any
 
 import snapshot
-from snapshot._capture import describe_exception, frame_source, iter_traceback
+from snapshot._write.exception import describe_exception, frame_source, iter_traceback
 
 from ._unwrap import Call
 

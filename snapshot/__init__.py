@@ -28,7 +28,7 @@ from ._errors import (
 from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
 from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
-from ._manifest import (
+from ._model.manifest import (
     Amended,
     BufferRecord,
     Call,
@@ -51,18 +51,18 @@ from ._manifest import (
     Writer,
     WrittenBy,
 )
-from ._opening import open_snapshot, read_manifest, read_model
-from ._parsing import parse_manifest
-from ._snapshot import ImportScan, Snapshot
+from ._model.parsing import parse_manifest
+from ._read.opening import open_snapshot, read_manifest, read_model
+from ._read.snapshot import ImportScan, Snapshot
 
 if _typing.TYPE_CHECKING:
-    from ._builder import SnapshotBuilder
     from ._byvalue import DYNAMIC_CODE, by_value_functions
     from ._codehash import code_objects, code_sha256
     from ._environment import DEFAULT_ENV_ALLOW, environment_info
-    from ._opcodes import pickle_imports
-    from ._redact import DEFAULT_PATTERNS, REDACTED, Redactor
+    from ._read.opcodes import pickle_imports
     from ._text import safe_repr, safe_str
+    from ._write.builder import SnapshotBuilder
+    from ._write.redact import DEFAULT_PATTERNS, REDACTED, Redactor
 
 # The writing side (cloudpickle, package metadata, redaction) loads on first
 # use, so that reading a snapshot, the common case on a laptop, starts fast.
@@ -73,13 +73,13 @@ _LAZY = {
     "code_sha256": "._codehash",
     "safe_repr": "._text",
     "safe_str": "._text",
-    "SnapshotBuilder": "._builder",
+    "SnapshotBuilder": "._write.builder",
     "DEFAULT_ENV_ALLOW": "._environment",
-    "DEFAULT_PATTERNS": "._redact",
-    "REDACTED": "._redact",
-    "Redactor": "._redact",
+    "DEFAULT_PATTERNS": "._write.redact",
+    "REDACTED": "._write.redact",
+    "Redactor": "._write.redact",
     "environment_info": "._environment",
-    "pickle_imports": "._opcodes",
+    "pickle_imports": "._read.opcodes",
 }
 
 

@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ._format import MANIFEST_MEMBER
-from ._opening import open_snapshot
-from ._snapshot import BUFFER_PREFIX
-from ._writer import TarStream, write_atomically
+from ._read.opening import open_snapshot
+from ._read.snapshot import BUFFER_PREFIX
+from ._write.stream import TarStream, write_atomically
 
 __all__ = [
     "AMENDED_BY",

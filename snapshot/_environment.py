@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ._redact import REDACTED, Redactor, is_secret_variable
+from ._write.redact import REDACTED, Redactor, is_secret_variable
 
 #: Packages whose versions every snapshot records (issue: format 1.0).
 PACKAGES: tuple[str, ...] = (

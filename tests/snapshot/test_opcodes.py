@@ -100,7 +100,7 @@ def test_garbage_is_a_format_error(data: bytes) -> None:
 def test_the_table_knows_every_opcode_and_its_argument() -> None:
     """The scan's opcode table and pickletools agree: same opcodes, same argument sizes,
     same stack effects (an opcode the unpickler runs is never one the scan skips)."""
-    from snapshot import _opcode_table as t
+    from snapshot._read import opcode_table as t
 
     assert {op.code.encode("latin-1") for op in pickletools.opcodes} == set(t.TABLE)
     widths = {-2: 1, -3: 4, -4: 4, -5: 8}

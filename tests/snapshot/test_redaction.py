@@ -8,7 +8,7 @@ import pytest
 
 import snapshot
 from snapshot import REDACTED, Redactor
-from snapshot._redact import MAX_ITEMS, is_secret_variable
+from snapshot._write.redact import MAX_ITEMS, is_secret_variable
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_builder_reprs_and_messages_carry_no_url_password(tmp_path: Path) -> Non
         raise ConnectionError("cannot reach postgresql://bob:pw-err-51a3@db/x")
     except ConnectionError as exc:
         builder.capture_exception(exc)
-    from snapshot._capture import redact_error
+    from snapshot._write.exception import redact_error
 
     builder.manifest["error"] = redact_error(
         builder.manifest["error"], builder.redactor.redact_text

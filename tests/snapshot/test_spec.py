@@ -18,7 +18,7 @@ import pytest
 from crafting import members_of
 
 from snapshot import ReadLimits, SnapshotBuilder, WriteLimits, environment_info
-from snapshot import _manifest as model
+from snapshot._model import manifest as model
 from snapshot._record import fields
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "snapshot-format.md"
@@ -130,7 +130,7 @@ def test_limit_defaults(heading: str, limits: Any) -> None:
 
 
 def test_member_name_grammar_in_the_spec_is_the_reader_s() -> None:
-    from snapshot import _tar
+    from snapshot._read import tar as _tar
 
     assert f"`{_tar.SAFE_NAME.pattern}`" in SPEC.read_text()
 

@@ -11,7 +11,7 @@ from snapshot import (
     SnapshotLimitError,
     SnapshotReadError,
 )
-from snapshot._translate import TABLE, load_json, translate, translated
+from snapshot._read.translate import TABLE, load_json, translate, translated
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from snapshot import (
     open_snapshot,
     read_manifest,
 )
-from snapshot._writer import member_header
+from snapshot._write.stream import member_header
 
 PYTHON = sys.executable
 

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
-from ._format import PLACEHOLDER, Placeholder
-from ._live import describe, live_kind
-from ._rebuild import memoryview_from
-from ._spool import Abandoned
+from .._format import PLACEHOLDER, Placeholder
+from .._rebuild import memoryview_from
+from .live import describe, live_kind
+from .spool import Abandoned
 
 if TYPE_CHECKING:
-    from ._pieces import PieceStore
+    from .pieces import PieceStore
 
 #: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
 HOIST_BYTES = 64 * 1024

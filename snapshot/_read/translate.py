@@ -22,7 +22,7 @@ from typing import Any
 
 import zstandard
 
-from ._errors import (
+from .._errors import (
     SnapshotError,
     SnapshotFormatError,
     SnapshotLimitError,

@@ -18,7 +18,7 @@ import threading
 import types
 from typing import Any
 
-from ._text import safe_repr
+from .._text import safe_repr
 
 #: Types (by module and name) that are live resources when their module is loaded.
 #: Modules that are not imported are not imported here: a type of theirs cannot exist.

@@ -15,8 +15,12 @@ import os
 import re
 from typing import IO, Any
 
-from ._errors import SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
-from ._file import (
+from .._errors import SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
+from .._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER
+from .._limits import MiB, ReadLimits
+from .._model.manifest import Manifest
+from .._model.parsing import parse_manifest
+from .file import (
     READ_CHUNK,
     CountingFile,
     Progress,
@@ -25,14 +29,10 @@ from ._file import (
     decompressing,
     open_file,
 )
-from ._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER
-from ._limits import MiB, ReadLimits
-from ._manifest import Manifest
-from ._parsing import parse_manifest
-from ._signing import Signing, check, parse_signature
-from ._snapshot import BUFFER_PREFIX, Head, Snapshot
-from ._tar import TarReader
-from ._translate import load_json, translated
+from .signing import Signing, check, parse_signature
+from .snapshot import BUFFER_PREFIX, Head, Snapshot
+from .tar import TarReader
+from .translate import load_json, translated
 
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 _DEFAULT_LIMITS = ReadLimits()

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._format import STORED
-from ._spool import Spool
+from .._format import STORED
+from .spool import Spool
 
 
 @dataclass

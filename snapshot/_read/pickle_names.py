@@ -1,6 +1,6 @@
 """How a pickle spells the names it imports: string arguments and Python 2 names.
 
-Decoding helpers of the import scan (:mod:`snapshot._opcodes`): what a
+Decoding helpers of the import scan (:mod:`snapshot._read.opcodes`): what a
 ``STRING``/``UNICODE`` argument decodes to, and which module ``find_class``
 would import for a name written by protocols 0-2 (``fix_imports``).
 """

@@ -19,8 +19,9 @@ from __future__ import annotations
 import struct
 import sys
 
-from ._errors import SnapshotFormatError
-from ._opcode_table import (
+from .._errors import SnapshotFormatError
+from .._record import record
+from .opcode_table import (
     ARG,
     BINSTRING,
     DUP,
@@ -51,8 +52,7 @@ from ._opcode_table import (
     STRING,
     UNICODE,
 )
-from ._pickle_names import _decode, _mapped, _string
-from ._record import record
+from .pickle_names import _decode, _mapped, _string
 
 #: Strings are tracked (on the stack and in the memo) up to this total cost in bytes;
 #: past it, further memoized strings count as unknown (and a module taken from one

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
-from ._text import safe_str
+from .._text import safe_str
 
 MAX_MESSAGE = 100_000
 MAX_CHAIN = 32

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._record import record
+from .._record import record
 
 JsonKey = Any  # str | int | float | bool | None | list[JsonKey]
 

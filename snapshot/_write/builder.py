@@ -20,10 +20,8 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-from ._capture import describe_exception, frame_source, iter_traceback
-from ._codehash import code_sha256
-from ._final import final_manifest, manifest_json
-from ._format import (
+from .._codehash import code_sha256
+from .._format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MANIFEST_MEMBER,
@@ -33,11 +31,13 @@ from ._format import (
     WRITER_VERSION,
     key_to_json,
 )
-from ._limits import WriteLimits
-from ._piece import Piece
-from ._pieces import PieceStore
-from ._redact import Redactor
-from ._writer import TarStream, write_atomically
+from .._limits import WriteLimits
+from .exception import describe_exception, frame_source, iter_traceback
+from .final import final_manifest, manifest_json
+from .pieces import PieceStore
+from .redact import Redactor
+from .stored import Piece
+from .stream import TarStream, write_atomically
 
 LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]
 

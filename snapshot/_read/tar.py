@@ -13,9 +13,9 @@ import re
 import struct
 from typing import Any
 
-from ._errors import SnapshotFormatError, SnapshotLimitError, SnapshotTruncatedError
-from ._format import MANIFEST_MEMBER, SIGNATURE_MEMBER
-from ._limits import ReadLimits
+from .._errors import SnapshotFormatError, SnapshotLimitError, SnapshotTruncatedError
+from .._format import MANIFEST_MEMBER, SIGNATURE_MEMBER
+from .._limits import ReadLimits
 
 #: The member name grammar of spec 3.4 (use fullmatch: "$" allows a final newline).
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._errors import SnapshotError, SnapshotFormatError, SnapshotModuleError, SnapshotUnpickleError
-from ._format import STORED, Placeholder, key_from_json
-from ._limits import ReadLimits
-from ._manifest import Manifest, PieceRecord
-from ._parsing import parse_manifest
-from ._record import record
+from .._errors import SnapshotError, SnapshotFormatError, SnapshotModuleError, SnapshotUnpickleError
+from .._format import STORED, Placeholder, key_from_json
+from .._limits import ReadLimits
+from .._model.manifest import Manifest, PieceRecord
+from .._model.parsing import parse_manifest
+from .._record import record
 
 #: Out-of-band buffers: the large members, written last.
 BUFFER_PREFIX = "buffers/"
@@ -167,7 +167,7 @@ class Snapshot:
                         path=self.path,
                     )
                 buffers.append(self._member(entry.member, f"buffer {bid!r}"))
-            if pid in self._loading:  # format 1.1 references (snapshot/_refs.py)
+            if pid in self._loading:  # format 1.1 references (snapshot/_read/refs.py)
                 raise SnapshotFormatError(
                     f"{self.path}: piece {pid!r} refers to itself through its references; "
                     "the file is corrupt or crafted",
@@ -184,7 +184,7 @@ class Snapshot:
     def _unpickle(self, data: Any, buffers: list[Any], record: PieceRecord) -> Any:
         label = record.label or "?"
         try:
-            from . import _refs  # pickle: only once something is loaded
+            from . import refs as _refs  # pickle: only once something is loaded
 
             return _refs.loads(data, buffers, self.load)
         except ModuleNotFoundError as exc:
@@ -223,7 +223,7 @@ class Snapshot:
             wanted = recorded.get(top)
             if wanted is None:
                 continue
-            from ._environment import module_version  # package metadata: only on this error path
+            from .._environment import module_version  # package metadata: only on this error path
 
             here = module_version(top)
             if here != wanted:
@@ -296,7 +296,7 @@ class Snapshot:
         over all pieces, smallest first; what the budget or a head-only open left
         unscanned is in ``incomplete``.
         """
-        from ._opcodes import scan_pickle
+        from .opcodes import scan_pickle
 
         budget = self.limits.max_scan_opcodes if max_opcodes is None else max_opcodes
         stored = [

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from ._manifest import JsonKey
+from .manifest import JsonKey
 
 #: JSON keys nest tuples; deeper than this is not a Dask key (and not worth a recursion).
 MAX_KEY_DEPTH = 32

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._errors import SnapshotFormatError
-from ._fields import (
+from .._errors import SnapshotFormatError
+from .fields import (
     SHA256,
     Builder,
     entry_path,
@@ -22,7 +22,7 @@ from ._fields import (
     is_str_or_null,
     kind,
 )
-from ._manifest import (
+from .manifest import (
     Amended,
     BufferRecord,
     Call,

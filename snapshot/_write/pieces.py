@@ -24,11 +24,12 @@ import pickle
 import threading
 from typing import Any
 
-from ._buffers import Buffer, address_of
-from ._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
-from ._limits import WriteLimits
-from ._live import live_kind
-from ._pickler import (
+from .._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
+from .._limits import WriteLimits
+from .._text import safe_repr, type_name
+from .buffers import Buffer, address_of
+from .live import live_kind
+from .pickler import (
     FLAT,
     HOIST_BYTES,
     REFERENCES,
@@ -38,10 +39,9 @@ from ._pickler import (
     live_args,
     plan,
 )
-from ._piece import Piece, summary_of
-from ._redact import Redactor
-from ._spool import Abandoned, CapExceeded, Spool
-from ._text import safe_repr, type_name
+from .redact import Redactor
+from .spool import Abandoned, CapExceeded, Spool
+from .stored import Piece, summary_of
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024

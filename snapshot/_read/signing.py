@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import SnapshotFormatError, SnapshotSignatureError
-from ._format import MAC_ALGORITHM, mac_member
-from ._translate import load_json
+from .._errors import SnapshotFormatError, SnapshotSignatureError
+from .._format import MAC_ALGORITHM, mac_member
+from .translate import load_json
 
 if TYPE_CHECKING:
     import hmac

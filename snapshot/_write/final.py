@@ -6,10 +6,10 @@ import hashlib
 import json
 from typing import Any
 
-from . import _environment
-from ._format import OMITTED, STORED
-from ._pieces import PieceStore
-from ._redact import REDACTED, Redactor
+from .. import _environment
+from .._format import OMITTED, STORED
+from .pieces import PieceStore
+from .redact import REDACTED, Redactor
 
 
 def _strict_json(value: Any, depth: int = 0) -> Any:

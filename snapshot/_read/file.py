@@ -13,15 +13,15 @@ from typing import IO, Any
 
 import zstandard
 
-from ._errors import (
+from .._errors import (
     SnapshotFormatError,
     SnapshotLimitError,
     SnapshotNotFoundError,
     SnapshotReadError,
     SnapshotTruncatedError,
 )
-from ._limits import ReadLimits
-from ._zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
+from .._limits import ReadLimits
+from .zstdframes import ZSTD_MAGIC, FrameProblem, frame_header, walk_frames
 
 Progress = Callable[[int, int], None]
 READ_CHUNK = 1 << 20

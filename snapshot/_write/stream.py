@@ -22,8 +22,8 @@ from typing import IO, Any
 import xxhash
 import zstandard
 
-from ._errors import SnapshotWriteError
-from ._format import MAC_ALGORITHM, SIGNATURE_MEMBER, mac_member
+from .._errors import SnapshotWriteError
+from .._format import MAC_ALGORITHM, SIGNATURE_MEMBER, mac_member
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
