@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import dask.config
 
 import snapshot
-from snapshot._amend import add_sources, default_client_directory, keys_file, write_keys
+from snapshot import add_sources, default_client_directory, keys_file, write_keys
 
 from ._client_sources import client_sources
 from ._config import Settings, _path, _size

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import snapshot
-from snapshot._amend import KEYS_SUFFIX, copy_of_keys_file, default_client_directory, read_keys
+from snapshot import KEYS_SUFFIX, copy_of_keys_file, default_client_directory, read_keys
 
 __all__ = ["client_copy", "client_directories", "copy_for_key"]
 

@@ -56,6 +56,15 @@ from ._read.opening import open_snapshot, read_manifest, read_model
 from ._read.snapshot import ImportScan, Snapshot
 
 if _typing.TYPE_CHECKING:
+    from ._amend import (
+        KEYS_SUFFIX,
+        add_sources,
+        copy_of_keys_file,
+        default_client_directory,
+        keys_file,
+        read_keys,
+        write_keys,
+    )
     from ._byvalue import DYNAMIC_CODE, by_value_functions
     from ._codehash import code_objects, code_sha256
     from ._environment import DEFAULT_ENV_ALLOW, environment_info
@@ -67,6 +76,13 @@ if _typing.TYPE_CHECKING:
 # The writing side (cloudpickle, package metadata, redaction) loads on first
 # use, so that reading a snapshot, the common case on a laptop, starts fast.
 _LAZY = {
+    "KEYS_SUFFIX": "._amend",
+    "add_sources": "._amend",
+    "copy_of_keys_file": "._amend",
+    "default_client_directory": "._amend",
+    "keys_file": "._amend",
+    "read_keys": "._amend",
+    "write_keys": "._amend",
     "DYNAMIC_CODE": "._byvalue",
     "by_value_functions": "._byvalue",
     "code_objects": "._codehash",
@@ -100,6 +116,7 @@ __all__ = [
     "DEFAULT_PATTERNS",
     "DYNAMIC_CODE",
     "FORMAT_VERSION",
+    "KEYS_SUFFIX",
     "REDACTED",
     "Amended",
     "BufferRecord",
@@ -141,18 +158,24 @@ __all__ = [
     "WriteLimits",
     "Writer",
     "WrittenBy",
+    "add_sources",
     "by_value_functions",
     "code_objects",
     "code_sha256",
+    "copy_of_keys_file",
+    "default_client_directory",
     "environment_info",
     "key_from_json",
     "key_to_json",
+    "keys_file",
     "open_snapshot",
     "parse_manifest",
     "pickle_imports",
     "read_key_file",
+    "read_keys",
     "read_manifest",
     "read_model",
     "safe_repr",
     "safe_str",
+    "write_keys",
 ]
