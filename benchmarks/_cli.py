@@ -18,8 +18,8 @@ from pathlib import Path
 
 from . import _machine
 from ._clusters import quiet_logs
-from ._merge import Kept, MergeError, kept_sections
-from ._report import Section, render
+from ._merge import MergeError, kept_sections
+from ._report import Kept, Section, render
 from ._workspace import FULL, SMOKE, Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,10 +11,9 @@ run is never merged into a real one, nor the other way round.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from ._report import PROVENANCE, SECTION_MARK
+from ._report import PROVENANCE, SECTION_MARK, Kept
 
 #: Headings of a report that are not sections.
 _FRAME = ("Machine", "Targets", "Method")
@@ -36,17 +35,6 @@ _CELL = re.compile(r"(?<!\\)\|")
 
 class MergeError(Exception):
     """The existing report cannot take this run's sections (said why, for the user)."""
-
-
-@dataclass
-class Kept:
-    """A section of the existing report, kept as it was written."""
-
-    key: str
-    title: str
-    target_rows: list[str]  # its lines of the Targets table
-    lines: list[str]  # everything after its heading, up to the next one
-    provenance: str  # which run measured it
 
 
 def kept_sections(path: Path, *, smoke: bool, replaced: set[str]) -> list[Kept]:

@@ -1,13 +1,14 @@
-"""The results of a run and their markdown: docs/performance.md."""
+"""The results of a run and their markdown: docs/performance.md.
+
+A report is made of the sections this run measured (:class:`Section`) and the
+sections of an earlier report that a partial run keeps as written (:class:`Kept`,
+read back by ``_merge``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._merge import Kept
 
 MET = "met"
 NOT_MET = "**not met**"
@@ -48,6 +49,17 @@ class Section:
     error: str | None = None  # the section could not finish
     seconds: float = 0.0  # how long the section took
     provenance: str = ""  # which run measured it: "`command` at git C, date"
+
+
+@dataclass
+class Kept:
+    """A section of the existing report, kept as it was written."""
+
+    key: str
+    title: str
+    target_rows: list[str]  # its lines of the Targets table
+    lines: list[str]  # everything after its heading, up to the next one
+    provenance: str  # which run measured it
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

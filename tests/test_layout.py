@@ -1,8 +1,12 @@
-"""The layout's promises: the dependency direction and each package's public API.
+"""The layout's promises: imports that run one way, rooms that stay small, public APIs.
 
 ``cluster_hook -> snapshot <- replay``: reading a snapshot must work on a lean
 laptop without dask, so ``snapshot`` and ``replay`` import no dask or
 distributed at import time, and nothing but tests imports ``cluster_hook``.
+Inside each package, subpackages name the subsystems and import one another
+in one direction only (``LAYERS``).  The import graph counts *every* import
+statement: at module level, inside functions and under ``TYPE_CHECKING``; an
+import inside a function is still a tie between two rooms.
 """
 
 from __future__ import annotations
@@ -11,24 +15,251 @@ import ast
 import json
 import subprocess
 import sys
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("snapshot", "replay", "cluster_hook")
+GRAPHED = (*PACKAGES, "benchmarks")
+MAX_LINES = 400
+
+# The rooms of each package, by dotted prefix (a module belongs to the room of
+# its longest matching prefix), and which rooms each room may import besides
+# its own.  A module in no listed room is the package's facade: free within it.
+ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "snapshot": {
+        # Shared by every side; what stored pickles name (_format, _rebuild).
+        "base": (
+            "snapshot._byvalue",
+            "snapshot._codehash",
+            "snapshot._environment",
+            "snapshot._errors",
+            "snapshot._format",
+            "snapshot._keys",
+            "snapshot._limits",
+            "snapshot._rebuild",
+            "snapshot._record",
+            "snapshot._text",
+        ),
+        "model": ("snapshot._model",),
+        "read": ("snapshot._read",),
+        "write": ("snapshot._write",),
+    },
+}
+MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
+    "snapshot": {
+        "base": (),
+        "model": ("base",),
+        # Reading and writing sit side by side over the model: neither imports the other.
+        "read": ("base", "model"),
+        "write": ("base", "model"),
+    },
+}
 
 
-def _imports(package: str) -> set[str]:
-    """Top-level names of every module imported anywhere in ``package``."""
-    found: set[str] = set()
-    for path in (ROOT / package).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                found.update(alias.name.split(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add(node.module.split(".")[0])
+def _modules(root: Path, packages: tuple[str, ...]) -> dict[str, Path]:
+    found = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
     return found
+
+
+def _resolve(name: str, modules: dict[str, Path]) -> str | None:
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imported(module: str, path: Path, modules: dict[str, Path]) -> Iterator[tuple[str, str]]:
+    """``(imported module, name)`` for every import statement in ``path``, wherever it stands.
+
+    ``from pkg import sub`` is an import of the submodule ``pkg.sub``; any other
+    name is an attribute of ``pkg``'s __init__, and ``name`` is that attribute.
+    """
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                target = _resolve(alias.name, modules)
+                if target:
+                    yield target, ""
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                source = ".".join([*base, *([node.module] if node.module else [])])
+            else:
+                source = node.module or ""
+            for alias in node.names:
+                if f"{source}.{alias.name}" in modules:
+                    yield f"{source}.{alias.name}", ""
+                else:
+                    target = _resolve(source, modules)
+                    if target:
+                        yield target, alias.name
+
+
+def import_graph(root: Path, packages: tuple[str, ...]) -> dict[str, set[str]]:
+    modules = _modules(root, packages)
+    return {
+        module: {target for target, _ in _imported(module, path, modules) if target != module}
+        for module, path in modules.items()
+    }
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, successors = work[-1]
+            for succ in successors:
+                if succ not in graph:
+                    continue
+                if succ not in index:
+                    index[succ] = low[succ] = len(index)
+                    stack.append(succ)
+                    on_stack.add(succ)
+                    work.append((succ, iter(sorted(graph[succ]))))
+                    break
+                if succ in on_stack:
+                    low[node] = min(low[node], index[succ])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return found
+
+
+def test_no_import_cycle() -> None:
+    found = cycles(import_graph(ROOT, GRAPHED))
+    assert not found, "import cycles (every import counts, in functions too):\n" + "\n".join(
+        " <-> ".join(c) for c in found
+    )
+
+
+def test_the_cycle_check_sees_imports_in_functions_and_under_type_checking(
+    tmp_path: Path,
+) -> None:
+    """The check above can fail: a cycle tied only by a lazy import is still found."""
+    package = tmp_path / "pkg"
+    (package / "_sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "_sub" / "__init__.py").write_text("")
+    (package / "_a.py").write_text("def f():\n    from ._sub.b import g\n")
+    (package / "_sub" / "b.py").write_text(
+        textwrap.dedent(
+            """\
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from .. import _a
+            """
+        )
+    )
+    (package / "_c.py").write_text("import pkg\n")
+    assert cycles(import_graph(tmp_path, ("pkg",))) == [["pkg._a", "pkg._sub.b"]]
+    (package / "__init__.py").write_text("from ._c import *\n")
+    assert ["pkg", "pkg._c"] in cycles(import_graph(tmp_path, ("pkg",)))
+
+
+def _room(module: str, rooms: dict[str, tuple[str, ...]]) -> str | None:
+    best = max(
+        (
+            (len(prefix), room)
+            for room, prefixes in rooms.items()
+            for prefix in prefixes
+            if module == prefix or module.startswith(prefix + ".")
+        ),
+        default=None,
+    )
+    return best[1] if best else None
+
+
+@pytest.mark.parametrize("package", sorted(ROOMS))
+def test_rooms_import_in_one_direction(package: str) -> None:
+    rooms, may_import = ROOMS[package], MAY_IMPORT[package]
+    wrong = []
+    for module, targets in sorted(import_graph(ROOT, (package,)).items()):
+        room = _room(module, rooms)
+        if room not in may_import:
+            continue
+        for target in sorted(targets):
+            other = _room(target, rooms)
+            if other != room and other not in may_import[room]:
+                wrong.append(f"{module} ({room}) imports {target} ({other or 'the facade'})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_packages_use_each_other_through_their_public_api() -> None:
+    """What one package uses from another is that package's public API, not a private module."""
+    modules = _modules(ROOT, GRAPHED)
+    wrong = []
+    for module, path in modules.items():
+        for target, name in _imported(module, path, modules):
+            other = target.split(".")[0]
+            if other == module.split(".")[0]:
+                continue
+            if target != other or name.startswith("_"):
+                wrong.append(f"{module} imports {target}{'.' + name if name else ''}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A helper that needs another module's underscore name is doing that module's job."""
+    modules = _modules(ROOT, GRAPHED)
+    wrong = [
+        f"{module} imports {target}.{name}"
+        for module, path in modules.items()
+        for target, name in _imported(module, path, modules)
+        if name.startswith("_") and not name.startswith("__")
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_module_is_over_the_size_of_one_concept() -> None:
+    sizes = {
+        module: len(path.read_text(encoding="utf-8").splitlines())
+        for module, path in _modules(ROOT, GRAPHED).items()
+    }
+    big = {module: n for module, n in sizes.items() if n > MAX_LINES}
+    assert not big, f"modules over {MAX_LINES} lines: {big}"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_packages_have_rooms(package: str) -> None:
+    """Each package shows its subsystems as folders, each saying what it is for."""
+    rooms = [p for p in (ROOT / package).iterdir() if (p / "__init__.py").exists()]
+    assert len(rooms) >= 2, f"{package} has no subpackages"
+    for room in rooms:
+        doc = ast.get_docstring(ast.parse((room / "__init__.py").read_text(encoding="utf-8")))
+        assert doc, f"{room.relative_to(ROOT)}/__init__.py does not say what the room is for"
 
 
 @pytest.mark.parametrize("package", ["snapshot", "replay"])
@@ -45,9 +276,26 @@ def test_import_pulls_in_no_dask(package: str) -> None:
 
 
 def test_dependency_direction() -> None:
-    assert not _imports("snapshot") & {"replay", "cluster_hook", "dask", "distributed"}
-    assert not _imports("replay") & {"cluster_hook"}
-    assert not _imports("cluster_hook") & {"replay"}
+    graph = import_graph(ROOT, GRAPHED)
+
+    def uses(package: str) -> set[str]:
+        return {
+            t.split(".")[0] for m, ts in graph.items() if m.split(".")[0] == package for t in ts
+        }
+
+    assert not uses("snapshot") & {"replay", "cluster_hook", "benchmarks"}
+    assert not uses("replay") & {"cluster_hook", "benchmarks"}
+    assert not uses("cluster_hook") & {"replay", "benchmarks"}
+    # snapshot (the capture core included) never imports Dask, not even in a
+    # function; replay may, to reach a live client, but not when imported.
+    third = set()
+    for path in (ROOT / "snapshot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                third.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                third.add(node.module.split(".")[0])
+    assert not third & {"dask", "distributed"}
 
 
 @pytest.mark.parametrize("package", PACKAGES)
