@@ -22,7 +22,7 @@ from ._report import Row, Section, table
 from ._userfuncs import KINDS
 from ._workspace import Workspace
 
-#: Targets of issue 5.
+#: The targets of capture.
 RAW_RATIO = 1.2  # incompressible: capture time / raw write time
 ZSTD_RATIO = 1.2  # compressible: capture time / zstd -1 time
 ZSTD_SIZE = 1.05  # compressible: snapshot size / zstd -1 output size

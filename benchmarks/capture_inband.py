@@ -1,6 +1,6 @@
 """Capture of data that pickles in-band, on a real worker, against one pickle + zstd + fsync.
 
-Inputs of issue 8 (item 7): large ``bytes``, a bag partition of small dicts, a
+The inputs: large ``bytes``, a bag partition of small dicts, a
 dict of a million entries, a DataFrame of object and pyarrow strings, and a
 numpy array that three frames hold.  Each is made on the one worker of a
 ``LocalCluster(n_workers=1, threads_per_worker=1, processes=True)`` and held

@@ -1,6 +1,6 @@
 """Inspection bounded in time and memory: ``replay info`` on big and hostile files, ``list``.
 
-Issue 9's targets: ``python -m replay info`` stays under 1 s and 100 MiB of peak
+The targets: ``python -m replay info`` stays under 1 s and 100 MiB of peak
 RSS on a genuine snapshot of a task holding 2 million small dicts and on a
 crafted file of a few hundred KiB that expands to 4 GiB within the default
 read limits; ``python -m replay list`` costs at most 0.2 ms per file over

@@ -43,7 +43,7 @@ GROUPS = {
         ("capture_inband", "inspect_bounds"),
         ("## Capture of in-band data, on a worker", "## Inspection bounds"),
         (
-            # issue 8, item 7
+            # capture of in-band data
             "capture 1 MiB `bytes`: hook on - hook off",
             "capture 2 MiB `bytes`: hook on - hook off",
             "capture 2,000 small dicts (a bag partition): hook on - hook off",
@@ -52,7 +52,7 @@ GROUPS = {
             "capture 1 MiB numpy array held by three frames: hook on - hook off",
             "snapshot size, 2,000 small dicts (a bag partition), vs one zstd -1'd pickle",
             "extra peak RSS of the worker, capture 2 MiB `bytes`",
-            # issue 9
+            # inspection bounds
             "`replay info`, genuine snapshot of a task holding 2,000 small dicts",
             "`replay info`, crafted file that expands to 256 KiB",
             ": peak RSS",
