@@ -71,7 +71,7 @@ SCENARIOS = {
 }
 
 # The call a replay makes: the user's own function, unwrapped from fused tasks,
-# and where in the task it was found (cluster_hook._unwrap.Call.origin).
+# and where in the task it was found (snapshot.LiveCall.origin, found by cluster_hook._unwrap).
 EXPECTED_CALL = {
     "delayed-compute": ("recip", "task"),
     "delayed-client-compute": ("recip", "task"),

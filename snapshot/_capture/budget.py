@@ -1,8 +1,8 @@
 """The time and memory budget of one capture: a helper thread, a bounded wait.
 
 The capture (pickling, compressing, writing) runs in a helper thread while the
-task's thread waits for it with a timeout (``snapshot.capture-timeout``) and
-watches the process's RSS (:class:`~cluster_hook._memory.MemoryGuard`).  A
+task's thread waits for it with a timeout (``capture_timeout``) and
+watches the process's RSS (:class:`~snapshot._capture.memory.MemoryGuard`).  A
 ``__getstate__`` that blocks forever then holds the helper thread, never the
 task's: past the budget the task's thread stops waiting and the exception is
 reported.
@@ -24,19 +24,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ._memory import MemoryGuard
+from .memory import MemoryGuard
 
 #: How often the waiting task thread looks at the RSS (the nanny: every 100 ms).
 POLL = 0.02
 #: After the budget, how long a cancelled capture may take to write what it has.
 GRACE = 0.5
-
-
-class Cancelled(BaseException):
-    """Raised inside the capture at the next checkpoint once the job is cancelled.
-
-    A BaseException: the builder's own ``except Exception`` must not swallow it.
-    """
 
 
 class CaptureJob:
@@ -59,18 +52,16 @@ class CaptureJob:
         self.reason: str | None = None  # why it was cancelled
         self.abandoned = False  # the task's thread gave up waiting
         self.builder: Any = None
-        # Raise Cancelled at the hook's checkpoints (a builder without cancel support).
-        self.interrupts = False
         self.result: Any = None
         self.error: BaseException | None = None
 
     # -- in the capture thread ---------------------------------------------
-    def checkpoint(self, stage: str | None = None) -> None:
-        """Record what is being captured now; stop here if cancelled."""
-        if stage is not None:
-            self.stage = stage
-        if self.interrupts and self.cancel.is_set():
-            raise Cancelled(self.reason or "cancelled")
+    def checkpoint(self, stage: str) -> None:
+        """Record what is being captured now (named when the budget runs out).
+
+        Cancelling needs no check here: the builder stops at its next write.
+        """
+        self.stage = stage
 
     def run(self) -> None:
         try:
@@ -94,8 +85,8 @@ class CaptureJob:
         """Cancel: ``reason`` for the note, ``short`` for the builder's report."""
         if self.reason is None:
             self.reason = reason
-            if self.builder is not None and hasattr(type(self.builder), "cancel_reason"):
-                # pieces' builder: records "capture abandoned: <short>" per piece.
+            if self.builder is not None:
+                # The builder records "capture abandoned: <short>" per piece.
                 self.builder.cancel_reason = short or reason
         self.cancel.set()
 
