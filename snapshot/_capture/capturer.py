@@ -111,7 +111,7 @@ class Capturer:
         within ``capture_timeout`` plus a fraction of a second, whatever the
         objects to pickle do (see ``budget``).
         """
-        key = getattr(run_spec, "key", None)
+        key = getattr(run_spec, "key", None) or getattr(run_spec, "func", None)
         data = data if data is not None else {}
         try:
             task = self.policy.task_of(run_spec)

@@ -34,3 +34,7 @@ class CaptureSettings:
     env_allow: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)
     upload: str | None = None  # an fsspec URL each snapshot is copied to
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.directory, Path):  # a str or another os.PathLike
+            object.__setattr__(self, "directory", Path(self.directory))
