@@ -22,9 +22,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .memory import MemoryGuard
+
+if TYPE_CHECKING:
+    from .._write.builder import SnapshotBuilder
 
 #: How often the waiting task thread looks at the RSS (the nanny: every 100 ms).
 POLL = 0.02
@@ -46,12 +49,12 @@ class CaptureJob:
         self._on_abandon = on_abandon  # the task's thread gave up: one more stuck capture
         self._on_end = on_end  # an abandoned capture ended after all
         self._lock = threading.Lock()
-        self.cancel = threading.Event()  # handed to the builder (pieces' cancel API)
+        self.cancel = threading.Event()  # handed to the builder: stops its pickling
         self.done = threading.Event()
         self.stage = "the start of the capture"
         self.reason: str | None = None  # why it was cancelled
         self.abandoned = False  # the task's thread gave up waiting
-        self.builder: Any = None
+        self.builder: SnapshotBuilder | None = None  # set by the capture thread
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -78,7 +81,7 @@ class CaptureJob:
     # -- in the task's thread -----------------------------------------------
     def label(self) -> str:
         """What was being pickled: the builder's own label when it has one."""
-        current = getattr(self.builder, "current_label", None)
+        current = self.builder.current_label if self.builder is not None else None
         return str(current) if current else self.stage
 
     def stop(self, reason: str, short: str | None = None) -> None:
