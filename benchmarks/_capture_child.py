@@ -3,9 +3,10 @@
 A fresh process per measurement gives a clean peak-memory reading.  The input
 is read from a raw file first (not timed), then either
 
-* ``capture RAW DIR``: a task holding it fails inside the hook's own run_spec
-  wrapper (:class:`cluster_hook._wrapper.CapturingTask`, the very object a
-  worker runs), which writes the snapshot into DIR exactly as on a worker; or
+* ``capture RAW DIR``: a function holding it fails inside the capture core's
+  wrapper (``snapshot.capture_failures``: the ``snapshot.Capturer`` that the
+  hook's run_spec wrapper calls on a worker), with the hook's settings
+  (``cluster_hook.Settings``), which writes the snapshot into DIR; or
 * ``raw RAW FILE``: the same bytes are written to FILE and fsynced.
 
 It prints one JSON line: the seconds from the raise (or the first write) to
@@ -76,11 +77,10 @@ def _write_raw(data: memoryview, target: Path) -> None:
 
 
 def _capturer(directory: Path, max_object: int) -> Any:
-    import cluster_hook  # noqa: F401  (registers the snapshot.* defaults)
-    from cluster_hook._capture import Capturer
-    from cluster_hook._config import Settings
+    import cluster_hook
+    import snapshot
 
-    settings = Settings.from_config(
+    settings = cluster_hook.Settings.from_config(
         {
             "directory": str(directory),
             "max-per-fingerprint": 1_000_000,
@@ -88,23 +88,16 @@ def _capturer(directory: Path, max_object: int) -> Any:
             "max-total-size": 2 * max_object + 2**30,
         }
     )
-    return Capturer(
-        settings,
-        worker_address="benchmark",
-        worker_name="benchmark",
-        log_event=lambda topic, msg: None,
-    )
+    return snapshot.Capturer(settings, origin={"worker": "benchmark", "worker_name": "benchmark"})
 
 
-def _fail_in_hook(capturer: Any, value: Any, key: str) -> tuple[float, str]:
-    """Run a failing task through the hook's wrapper; return (seconds, snapshot path)."""
-    from dask._task_spec import Task, TaskRef
+def _fail_in_hook(capturer: Any, value: Any) -> tuple[float, str]:
+    """Run a failing function through the capture wrapper; return (seconds, snapshot path)."""
+    import snapshot
 
-    from cluster_hook._wrapper import CapturingTask
-
-    spec = CapturingTask(Task(key, _userfuncs.fail_holding, TaskRef("x")), capturer)
+    failing = snapshot.capture_failures(capturer)(_userfuncs.fail_holding)
     try:
-        spec({"x": value})
+        failing(value)
     except ValueError as exc:
         done = time.perf_counter()
         notes = [n for n in getattr(exc, "__notes__", []) if "snapshot written to" in n]
@@ -131,13 +124,13 @@ def main(argv: list[str]) -> int:
         capturer = _capturer(Path(out), max(2 * data.nbytes, 2**30))
         # A worker has run tasks and failed before: warm up imports and caches
         # with a small failure, then measure the big one.
-        _fail_in_hook(capturer, np.ones(1024), "warmup-1")
+        _fail_in_hook(capturer, np.ones(1024))
         for leftover in Path(out).iterdir():
             if leftover.is_file():
                 leftover.unlink()
         peak.start()
         cpu = time.process_time()
-        secs, path = _fail_in_hook(capturer, data, "fail_holding-1")
+        secs, path = _fail_in_hook(capturer, data)
         # Process CPU time, all threads (zstd's worker thread included).
         result["cpu_seconds"] = time.process_time() - cpu
         result["seconds"] = secs

@@ -6,14 +6,22 @@ config ``distributed.worker.preload: [cluster_hook]`` (also
 cluster with ``cluster_hook.register(client)``.  Settings live in Dask's
 config under ``snapshot.`` (``DASK_SNAPSHOT__DIRECTORY=/path``); see
 docs/configuration.md.  Importing this package registers their defaults.
+
+The capture itself (wrapper, budgets, memory guard, contents, storms, the
+directory) is snapshot's Dask-free core; this package is the Dask adapter:
+the plugins (``_plugin``), dask's capture policy (``_policy``, ``_unwrap``,
+``_scrub``), worker deaths (``_deaths/``), the client's part (``_client/``),
+the config (``_config``) and the names it registers (``_names``).
 """
 
 from __future__ import annotations
 
+from snapshot import SNAPSHOT_SUFFIX as SUFFIX
+
+from ._client.fetch import fetch_snapshots
 from ._config import ConfigError, Settings, default_directory, register_defaults
-from ._fetch import fetch_snapshots
-from ._plugin import PLUGIN_NAME, SnapshotPlugin, dask_setup, register
-from ._storm import SUFFIX
+from ._names import PLUGIN_NAME
+from ._plugin import SnapshotPlugin, dask_setup, register
 
 register_defaults()
 

@@ -3,14 +3,16 @@
 The defaults are merged into ``dask.config`` when ``cluster_hook`` is imported
 (the way dask and distributed ship theirs), so ``DASK_SNAPSHOT__*`` variables
 and YAML files override them as Dask users expect.  A worker reads them once,
-when the plugin is set up.
+when the plugin is set up, into the capture core's :class:`snapshot.CaptureSettings`
+(plus ``enabled``); the memory line a capture must stay under comes from the
+worker and ``distributed.worker.memory.terminate`` (:func:`memory_guard`).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ import yaml
 from dask.utils import parse_bytes, parse_timedelta
 
 import snapshot
+from snapshot import CaptureSettings, MemoryGuard
+from snapshot import default_snapshot_directory as default_directory
 
 _DEFAULTS_FILE = Path(__file__).with_name("snapshot.yaml")
 
@@ -38,7 +42,7 @@ KEYS: tuple[str, ...] = (
     "key",
     "key-file",
     "upload",
-    "client-directory",  # these two are read by the client's part (cluster_hook._client)
+    "client-directory",  # these two are read by the client's part (cluster_hook._client.copies)
     "client-max-size",
 )
 
@@ -62,33 +66,15 @@ def register_defaults() -> None:
     _registered[:] = [defaults]
 
 
-def default_directory() -> Path:
-    """``$XDG_CACHE_HOME/dask-replay/snapshots``, else ``~/.cache/dask-replay/snapshots``."""
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "dask-replay" / "snapshots"
-
-
 class ConfigError(ValueError):
     """A ``snapshot.*`` setting has a value the hook cannot use."""
 
 
 @dataclass(frozen=True)
-class Settings:
+class Settings(CaptureSettings):
     """Resolved ``snapshot.*`` settings, as one worker uses them."""
 
     enabled: bool = True
-    directory: Path = field(default_factory=default_directory)
-    capture_inputs: bool = True
-    capture_locals: bool = True
-    max_object_size: int = 2**30
-    max_total_size: int = 4 * 2**30
-    max_per_fingerprint: int = 3
-    max_directory_size: int = 20 * 2**30
-    capture_timeout: float = 60.0
-    redact: tuple[str, ...] = ()
-    env_allow: tuple[str, ...] = ()
-    key: bytes | None = field(default=None, repr=False)
-    upload: str | None = None
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -111,13 +97,13 @@ class Settings:
         key_file = get("key-file")
         return cls(
             enabled=_bool("enabled", get("enabled")),
-            directory=_path(directory) if directory else default_directory(),
+            directory=path_value(directory) if directory else default_directory(),
             capture_inputs=_bool("capture-inputs", get("capture-inputs")),
             capture_locals=_bool("capture-locals", get("capture-locals")),
-            max_object_size=_size("max-object-size", get("max-object-size")),
-            max_total_size=_size("max-total-size", get("max-total-size")),
+            max_object_size=size_value("max-object-size", get("max-object-size")),
+            max_total_size=size_value("max-total-size", get("max-total-size")),
             max_per_fingerprint=_count("max-per-fingerprint", get("max-per-fingerprint")),
-            max_directory_size=_size("max-directory-size", get("max-directory-size")),
+            max_directory_size=size_value("max-directory-size", get("max-directory-size")),
             capture_timeout=_seconds("capture-timeout", get("capture-timeout")),
             redact=_strings("redact", get("redact")),
             env_allow=_strings("env-allow", get("env-allow")),
@@ -144,7 +130,7 @@ def _upload(value: object) -> str | None:
     return url.rstrip("/")
 
 
-def _path(value: object) -> Path:
+def path_value(value: object) -> Path:
     return Path(os.path.expandvars(os.path.expanduser(str(value))))
 
 
@@ -160,7 +146,7 @@ def _bool(name: str, value: object) -> bool:
     raise ConfigError(f"snapshot.{name} must be true or false, got {value!r}")
 
 
-def _size(name: str, value: object) -> int:
+def size_value(name: str, value: object) -> int:
     try:
         if isinstance(value, bool):
             raise TypeError
@@ -219,7 +205,20 @@ def _key(key: object, key_file: object) -> bytes | None:
         return str(key).encode("utf-8")
     if key_file:
         try:
-            return snapshot.read_key_file(_path(key_file))
+            return snapshot.read_key_file(path_value(key_file))
         except snapshot.SnapshotKeyError as exc:
             raise ConfigError(f"snapshot.key-file: {exc}") from exc
     return None
+
+
+def memory_guard(worker: Any) -> MemoryGuard:
+    """The RSS line of a live worker: its memory limit, the nanny's terminate fraction."""
+    manager = getattr(worker, "memory_manager", None)
+    limit = getattr(manager, "memory_limit", None)
+    terminate = dask.config.get("distributed.worker.memory.terminate", 0.95)
+    return MemoryGuard(
+        limit=int(limit) if isinstance(limit, int | float) and limit > 0 else None,
+        terminate=float(terminate) if isinstance(terminate, int | float) and terminate else None,
+        owner="the worker",
+        setting="distributed.worker.memory.terminate",
+    )

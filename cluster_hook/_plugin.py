@@ -3,23 +3,29 @@
 ``transition`` runs on the worker's event loop for every transition of every
 task, so it does the least possible: on ``-> executing`` it swaps the task's
 run_spec for a :class:`~cluster_hook._wrapper.CapturingTask`.  Everything
-else happens in the task's thread, and only when the task fails.
+else happens in the task's thread, and only when the task fails, in the
+capture core (``snapshot.Capturer``) with dask's policy (``_policy``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client as ClientType
 from distributed import Scheduler as SchedulerType
 from distributed import WorkerPlugin
 
-from ._capture import Capturer
-from ._config import ConfigError, Settings
-from ._memory import MemoryGuard
+from snapshot import Capturer, MemoryGuard
+
+from ._client.copies import install_client
+from ._config import ConfigError, Settings, memory_guard
+from ._deaths.scheduler import DeathWatch
+from ._deaths.worker import DeathSetup
+from ._names import DEATHS_PLUGIN_NAME, PLUGIN_NAME, SNAPSHOT_TOPIC
+from ._policy import dask_policy
 from ._wrapper import CapturingTask, wrap
 
 if TYPE_CHECKING:
@@ -27,7 +33,27 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("distributed.worker.cluster_hook")
 
-PLUGIN_NAME = "dask-replay"
+
+def worker_capturer(
+    settings: Settings,
+    *,
+    worker_address: str,
+    worker_name: str,
+    log_event: Callable[[str, Any], None],
+    tasks: Mapping[Any, Any] | None = None,
+    memory: MemoryGuard | None = None,
+) -> Capturer:
+    """The capture core as one worker uses it: dask's policy, its log and events."""
+    return Capturer(
+        settings,
+        policy=dask_policy(tasks if tasks is not None else {}),
+        origin={"worker": worker_address, "worker_name": worker_name},
+        publish=lambda event: log_event(SNAPSHOT_TOPIC, event),
+        memory=memory,
+        # A child of the worker's logger, so that the warnings reach the worker's
+        # log deque (Client.get_worker_logs, the dashboard) next to the failure.
+        logger=logger,
+    )
 
 
 class SnapshotPlugin(WorkerPlugin):
@@ -57,7 +83,11 @@ class SnapshotPlugin(WorkerPlugin):
     @property
     def settings(self) -> Settings | None:
         """The settings in force on this worker; None before setup or when disabled."""
-        return self._capturer.settings if self._capturer is not None else None
+        if self._capturer is None:
+            return None
+        settings = self._capturer.settings
+        assert isinstance(settings, Settings)
+        return settings
 
     def setup(self, worker: Worker) -> None:
         try:
@@ -76,13 +106,13 @@ class SnapshotPlugin(WorkerPlugin):
             logger.info("dask-replay: snapshots are off (snapshot.enabled is false)")
             return
         self._tasks = worker.state.tasks
-        self._capturer = Capturer(
+        self._capturer = worker_capturer(
             settings,
             worker_address=str(worker.address),
             worker_name=str(worker.name),
             log_event=worker.log_event,
             tasks=worker.state.tasks,
-            memory=MemoryGuard.for_worker(worker),
+            memory=memory_guard(worker),
         )
         logger.info("dask-replay: failing tasks are captured to %s", settings.directory)
         try:
@@ -125,16 +155,11 @@ async def dask_setup(server: Worker | Scheduler | Client) -> None:
     """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook`` (also
     ``dask scheduler --preload cluster_hook``, which records worker deaths, and
     ``distributed.client.preload``, which keeps the client's copies: ``_client``)."""
-    from ._death_worker import DEATHS_PLUGIN_NAME, DeathSetup
-    from ._deaths import DeathWatch
-
     if isinstance(server, ClientType):
-        from ._client import install_client
-
         install_client(server)
         return
     if isinstance(server, SchedulerType):
-        server.add_plugin(DeathWatch(), name=DeathWatch.name, idempotent=True)
+        server.add_plugin(DeathWatch(), name=DEATHS_PLUGIN_NAME, idempotent=True)
         return
     await server.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
     await server.plugin_add(DeathSetup(register_scheduler=True), name=DEATHS_PLUGIN_NAME)
@@ -149,10 +174,6 @@ def register(client: Client, **settings: Any) -> Any:
     Returns what ``Client.register_plugin`` returns: each worker's status.
     Also installs the client's part (``_client``) on ``client``.
     """
-    from ._client import install_client
-    from ._death_worker import DeathSetup
-    from ._deaths import DeathWatch
-
     client_part = {
         k: settings.pop(k)
         for k in list(settings)

@@ -12,35 +12,25 @@ values it was given.  Frames are recognised by code-object identity, not by
 file name, so a moved or renamed dask module degrades to the fallback (replay
 the whole run_spec) instead of misreading a frame.
 
-Caveat, recorded in the manifest's ``call.origin``: the arguments are the
-objects the function received; if it mutated them before raising, the snapshot
-holds the mutated state (copying every task's arguments up front would cost
-every succeeding task).
+The call's ``origin`` (the manifest's ``call.origin``) says where it was
+found: "task" (the run_spec's own Task), "inner-task" (a task inside a fused
+subgraph or nested argument), "map_partitions" (dask.dataframe/array
+apply_and_enforce), "bag-map", "apply" (dask.utils.apply), or "run_spec" (the
+fallback: run_spec(inputs)).
+
+Caveat: the arguments are the objects the function received; if it mutated
+them before raising, the snapshot holds the mutated state (copying every
+task's arguments up front would cost every succeeding task).
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from types import CodeType, FrameType, TracebackType
 from typing import Any
 
-
-@dataclass(frozen=True)
-class Call:
-    """``func(*args, **kwargs)``: what a replay re-executes."""
-
-    func: Callable[..., Any]
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    # Where it came from: "task" (the run_spec's own Task), "inner-task" (a task
-    # inside a fused subgraph or nested argument), "map_partitions"
-    # (dask.dataframe/array apply_and_enforce), "bag-map", "apply"
-    # (dask.utils.apply), or "run_spec" (the fallback: run_spec(inputs)).
-    origin: str = "task"
-
+from snapshot import LiveCall
 
 Extractor = Callable[[Mapping[str, Any]], tuple[Any, tuple[Any, ...], dict[str, Any]] | None]
 
@@ -115,9 +105,9 @@ def _frames(tb: TracebackType | None) -> Iterator[FrameType]:
         tb = tb.tb_next
 
 
-def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]) -> Call:
+def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]) -> LiveCall:
     """The innermost call that raised ``exc``; ``run_spec(data)`` if none is recognised."""
-    found: Call | None = None
+    found: LiveCall | None = None
     try:
         table = _known_frames()
         for frame in _frames(exc.__traceback__):
@@ -131,7 +121,8 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
             func, args, kwargs = got
             if origin == "task" and frame.f_locals.get("self") is not run_spec:
                 origin = "inner-task"
-            found = _without_partial(Call(func, args, kwargs, origin))
+            # bag.map(f, k=v) binds its keywords in a partial: store f(..., k=v).
+            found = LiveCall(func, args, kwargs, origin).without_partial()
     except Exception:
         found = None  # an odd frame must not cost us the snapshot: fall back
     if found is not None:
@@ -139,22 +130,10 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
     direct = _coroutine_task_call(run_spec, data)
     if direct is not None:
         return direct
-    return Call(run_spec, (dict(data),), {}, "run_spec")  # type: ignore[arg-type]
+    return LiveCall(run_spec, (dict(data),), {}, "run_spec")  # type: ignore[arg-type]
 
 
-def _without_partial(call: Call) -> Call:
-    """``partial(f, a, k=v)(*args, **kw)`` is ``f(a, *args, k=v, **kw)``: store the
-    latter, so the replay calls the user's function and the keyword names are
-    seen by the redactor (``bag.map(f, k=v)`` binds its keywords this way)."""
-    func, args, kwargs = call.func, call.args, call.kwargs
-    while type(func) is functools.partial:
-        args = (*func.args, *args)
-        kwargs = {**func.keywords, **kwargs}
-        func = func.func
-    return Call(func, args, kwargs, call.origin)
-
-
-def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> Call | None:
+def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> LiveCall | None:
     """An async def task: ``Task.__call__`` returned the coroutine before it raised,
     so its frame is not in the traceback.  Resolve its arguments from ``data``
     when they are plain values and dependency references (nothing to run)."""
@@ -174,15 +153,4 @@ def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> Call | No
         kwargs = {str(k): resolve(v) for k, v in run_spec.kwargs.items()}
     except LookupError:
         return None
-    return Call(run_spec.func, args, kwargs, "task")
-
-
-def raising_frame(exc: BaseException) -> tuple[str, str, int]:
-    """``(filename, qualname, line)`` of the frame the exception was raised in."""
-    tb = exc.__traceback__
-    if tb is None:
-        return ("?", "?", 0)
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    code = tb.tb_frame.f_code
-    return (code.co_filename, getattr(code, "co_qualname", code.co_name), tb.tb_lineno)
+    return LiveCall(run_spec.func, args, kwargs, "task")

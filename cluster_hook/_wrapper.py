@@ -5,10 +5,10 @@ distributed 2026.8 runs a task as ``ts.run_spec(data)`` in
 ``_run_task_async`` (``run_spec.is_coro``); both catch ``BaseException``.  The
 plugin swaps ``ts.run_spec`` for a :class:`CapturingTask` just before the task
 executes.  Our ``except`` runs first, in the task's own thread, with the live
-traceback (frames and their locals) and the resolved inputs in hand; it writes
-the snapshot, adds a note, and re-raises the very same exception object, so the
-worker reports it exactly as it would have.  A task that succeeds pays for one
-``try`` block and one extra call.
+traceback (frames and their locals) and the resolved inputs in hand; the
+capture core writes the snapshot and adds a note, and the very same exception
+object is re-raised, so the worker reports it exactly as it would have.  A
+task that succeeds pays for one ``try`` block and one extra call.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import asyncio
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from ._capture import Capturer, Outcome
+from snapshot import CaptureOutcome, Capturer, drop_own_frame, passes_through
 
 
 def _passes_through(exc: BaseException) -> bool:
     """Exceptions that are not task failures and are never captured."""
-    if isinstance(exc, KeyboardInterrupt | SystemExit | asyncio.CancelledError):
-        # Interpreter shutdown, and the cancellation the worker itself sends to
-        # async tasks on close (it reschedules those instead of failing them).
+    # The core's (interpreter exits; the cancellation the worker itself sends to
+    # async tasks on close, which it reschedules instead of failing them) and
+    # distributed.Reschedule, which asks the scheduler to run the task elsewhere.
+    if passes_through(exc):
         return True
-    # distributed.Reschedule asks the scheduler to run the task elsewhere.
     return type(exc).__name__ == "Reschedule" and type(exc).__module__.startswith("distributed")
 
 
@@ -67,23 +67,10 @@ class CapturingTask:
         except BaseException as exc:
             # First: the capture (in another thread) must see the traceback as
             # the worker reports it, and never one that changes under it.
-            _drop_own_frame(exc)
+            drop_own_frame(exc, _OWN_CODES)
             if not _passes_through(exc):
-                self._publish(self._capturer.capture(exc, self._orig, data), exc)
+                self._capturer.report(exc, self._capturer.capture(exc, self._orig, data))
             raise
-
-    def _publish(self, outcome: Outcome, exc: BaseException) -> None:
-        # Two independent steps: an exception that refuses notes (a __notes__
-        # property, a broken __str__ in the warning) must not cost the event.
-        if outcome.note is not None:
-            try:
-                exc.add_note(outcome.note)
-            except Exception as err:
-                self._capturer.warn(
-                    "could not add the note to the task's exception: %s", type(err).__name__
-                )
-        if outcome.event is not None:
-            self._capturer.publish(outcome.event)
 
 
 class CapturingCoroutineTask(CapturingTask):
@@ -99,7 +86,7 @@ class CapturingCoroutineTask(CapturingTask):
         try:
             return await self._orig(data)
         except BaseException as exc:
-            _drop_own_frame(exc)
+            drop_own_frame(exc, _OWN_CODES)
             if not _passes_through(exc):
                 # An async task runs on the worker's event loop; the capture
                 # pickles and writes files, so it goes to a thread instead.
@@ -108,7 +95,7 @@ class CapturingCoroutineTask(CapturingTask):
                 except Exception as err:  # e.g. the loop's executor is shut down
                     self._capturer.warn("could not capture an async task's failure: %s", err)
                 else:
-                    self._publish(outcome, exc)
+                    self._capturer.report(exc, outcome)
             raise
 
 
@@ -119,24 +106,11 @@ def wrap(run_spec: Any, capturer: Capturer) -> CapturingTask:
     return CapturingTask(run_spec, capturer)
 
 
-def _drop_own_frame(exc: BaseException) -> None:
-    """Remove our frame from the traceback, so the worker reports the same one.
-
-    A bare ``raise`` re-raises with ``exc.__traceback__`` as it stands and adds
-    no entry for this frame; distributed's ``get_traceback`` then strips its
-    own and dask's leading frames as usual, and the client's traceback is
-    exactly what it would be without the hook.
-    """
-    tb = exc.__traceback__
-    if tb is not None and tb.tb_frame.f_code in _OWN_CODES:
-        exc.__traceback__ = tb.tb_next
-
-
 def _identity(obj: Any) -> Any:
     return obj
 
 
-def _in_thread(func: Any, *args: Any) -> Awaitable[Outcome]:
+def _in_thread(func: Any, *args: Any) -> Awaitable[CaptureOutcome]:
     return asyncio.get_running_loop().run_in_executor(None, func, *args)
 
 

@@ -66,6 +66,16 @@ if _typing.TYPE_CHECKING:
         write_keys,
     )
     from ._byvalue import DYNAMIC_CODE, by_value_functions
+    from ._capture.capturer import Capturer
+    from ._capture.contents import task_section
+    from ._capture.directory import make_private_dirs
+    from ._capture.failure import CapturePolicy, LiveCall, TaskInfo
+    from ._capture.memory import MemoryGuard
+    from ._capture.outcome import CaptureOutcome
+    from ._capture.settings import CaptureSettings, default_snapshot_directory
+    from ._capture.storm import SNAPSHOT_SUFFIX, StormGuard, failure_fingerprint
+    from ._capture.upload import upload_snapshot
+    from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import code_objects, code_sha256
     from ._environment import DEFAULT_ENV_ALLOW, environment_info
     from ._read.opcodes import pickle_imports
@@ -85,6 +95,25 @@ _LAZY = {
     "write_keys": "._amend",
     "DYNAMIC_CODE": "._byvalue",
     "by_value_functions": "._byvalue",
+    # The capture core (Dask-free): what a host needs to capture failures.
+    "CaptureOutcome": "._capture.outcome",
+    "CapturePolicy": "._capture.failure",
+    "CaptureSettings": "._capture.settings",
+    "Capturer": "._capture.capturer",
+    "CapturingCall": "._capture.wrapper",
+    "LiveCall": "._capture.failure",
+    "MemoryGuard": "._capture.memory",
+    "SNAPSHOT_SUFFIX": "._capture.storm",
+    "StormGuard": "._capture.storm",
+    "TaskInfo": "._capture.failure",
+    "capture_failures": "._capture.wrapper",
+    "default_snapshot_directory": "._capture.settings",
+    "drop_own_frame": "._capture.wrapper",
+    "failure_fingerprint": "._capture.storm",
+    "make_private_dirs": "._capture.directory",
+    "passes_through": "._capture.wrapper",
+    "task_section": "._capture.contents",
+    "upload_snapshot": "._capture.upload",
     "code_objects": "._codehash",
     "code_sha256": "._codehash",
     "safe_repr": "._text",
@@ -118,10 +147,16 @@ __all__ = [
     "FORMAT_VERSION",
     "KEYS_SUFFIX",
     "REDACTED",
+    "SNAPSHOT_SUFFIX",
     "Amended",
     "BufferRecord",
     "Call",
     "Capture",
+    "CaptureOutcome",
+    "CapturePolicy",
+    "CaptureSettings",
+    "Capturer",
+    "CapturingCall",
     "ChainEntry",
     "Death",
     "DeathMemory",
@@ -130,8 +165,10 @@ __all__ = [
     "Frame",
     "ImportScan",
     "Input",
+    "LiveCall",
     "LostInput",
     "Manifest",
+    "MemoryGuard",
     "Origin",
     "PieceRecord",
     "Placeholder",
@@ -153,23 +190,31 @@ __all__ = [
     "SnapshotVersionError",
     "SnapshotWriteError",
     "SourceRecord",
+    "StormGuard",
     "Summary",
     "Task",
+    "TaskInfo",
     "WriteLimits",
     "Writer",
     "WrittenBy",
     "add_sources",
     "by_value_functions",
+    "capture_failures",
     "code_objects",
     "code_sha256",
     "copy_of_keys_file",
     "default_client_directory",
+    "default_snapshot_directory",
+    "drop_own_frame",
     "environment_info",
+    "failure_fingerprint",
     "key_from_json",
     "key_to_json",
     "keys_file",
+    "make_private_dirs",
     "open_snapshot",
     "parse_manifest",
+    "passes_through",
     "pickle_imports",
     "read_key_file",
     "read_keys",
@@ -177,5 +222,7 @@ __all__ = [
     "read_model",
     "safe_repr",
     "safe_str",
+    "task_section",
+    "upload_snapshot",
     "write_keys",
 ]

@@ -17,10 +17,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
-from .._codehash import code_sha256
 from .._format import (
     FORMAT_NAME,
     FORMAT_VERSION,
@@ -32,8 +31,9 @@ from .._format import (
     key_to_json,
 )
 from .._limits import WriteLimits
-from .exception import describe_exception, frame_source, iter_traceback
+from .exception import describe_exception
 from .final import final_manifest, manifest_json
+from .frames import frame_records
 from .pieces import PieceStore
 from .redact import Redactor
 from .stored import Piece
@@ -47,14 +47,6 @@ def _default_locals(frame: FrameType) -> Mapping[str, Any]:
     if frame.f_locals is frame.f_globals:
         return {}
     return frame.f_locals
-
-
-def _code_hash(code: CodeType) -> str | None:
-    """The frame's ``code_sha256`` (spec 4.4); None, and the field left out, if it fails."""
-    try:
-        return code_sha256(code)
-    except Exception:  # a capture never fails for the sake of an optional field
-        return None
 
 
 class SnapshotBuilder:
@@ -254,39 +246,23 @@ class SnapshotBuilder:
         """
         self.manifest["error"] = describe_exception(exc, skip_frames)
         self._pending_exception = exc
-        frames = []
-        # One hash per code object: a recursion 900 deep hashes its function once.
-        hashes: dict[int, str | None] = {}
-        for index, (frame, lineno) in enumerate(iter_traceback(exc.__traceback__, skip_frames)):
-            code = frame.f_code
-            if id(code) not in hashes:  # the frame holds its code alive: ids are stable
-                hashes[id(code)] = _code_hash(code)
-            filename = code.co_filename
+
+        def locals_of(index: int, frame: FrameType) -> dict[str, Any]:
             try:
                 local_values = dict(get_locals(frame))
             except Exception:
                 local_values = {}
-            locals_ids: dict[str, Any] = {}
+            locals_ids: dict[str, Any] = {}  # filled with piece ids by _flush_frames
             self._pending_frames.append((locals_ids, index, local_values))
-            if filename not in self._sources:
-                text = frame_source(frame, self.limits.max_source_bytes)
-                if text is not None:
-                    self._sources[filename] = text
-            record: dict[str, Any] = {
-                "filename": filename,
-                "function": code.co_name,
-                "qualname": getattr(code, "co_qualname", code.co_name),
-                "lineno": lineno,
-                "firstlineno": code.co_firstlineno,
-                "module": frame.f_globals.get("__name__"),
-                "locals": locals_ids,
-                "source": filename if filename in self._sources else None,
-            }
-            sha = hashes[id(code)]
-            if sha is not None:
-                record["code_sha256"] = sha
-            frames.append(record)
-        self.manifest["frames"] = frames
+            return locals_ids
+
+        self.manifest["frames"] = frame_records(
+            exc.__traceback__,
+            sources=self._sources,
+            max_source_bytes=self.limits.max_source_bytes,
+            locals_of=locals_of,
+            skip=skip_frames,
+        )
 
     def add_source(self, filename: str, text: str) -> None:
         self._sources[filename] = text

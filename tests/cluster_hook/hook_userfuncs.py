@@ -85,7 +85,7 @@ def recip_partition_with(df, column, offset=0):
     return df[column].map(lambda v: recip(v + offset))
 
 
-#: Secrets in values rather than names (issue 8): a URL password, a bearer
+#: Secrets in values rather than names: a URL password, a bearer
 #: token, a plain object's secret attribute, the signing key.  Joined at run
 #: time, like CANARIES.
 VALUE_CANARIES = {

@@ -18,7 +18,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import cluster_hook
-from cluster_hook._client import install_client
+from cluster_hook._client.copies import install_client
 
 SOURCE = "def recip(x):\n    return 1 / x\n"
 

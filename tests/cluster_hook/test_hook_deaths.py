@@ -19,7 +19,7 @@ from distributed import Client, LocalCluster, Scheduler
 
 import cluster_hook
 import snapshot
-from cluster_hook._death_cause import describe_death
+from cluster_hook._deaths.cause import describe_death
 
 
 def _record(**changes: Any) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def test_without_a_nanny_the_cause_is_unknown() -> None:
 
 def test_a_death_snapshot_is_uploaded_like_any_other(tmp_path: Path) -> None:
     from cluster_hook._config import Settings
-    from cluster_hook._death_writer import _upload
+    from cluster_hook._deaths.writer import _upload
 
     written = tmp_path / "20261202T000000-hog-1-node1-1-abcd.tar.zst"
     written.write_bytes(b"snapshot bytes")

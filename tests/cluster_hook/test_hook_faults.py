@@ -22,8 +22,8 @@ from hook_userfuncs import recip, recip_big, recip_with_lock
 
 import snapshot
 from cluster_hook import SUFFIX, SnapshotPlugin
-from cluster_hook._capture import Capturer
 from cluster_hook._config import Settings
+from cluster_hook._plugin import worker_capturer
 from cluster_hook._wrapper import CapturingTask
 
 
@@ -148,7 +148,7 @@ def test_interpreter_exits_pass_through_untouched(kind: type, snapshot_dir: Path
     def stop() -> None:
         raise raised
 
-    capturer = Capturer(
+    capturer = worker_capturer(
         Settings.from_config({"directory": str(snapshot_dir)}),
         worker_address="tcp://127.0.0.1:1",
         worker_name="w",
@@ -185,7 +185,7 @@ async def test_disabled_hook_writes_nothing(c: Client, s: Any, a: Any, snapshot_
 
 def test_replay_after_fault_cases_still_works(snapshot_dir: Path) -> None:
     """A snapshot with a placeholder still replays its call (the lock is not needed)."""
-    capturer = Capturer(
+    capturer = worker_capturer(
         Settings.from_config({"directory": str(snapshot_dir)}),
         worker_address="tcp://127.0.0.1:1",
         worker_name="w",

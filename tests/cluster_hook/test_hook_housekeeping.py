@@ -20,7 +20,7 @@ from hook_userfuncs import NoRepr, raise_hostile, recip
 
 import snapshot
 from cluster_hook import SnapshotPlugin
-from cluster_hook._directory import host_slug
+from snapshot._capture.directory import host_slug
 
 
 async def _client_error(c: Client, kind: str, key: str) -> BaseException:

@@ -1,8 +1,8 @@
 """Every kind of task fails on process workers; each failure leaves a replayable snapshot.
 
 One ``LocalCluster(processes=True)``, enabled through the config key
-``distributed.worker.preload`` as a user would, runs every scenario of issue
-point 3 once (module fixture).  After the cluster is closed, a fresh
+``distributed.worker.preload`` as a user would, runs every kind of task
+(delayed, futures, bag, array, dataframe, async, ...) once (module fixture).  After the cluster is closed, a fresh
 interpreter opens every snapshot and calls its call.  Each test then checks
 one scenario.
 """
@@ -71,7 +71,7 @@ SCENARIOS = {
 }
 
 # The call a replay makes: the user's own function, unwrapped from fused tasks,
-# and where in the task it was found (cluster_hook._unwrap.Call.origin).
+# and where in the task it was found (snapshot.LiveCall.origin, found by cluster_hook._unwrap).
 EXPECTED_CALL = {
     "delayed-compute": ("recip", "task"),
     "delayed-client-compute": ("recip", "task"),

@@ -21,7 +21,7 @@ from hook_userfuncs import AllocatesWhenPickled, make, recip_of_two, release_hel
 
 import snapshot
 from cluster_hook import SnapshotPlugin
-from cluster_hook._memory import RESERVE, MemoryGuard
+from snapshot import MemoryGuard
 
 MiB = 2**20
 NO_PAUSE = {
@@ -43,7 +43,9 @@ def _limit_for_headroom(headroom: int) -> int:
 async def test_no_headroom_means_a_manifest_only_snapshot_and_the_users_error(
     c: Client, s: Any, snapshot_dir: Path
 ) -> None:
-    async with Worker(s.address, nthreads=1, memory_limit=_limit_for_headroom(RESERVE // 4)):
+    async with Worker(
+        s.address, nthreads=1, memory_limit=_limit_for_headroom(MemoryGuard.RESERVE // 4)
+    ):
         await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
         with pytest.raises(ZeroDivisionError) as info:
             await c.submit(recip_of_two, 0, 1, 2)
@@ -59,7 +61,7 @@ async def test_no_headroom_means_a_manifest_only_snapshot_and_the_users_error(
 async def test_a_capture_that_grows_the_worker_too_far_is_stopped(
     c: Client, s: Any, snapshot_dir: Path
 ) -> None:
-    limit = _limit_for_headroom(RESERVE + 64 * MiB)
+    limit = _limit_for_headroom(MemoryGuard.RESERVE + 64 * MiB)
     try:
         async with Worker(s.address, nthreads=1, memory_limit=limit):
             await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))

@@ -16,7 +16,7 @@ from hook_userfuncs import recip, recip_big
 
 import cluster_hook
 import snapshot
-from cluster_hook import _fetch
+from cluster_hook._client import fetch as _fetch
 from cluster_hook._config import KEYS, ConfigError, Settings
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"

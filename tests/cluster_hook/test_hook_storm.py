@@ -15,7 +15,7 @@ from hook_userfuncs import recip, recip_with_lock
 
 import snapshot
 from cluster_hook import PLUGIN_NAME, SUFFIX, SnapshotPlugin
-from cluster_hook._storm import STORM_DIR, StormGuard
+from snapshot._capture.storm import STORM_DIR, StormGuard
 
 
 async def _hooked(c: Client, workers: list[Any], **settings: Any) -> None:

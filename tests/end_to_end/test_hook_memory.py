@@ -1,4 +1,4 @@
-"""Issue 8's memory Done-when: a 300 MiB ``bytes`` input under
+"""The memory bound, end to end: a 300 MiB ``bytes`` input under
 ``dask worker --nanny --memory-limit 1.25GiB`` fails with the user's own error,
 with no worker restart, and the snapshot replays.
 

@@ -1,10 +1,10 @@
-"""Done-when of issue 3: ``dask scheduler`` + ``dask worker --preload cluster_hook``.
+"""The hook as documented: ``dask scheduler`` + ``dask worker --preload cluster_hook``.
 
 Real subprocesses on random free ports, ``DASK_SNAPSHOT__DIRECTORY`` set; the
 seed write-up's delayed, futures and bag failures plus a dataframe and an
 array failure run from a ``__main__`` script.  After the cluster is stopped,
 each snapshot names ZeroDivisionError and its frames hold ``x == 0``.  The
-workers sign with a key given as ``DASK_SNAPSHOT__KEY`` (issue 8): no snapshot
+workers sign with a key given as ``DASK_SNAPSHOT__KEY``: no snapshot
 holds it, in any form.
 """
 

@@ -305,7 +305,7 @@ def test_when_every_place_fails_the_message_names_them_all(s3: S3) -> None:
 def test_a_death_snapshot_is_uploaded_to_the_bucket_too(s3: S3, tmp_path: Path) -> None:
     """The death writer (on the scheduler's side) copies its snapshots as the hook does."""
     from cluster_hook._config import Settings
-    from cluster_hook._death_writer import _upload
+    from cluster_hook._deaths.writer import _upload
 
     written = tmp_path / "20261202T000000-hog-1-node1-1-abcd.tar.zst"
     shutil.copyfile(_small_snapshot(tmp_path), written)

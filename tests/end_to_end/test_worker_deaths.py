@@ -1,4 +1,4 @@
-"""Issue 10: a task that kills its worker leaves a death snapshot, and it replays.
+"""Worker deaths, end to end: a task that kills its worker leaves a death snapshot, and it replays.
 
 Real ``dask scheduler`` + ``dask worker --nanny --memory-limit 300MB --preload
 cluster_hook`` subprocesses (five worker processes of one thread; the hook is

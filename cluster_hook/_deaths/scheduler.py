@@ -9,7 +9,7 @@ moment: the run_spec is still there, ``who_has`` of each dependency already
 leaves the dead worker out, and the surviving dependencies are pinned
 (``Scheduler.client_desires_keys`` under a client id of our own, as a
 client's futures pin them) until a surviving worker has written the death
-snapshot (:func:`cluster_hook._death_writer.write_death_snapshot`, sent with
+snapshot (:func:`cluster_hook._deaths.writer.write_death_snapshot`, sent with
 the worker's ``run`` handler).  The client's ``KilledWorker`` is built before
 any of this and is left exactly as it is.
 """
@@ -26,25 +26,24 @@ from typing import TYPE_CHECKING, Any
 from distributed import SchedulerPlugin
 from distributed.protocol.pickle import dumps
 
-from ._config import ConfigError, Settings
-from ._death_cause import describe_death
-from ._death_nanny import EXIT_TOPIC
-from ._storm import fingerprint
+from snapshot import failure_fingerprint
+
+from .._config import ConfigError, Settings
+from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT
+from .cause import describe_death
+from .writer import write_death_snapshot
 
 if TYPE_CHECKING:
     from distributed import Scheduler
 
 logger = logging.getLogger("distributed.scheduler.cluster_hook")
 
-#: The client id under which the dependencies of a dead worker's tasks are kept.
-PIN_CLIENT = "dask-replay-deaths"
 #: How long to wait for the nanny's exit report after the scheduler saw the death.
 EXIT_REPORT_WAIT = 5.0
 #: How long to wait for a worker that can write the snapshot (a nanny restarts one).
 WRITER_WAIT = 60.0
 #: Deaths being written at once; further ones (a storm of deaths) are only logged.
 MAX_PENDING = 16
-MEMORY_EVENT = "worker-restart-memory"
 #: Seconds to prefer another writer than the worker running the retried task.
 AVOID_RETRY_WORKER = 5.0
 #: Workers tried in turn to write one death snapshot.
@@ -54,7 +53,7 @@ WRITER_ATTEMPTS = 4
 class DeathWatch(SchedulerPlugin):
     """Writes a death snapshot for each task that was running on a worker that died."""
 
-    name = "dask-replay-deaths"
+    name = DEATHS_PLUGIN_NAME
     idempotent = True
 
     def __init__(self, **settings: Any) -> None:
@@ -229,8 +228,6 @@ class DeathWatch(SchedulerPlugin):
             record["death"] = await self._how_it_died(record)
             if not self._admit(record):
                 return
-            from ._death_writer import write_death_snapshot
-
             message = {
                 "op": "run",
                 "function": dumps(write_death_snapshot),
@@ -277,7 +274,7 @@ class DeathWatch(SchedulerPlugin):
         from distributed.scheduler import KilledWorker
 
         cause = record["death"]["cause"]
-        fp = fingerprint(record["prefix"], f"<worker death: {cause}>", KilledWorker, "", 0)
+        fp = failure_fingerprint(record["prefix"], f"<worker death: {cause}>", KilledWorker, "", 0)
         self._counts[fp] += 1
         record["fingerprint"] = fp
         record["occurrence"] = occurrence = self._counts[fp]

@@ -4,7 +4,7 @@ A segfault, an abort or the SIGTERM the nanny sends when memory runs out kill
 the worker before any Python code of ours can run.  ``faulthandler`` writes the
 stack of every thread from its C signal handler, so each worker process points
 it at ``<snapshot.directory>/.faulthandler/<worker address>.log``; the nanny
-reads that file after the process exited (:mod:`cluster_hook._death_nanny`)
+reads that file after the process exited (:mod:`cluster_hook._deaths.nanny`)
 and the death snapshot carries its text.  ``os._exit``, which ends the process
 without a signal, is wrapped to write the stacks first.  SIGKILL (the kernel's OOM killer,
 the nanny's second try) cannot be caught: it leaves the file empty.
@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import IO, NoReturn
 
-from ._directory import make_private_dirs
+from snapshot import make_private_dirs
 
 #: What a death snapshot keeps of a stack file, from its end (the latest dump).
 MAX_STACK_BYTES = 256 * 1024

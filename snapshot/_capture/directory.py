@@ -1,10 +1,10 @@
 """The snapshot directory: created owner-only, cleared of dead writers' temporary files.
 
-Snapshots hold production data: every directory the hook creates is 0700,
-parents included, whatever the umask.  A worker killed mid-write (the nanny's
+Snapshots hold production data: every directory the capture creates is 0700,
+parents included, whatever the umask.  A process killed mid-write (the nanny's
 SIGKILL, the OOM killer) leaves its ``.partial`` temporary file behind; such
 files count against ``snapshot.max-directory-size`` forever unless someone
-removes them.  A worker removes them when its hook starts, but only those whose
+removes them.  A Capturer removes them when it starts, but only those whose
 writer is certainly gone: the writer's pid, which the file name carries, is no
 live process on this host, or the file has not been touched for a day (a
 writer on another host of a shared directory).  A live writer's file is never

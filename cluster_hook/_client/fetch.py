@@ -15,9 +15,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._config import Settings
-from ._directory import make_private_dirs
-from ._storm import SUFFIX
+from snapshot import SNAPSHOT_SUFFIX as SUFFIX
+from snapshot import make_private_dirs
+
+from .._config import Settings
+from .._names import PLUGIN_NAME
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -29,8 +31,6 @@ PROGRESS_BYTES = 16 * 2**20
 
 def _directory(dask_worker: Any) -> Path:
     """The snapshot directory in force on this worker (plugin first, else config)."""
-    from ._plugin import PLUGIN_NAME
-
     plugin = getattr(dask_worker, "plugins", {}).get(PLUGIN_NAME)
     settings = getattr(plugin, "settings", None)
     if settings is None:
@@ -54,7 +54,7 @@ def _list_snapshots(dask_worker: Any = None) -> dict[str, Any]:
     return {"host": socket.gethostname(), "directory": str(directory), "files": files}
 
 
-def _read_chunk(name: str, offset: int, length: int, dask_worker: Any = None) -> bytes:
+def read_chunk(name: str, offset: int, length: int, dask_worker: Any = None) -> bytes:
     """Runs on a worker: ``length`` bytes of one snapshot from ``offset``."""
     if os.sep in name or name.startswith(".") or not name.endswith(SUFFIX):
         raise ValueError(f"not a snapshot file name: {name!r}")
@@ -113,7 +113,7 @@ def fetch_snapshots(
                 os.chmod(partial, 0o600)
                 offset = 0
                 while offset < size:
-                    chunk = client.run(_read_chunk, name, offset, CHUNK_BYTES, workers=[address])[
+                    chunk = client.run(read_chunk, name, offset, CHUNK_BYTES, workers=[address])[
                         address
                     ]
                     if not chunk:

@@ -1,19 +1,19 @@
 """Bounding snapshots under error storms, safely across threads and processes.
 
 A bug that hits 10,000 partitions must not write 10,000 snapshots.  Each
-failure has a *fingerprint*: the task's prefix (``recip``, ``recip_block``:
-what dask names the operation; every partition of one operation shares it),
+failure has a *fingerprint*: the task's prefix (what the host names the
+operation: dask's ``recip``, ``recip_block``; every partition shares it),
 the raising function and line, and the exception type.  The first
 ``max-per-fingerprint`` occurrences are written, the rest counted.
-Worker processes on one host usually share the snapshot directory, so the
-counts live there, as files, not in memory:
+Processes on one host (a cluster's workers) usually share the snapshot
+directory, so the counts live there, as files, not in memory:
 
     <directory>/.storm/<scope>/<fingerprint>          one byte per occurrence
     <directory>/.storm/<scope>/attempts/<key digest>  one byte per snapshot of a key
 
-``scope`` is the scheduler's id once known (a new cluster starts a fresh
-budget; an old run's snapshots do not silence a new one), before that the
-worker process.  A counter is bumped by one ``O_APPEND`` write; the file
+``scope`` is what the host sets (the Dask hook: the scheduler's id once known,
+so a new cluster starts a fresh budget; an old run's snapshots do not silence
+a new one), before that the process.  A counter is bumped by one ``O_APPEND`` write; the file
 offset after that write is this occurrence's number, exact even when
 processes race (the kernel serialises appends to one file on a local disk).
 Scope directories older than a week are pruned, best effort.
@@ -33,19 +33,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: File name ending of every snapshot the hook writes.
-SUFFIX = ".tar.zst"
+SNAPSHOT_SUFFIX = ".tar.zst"
 STORM_DIR = ".storm"
 _PRUNE_AFTER = 7 * 24 * 3600
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def fingerprint(
+def failure_fingerprint(
     prefix: str, function: str, exc_type: type[BaseException], filename: str, line: int
 ) -> str:
     """A short stable digest of which operation failed, where and how."""
     kind = f"{exc_type.__module__}.{exc_type.__qualname__}"
     text = f"{prefix}\0{kind}\0{filename}\0{function}\0{line}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def raising_frame(exc: BaseException) -> tuple[str, str, int]:
+    """``(filename, qualname, line)`` of the frame ``exc`` was raised in: its fingerprint's where."""
+    tb = exc.__traceback__
+    if tb is None:
+        return ("?", "?", 0)
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return (code.co_filename, getattr(code, "co_qualname", code.co_name), tb.tb_lineno)
 
 
 def _bump(path: Path) -> int:
@@ -113,7 +124,7 @@ class StormGuard:
         try:
             with os.scandir(self.directory) as entries:
                 for entry in entries:
-                    if entry.name.endswith((SUFFIX, ".partial")) and entry.is_file():
+                    if entry.name.endswith((SNAPSHOT_SUFFIX, ".partial")) and entry.is_file():
                         try:
                             total += entry.stat().st_size
                         except OSError:
@@ -132,7 +143,7 @@ class StormGuard:
         slug = _SLUG.sub("_", str(key if not isinstance(key, tuple) else "-".join(map(str, key))))
         slug = slug.strip("_.-")[:60] or "task"
         host_slug = _SLUG.sub("_", host)[:40]
-        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
+        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{secrets.token_hex(4)}{SNAPSHOT_SUFFIX}"
         return self.directory / name
 
     def prune_once(self) -> None:

@@ -1,7 +1,7 @@
 """Writing a death snapshot, on a surviving worker, with the same writer as a failure's.
 
 :func:`write_death_snapshot` is sent by the scheduler's
-:class:`~cluster_hook._deaths.DeathWatch` through the worker's ``run``
+:class:`~cluster_hook._deaths.scheduler.DeathWatch` through the worker's ``run``
 handler.  It gathers the surviving inputs (from this worker's memory or from
 their holders, which the scheduler keeps pinned meanwhile), then builds the
 snapshot in a thread: the task's run_spec as the call (``run_spec(inputs)``),
@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import snapshot
+from snapshot import MemoryGuard, StormGuard, TaskInfo, make_private_dirs, task_section
 
-from ._config import Settings
-from ._directory import make_private_dirs
-from ._memory import RESERVE, MemoryGuard
-from ._scrub import scrub_node
-from ._storm import StormGuard
+from .._config import Settings, memory_guard
+from .._names import SNAPSHOT_TOPIC
+from .._scrub import scrub_node
 
 _OFF = "input capture is off (snapshot.capture-inputs)"
 logger = logging.getLogger("distributed.worker.cluster_hook")
@@ -62,7 +61,7 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     )
     if outcome.event is not None:
         try:
-            worker.log_event("snapshot", outcome.event)
+            worker.log_event(SNAPSHOT_TOPIC, outcome.event)
         except Exception:
             pass
     return {
@@ -76,10 +75,10 @@ def _over_headroom(
     worker: Any, who_has: Mapping[Any, list[str]], nbytes: Mapping[Any, int]
 ) -> dict[Any, str]:
     """Inputs not fetched: together they would push this worker past its restart line."""
-    headroom = MemoryGuard.for_worker(worker).headroom()
+    headroom = memory_guard(worker).headroom()
     if headroom is None:
         return {}
-    room = headroom - RESERVE
+    room = headroom - MemoryGuard.RESERVE
     skipped = {}
     for key in sorted((k for k in who_has if k not in worker.data), key=repr):
         size = int(nbytes.get(key, 0))
@@ -147,17 +146,16 @@ def _write(
     )
     host = socket.gethostname()
     run_spec = record["run_spec"]
-    builder.manifest["task"] = {
-        "key": snapshot.key_to_json(key),
-        "prefix": record["prefix"],
-        "dependencies": [snapshot.key_to_json(k) for k in record["dependencies"]],
-        "annotations": redactor.scrub(_jsonable(record.get("annotations") or {})),
-        "priority": record.get("priority"),
-        "attempt": attempt,
-        "fingerprint": fp,
-        "occurrence": record["occurrence"],
-        "is_coro": bool(getattr(run_spec, "is_coro", False)),
-    }
+    task = TaskInfo(
+        key=key,
+        prefix=record["prefix"],
+        dependencies=tuple(record["dependencies"]),
+        annotations=dict(record.get("annotations") or {}),
+        priority=None if record.get("priority") is None else tuple(record["priority"]),
+    )
+    builder.manifest["task"] = task_section(
+        task, run_spec, attempt, fp, record["occurrence"], redactor
+    )
     builder.manifest["origin"].update(
         {
             "host": death.get("host"),
@@ -219,33 +217,11 @@ def _upload(settings: Settings, written: Path) -> str | None:
     """Copy the snapshot to ``snapshot.upload``, as failures' snapshots are; None if not."""
     if not settings.upload:
         return None
-    url = f"{settings.upload}/{written.name}"
-    try:
-        from fsspec.core import url_to_fs
-
-        fs, target = url_to_fs(url)
-        fs.makedirs(fs._parent(target), exist_ok=True)
-        fs.put_file(str(written), target)
-    except Exception as err:
-        logger.warning(
-            "dask-replay: could not copy the death snapshot %s to %s (%s: %s)",
-            written,
-            url,
-            type(err).__name__,
-            err,
-        )
-        return None
-    return url
+    return snapshot.upload_snapshot(written, settings.upload, _warn)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return repr(value)[:200]
+def _warn(message: str, *args: object) -> None:
+    logger.warning("dask-replay: death snapshot: " + message, *args)
 
 
 def _size(path: Path) -> int:

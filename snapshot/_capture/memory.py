@@ -1,6 +1,9 @@
-"""Never let a capture push the worker past the nanny's terminate threshold.
+"""Never let a capture push the process past the RSS at which it would be killed.
 
-distributed 2026.8: the worker's limit is ``worker.memory_manager.memory_limit``
+The host says where that line is: a memory limit and the fraction of it at
+which the process is ended (the Dask hook reads them off the worker and
+``distributed.worker.memory.terminate``).  Why Dask needs it: in distributed
+2026.8 the worker's limit is ``worker.memory_manager.memory_limit``
 (``WorkerMemoryManager``, None without a limit); the nanny's
 ``NannyMemoryManager.memory_monitor`` reads the worker process's RSS with
 ``psutil.Process(pid).memory_info().rss`` every
@@ -20,11 +23,11 @@ within :attr:`MemoryGuard.margin` of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 import psutil
 
-from snapshot._limits import MiB
+from .._limits import MiB
 
 #: Headroom a capture needs to start at all (pickler state, one spooled chunk).
 RESERVE = 128 * MiB
@@ -34,23 +37,12 @@ RESERVE = 128 * MiB
 class MemoryGuard:
     """The RSS a capture must stay under, and how to measure it."""
 
-    limit: int | None  # the worker's memory limit in bytes, None: no limit
-    terminate: float | None  # distributed.worker.memory.terminate, None: off
+    RESERVE: ClassVar[int] = RESERVE
 
-    @classmethod
-    def for_worker(cls, worker: Any) -> MemoryGuard:
-        """Read the limit off a live worker and the fraction off Dask's config."""
-        import dask.config
-
-        manager = getattr(worker, "memory_manager", None)
-        limit = getattr(manager, "memory_limit", None)
-        terminate = dask.config.get("distributed.worker.memory.terminate", 0.95)
-        return cls(
-            limit=int(limit) if isinstance(limit, int | float) and limit > 0 else None,
-            terminate=float(terminate)
-            if isinstance(terminate, int | float) and terminate
-            else None,
-        )
+    limit: int | None  # the process's memory limit in bytes, None: no limit
+    terminate: float | None  # the fraction of it that ends the process, None: never
+    owner: str = "the process"  # whose memory, in the messages
+    setting: str = "terminate"  # the name of the setting that holds ``terminate``
 
     @property
     def active(self) -> bool:
@@ -58,7 +50,7 @@ class MemoryGuard:
 
     @property
     def threshold(self) -> int | None:
-        """The RSS at which the nanny restarts the worker."""
+        """The RSS at which the process is ended (the nanny restarts a Dask worker)."""
         if self.limit is None or self.terminate is None:
             return None
         return int(self.limit * self.terminate)
@@ -89,8 +81,8 @@ class MemoryGuard:
     def describe(self, rss: int) -> str:
         threshold = self.threshold or 0
         return (
-            f"the worker's memory ({rss / MiB:.0f} MiB) came within {self.margin / MiB:.0f} MiB "
+            f"{self.owner}'s memory ({rss / MiB:.0f} MiB) came within {self.margin / MiB:.0f} MiB "
             f"of its restart threshold ({threshold / MiB:.0f} MiB: "
-            f"distributed.worker.memory.terminate {self.terminate:g} of the "
+            f"{self.setting} {self.terminate:g} of the "
             f"{(self.limit or 0) / MiB:.0f} MiB memory limit)"
         )

@@ -1,9 +1,9 @@
 """How a worker died, in the manifest's ``death`` section, from what the scheduler knows.
 
-Three sources, all gathered by :class:`~cluster_hook._deaths.DeathWatch`: what
+Three sources, all gathered by :class:`~cluster_hook._deaths.scheduler.DeathWatch`: what
 the scheduler recorded when it removed the worker (``TaskState.suspicious``,
 ``allowed_failures``, the worker's memory limit and last heartbeat), the
-nanny's exit report (:mod:`cluster_hook._death_nanny`: exit code and the
+nanny's exit report (:mod:`cluster_hook._deaths.nanny`: exit code and the
 stacks faulthandler wrote) and the nanny's own ``worker-restart-memory`` event
 (``NannyMemoryManager.memory_monitor``: the RSS at which it sent SIGTERM).
 """

@@ -1,8 +1,8 @@
 """The time and memory budget of one capture: a helper thread, a bounded wait.
 
 The capture (pickling, compressing, writing) runs in a helper thread while the
-task's thread waits for it with a timeout (``snapshot.capture-timeout``) and
-watches the process's RSS (:class:`~cluster_hook._memory.MemoryGuard`).  A
+task's thread waits for it with a timeout (``capture_timeout``) and
+watches the process's RSS (:class:`~snapshot._capture.memory.MemoryGuard`).  A
 ``__getstate__`` that blocks forever then holds the helper thread, never the
 task's: past the budget the task's thread stops waiting and the exception is
 reported.
@@ -22,21 +22,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._memory import MemoryGuard
+from .memory import MemoryGuard
+
+if TYPE_CHECKING:
+    from .._write.builder import SnapshotBuilder
 
 #: How often the waiting task thread looks at the RSS (the nanny: every 100 ms).
 POLL = 0.02
 #: After the budget, how long a cancelled capture may take to write what it has.
 GRACE = 0.5
-
-
-class Cancelled(BaseException):
-    """Raised inside the capture at the next checkpoint once the job is cancelled.
-
-    A BaseException: the builder's own ``except Exception`` must not swallow it.
-    """
 
 
 class CaptureJob:
@@ -53,24 +49,22 @@ class CaptureJob:
         self._on_abandon = on_abandon  # the task's thread gave up: one more stuck capture
         self._on_end = on_end  # an abandoned capture ended after all
         self._lock = threading.Lock()
-        self.cancel = threading.Event()  # handed to the builder (pieces' cancel API)
+        self.cancel = threading.Event()  # handed to the builder: stops its pickling
         self.done = threading.Event()
         self.stage = "the start of the capture"
         self.reason: str | None = None  # why it was cancelled
         self.abandoned = False  # the task's thread gave up waiting
-        self.builder: Any = None
-        # Raise Cancelled at the hook's checkpoints (a builder without cancel support).
-        self.interrupts = False
+        self.builder: SnapshotBuilder | None = None  # set by the capture thread
         self.result: Any = None
         self.error: BaseException | None = None
 
     # -- in the capture thread ---------------------------------------------
-    def checkpoint(self, stage: str | None = None) -> None:
-        """Record what is being captured now; stop here if cancelled."""
-        if stage is not None:
-            self.stage = stage
-        if self.interrupts and self.cancel.is_set():
-            raise Cancelled(self.reason or "cancelled")
+    def checkpoint(self, stage: str) -> None:
+        """Record what is being captured now (named when the budget runs out).
+
+        Cancelling needs no check here: the builder stops at its next write.
+        """
+        self.stage = stage
 
     def run(self) -> None:
         try:
@@ -87,15 +81,15 @@ class CaptureJob:
     # -- in the task's thread -----------------------------------------------
     def label(self) -> str:
         """What was being pickled: the builder's own label when it has one."""
-        current = getattr(self.builder, "current_label", None)
+        current = self.builder.current_label if self.builder is not None else None
         return str(current) if current else self.stage
 
     def stop(self, reason: str, short: str | None = None) -> None:
         """Cancel: ``reason`` for the note, ``short`` for the builder's report."""
         if self.reason is None:
             self.reason = reason
-            if self.builder is not None and hasattr(type(self.builder), "cancel_reason"):
-                # pieces' builder: records "capture abandoned: <short>" per piece.
+            if self.builder is not None:
+                # The builder records "capture abandoned: <short>" per piece.
                 self.builder.cancel_reason = short or reason
         self.cancel.set()
 

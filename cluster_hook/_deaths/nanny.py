@@ -5,7 +5,7 @@ logs it and calls the ``on_exit`` callback with it), and it tells the
 scheduler nothing but "unregister".  :class:`DeathReporter` wraps that
 callback: when the process ends with a non-zero status it publishes, on the
 ``dask-replay-worker-exit`` topic, the worker's address, the exit code and
-the stacks faulthandler wrote (:mod:`cluster_hook._faulthandler`), then calls
+the stacks faulthandler wrote (:mod:`cluster_hook._deaths.stacks`), then calls
 the nanny's own callback, which restarts the worker as before.
 """
 
@@ -19,12 +19,10 @@ from typing import Any
 
 from distributed import NannyPlugin
 
-from ._faulthandler import collect
+from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC
+from .stacks import collect
 
 logger = logging.getLogger("distributed.nanny.cluster_hook")
-
-EXIT_TOPIC = "dask-replay-worker-exit"
-NANNY_PLUGIN_NAME = "dask-replay-deaths"
 
 
 class _ExitHook:
@@ -49,7 +47,7 @@ class _ExitHook:
 class DeathReporter(NannyPlugin):
     """Installed on a nanny by its worker, which names its faulthandler file."""
 
-    name = NANNY_PLUGIN_NAME
+    name = DEATHS_PLUGIN_NAME
 
     def __init__(self, worker_address: str | None = None, stack_file: str | None = None) -> None:
         self.worker_address = worker_address

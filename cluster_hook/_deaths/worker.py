@@ -2,9 +2,9 @@
 
 :class:`DeathSetup` runs in each worker process (from the preload, or
 ``cluster_hook.register(client)``): it points faulthandler at this worker's
-stack file, installs :class:`~cluster_hook._death_nanny.DeathReporter` on the
+stack file, installs :class:`~cluster_hook._deaths.nanny.DeathReporter` on the
 worker's nanny (which alone sees the exit code) and, when asked, registers
-:class:`~cluster_hook._deaths.DeathWatch` on the scheduler, so that
+:class:`~cluster_hook._deaths.scheduler.DeathWatch` on the scheduler, so that
 ``dask worker --preload cluster_hook`` is all a cluster needs.
 """
 
@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 from distributed import WorkerPlugin
 from distributed.protocol.pickle import dumps
 
-from . import _faulthandler
-from ._config import ConfigError, Settings
-from ._death_nanny import NANNY_PLUGIN_NAME, DeathReporter
+from .._config import ConfigError, Settings
+from .._names import DEATHS_PLUGIN_NAME
+from .nanny import DeathReporter
+from .scheduler import DeathWatch
+from .stacks import disable, enable, stack_file
 
 if TYPE_CHECKING:
     from distributed import Worker
 
 logger = logging.getLogger("distributed.worker.cluster_hook")
-
-DEATHS_PLUGIN_NAME = "dask-replay-deaths"
 
 
 class DeathSetup(WorkerPlugin):
@@ -63,8 +63,8 @@ class DeathSetup(WorkerPlugin):
         # death; one without (``--no-nanny``, LocalCluster(processes=False))
         # may share its process with a client whose faulthandler is its own.
         if worker.nanny:
-            path = _faulthandler.stack_file(settings.directory, str(worker.address))
-            if _faulthandler.enable(path):
+            path = stack_file(settings.directory, str(worker.address))
+            if enable(path):
                 self._stack_file = path
             else:
                 logger.warning(
@@ -82,18 +82,16 @@ class DeathSetup(WorkerPlugin):
         )
         try:
             await worker.rpc(str(worker.nanny)).plugin_add(
-                plugin=dumps(reporter), name=NANNY_PLUGIN_NAME
+                plugin=dumps(reporter), name=DEATHS_PLUGIN_NAME
             )
         except Exception as err:
             logger.warning("dask-replay: the nanny will not report this worker's exit: %s", err)
 
     async def _tell_scheduler(self, worker: Worker) -> None:
-        from ._deaths import DeathWatch
-
         try:
             await worker.scheduler.register_scheduler_plugin(
                 plugin=dumps(DeathWatch(**self.settings_overrides)),
-                name=DeathWatch.name,
+                name=DEATHS_PLUGIN_NAME,
                 idempotent=True,
             )
         except Exception as err:
@@ -109,5 +107,5 @@ class DeathSetup(WorkerPlugin):
         if self._nanny_task is not None:
             self._nanny_task.cancel()
         if self._stack_file is not None:
-            _faulthandler.disable(self._stack_file)
+            disable(self._stack_file)
             self._stack_file = None

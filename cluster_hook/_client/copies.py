@@ -28,13 +28,19 @@ from typing import TYPE_CHECKING, Any
 import dask.config
 
 import snapshot
-from snapshot import add_sources, default_client_directory, keys_file, write_keys
+from snapshot import SNAPSHOT_SUFFIX as SUFFIX
+from snapshot import (
+    add_sources,
+    default_client_directory,
+    keys_file,
+    make_private_dirs,
+    write_keys,
+)
 
-from ._client_sources import client_sources
-from ._config import Settings, _path, _size
-from ._directory import make_private_dirs
-from ._fetch import CHUNK_BYTES, _read_chunk
-from ._storm import SUFFIX
+from .._config import Settings, path_value, size_value
+from .._names import SNAPSHOT_TOPIC
+from .fetch import CHUNK_BYTES, read_chunk
+from .sources import client_sources
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -61,8 +67,8 @@ def client_settings(**overrides: Any) -> tuple[Path, int]:
     limit = given.get("client-max-size") or dask.config.get(
         "snapshot.client-max-size", default="2 GiB"
     )
-    path = _path(directory) if directory else default_client_directory()
-    return path, _size("client-max-size", limit)
+    path = path_value(directory) if directory else default_client_directory()
+    return path, size_value("client-max-size", limit)
 
 
 class ClientCopies:
@@ -158,7 +164,7 @@ class ClientCopies:
             os.chmod(out, 0o600)
             offset = 0
             while True:
-                chunk = self.client.run(_read_chunk, name, offset, CHUNK_BYTES, workers=[worker])[
+                chunk = self.client.run(read_chunk, name, offset, CHUNK_BYTES, workers=[worker])[
                     worker
                 ]
                 if not chunk:
@@ -220,7 +226,7 @@ def install_client(client: Client, **overrides: Any) -> ClientCopies:
     directory, max_bytes = client_settings(**overrides)
     copies = ClientCopies(client, directory, max_bytes)
     setattr(client, _ATTRIBUTE, copies)
-    client.subscribe_topic("snapshot", copies.handle)
+    client.subscribe_topic(SNAPSHOT_TOPIC, copies.handle)
     _load_ipython_extension()
     return copies
 

@@ -1,0 +1,23 @@
+"""Every name the hook registers with distributed: plugins, event topics, its client id.
+
+distributed keeps plugins by name, one registry per kind of server, so the
+worker's, the nanny's and the scheduler's death plugins share one name.
+Renaming any of these breaks ``unregister_worker_plugin(PLUGIN_NAME)`` and the
+idempotent re-registration of a running cluster's plugins.
+"""
+
+from __future__ import annotations
+
+#: The worker plugin that captures failing tasks (``SnapshotPlugin``).
+PLUGIN_NAME = "dask-replay"
+#: The death plugins: the worker's ``DeathSetup``, the nanny's ``DeathReporter``
+#: and the scheduler's ``DeathWatch``.
+DEATHS_PLUGIN_NAME = "dask-replay-deaths"
+#: The client id under which the scheduler keeps a dead worker's tasks' inputs.
+PIN_CLIENT = "dask-replay-deaths"
+#: Where workers publish each snapshot they write (``Worker.log_event``).
+SNAPSHOT_TOPIC = "snapshot"
+#: Where a nanny publishes how its worker process ended.
+EXIT_TOPIC = "dask-replay-worker-exit"
+#: The nanny's own event when it restarts a worker for its memory (distributed's name).
+MEMORY_EVENT = "worker-restart-memory"
