@@ -6,8 +6,9 @@ import hashlib
 import json
 from typing import Any
 
-from .. import _environment
 from .._format import OMITTED, STORED
+from .._installed import is_stdlib, module_version
+from .environment import environment_info
 from .pieces import PieceStore
 from .redact import REDACTED, Redactor
 
@@ -93,11 +94,11 @@ def final_manifest(
     modules: dict[str, str | None] = {}
     for piece in store.pieces.values():
         for name in sorted(top_level(set(piece.modules))):
-            if name not in modules and not _environment.is_stdlib(name):
-                modules[name] = _environment.module_version(name)
+            if name not in modules and not is_stdlib(name):
+                modules[name] = module_version(name)
     manifest["modules"] = modules
     if "environment" not in manifest:  # the producer may have filled it already
-        manifest["environment"] = _environment.environment_info(redactor=redactor)
+        manifest["environment"] = environment_info(redactor=redactor)
     stored = [p for p in records.values() if p["status"] == STORED]
     manifest["capture"] = {
         "pieces": len(records),
