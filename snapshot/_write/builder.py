@@ -34,9 +34,9 @@ from .._format import (
 from .._limits import WriteLimits
 from .exception import describe_exception, frame_source, iter_traceback
 from .final import final_manifest, manifest_json
-from .pieces import PieceStore
+from .piece import Piece
 from .redact import Redactor
-from .stored import Piece
+from .store import PieceStore
 from .stream import TarStream, write_atomically
 
 LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]

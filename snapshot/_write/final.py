@@ -9,8 +9,8 @@ from typing import Any
 from .._format import OMITTED, STORED
 from .._installed import is_stdlib, module_version
 from .environment import environment_info
-from .pieces import PieceStore
 from .redact import REDACTED, Redactor
+from .store import PieceStore
 
 
 def _strict_json(value: Any, depth: int = 0) -> Any:

@@ -4,7 +4,7 @@
 ``reducer_override`` (which the C pickler calls for every object that is not
 of an exact builtin type: classes, functions, instances):
 
-* live resources (open files, sockets, locks, ...; see :mod:`._live`) become
+* live resources (open files, sockets, locks, ...; see :mod:`.live`) become
   :class:`~snapshot.Placeholder` objects, never read;
 * ``memoryview`` objects (and the large ``bytes``/``bytearray`` the store
   hands over wrapped in :class:`OutOfBand`) go out-of-band as zero-copy
@@ -50,7 +50,7 @@ _OWN = "snapshot."  # Placeholder and the rebuild helpers: the reader itself
 
 
 class Store(Protocol):
-    """What a pickler asks of the store of pieces it pickles for (a :class:`~.pieces.PieceStore`)."""
+    """What a pickler asks of the store of pieces it pickles for (a :class:`~.store.PieceStore`)."""
 
     cancel: threading.Event | None
 
@@ -134,7 +134,7 @@ def _plain(obj: object, depth: int) -> bool:
 
 
 class CapturePickler(cloudpickle.Pickler):
-    """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~._spool.Spool`)."""
+    """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~.spool.Spool`)."""
 
     def __init__(
         self,

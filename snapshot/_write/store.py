@@ -1,10 +1,10 @@
 """Pickling one piece at a time: a failure or a cap turns into a recorded placeholder.
 
 Each captured object (the function, each argument, each input, each local) is
-a piece, pickled on its own with :class:`~._pickler.CapturePickler`, protocol
+a piece, pickled on its own with :class:`~.pickler.CapturePickler`, protocol
 5.  An object is stored once per capture: the store keeps an identity registry
 (``id`` -> piece, holding the object alive), so a second holder gets the same
-piece, and inside a pickle a reference to it (format 1.1, :mod:`._refs`).
+piece, and inside a pickle a reference to it (format 1.1, :mod:`snapshot._read.refs`).
 Large objects met inside a piece become pieces of their own first, so every
 later holder refers to them.  A piece that failed stays a placeholder and is
 referred to as one, never pickled again: each ``__reduce__`` runs at most once
@@ -14,7 +14,7 @@ Large contiguous buffers (numpy, pandas, arrow, large bytes) leave the pickle
 out-of-band as zero-copy views, are deduplicated by the address and size of
 the memory they export (pyarrow makes a new wrapper object on every pickle),
 and are later written as raw tar members.  In-band pickles go to a
-:class:`~._spool.Spool`.  Nothing here raises for a bad object.
+:class:`~.spool.Spool`.  Nothing here raises for a bad object.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from .pickler import (
     ReferencingPickler,
     plan,
 )
+from .piece import Piece, summary_of
 from .redact import Redactor
 from .spool import Abandoned, CapExceeded, Spool
-from .stored import Piece, summary_of
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024
