@@ -46,7 +46,7 @@ _ATOMS = frozenset({int, float, bool, type(None), complex})
 _LEAVES = _ATOMS | {str, bytes}
 _CONTAINERS = frozenset({list, dict, tuple, set, frozenset})
 _BY_NAME = (types.FunctionType, types.BuiltinFunctionType)
-_OWN = "snapshot."  # Placeholder and the rebuild helpers: the reader itself
+_OWN = "snapshot."  # the reader itself: only its FROZEN_NAMES (_format.py) are ever pickled
 
 
 class Store(Protocol):
