@@ -33,7 +33,7 @@ from .._format import (
 )
 from .._limits import WriteLimits
 from .exception import describe_exception, frame_source, iter_traceback
-from .final import final_manifest, manifest_json
+from .final_manifest import final_manifest, manifest_json
 from .piece import Piece
 from .redact import Redactor
 from .store import PieceStore
