@@ -45,6 +45,21 @@ def mac_member(mac: Any, name: str, size: int) -> None:
     mac.update(len(encoded).to_bytes(4, "big") + encoded + size.to_bytes(8, "big"))
 
 
+def source_entry(n: int, text: str) -> tuple[bytes, dict[str, Any]]:
+    """Source file number ``n`` as stored: its member's bytes and its record (spec 4.7).
+
+    Writers and client copies number the files from 0, each new one after the last.
+    """
+    import hashlib  # OpenSSL: loaded by writers only, never by ``info``
+
+    data = text.encode("utf-8", "surrogateescape")
+    return data, {
+        "member": f"sources/{n}.py",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
 #: The names of this package that stored pickles call when they load (spec 5.3):
 #: part of the format, so each stays importable under this very path, with the
 #: signature and pickled state the spec gives, for as long as files of format 1.x

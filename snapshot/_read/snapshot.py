@@ -112,6 +112,13 @@ class Snapshot:
     def size(self) -> int:
         return sum(len(m) for m in self._members.values())
 
+    @property
+    def members(self) -> Mapping[str, Any]:
+        """Every member read, by name, as raw bytes (to copy the file; never unpickled)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._members)
+
     def _record(self, pid: str) -> PieceRecord:
         record = self.model.piece(pid)
         if record is None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from .._format import OMITTED, STORED
+from .._format import OMITTED, STORED, source_entry
 from .._installed import is_stdlib, module_version
 from .environment import environment_info
 from .redact import REDACTED, Redactor
@@ -82,15 +81,10 @@ def final_manifest(
         if pieces
         else {}
     )
-    sources = {}
-    for n, (filename, text) in enumerate(sources_text.items()):
-        data = text.encode("utf-8", "surrogateescape")
-        sources[filename] = {
-            "member": f"sources/{n}.py",
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
-    manifest["sources"] = sources
+    manifest["sources"] = {
+        filename: source_entry(n, text)[1]
+        for n, (filename, text) in enumerate(sources_text.items())
+    }
     modules: dict[str, str | None] = {}
     for piece in store.pieces.values():
         for name in sorted(top_level(set(piece.modules))):
