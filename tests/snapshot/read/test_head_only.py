@@ -17,7 +17,7 @@ import pytest
 
 import snapshot
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/snapshot: crafting.py, samples.py
 
 
 def recip(x: np.ndarray) -> float:
