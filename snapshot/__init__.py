@@ -77,10 +77,10 @@ if _typing.TYPE_CHECKING:
     from ._capture.upload import upload_snapshot
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import code_objects, code_sha256
-    from ._environment import DEFAULT_ENV_ALLOW, environment_info
     from ._read.opcodes import pickle_imports
     from ._text import safe_repr, safe_str
     from ._write.builder import SnapshotBuilder
+    from ._write.environment import DEFAULT_ENV_ALLOW, environment_info
     from ._write.redact import DEFAULT_PATTERNS, REDACTED, Redactor
 
 # The writing side (cloudpickle, package metadata, redaction) loads on first
@@ -119,11 +119,11 @@ _LAZY = {
     "safe_repr": "._text",
     "safe_str": "._text",
     "SnapshotBuilder": "._write.builder",
-    "DEFAULT_ENV_ALLOW": "._environment",
+    "DEFAULT_ENV_ALLOW": "._write.environment",
     "DEFAULT_PATTERNS": "._write.redact",
     "REDACTED": "._write.redact",
     "Redactor": "._write.redact",
-    "environment_info": "._environment",
+    "environment_info": "._write.environment",
     "pickle_imports": "._read.opcodes",
 }
 

@@ -16,7 +16,6 @@ nothing here is ever executed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._format import MANIFEST_MEMBER
+from ._format import MANIFEST_MEMBER, source_entry
 from ._read.opening import open_snapshot
 from ._read.snapshot import BUFFER_PREFIX
 from ._write.stream import TarStream, write_atomically
@@ -119,7 +118,7 @@ def add_sources(
     manifest = dict(opened.manifest)
     held = manifest.get("sources")
     entries = dict(held) if isinstance(held, dict) else {}
-    members = opened._members
+    members = opened.members
     added = {n: t for n, t in sources.items() if n not in entries}
     if not added or (opened.signed and not opened.verified):
         if os.path.abspath(path) != os.path.abspath(target):
@@ -132,14 +131,8 @@ def add_sources(
             numbers.append(int(stem))
     texts: dict[str, bytes] = {}
     for n, (filename, text) in enumerate(added.items(), start=max(numbers) + 1):
-        data = text.encode("utf-8", "surrogateescape")
-        member = f"sources/{n}.py"
-        texts[member] = data
-        entries[filename] = {
-            "member": member,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
+        data, entries[filename] = source_entry(n, text)
+        texts[entries[filename]["member"]] = data
     manifest["sources"] = entries
     manifest["amended"] = {"by": AMENDED_BY, "time": time.time(), "sources": list(added)}
     body = json.dumps(manifest, ensure_ascii=False, allow_nan=False).encode("utf-8")

@@ -3,6 +3,9 @@
 Kept apart so that reading a snapshot imports none of the writing machinery
 (cloudpickle, the compressor set-up, package metadata): ``python -m replay
 info`` starts in a few tens of milliseconds.
+
+This module is frozen: stored pickles name :class:`Placeholder` by its path
+(:data:`FROZEN_NAMES`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,30 @@ def mac_member(mac: Any, name: str, size: int) -> None:
     mac.update(len(encoded).to_bytes(4, "big") + encoded + size.to_bytes(8, "big"))
 
 
+def source_entry(n: int, text: str) -> tuple[bytes, dict[str, Any]]:
+    """Source file number ``n`` as stored: its member's bytes and its record (spec 4.7).
+
+    Writers and client copies number the files from 0, each new one after the last.
+    """
+    import hashlib  # OpenSSL: loaded by writers only, never by ``info``
+
+    data = text.encode("utf-8", "surrogateescape")
+    return data, {
+        "member": f"sources/{n}.py",
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+#: The names of this package that stored pickles call when they load (spec 5.3):
+#: part of the format, so each stays importable under this very path, with the
+#: signature and pickled state the spec gives, for as long as files of format 1.x
+#: are read.  The writer emits no other name of ``snapshot`` (tests/snapshot/test_frozen_names.py).
+FROZEN_NAMES: tuple[str, ...] = (
+    "snapshot._format.Placeholder",
+    "snapshot._rebuild.memoryview_from",
+)
+
 STORED = "stored"
 PLACEHOLDER = "placeholder"
 OMITTED = "omitted"
@@ -54,6 +81,12 @@ class Placeholder:
 
     ``status`` is ``placeholder`` (failed to pickle), ``omitted`` (a size cap or
     a setting left it out) or ``redacted`` (its name looked secret).
+
+    Frozen (:data:`FROZEN_NAMES`): stored pickles call it, ``Placeholder(type,
+    repr, reason, status)``, for a live resource, and rebuild a captured one
+    from its state, the tuple of its fields (a dict from writers before the
+    class was a record: see ``_record._Record.__setstate__``).  Its fields keep
+    their order.
     """
 
     type: str

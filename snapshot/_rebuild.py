@@ -1,10 +1,11 @@
-"""Functions that stored pickles call when they load (their names are part of the format).
+"""Functions that stored pickles call when they load: frozen, their names are part of the format.
 
 The writer stores large ``bytes``, ``bytearray`` and ``memoryview`` objects
 out-of-band; ``bytes`` and ``bytearray`` come back through their own type
 (``bytes(buffer)``), a ``memoryview`` through :func:`memoryview_from`, which
 gives back its format, shape and read-only flag.  Imports nothing heavy: a
-reader loads this module when it unpickles such a piece.
+reader loads this module when it unpickles such a piece.  Listed in
+``_format.FROZEN_NAMES``: never move or rename what is here.
 """
 
 from __future__ import annotations

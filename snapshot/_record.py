@@ -97,7 +97,8 @@ class _Record:
         return tuple([getattr(self, name) for name in self._fields_])
 
     def __setstate__(self, state: Any) -> None:
-        # A dict: pickled by the dataclass this record replaced (snapshot <= 1.1 writers).
+        # A dict: a Placeholder pickled while it was a dataclass (format 1.0 writers
+        # and the first 1.1 writers; spec 5.3, golden placeholder_values files).
         pairs = state.items() if isinstance(state, dict) else zip(self._fields_, state, strict=True)
         for name, value in pairs:
             _set(self, name, value)

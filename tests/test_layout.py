@@ -35,7 +35,7 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "base": (
             "snapshot._byvalue",
             "snapshot._codehash",
-            "snapshot._environment",
+            "snapshot._installed",
             "snapshot._errors",
             "snapshot._format",
             "snapshot._keys",
@@ -47,6 +47,10 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "model": ("snapshot._model",),
         "read": ("snapshot._read",),
         "write": ("snapshot._write",),
+        # Client copies: a snapshot read, then written again with sources added.
+        "amend": ("snapshot._amend",),
+        # The capture core: a live failure into a snapshot file, without Dask.
+        "capture": ("snapshot._capture",),
     },
 }
 MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
@@ -56,6 +60,9 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         # Reading and writing sit side by side over the model: neither imports the other.
         "read": ("base", "model"),
         "write": ("base", "model"),
+        "amend": ("base", "model", "read", "write"),
+        # Capture writes; it never needs the reader.
+        "capture": ("base", "model", "write"),
     },
 }
 

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .._environment import environment_info
 from .._limits import WriteLimits
 from .._text import safe_str
 from .._write.builder import SnapshotBuilder
+from .._write.environment import environment_info
 from .._write.exception import iter_traceback
 from .._write.redact import Redactor
 from .budget import CaptureJob

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from .._environment import environment_info
 from .._format import key_to_json
 from .._write.builder import SnapshotBuilder
+from .._write.environment import environment_info
 from .._write.exception import redact_error
 from .._write.redact import Redactor
 from .budget import CaptureJob

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .manifest import JsonKey
@@ -92,6 +92,18 @@ class Builder:
 
     def array(self, obj: Mapping[str, Any], key: str, path: str = "") -> Any:
         return self.get(obj, key, path, is_list, "a list")
+
+    def objects(
+        self, items: Iterable[Any] | None, path: str
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(path, entry)`` for each entry of an array that is an object
+        (``error.chain[2]``); any other entry is a problem, skipped."""
+        for i, entry in enumerate(items or ()):
+            at = f"{path}[{i}]"
+            if isinstance(entry, dict):
+                yield at, entry
+            else:
+                self.problem(at, entry, "an object")
 
     def strings(self, obj: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
         """An array of strings; bad entries are dropped (for text: notes, modules)."""

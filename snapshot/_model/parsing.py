@@ -77,7 +77,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         run_spec=b.string(raw, "run_spec", ""),
         exception=b.string(raw, "exception", ""),
         frames=_frames(b, b.array(raw, "frames")),
-        pieces=_pieces(b, b.section(raw, "pieces")),
+        pieces=_records(b, b.section(raw, "pieces"), "pieces", _piece),
         buffers=_records(b, b.section(raw, "buffers"), "buffers", _buffer),
         sources=_records(b, b.section(raw, "sources"), "sources", _source),
         modules=b.table(raw, "modules", "", is_str_or_null, "a string or null"),
@@ -120,11 +120,8 @@ def _error(b: Builder, error: dict[str, Any] | None) -> Error | None:
     if error is None:
         return None
     chain = []
-    for i, entry in enumerate(b.array(error, "chain", "error.") or ()):
-        at = f"error.chain[{i}]."
-        if not isinstance(entry, dict):
-            b.problem(at[:-1], entry, "an object")
-            continue
+    for where, entry in b.objects(b.array(error, "chain", "error."), "error.chain"):
+        at = where + "."
         chain.append(
             ChainEntry(
                 relation=b.string(entry, "relation", at),
@@ -219,14 +216,9 @@ def _call(b: Builder, call: dict[str, Any] | None) -> Call | None:
 
 def _inputs(b: Builder, inputs: list[Any] | None) -> tuple[Input, ...]:
     out = []
-    for i, entry in enumerate(inputs or ()):
-        if not isinstance(entry, dict):
-            b.problem(f"inputs[{i}]", entry, "an object")
-            continue
-        key = None
-        if "key" in entry:
-            _, key = b.key(entry["key"], f"inputs[{i}].key")
-        out.append(Input(key=key, piece=b.string(entry, "piece", f"inputs[{i}].")))
+    for where, entry in b.objects(inputs, "inputs"):
+        key = b.key(entry["key"], f"{where}.key")[1] if "key" in entry else None
+        out.append(Input(key=key, piece=b.string(entry, "piece", f"{where}.")))
     return tuple(out)
 
 
@@ -255,41 +247,31 @@ def _frames(b: Builder, frames: list[Any] | None) -> tuple[Frame, ...]:
     return tuple(out)
 
 
-def _pieces(b: Builder, pieces: dict[str, Any] | None) -> dict[str, PieceRecord] | None:
-    if pieces is None:
-        return None
-    out = {}
-    for pid, record in pieces.items():
-        at = entry_path("pieces", pid)
-        if not isinstance(pid, str) or not isinstance(record, dict):
-            b.problem(at, record, "an object")
-            continue
-        at += "."
-        summary = b.section(record, "summary", at)
-        shape = None if summary is None else b.array(summary, "shape", at + "summary.")
-        if shape is not None and not all(is_int(n) for n in shape):
-            b.problem(at + "summary.shape", shape, "a list of integers")
-            shape = None
-        out[pid] = PieceRecord(
-            label=b.string(record, "label", at),
-            status=b.string(record, "status", at),
-            type=b.string(record, "type", at),
-            repr=b.string(record, "repr", at),
-            reason=b.string(record, "reason", at),
-            size=b.integer(record, "size", at),
-            member=b.string(record, "member", at),
-            buffers=b.ids(record, "buffers", at) or (),
-            modules=b.strings(record, "modules", at),
-            summary=None
-            if summary is None
-            else Summary(
-                shape=None if shape is None else tuple(shape),
-                dtype=b.string(summary, "dtype", at + "summary."),
-                nbytes=b.integer(summary, "nbytes", at + "summary."),
-            ),
-            refs=b.ids(record, "refs", at) or (),
-        )
-    return out
+def _piece(b: Builder, record: dict[str, Any], at: str) -> PieceRecord:
+    summary = b.section(record, "summary", at)
+    shape = None if summary is None else b.array(summary, "shape", at + "summary.")
+    if shape is not None and not all(is_int(n) for n in shape):
+        b.problem(at + "summary.shape", shape, "a list of integers")
+        shape = None
+    return PieceRecord(
+        label=b.string(record, "label", at),
+        status=b.string(record, "status", at),
+        type=b.string(record, "type", at),
+        repr=b.string(record, "repr", at),
+        reason=b.string(record, "reason", at),
+        size=b.integer(record, "size", at),
+        member=b.string(record, "member", at),
+        buffers=b.ids(record, "buffers", at) or (),
+        modules=b.strings(record, "modules", at),
+        summary=None
+        if summary is None
+        else Summary(
+            shape=None if shape is None else tuple(shape),
+            dtype=b.string(summary, "dtype", at + "summary."),
+            nbytes=b.integer(summary, "nbytes", at + "summary."),
+        ),
+        refs=b.ids(record, "refs", at) or (),
+    )
 
 
 def _buffer(b: Builder, record: dict[str, Any], at: str) -> BufferRecord:
@@ -339,11 +321,7 @@ def _death(b: Builder, death: dict[str, Any] | None) -> Death | None:
     at = "death."
     memory = None if death.get("memory") is None else b.section(death, "memory", at)
     lost = []
-    for i, entry in enumerate(b.array(death, "lost_inputs", at) or ()):
-        where = f"death.lost_inputs[{i}]"
-        if not isinstance(entry, dict):
-            b.problem(where, entry, "an object")
-            continue
+    for where, entry in b.objects(b.array(death, "lost_inputs", at), "death.lost_inputs"):
         key = b.key(entry["key"], f"{where}.key")[1] if "key" in entry else None
         lost.append(LostInput(key=key, reason=b.string(entry, "reason", where + ".")))
 

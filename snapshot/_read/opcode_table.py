@@ -1,4 +1,4 @@
-"""The opcodes of the pickle virtual machine, as the scan of ``_opcodes`` sees them.
+"""The opcodes of the pickle virtual machine, as the scan of :mod:`.opcodes` sees them.
 
 Each opcode byte maps to what it does to the stack (its *kind*) and one number:
 a fixed argument size to skip, the width of a length prefix, or how many stack

@@ -52,7 +52,7 @@ from .opcode_table import (
     STRING,
     UNICODE,
 )
-from .pickle_names import _decode, _mapped, _string
+from .pickle_names import decode_name, imported_module, string_literal
 
 #: Strings are tracked (on the stack and in the memo) up to this total cost in bytes;
 #: past it, further memoized strings count as unknown (and a module taken from one
@@ -219,11 +219,15 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                         unknown, f"{where}: its module name is not a string the pickle spells out"
                     )
                 else:
-                    found = _decode(module)
+                    found = decode_name(module)
                     if found is None:
                         invalid = f"a module name that is not UTF-8 at byte {pos - 1}"
                         break
-                    _add(modules, unknown, _mapped(found, _decode(name or b"") or "", proto))
+                    _add(
+                        modules,
+                        unknown,
+                        imported_module(found, decode_name(name or b"") or "", proto),
+                    )
             elif kind == NOTHING:
                 pos += arg
             elif kind == PUT:
@@ -294,13 +298,13 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                     if end < 0:
                         invalid = "truncated"
                         break
-                    found = _decode(line)
-                    global_name = _decode(bytes(data[pos:end]))
+                    found = decode_name(line)
+                    global_name = decode_name(bytes(data[pos:end]))
                     pos = end + 1
                     if found is None or global_name is None:
                         invalid = f"a module name that is not UTF-8 at byte {pos}"
                         break
-                    _add(modules, unknown, _mapped(found, global_name, proto))
+                    _add(modules, unknown, imported_module(found, global_name, proto))
                     if kind == INST:
                         if marks:
                             del stack[marks.pop() :]
@@ -308,7 +312,7 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                             lost = lost or f"no MARK for INST at byte {pos}"
                     stack.append(None)
                 elif kind == STRING:
-                    stack.append(_string(line))
+                    stack.append(string_literal(line))
                 elif kind == UNICODE:
                     try:
                         stack.append(

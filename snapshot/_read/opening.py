@@ -4,7 +4,7 @@ Untrusted input is the normal case: a file copied off a cluster, maybe cut
 short, maybe from someone else.  Limits come first (the frame walk, then the
 read limits while decompressing), integrity always (checksums, declared sizes,
 the HMAC before anything can be unpickled), and nothing is unpickled here.
-Foreign errors are translated by the table of ``_translate``; anything else is
+Foreign errors are translated by the table of :mod:`.translate`; anything else is
 a bug and is not dressed up as a damaged file.
 """
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import codecs
 
 
-def _decode(raw: bytes) -> str | None:
+def decode_name(raw: bytes) -> str | None:
+    """A name's bytes as text (lone surrogates kept), or None if they are not UTF-8."""
     try:
         return raw.decode("utf-8", "surrogatepass")
     except UnicodeDecodeError:
         return None
 
 
-def _string(line: bytes) -> bytes | None:
+def string_literal(line: bytes) -> bytes | None:
     """A protocol 0 ``STRING`` argument: a quoted, backslash-escaped literal."""
     if len(line) >= 2 and line[:1] == line[-1:] and line[:1] in (b"'", b'"'):
         try:
@@ -28,7 +29,7 @@ def _string(line: bytes) -> bytes | None:
     return None
 
 
-def _mapped(module: str, name: str, proto: int) -> str:
+def imported_module(module: str, name: str, proto: int) -> str:
     """The module ``find_class`` imports: protocols 0-2 map Python 2 names (fix_imports)."""
     if proto >= 3:
         return module

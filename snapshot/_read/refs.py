@@ -6,7 +6,8 @@ A stored piece's pickle MAY carry pickle *persistent ids*; each is the pid
 of its own; a reader resolves them through ``resolve(pid)``, which loads that
 piece (cached), so ``x is y`` holds after loading where it held on the worker.
 
-This module is the single place that knows the rule on both sides; the
+This module is the reading side of the rule (the writing side is
+``ReferencingPickler.persistent_id`` in ``snapshot/_write/pickler.py``); the
 reader's :class:`Snapshot` passes its own ``resolve``.
 """
 

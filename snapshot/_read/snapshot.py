@@ -112,6 +112,13 @@ class Snapshot:
     def size(self) -> int:
         return sum(len(m) for m in self._members.values())
 
+    @property
+    def members(self) -> Mapping[str, Any]:
+        """Every member read, by name, as raw bytes (to copy the file; never unpickled)."""
+        from types import MappingProxyType
+
+        return MappingProxyType(self._members)
+
     def _record(self, pid: str) -> PieceRecord:
         record = self.model.piece(pid)
         if record is None:
@@ -184,9 +191,9 @@ class Snapshot:
     def _unpickle(self, data: Any, buffers: list[Any], record: PieceRecord) -> Any:
         label = record.label or "?"
         try:
-            from . import refs as _refs  # pickle: only once something is loaded
+            from .refs import loads  # pickle: only once something is loaded
 
-            return _refs.loads(data, buffers, self.load)
+            return loads(data, buffers, self.load)
         except ModuleNotFoundError as exc:
             module = exc.name or "?"
             top = module.split(".")[0]
@@ -223,7 +230,7 @@ class Snapshot:
             wanted = recorded.get(top)
             if wanted is None:
                 continue
-            from .._environment import module_version  # package metadata: only on this error path
+            from .._installed import module_version  # package metadata: only on this error path
 
             here = module_version(top)
             if here != wanted:

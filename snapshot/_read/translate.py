@@ -1,7 +1,7 @@
 """The one table that turns foreign errors into ours, where they enter.
 
 Reading a snapshot calls zstd, the operating system and the JSON decoder on
-bytes from an untrusted file (tar headers are parsed by ``_tar``, which raises
+bytes from an untrusted file (tar headers are parsed by :mod:`.tar`, which raises
 our errors itself).  Their errors are the file's
 fault (or the disk's) and become a :class:`SnapshotError` subclass with a
 message that names the file; anything else that escapes, a ``TypeError`` or an

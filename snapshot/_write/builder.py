@@ -32,11 +32,11 @@ from .._format import (
 )
 from .._limits import WriteLimits
 from .exception import describe_exception
-from .final import final_manifest, manifest_json
+from .final_manifest import final_manifest, manifest_json
 from .frames import frame_records
-from .pieces import PieceStore
+from .piece import Piece
 from .redact import Redactor
-from .stored import Piece
+from .store import PieceStore
 from .stream import TarStream, write_atomically
 
 LocalsPolicy = Callable[[FrameType], Mapping[str, Any]]

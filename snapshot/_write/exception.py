@@ -63,7 +63,7 @@ def describe_exception(
     text, as they are left out of the captured frames; ``redact`` (e.g.
     ``Redactor.redact_text``) is applied to every text.
     """
-    out = _describe(exc, skip_frames)
+    out = _error_section(exc, skip_frames)
     return redact_error(out, redact) if redact is not None else out
 
 
@@ -86,7 +86,7 @@ def _carets_at_raise_only(described: traceback.TracebackException) -> None:
         todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
-def _describe(exc: BaseException, skip_frames: int) -> dict[str, Any]:
+def _error_section(exc: BaseException, skip_frames: int) -> dict[str, Any]:
     out = _identity(exc)
     try:
         described = traceback.TracebackException.from_exception(exc)

@@ -18,6 +18,7 @@ import threading
 import types
 from typing import Any
 
+from .._format import PLACEHOLDER
 from .._text import safe_repr
 
 #: Types (by module and name) that are live resources when their module is loaded.
@@ -78,7 +79,7 @@ def live_kind(kind: type) -> str | None:
     return found
 
 
-def describe(obj: Any, what: str, limit: int) -> str:
+def describe_live(obj: Any, what: str, limit: int) -> str:
     """A one-line description from attributes only (no I/O, no flush, no repr of data)."""
     details: list[str] = []
     try:
@@ -123,3 +124,14 @@ def _file_details(obj: Any, limit: int) -> list[str]:
         except (OSError, ValueError):
             pass
     return out
+
+
+def live_args(obj: Any, what: str, limit: int) -> tuple[str, str, str, str]:
+    """The ``Placeholder`` arguments for a live resource: type, description, reason, status."""
+    kind = type(obj)
+    return (
+        f"{kind.__module__}.{kind.__qualname__}",
+        describe_live(obj, what, limit),
+        f"a live resource ({what}) is never captured",
+        PLACEHOLDER,
+    )

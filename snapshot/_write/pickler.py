@@ -4,7 +4,7 @@
 ``reducer_override`` (which the C pickler calls for every object that is not
 of an exact builtin type: classes, functions, instances):
 
-* live resources (open files, sockets, locks, ...; see :mod:`._live`) become
+* live resources (open files, sockets, locks, ...; see :mod:`.live`) become
   :class:`~snapshot.Placeholder` objects, never read;
 * ``memoryview`` objects (and the large ``bytes``/``bytearray`` the store
   hands over wrapped in :class:`OutOfBand`) go out-of-band as zero-copy
@@ -24,20 +24,18 @@ this pickler only where a bounded look at the object says it can pay
 from __future__ import annotations
 
 import pickle
+import threading
 import types
 from collections.abc import Callable
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import cloudpickle
 
-from .._format import PLACEHOLDER, Placeholder
+from .._format import Placeholder
 from .._rebuild import memoryview_from
-from .live import describe, live_kind
+from .live import live_kind
 from .spool import Abandoned
-
-if TYPE_CHECKING:
-    from .pieces import PieceStore
 
 #: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
 HOIST_BYTES = 64 * 1024
@@ -48,7 +46,19 @@ _ATOMS = frozenset({int, float, bool, type(None), complex})
 _LEAVES = _ATOMS | {str, bytes}
 _CONTAINERS = frozenset({list, dict, tuple, set, frozenset})
 _BY_NAME = (types.FunctionType, types.BuiltinFunctionType)
-_OWN = "snapshot."  # Placeholder and the rebuild helpers: the reader itself
+_OWN = "snapshot."  # the reader itself: only its FROZEN_NAMES (_format.py) are ever pickled
+
+
+class Store(Protocol):
+    """What a pickler asks of the store of pieces it pickles for (a :class:`~.store.PieceStore`)."""
+
+    cancel: threading.Event | None
+
+    def piece_of(self, obj: object) -> str | None: ...
+
+    def hoist(self, obj: object, what: str) -> str | None: ...
+
+    def live_placeholder(self, obj: object, what: str) -> tuple[str, str, str, str]: ...
 
 
 class OutOfBand:
@@ -124,12 +134,12 @@ def _plain(obj: object, depth: int) -> bool:
 
 
 class CapturePickler(cloudpickle.Pickler):
-    """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~._spool.Spool`)."""
+    """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~.spool.Spool`)."""
 
     def __init__(
         self,
         file: Any,
-        store: PieceStore,
+        store: Store,
         buffer_callback: Callable[[pickle.PickleBuffer], bool],
     ) -> None:
         super().__init__(file, protocol=5, buffer_callback=buffer_callback)
@@ -186,15 +196,3 @@ class ReferencingPickler(CapturePickler):
                 return None
         self.refs.append(pid)
         return pid
-
-
-def live_args(obj: Any, what: str, limit: int) -> tuple[str, str, str, str]:
-    """The ``Placeholder`` arguments for a live resource: type, description, reason, status."""
-    text = describe(obj, what, limit)
-    kind = type(obj)
-    return (
-        f"{kind.__module__}.{kind.__qualname__}",
-        text,
-        f"a live resource ({what}) is never captured",
-        PLACEHOLDER,
-    )

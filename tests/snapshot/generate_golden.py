@@ -7,6 +7,14 @@ file looks like, so that a later reader (or a later writer's reader) still
 opens the files of today.  Regenerate them only on purpose, and never after a
 format change: a new format version gets a new directory, and these stay.
 
+A few files were written by an older writer (:data:`OLDER_WRITERS`): the case
+of this generator, run with the ``snapshot`` package of an earlier commit
+first on the path, e.g. for the 1.0 one::
+
+    git archive f9142781 snapshot | tar -x -C /tmp/writer
+    PYTHONPATH=/tmp/writer:tests/snapshot python tests/snapshot/generate_golden.py \
+        placeholder_values --out tests/snapshot/golden/1.0/placeholder_values.zst
+
 Payloads use builtins and numpy only: a function from the tests would be
 pickled by reference to a module a reader may not have, and a function pickled
 by value holds a code object of one Python version.  The failing job is
@@ -18,6 +26,7 @@ mtimes) is not what the tests check.
 
 from __future__ import annotations
 
+import argparse
 import linecache
 import operator
 import sys
@@ -171,6 +180,21 @@ def references(path: Path) -> Path:
     return builder.write(path)
 
 
+def placeholder_values(path: Path) -> Path:
+    """Placeholders inside stored pieces: a ``Placeholder`` among the captured values
+    (pickled by its class, ``NEWOBJ`` + ``BUILD`` of its state) and a live resource
+    nested in an argument (1.1: a call of ``Placeholder``; 1.0: the argument failed)."""
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["truediv-7a7a", 0])
+    _failed_job(builder, 7, 0)
+    held = snapshot.Placeholder(*HELD_PLACEHOLDER)
+    builder.set_call(operator.truediv, [{"value": held}, {"lock": threading.Lock()}])
+    return builder.write(path)
+
+
+#: ``type``, ``repr``, ``reason``, ``status`` of the Placeholder in ``placeholder_values``.
+HELD_PLACEHOLDER = ("numpy.ndarray", "array([0., 0., ...])", "left out: a size cap", "omitted")
+
 GOLDEN: dict[str, Callable[[Path], Path]] = {
     "plain_call.zst": plain_call,
     "numpy_input.zst": numpy_input,
@@ -178,6 +202,7 @@ GOLDEN: dict[str, Callable[[Path], Path]] = {
     "placeholders.zst": placeholders,
     "manifest_only.zst": manifest_only,
     "references.zst": references,
+    "placeholder_values.zst": placeholder_values,
 }
 
 #: The files of ``golden/1.0/``, written by the 1.0 writer (never regenerated).
@@ -190,10 +215,39 @@ GOLDEN_1_0 = (
 )
 
 
-def main() -> int:
-    GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-    for name, make in GOLDEN.items():
-        path = make(GOLDEN_DIR / name)
+#: Files written by an older writer: ``"<version>/<file>"`` -> (the case that
+#: wrote it, the commit whose ``snapshot`` package ran it; see the module doc).
+#: A ``Placeholder`` was a dataclass there: its pickled state is a dict.
+OLDER_WRITERS: dict[str, tuple[str, str]] = {
+    "1.0/placeholder_values.zst": (
+        "placeholder_values",
+        "f9142781e4fb9ae8b721bd0264e79c20e57a95ad",
+    ),
+    "1.1/placeholder_values_dict_state.zst": (
+        "placeholder_values",
+        "ab8588cb39edae086556d358bb8006ba76d2d95d",
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("case", nargs="?", help="write this case only (a function's name)")
+    parser.add_argument("--out", type=Path, help="with a case: the file to write")
+    args = parser.parse_args(argv)
+    if args.case is not None:
+        make = next((m for m in GOLDEN.values() if m.__name__ == args.case), None)
+        if make is None:
+            parser.error(
+                f"no case {args.case!r}; the cases: {', '.join(m.__name__ for m in GOLDEN.values())}"
+            )
+        out = args.out or GOLDEN_DIR / f"{args.case}.zst"
+        targets = [(make, out)]
+    else:
+        targets = [(make, GOLDEN_DIR / name) for name, make in GOLDEN.items()]
+    for make, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path = make(target)
         print(f"wrote {path} ({path.stat().st_size} bytes)")
     return 0
 

@@ -1,8 +1,9 @@
 """The committed golden files of formats 1.0 and 1.1 still read as they were written.
 
-Made by ``generate_golden.py`` (``make golden``).  A missing file fails, it is
-never skipped: a reader that can no longer be tested against old files must
-not pass silently.  Every test runs on both versions' files unless it names one.
+Made by ``generate_golden.py`` (``make golden``; a few by an older writer running
+its cases, ``OLDER_WRITERS``).  A missing file fails, it is never skipped: a
+reader that can no longer be tested against old files must not pass silently.
+Every test runs on both versions' files unless it names one.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ import zstandard
 from generate_golden import (
     GOLDEN,
     GOLDEN_1_0,
+    HELD_PLACEHOLDER,
     JOB_FILE,
     JOB_SOURCE,
     KEY,
     NUMPY_INPUTS,
+    OLDER_WRITERS,
     REF_FILE,
     REF_SOURCE,
     SHARED_BYTES,
 )
+from pickled import placeholder_forms
 
 from snapshot import (
     Placeholder,
@@ -39,7 +43,11 @@ from snapshot import (
 # The 1.0 files stay tested when the writer moves on: ``make golden`` writes a
 # directory for the new version beside the old ones.
 GOLDEN_ROOT = Path(__file__).resolve().parent / "golden"
-VERSIONS = {"1.0": GOLDEN_1_0, "1.1": tuple(GOLDEN)}
+OLDER = {
+    v: tuple(k.split("/")[1] for k in OLDER_WRITERS if k.startswith(f"{v}/"))
+    for v in ("1.0", "1.1")
+}
+VERSIONS = {"1.0": GOLDEN_1_0 + OLDER["1.0"], "1.1": tuple(GOLDEN) + OLDER["1.1"]}
 CASES = [(v, name) for v, names in VERSIONS.items() for name in sorted(names)]
 
 
@@ -183,6 +191,43 @@ def test_manifest_only(version: str) -> None:
     func, _, _ = snap.call()
     assert isinstance(func, Placeholder)
     assert snap.source(JOB_FILE) == JOB_SOURCE
+
+
+#: The Placeholders inside stored pieces, as each writer pickled them (spec 5.3):
+#: a captured one by NEWOBJ + BUILD of its state, a dict while the class was a
+#: dataclass (1.0, the first 1.1 writers), a tuple since; a live resource (1.1)
+#: by a call.  The 1.0 writer could not pickle the lock: its argument failed.
+PLACEHOLDER_FORMS = {
+    ("1.0", "placeholder_values.zst"): ["dict state"],
+    ("1.1", "placeholder_values_dict_state.zst"): ["dict state", "call"],
+    ("1.1", "placeholder_values.zst"): ["tuple state", "call"],
+}
+
+
+@pytest.mark.parametrize("version, name", sorted(PLACEHOLDER_FORMS))
+def test_placeholders_inside_pieces(version: str, name: str) -> None:
+    snap = _open(version, name)
+    pieces = snap.manifest["pieces"]
+    forms = [
+        form
+        for pid, record in pieces.items()
+        if record["status"] == "stored"
+        for form in placeholder_forms(snap.piece_bytes(pid))
+    ]
+    assert forms == PLACEHOLDER_FORMS[version, name]
+    func, (held, live), _ = snap.call()
+    assert func is operator.truediv
+    assert held == {"value": Placeholder(*HELD_PLACEHOLDER)}
+    if version == "1.0":
+        assert isinstance(live, Placeholder) and live.status == "placeholder"
+        assert "cannot pickle '_thread.lock' object" in live.reason
+    else:
+        lock = live["lock"]
+        assert isinstance(lock, Placeholder) and lock.type == "_thread.lock"
+        assert (lock.status, lock.reason) == (
+            "placeholder",
+            "a live resource (lock) is never captured",
+        )
 
 
 def test_references() -> None:

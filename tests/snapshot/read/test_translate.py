@@ -67,6 +67,6 @@ def test_reading_a_snapshot_imports_no_tarfile() -> None:
     code = "import sys, snapshot; snapshot.read_model(sys.argv[1]); print('tarfile' in sys.modules)"
     from pathlib import Path
 
-    golden = Path(__file__).parent / "golden" / "1.0" / "plain_call.zst"
+    golden = Path(__file__).resolve().parents[1] / "golden" / "1.0" / "plain_call.zst"
     done = subprocess.run([sys.executable, "-c", code, str(golden)], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr

@@ -1,9 +1,8 @@
-"""What the capturing machine looked like: Python, platform, package versions, env vars."""
+"""The manifest's ``environment`` section: Python, platform, package versions, env vars."""
 
 from __future__ import annotations
 
 import fnmatch
-import functools
 import os
 import platform
 import socket
@@ -11,9 +10,10 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ._write.redact import REDACTED, Redactor, is_secret_variable
+from .._installed import package_version
+from .redact import REDACTED, Redactor, is_secret_variable
 
-#: Packages whose versions every snapshot records (issue: format 1.0).
+#: Packages whose versions every snapshot records (spec 4.8).
 PACKAGES: tuple[str, ...] = (
     "dask",
     "distributed",
@@ -46,43 +46,6 @@ DEFAULT_ENV_ALLOW: tuple[str, ...] = (
     "MALLOC_*",
     "DASK_*",
 )
-
-
-@functools.lru_cache(maxsize=256)
-def package_version(distribution: str) -> str | None:
-    import importlib.metadata  # ~13 ms: imported when a version is first asked for
-
-    try:
-        return importlib.metadata.version(distribution)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
-        return None
-
-
-@functools.lru_cache(maxsize=1)
-def _distributions() -> dict[str, list[str]]:
-    import importlib.metadata
-
-    try:
-        return dict(importlib.metadata.packages_distributions())
-    except Exception:
-        return {}
-
-
-def module_version(top_level: str) -> str | None:
-    """Best-effort version of an importable top-level module, without importing it."""
-    module = sys.modules.get(top_level)
-    version = getattr(module, "__version__", None)
-    if isinstance(version, str):
-        return version
-    for dist in _distributions().get(top_level, []):
-        found = package_version(dist)
-        if found:
-            return found
-    return None
-
-
-def is_stdlib(top_level: str) -> bool:
-    return top_level in sys.stdlib_module_names or top_level == "builtins"
 
 
 def environment_variables(

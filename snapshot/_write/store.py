@@ -1,10 +1,10 @@
 """Pickling one piece at a time: a failure or a cap turns into a recorded placeholder.
 
 Each captured object (the function, each argument, each input, each local) is
-a piece, pickled on its own with :class:`~._pickler.CapturePickler`, protocol
+a piece, pickled on its own with :class:`~.pickler.CapturePickler`, protocol
 5.  An object is stored once per capture: the store keeps an identity registry
 (``id`` -> piece, holding the object alive), so a second holder gets the same
-piece, and inside a pickle a reference to it (format 1.1, :mod:`._refs`).
+piece, and inside a pickle a reference to it (format 1.1, :mod:`snapshot._read.refs`).
 Large objects met inside a piece become pieces of their own first, so every
 later holder refers to them.  A piece that failed stays a placeholder and is
 referred to as one, never pickled again: each ``__reduce__`` runs at most once
@@ -14,7 +14,7 @@ Large contiguous buffers (numpy, pandas, arrow, large bytes) leave the pickle
 out-of-band as zero-copy views, are deduplicated by the address and size of
 the memory they export (pyarrow makes a new wrapper object on every pickle),
 and are later written as raw tar members.  In-band pickles go to a
-:class:`~._spool.Spool`.  Nothing here raises for a bad object.
+:class:`~.spool.Spool`.  Nothing here raises for a bad object.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from .._limits import WriteLimits
 from .._text import safe_repr, type_name
 from .buffers import Buffer, address_of
-from .live import live_kind
+from .live import live_args, live_kind
 from .pickler import (
     FLAT,
     HOIST_BYTES,
@@ -36,12 +36,11 @@ from .pickler import (
     CapturePickler,
     OutOfBand,
     ReferencingPickler,
-    live_args,
     plan,
 )
+from .piece import Piece, summary_of
 from .redact import Redactor
 from .spool import Abandoned, CapExceeded, Spool
-from .stored import Piece, summary_of
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024
@@ -115,24 +114,24 @@ class PieceStore:
         show_repr: bool = True,
         kind: str = "",
         text: str | None = None,
+        pid: str | None = None,
     ) -> str:
         """Record ``obj`` without storing it.  ``show_repr=False`` keeps even its
-        repr (which may show the data) out: only its type and shape remain."""
-        pid = self._new_pid()
-        shown = show_repr and status != REDACTED_STATUS
+        repr (which may show the data) out: only its type and shape remain.
+        ``pid``: the id taken when its pickling began (which failed)."""
         if text is None:
+            shown = show_repr and status != REDACTED_STATUS
             text = safe_repr(obj, self.limits.max_repr_chars) if shown else ""
-        self.pieces[pid] = Piece(
-            pid,
+        return self._record(
+            pid or self._new_pid(),
+            obj,
             label,
             status,
-            type_name(obj),
-            self.redactor.redact_text(text),
+            text,
             reason=self.redactor.redact_text(reason),
             summary=summary_of(obj) if status == OMITTED and kind != "live" else {},
             kind=kind or status,
         )
-        return pid
 
     def live_placeholder(self, obj: object, what: str) -> tuple[str, str, str, str]:
         """The ``Placeholder`` arguments for a live resource nested in a piece."""
@@ -143,6 +142,20 @@ class PieceStore:
         return f"capture abandoned: {self.cancel_reason or 'cancelled'}"
 
     # -- pickling -----------------------------------------------------------
+    def _record(
+        self, pid: str, obj: object, label: str, status: str, text: str, **fields: Any
+    ) -> str:
+        """The one construction of a :class:`Piece`: its type, and its repr redacted."""
+        self.pieces[pid] = Piece(
+            pid, label, status, type_name(obj), self.redactor.redact_text(text), **fields
+        )
+        return pid
+
+    def _stored(self, pid: str, obj: object, label: str, **fields: Any) -> str:
+        """Record ``obj`` as stored, shown by its bounded repr."""
+        text = safe_repr(obj, self.limits.max_repr_chars)
+        return self._record(pid, obj, label, STORED, text, **fields)
+
     def _new_pid(self) -> str:
         pid = f"p{self._next_pid}"
         self._next_pid += 1
@@ -190,23 +203,13 @@ class PieceStore:
         except BaseException as exc:  # an int too large to pickle, say
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            return self.add_placeholder(obj, label, PLACEHOLDER, _describe(exc), kind="error")
+            return self.add_placeholder(obj, label, PLACEHOLDER, _failure(exc), kind="error")
         budget = self._budget()
         if len(data) > budget:
             return self.add_placeholder(obj, label, OMITTED, self._size_reason(budget), kind="cap")
-        pid = self._new_pid()
         self.total += len(data)
         self._in_memory += len(data)
-        self.pieces[pid] = Piece(
-            pid,
-            label,
-            STORED,
-            type_name(obj),
-            self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars)),
-            inband=data,
-            size=len(data),
-        )
-        return pid
+        return self._stored(self._new_pid(), obj, label, inband=data, size=len(data))
 
     def _pickle(self, pid: str, obj: object, label: str, nested: bool) -> None:
         kind = type(obj)
@@ -223,17 +226,21 @@ class PieceStore:
                     raise
                 done = self._attempt(payload, REFERENCES)
         except CapExceeded as exc:
-            self._record_failure(pid, obj, label, self._size_reason(exc.args[0]), "cap")
+            reason = self._size_reason(exc.args[0])
+            self.add_placeholder(obj, label, OMITTED, reason, kind="cap", pid=pid)
             return
         except Abandoned:
-            self._record_failure(pid, obj, label, self.abandoned_reason(), "abandoned", repr_=False)
+            reason = self.abandoned_reason()
+            self.add_placeholder(
+                obj, label, OMITTED, reason, kind="abandoned", show_repr=False, pid=pid
+            )
             if nested:
                 raise
             return
         except BaseException as exc:  # __reduce__ may raise anything, even SystemExit
             if isinstance(exc, KeyboardInterrupt):
                 raise
-            self._record_failure(pid, obj, label, _describe(exc), "error", status=PLACEHOLDER)
+            self.add_placeholder(obj, label, PLACEHOLDER, _failure(exc), kind="error", pid=pid)
             return
         spool, inband, pickler, new_buffers, order = done
         for key, buf in new_buffers.items():
@@ -251,12 +258,10 @@ class PieceStore:
                 inband = None
             else:
                 self._in_memory += len(inband)
-        self.pieces[pid] = Piece(
+        self._stored(
             pid,
+            obj,
             label,
-            STORED,
-            type_name(obj),
-            self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars)),
             inband=inband,
             spool=spool if inband is None else None,
             buffers=order,
@@ -319,29 +324,6 @@ class PieceStore:
 
         return on_buffer
 
-    def _record_failure(
-        self,
-        pid: str,
-        obj: object,
-        label: str,
-        reason: str,
-        kind: str,
-        *,
-        status: str = OMITTED,
-        repr_: bool = True,
-    ) -> None:
-        text = safe_repr(obj, self.limits.max_repr_chars) if repr_ else ""
-        self.pieces[pid] = Piece(
-            pid,
-            label,
-            status,
-            type_name(obj),
-            self.redactor.redact_text(text),
-            reason=self.redactor.redact_text(reason),
-            summary=summary_of(obj) if status == OMITTED else {},
-            kind=kind,
-        )
-
     def _size_reason(self, budget: int) -> str:
         if budget < self.limits.max_piece_bytes:
             return (
@@ -360,6 +342,7 @@ class PieceStore:
                 piece.spool.close()
 
 
-def _describe(exc: BaseException) -> str:
+def _failure(exc: BaseException) -> str:
+    """A pickling error as a placeholder's reason: ``"Type: message"``, at most 300 characters."""
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 300 else text[:297] + "..."

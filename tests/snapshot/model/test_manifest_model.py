@@ -23,7 +23,7 @@ import snapshot
 from snapshot import Manifest, SnapshotFormatError, key_from_json, parse_manifest
 from snapshot._codehash import code_sha256
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "1.0"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "1.0"
 
 
 def manifest_of(path: Path) -> dict[str, Any]:

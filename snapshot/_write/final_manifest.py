@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
-from .. import _environment
-from .._format import OMITTED, STORED
-from .pieces import PieceStore
+from .._format import OMITTED, STORED, source_entry
+from .._installed import is_stdlib, module_version
+from .environment import environment_info
 from .redact import REDACTED, Redactor
+from .store import PieceStore
 
 
 def _strict_json(value: Any, depth: int = 0) -> Any:
@@ -81,23 +81,18 @@ def final_manifest(
         if pieces
         else {}
     )
-    sources = {}
-    for n, (filename, text) in enumerate(sources_text.items()):
-        data = text.encode("utf-8", "surrogateescape")
-        sources[filename] = {
-            "member": f"sources/{n}.py",
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-        }
-    manifest["sources"] = sources
+    manifest["sources"] = {
+        filename: source_entry(n, text)[1]
+        for n, (filename, text) in enumerate(sources_text.items())
+    }
     modules: dict[str, str | None] = {}
     for piece in store.pieces.values():
         for name in sorted(top_level(set(piece.modules))):
-            if name not in modules and not _environment.is_stdlib(name):
-                modules[name] = _environment.module_version(name)
+            if name not in modules and not is_stdlib(name):
+                modules[name] = module_version(name)
     manifest["modules"] = modules
     if "environment" not in manifest:  # the producer may have filled it already
-        manifest["environment"] = _environment.environment_info(redactor=redactor)
+        manifest["environment"] = environment_info(redactor=redactor)
     stored = [p for p in records.values() if p["status"] == STORED]
     manifest["capture"] = {
         "pieces": len(records),

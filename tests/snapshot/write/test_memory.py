@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 ARRAY_BYTES = 256 * 2**20
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/snapshot: crafting.py, samples.py
 
 SCRIPT = textwrap.dedent(
     """

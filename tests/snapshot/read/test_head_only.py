@@ -17,7 +17,7 @@ import pytest
 
 import snapshot
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/snapshot: crafting.py, samples.py
 
 
 def recip(x: np.ndarray) -> float:
@@ -42,6 +42,7 @@ def test_buffers_are_the_last_members(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
         text=True,
+        timeout=120,
     ).stdout.split()
     assert listing[0] == "manifest.json"
     kinds = [name.split("/")[0] for name in listing[1:]]
@@ -80,12 +81,18 @@ def test_replay_info_does_not_read_the_data(tmp_path: Path) -> None:
     damaged[len(damaged) // 2] ^= 0xFF
     path.write_bytes(damaged)
     info = subprocess.run(
-        [sys.executable, "-m", "replay", "info", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "replay", "info", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert info.returncode == 0, info.stderr
     assert "ZeroDivisionError" in info.stdout
     replayed = subprocess.run(
-        [sys.executable, "-m", "replay", "--no-debug", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "replay", "--no-debug", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert replayed.returncode == 3
     assert replayed.stderr.startswith("Error: ")
@@ -124,7 +131,7 @@ def test_inspecting_a_small_file_that_expands_to_gigabytes_is_bounded(tmp_path: 
         [sys.executable, "-c", INSPECT, str(tmp_path / "bomb.zst"), str(HERE), str(declared)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=240,  # under pytest-timeout's 300 s (pyproject): this one can fire and say why
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -1,0 +1,50 @@
+"""What is installed here: versions of packages and top-level modules, found without importing them.
+
+Both sides ask: the writer records the version of each module a piece needs,
+the reader names the versions that differ when a piece fails to load.
+``importlib.metadata`` (about 13 ms) is imported when a version is first asked for.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+
+@functools.lru_cache(maxsize=256)
+def package_version(distribution: str) -> str | None:
+    """The installed version of a distribution (``"dask-replay"``), or None."""
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(distribution)
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    import importlib.metadata
+
+    try:
+        return dict(importlib.metadata.packages_distributions())
+    except Exception:
+        return {}
+
+
+def module_version(top_level: str) -> str | None:
+    """Best-effort version of an importable top-level module, without importing it."""
+    module = sys.modules.get(top_level)
+    version = getattr(module, "__version__", None)
+    if isinstance(version, str):
+        return version
+    for dist in _distributions().get(top_level, []):
+        found = package_version(dist)
+        if found:
+            return found
+    return None
+
+
+def is_stdlib(top_level: str) -> bool:
+    """Whether a top-level module comes with Python (its version is Python's)."""
+    return top_level in sys.stdlib_module_names or top_level == "builtins"
