@@ -18,15 +18,15 @@ from typing import Any, Literal, TextIO
 
 import snapshot
 
-from ._death import death_conditions, judge_death
-from ._debuggers import Debugger, resolve_debugger
-from ._debugging import open_frames, rerun
+from ._describe.death import death_conditions, judge_death
+from ._run.choose import Debugger, resolve_debugger
+from ._run.drive import open_frames, rerun
 from ._frames import CapturedFrame, build_traceback, function_start
-from ._remote import open_target
-from ._source import SourceReport, locate_for, source_lines
-from ._target import FutureLike, snapshot_path
+from ._fetch.remote import open_target
+from ._sources.report import SourceReport, locate_for, source_lines
+from ._fetch.target import FutureLike, snapshot_path
 from ._terminal import for_terminal
-from ._verdict import Outcome, judge
+from ._run.verdict import Outcome, judge
 from ._versions import VersionDifference, compare_versions
 
 __all__ = ["NotReplayableError", "Replay", "load"]
@@ -100,14 +100,14 @@ class Replay:
         return f"<Replay {self.path!r} task={key!r} error={kind!r}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """IPython's text display: what ``info`` shows (``replay._display``)."""
-        from ._display import pretty_text
+        """IPython's text display: what ``info`` shows (``replay._describe.display``)."""
+        from ._describe.display import pretty_text
 
         p.text(repr(self) if cycle else pretty_text(self))
 
     def _repr_html_(self) -> str:
         """Jupyter's display: what ``info`` shows, escaped for HTML."""
-        from ._display import html_text
+        from ._describe.display import html_text
 
         return html_text(self)
 
@@ -236,7 +236,7 @@ class Replay:
         Candidates: the snapshot, this session (``__main__``, IPython's cells),
         ``paths`` (scripts, notebooks, nbconvert exports), then the notebooks
         and ``*.py`` files of ``directory``.  A definition is taken only when
-        its code equals the code that ran (see ``replay._source``).  ``rerun``
+        its code equals the code that ran (see ``replay._sources.report``).  ``rerun``
         unpickles the whole call; otherwise only its function is tried.  The
         report says what was found, what is unknown and why, and which modules
         differ here; :meth:`debug` and :meth:`post_mortem` print it.

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from ._session import DebuggerChoice
-    from ._target import FutureLike
-    from ._verdict import Outcome
+    from ._fetch.target import FutureLike
+    from ._run.verdict import Outcome
 
 
 def debug(

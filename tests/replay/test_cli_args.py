@@ -6,7 +6,7 @@ import hypothesis
 import pytest
 from hypothesis import strategies as st
 
-from replay._cli_args import (
+from replay._cli.args import (
     UsageError,
     info_parser,
     list_parser,

@@ -7,7 +7,7 @@ import types
 
 import cloudpickle
 
-from replay._source import locate_sources
+from replay._sources.report import locate_sources
 from snapshot._codehash import code_sha256
 
 CELL = "def recip(x):\n    scale = [v for v in (1,)]\n    return scale[0] / x\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import replay
-from replay._remote import is_url, local_path
+from replay._fetch.remote import is_url, local_path
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_any_fsspec_filesystem_serves(recip_snapshot: Path) -> None:
         loaded = replay.load("memory://replay-tests/recip.tar.zst")
         assert loaded.path == "memory://replay-tests/recip.tar.zst"
         assert loaded.replay().verdict is replay.Verdict.REPRODUCED
-        from replay._listing import scan_directory
+        from replay._cli.listing import scan_directory
 
         entries, unreadable = scan_directory("memory://replay-tests/")
         assert [e.path for e in entries] == ["memory:///replay-tests/recip.tar.zst"]

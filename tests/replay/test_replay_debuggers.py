@@ -9,7 +9,7 @@ import types
 import pytest
 
 from replay import DebuggerUnavailableError
-from replay._debuggers import resolve_debugger
+from replay._run.choose import resolve_debugger
 
 
 def test_pdb_is_the_default() -> None:

@@ -29,7 +29,7 @@ import pytest
 from dap_client import VSCODE_INITIALIZE, DapClient
 from jobs import JOB_SOURCE, write_snapshot
 
-from replay._debugpy import TRAMPOLINE
+from replay._run.debugpy import TRAMPOLINE
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 TRAMPOLINE_LINE = next(

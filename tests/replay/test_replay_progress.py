@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import replay
-from replay._progress import ProgressReporter
+from replay._fetch.progress import ProgressReporter
 
 
 class Clock:

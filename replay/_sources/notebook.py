@@ -18,7 +18,7 @@ import os
 import re
 from typing import Any
 
-from ._codematch import Unit
+from .codematch import Unit
 
 __all__ = ["MAX_FILE_BYTES", "directory_candidates", "file_units"]
 

@@ -10,7 +10,7 @@ positional SNAPSHOT cannot live beside argparse subcommands::
 A file literally named ``info`` or ``list`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from
 ``EXIT_CODES``; they never print a traceback of ours.  The commands are thin:
-``replay._inspect_commands`` (info, list) and ``replay._replay_command`` call the
+``replay._cli.inspect_commands`` (info, list) and ``replay._cli.replay_command`` call the
 same functions as the Python API.
 """
 
@@ -23,7 +23,7 @@ from typing import TextIO
 
 import snapshot
 
-from ._cli_args import (
+from .args import (
     EXIT_CODES,
     EXIT_INTERRUPTED,
     EXIT_NO_DEBUGGER,
@@ -39,7 +39,7 @@ from ._cli_args import (
     quick_list_args,
     replay_parser,
 )
-from ._terminal import for_terminal, tolerant
+from .._terminal import for_terminal, tolerant
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -58,16 +58,16 @@ def main(
     name = prog()
     try:
         if args and args[0] == "info":
-            from ._inspect_commands import info
+            from .inspect_commands import info
 
             ns = quick_info_args(args[1:]) or info_parser(name).parse_args(args[1:])
             return info(ns, out, err)
         if args and args[0] == "list":
-            from ._inspect_commands import list_directory
+            from .inspect_commands import list_directory
 
             ns = quick_list_args(args[1:]) or list_parser(name).parse_args(args[1:])
             return list_directory(ns, out, err)
-        from ._replay_command import replay
+        from .replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)
     except SystemExit as exc:  # argparse's --help
@@ -91,8 +91,8 @@ def main(
 
 def _status(exc: snapshot.SnapshotError) -> int:
     """The exit status for one of our errors (imported here: ``info`` never needs these)."""
-    from ._debuggers import DebuggerUnavailableError
-    from ._session import NotReplayableError
+    from .._run.choose import DebuggerUnavailableError
+    from .._session import NotReplayableError
 
     if isinstance(exc, DebuggerUnavailableError):
         return EXIT_NO_DEBUGGER

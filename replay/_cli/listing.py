@@ -15,10 +15,10 @@ from typing import Any, NamedTuple
 
 import snapshot
 
-from ._death import death_label, is_death
-from ._info import format_size, task_key
-from ._remote import filesystem, is_url, local_path, open_head, remote_errors
-from ._terminal import for_terminal
+from .._describe.death import death_label, is_death
+from .._describe.summary import format_size, task_key
+from .._fetch.remote import filesystem, is_url, local_path, open_head, remote_errors
+from .._terminal import for_terminal
 
 __all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "scan_directory"]
 

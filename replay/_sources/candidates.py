@@ -1,6 +1,6 @@
 """Where replay looks for source, in order: the snapshot, this process, files.
 
-Each group is a list of :class:`~replay._codematch.Unit` made lazily, so
+Each group is a list of :class:`~replay._sources.codematch.Unit` made lazily, so
 that files are read only while some code is still unmatched:
 
 1. the source texts captured in the snapshot;
@@ -23,8 +23,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._codematch import DYNAMIC_CODE, Unit
-from ._notebook import directory_candidates, file_units
+from .codematch import DYNAMIC_CODE, Unit
+from .notebook import directory_candidates, file_units
 
 __all__ = ["CandidateGroup", "candidate_groups", "captured_name", "read_text"]
 

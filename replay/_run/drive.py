@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
-from ._death import death_conditions, describe_death_outcome
-from ._debuggers import Debugger, DebuggerUnavailableError
-from ._live_lines import verified_lines
-from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
-from ._verdict import Outcome
+from .._describe.death import death_conditions, describe_death_outcome
+from .choose import Debugger, DebuggerUnavailableError
+from .._sources.live_lines import verified_lines
+from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
+from .verdict import Outcome
 
 if TYPE_CHECKING:
-    from ._session import Replay
+    from .._session import Replay
 
 __all__ = ["open_frames", "rerun", "safe_repr", "say"]
 

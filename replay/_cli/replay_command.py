@@ -8,15 +8,15 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from ._cli_args import EXIT_OK, EXIT_RAISED, UsageError
-from ._death import death_lines, parse_memory_limit, require_inputs
-from ._debuggers import Debugger, require_terminal, resolve_debugger
-from ._debugging import say
-from ._info import summary
-from ._inspect_commands import open_for_cli
-from ._session import Replay
-from ._terminal import for_terminal
-from ._verdict import Verdict
+from .args import EXIT_OK, EXIT_RAISED, UsageError
+from .._describe.death import death_lines, parse_memory_limit, require_inputs
+from .._run.choose import Debugger, require_terminal, resolve_debugger
+from .._run.drive import say
+from .._describe.summary import summary
+from .inspect_commands import open_for_cli
+from .._session import Replay
+from .._terminal import for_terminal
+from .._run.verdict import Verdict
 
 __all__ = ["replay"]
 

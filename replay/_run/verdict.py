@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import snapshot
 
-from ._terminal import for_terminal
+from .._terminal import for_terminal
 
 __all__ = ["Outcome", "Verdict", "judge"]
 

@@ -7,7 +7,7 @@ at that path (this machine, or a file system both share); among the copies
 the hook's client part keeps (``snapshot.client-directory``); on the worker's
 host through a live client (the future's, or distributed's default client);
 in remote storage, where the note's ``dask-replay: copied to URL`` line says
-``snapshot.upload`` put it (a URL is returned as it is: ``replay._remote``
+``snapshot.upload`` put it (a URL is returned as it is: ``replay._fetch.remote``
 reads it).
 A future whose client has closed is cancelled by distributed and forgets its
 exception: it is found among the client copies by its key.  Anything else is
@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 import snapshot
 
-from ._client_copies import client_copy, client_directories, copy_for_key
-from ._worker_fetch import default_client, fetch_from_workers
+from .client_copies import client_copy, client_directories, copy_for_key
+from .worker_fetch import default_client, fetch_from_workers
 
 __all__ = ["FutureLike", "snapshot_path"]
 
@@ -165,7 +165,7 @@ def _from_exception(exc: BaseException, what: str, client: Any = None) -> str:
 
 def _unreadable(url: str) -> str | None:
     """Why the object at ``url`` (the note's ``snapshot.upload`` copy) cannot be read, or None."""
-    from ._remote import filesystem, is_url, local_path, remote_errors
+    from .remote import filesystem, is_url, local_path, remote_errors
 
     if not is_url(url):
         return f"{url}: not a URL"

@@ -14,9 +14,9 @@ from typing import Any, NamedTuple, TypeVar
 
 import snapshot
 
-from ._terminal import FIELD_LIMIT, for_terminal, terminal_lines
-from ._versions import compare_versions, unchecked_modules
-from ._worker_traceback import checked_traceback
+from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
+from .._versions import compare_versions, unchecked_modules
+from .._sources.worker_traceback import checked_traceback
 
 __all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
 

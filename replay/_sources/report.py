@@ -3,8 +3,8 @@
 Debuggers (pdb, ipdb, pudb) and ``traceback`` read source lines through
 ``linecache``.  :func:`locate_sources` decides, for each frame of a snapshot
 and each function cloudpickle shipped by value, which text to show: it
-compiles the candidates (``replay._candidates``) and accepts a definition
-only when its code equals the one that ran (``replay._codematch``).  A text
+compiles the candidates (``replay._sources.candidates``) and accepts a definition
+only when its code equals the one that ran (``replay._sources.codematch``).  A text
 found is put into ``linecache`` with an mtime of ``None`` (the marker
 ``linecache.checkcache`` keeps); a frame whose source is not verified gets
 no text at all, and the report says why: a debugger that shows the wrong line
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import snapshot
 from snapshot._codehash import code_sha256
 
-from ._candidates import candidate_groups, captured_name, read_text
-from ._codematch import (
+from .candidates import candidate_groups, captured_name, read_text
+from .codematch import (
     DYNAMIC_CODE,
     FunctionLines,
     Match,
@@ -41,10 +41,10 @@ from ._codematch import (
     reference_for,
     relocate,
 )
-from ._drift import module_drift
+from .drift import module_drift
 
 if TYPE_CHECKING:
-    from ._session import Replay
+    from .._session import Replay
 
 __all__ = [
     "DYNAMIC_CODE",
@@ -145,7 +145,7 @@ def locate_for(
     ``rerun`` unpickles the whole call (the re-run needs it anyway); otherwise
     only its function is tried, and a failure to load it is a reason, not an error.
     """
-    from ._session import _line, _name  # the names and lines its frames show
+    from .._session import _line, _name  # the names and lines its frames show
 
     records = [
         {

@@ -40,11 +40,11 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._codematch import DYNAMIC_CODE, by_value_functions, relocate
-from ._debuggers import Debugger, DebuggerUnavailableError, import_debugger
+from .._sources.codematch import DYNAMIC_CODE, by_value_functions, relocate
+from .choose import Debugger, DebuggerUnavailableError, import_debugger
 
 if TYPE_CHECKING:
-    from ._session import Replay
+    from .._session import Replay
 
 __all__ = ["TRAMPOLINE", "cache_directory", "debugpy_debugger"]
 
@@ -94,7 +94,7 @@ def debugpy_debugger(port: int) -> Debugger:
         )
 
     def call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from ._session import _finish  # awaits an async def task, as the worker did
+        from .._session import _finish  # awaits an async def task, as the worker did
 
         debugpy = _debugpy()
         trampoline = state["trampoline"]

@@ -27,13 +27,13 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard
 
-from ._info import format_size
-from ._terminal import for_terminal, terminal_lines
+from .summary import format_size
+from .._terminal import for_terminal, terminal_lines
 
 if TYPE_CHECKING:  # info and list import this module: keep their path lean
     import snapshot
 
-    from ._verdict import Outcome
+    from .._run.verdict import Outcome
 
 __all__ = [
     "ProcessExit",
@@ -262,7 +262,7 @@ def judge_death(
     """The verdict of a death's replay (None for a failure): reproduced when the call
     ran out of memory where the nanny killed the worker, or called ``os._exit`` with the
     worker's exit status."""
-    from ._verdict import Outcome, Verdict
+    from .._run.verdict import Outcome, Verdict
 
     section = manifest.death
     if section is None:
@@ -279,7 +279,7 @@ def judge_death(
 
 def describe_death_outcome(manifest: snapshot.Manifest, outcome: Outcome) -> str | None:
     """One sentence: did the replay die the way the worker died?  None for a failure."""
-    from ._verdict import Verdict
+    from .._run.verdict import Verdict
 
     section = manifest.death
     if section is None:
@@ -323,7 +323,7 @@ def require_inputs(manifest: snapshot.Manifest, path: str) -> None:
     """Refuse to re-run a death whose inputs died with the worker; say which."""
     lost = lost_inputs(manifest)
     if lost:
-        from ._session import NotReplayableError
+        from .._session import NotReplayableError
 
         raise NotReplayableError(
             f"{path}: the call cannot be re-run: input(s) {', '.join(lost)} were held only by "

@@ -14,10 +14,10 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ._info import Signature, describe, error_line, task_key
+from .summary import Signature, describe, error_line, task_key
 
 if TYPE_CHECKING:
-    from ._session import Replay
+    from .._session import Replay
 
 __all__ = ["html_text", "pretty_text"]
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._candidates import read_text
+from .candidates import read_text
 
 __all__ = ["module_drift"]
 

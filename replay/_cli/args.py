@@ -137,7 +137,7 @@ def prog() -> str:
 
 
 def replay_parser(prog: str) -> argparse.ArgumentParser:
-    from ._debuggers import DEBUGGERS  # not for info and list
+    from .._run.choose import DEBUGGERS  # not for info and list
 
     pad = " " * (7 + len(prog))
     parser = _parser(

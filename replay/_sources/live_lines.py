@@ -30,8 +30,8 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from snapshot._codehash import code_objects, code_sha256
 
-from ._frames import CapturedFrame
-from ._source import register
+from .._frames import CapturedFrame
+from .report import register
 
 __all__ = ["frozen_frames", "verified_lines"]
 

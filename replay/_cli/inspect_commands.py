@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
-from ._cli_args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
-from ._death import death_info
-from ._info import Signature, describe, info_dict
-from ._progress import ProgressReporter
-from ._remote import open_target, target_size
-from ._terminal import for_terminal
+from .args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
+from .._describe.death import death_info
+from .._describe.summary import Signature, describe, info_dict
+from .._fetch.progress import ProgressReporter
+from .._fetch.remote import open_target, target_size
+from .._terminal import for_terminal
 
 if TYPE_CHECKING:
     import argparse
@@ -68,7 +68,7 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def list_directory(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from ._listing import format_entry, format_unreadable, scan_directory
+    from .listing import format_entry, format_unreadable, scan_directory
 
     entries, unreadable = scan_directory(ns.directory)
     for entry in entries:

@@ -32,7 +32,7 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
     ``source`` reads a captured text by its key (``Snapshot.source``).  A frame
     with a hash made by this Python's ``X.Y`` is checked by code; one without
     (a 1.0 file, another Python) only by where its function starts and which
-    lines it runs, as ``replay._codematch.FunctionLines`` does.
+    lines it runs, as ``replay._sources.codematch.FunctionLines`` does.
     """
     environment = model.environment
     python = environment.python.version if environment and environment.python else None

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._client_copies import client_directories
+from .client_copies import client_directories
 
 __all__ = ["default_client", "fetch_from_workers"]
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from snapshot import SnapshotError
 
 if TYPE_CHECKING:
-    from ._session import Replay
+    from .._session import Replay
 
 __all__ = [
     "DEBUGGERS",
@@ -57,7 +57,7 @@ class Debugger:
     with ``attaches`` set (debugpy) cannot do that: ``attach(session, out, err)``
     waits for an IDE, ``call(func, args, kwargs)`` runs the call where the IDE
     stops it, and ``detach()``, once the command line is done with the call,
-    stops reporting to the IDE (see ``replay._debugpy``).
+    stops reporting to the IDE (see ``replay._run.debugpy``).
     """
 
     name: str
@@ -104,7 +104,7 @@ def resolve_debugger(
         return Debugger("ipdb", _ipdb_post_mortem)
     if name == "pudb":
         return Debugger("pudb", _pudb_post_mortem, needs_terminal=True)
-    from ._debugpy import debugpy_debugger
+    from .debugpy import debugpy_debugger
 
     return debugpy_debugger(port)
 
