@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
-from .args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
-from .._describe.death import death_info
-from .._describe.summary import Signature, describe, info_dict
+from .._describe.display import snapshot_text
+from .._describe.summary import Signature, info_dict
 from .._fetch.progress import ProgressReporter
 from .._fetch.remote import open_target, target_size
 from .._terminal import for_terminal
+from .args import EXIT_OK, EXIT_SOME_UNREADABLE, snapshot_key
 
 if TYPE_CHECKING:
     import argparse
@@ -61,8 +61,7 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         document = info_dict(opened.model, ns.snapshot, size, imports, signature)
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
-        text = describe(opened.model, ns.snapshot, size, imports, signature, opened.source)
-        out.write(death_info(opened.model, text))
+        out.write(snapshot_text(opened.model, ns.snapshot, size, imports, signature, opened.source))
     out.flush()
     return EXIT_OK
 

@@ -23,6 +23,7 @@ from typing import TextIO
 
 import snapshot
 
+from .._terminal import for_terminal, tolerant
 from .args import (
     EXIT_CODES,
     EXIT_INTERRUPTED,
@@ -39,7 +40,6 @@ from .args import (
     quick_list_args,
     replay_parser,
 )
-from .._terminal import for_terminal, tolerant
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -91,8 +91,7 @@ def main(
 
 def _status(exc: snapshot.SnapshotError) -> int:
     """The exit status for one of our errors (imported here: ``info`` never needs these)."""
-    from .._run.choose import DebuggerUnavailableError
-    from .._session import NotReplayableError
+    from .._errors import DebuggerUnavailableError, NotReplayableError
 
     if isinstance(exc, DebuggerUnavailableError):
         return EXIT_NO_DEBUGGER

@@ -8,15 +8,17 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from .args import EXIT_OK, EXIT_RAISED, UsageError
-from .._describe.death import death_lines, parse_memory_limit, require_inputs
-from .._run.choose import Debugger, require_terminal, resolve_debugger
-from .._run.drive import say
+from .._describe.death import death_lines
 from .._describe.summary import summary
-from .inspect_commands import open_for_cli
+from .._run.choose import require_terminal, resolve_debugger
+from .._run.conditions import parse_memory_limit, require_inputs
+from .._run.debugger import Debugger
+from .._run.drive import say
+from .._run.verdict import Verdict
 from .._session import Replay
 from .._terminal import for_terminal
-from .._run.verdict import Verdict
+from .args import EXIT_OK, EXIT_RAISED, UsageError
+from .inspect_commands import open_for_cli
 
 __all__ = ["replay"]
 

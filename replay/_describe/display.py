@@ -1,32 +1,45 @@
-"""How a :class:`~replay.Replay` shows itself in IPython and Jupyter: what ``info`` shows.
+"""What a snapshot shows, rendered once: the text of ``info``, and a Replay's display in IPython.
 
-``text`` is the text of ``python -m replay info`` (the error, the call, the
-inputs with their types and sizes, the frames, the capture report, the
-modules), every field from the file escaped for a terminal; ``html`` is the
-same for a notebook, a table of the essentials above the full text, every
+:func:`snapshot_text` is the text of ``python -m replay info`` (the error, the
+call, the inputs with their types and sizes, the frames, the capture report,
+the modules, how a worker died), every field from the file escaped for a
+terminal.  IPython's pretty printer shows that same text (:func:`pretty_text`);
+Jupyter shows it under a table of the essentials (:func:`html_page`), every
 string through :func:`html.escape` as well.  Nothing is unpickled.
 """
 
 from __future__ import annotations
 
-import html
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from .summary import Signature, describe, error_line, task_key
+from .death import death_info
+from .summary import Signature, error_line, info_page, task_key
 
 if TYPE_CHECKING:
-    from .._session import Replay
+    import snapshot
 
-__all__ = ["html_text", "pretty_text"]
+__all__ = ["html_page", "pretty_text", "snapshot_text"]
 
 
-def pretty_text(session: Replay) -> str:
-    """The text ``info`` prints for the session's snapshot (terminal-safe)."""
-    opened = session._snapshot
+def snapshot_text(
+    model: snapshot.Manifest,
+    path: str,
+    size: int | None,
+    imports: Mapping[str, list[str]],
+    signature: Signature,
+    source: Callable[[str], str | None] | None = None,
+) -> str:
+    """The text of ``python -m replay info``: the page, and a worker's death told after its
+    header (its stacks stay at the end)."""
+    return death_info(model, info_page(model, path, size, imports, signature, source))
+
+
+def pretty_text(opened: snapshot.Snapshot, path: str) -> str:
+    """The text ``info`` prints for the snapshot opened from ``path`` (terminal-safe)."""
     try:
-        size: int | None = os.path.getsize(session.path)
+        size: int | None = os.path.getsize(path)
     except OSError:
         size = None
     imports: Mapping[str, list[str]]
@@ -35,21 +48,22 @@ def pretty_text(session: Replay) -> str:
     except Exception:  # the module scan is a nicety here; never fail a repr
         imports = {}
     signature = Signature(signed=opened.signed, verified=opened.verified)
-    return describe(session.model, session.path, size, imports, signature, opened.source).rstrip(
-        "\n"
-    )
+    text = snapshot_text(opened.model, path, size, imports, signature, opened.source)
+    return text.rstrip("\n")
 
 
-def html_text(session: Replay) -> str:
+def html_page(opened: snapshot.Snapshot, path: str) -> str:
     """An HTML fragment: task, error and where above the full ``info`` text, escaped."""
-    model = session.model
+    import html  # a notebook's display only: info never needs it
+
+    model = opened.model
     frames = model.frames
     where = "?"
     if frames:
         last = frames[-1]
         where = f"{last.filename or '?'}:{last.lineno or '?'} in {last.function or '?'}"
     rows = [
-        ("snapshot", session.path),
+        ("snapshot", path),
         ("task", task_key(model)),
         ("error", error_line(model)),
         ("where", where),
@@ -63,5 +77,5 @@ def html_text(session: Replay) -> str:
         "<div class='dask-replay'><b>Replay</b>"
         f"<table>{body}</table>"
         "<details><summary>info</summary>"
-        f"<pre>{html.escape(pretty_text(session))}</pre></details></div>"
+        f"<pre>{html.escape(pretty_text(opened, path))}</pre></details></div>"
     )

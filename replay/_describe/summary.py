@@ -1,8 +1,9 @@
 """What a snapshot says about itself, read from its manifest's model; nothing is unpickled.
 
-``summary`` is the short header a replay prints; ``describe`` is the full text
-of ``python -m replay info``; ``info_dict`` is its ``--json`` form.  Everything
-read from the file is shown through :func:`for_terminal`, one field at a time.
+``summary`` is the short header a replay prints; ``info_page`` is the full text
+of ``python -m replay info`` (``replay._describe.display`` adds how a worker
+died); ``info_dict`` is its ``--json`` form.  Everything read from the file is
+shown through :func:`for_terminal`, one field at a time.
 """
 
 from __future__ import annotations
@@ -14,11 +15,19 @@ from typing import Any, NamedTuple, TypeVar
 
 import snapshot
 
+from .._sources.worker_traceback import checked_traceback
 from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
-from .._sources.worker_traceback import checked_traceback
 
-__all__ = ["Signature", "describe", "format_size", "info_dict", "summary", "task_key"]
+__all__ = [
+    "Signature",
+    "error_line",
+    "format_size",
+    "info_dict",
+    "info_page",
+    "summary",
+    "task_key",
+]
 
 Manifest = snapshot.Manifest
 _T = TypeVar("_T")
@@ -169,7 +178,7 @@ def info_dict(
     }
 
 
-def describe(
+def info_page(
     model: Manifest,
     path: str,
     size: int | None,

@@ -1,37 +1,35 @@
-"""Choosing and driving the debugger: pdb, ipdb, pudb, debugpy, or ``PYTHONBREAKPOINT``.
+"""Choosing the debugger: pdb, ipdb, pudb, debugpy, or what ``PYTHONBREAKPOINT`` names.
 
 ``pdb``, ``ipdb`` and ``pudb`` open post-mortem on a traceback (the replayed
 one, or one rebuilt from captured frames).  ``debugpy`` cannot open a dead
 traceback: it listens for an IDE instead, and the call is re-run once the IDE
-has attached, stopping just before it.
+has attached, stopping just before it (``replay._run.debugpy``).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 import sys
 import types
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Mapping
+from typing import Literal
 
-from snapshot import SnapshotError
-
-if TYPE_CHECKING:
-    from .._session import Replay
+from .._errors import DebuggerUnavailableError
+from .debugger import Debugger, import_debugger, require_installed
 
 __all__ = [
     "DEBUGGERS",
-    "Debugger",
-    "DebuggerUnavailableError",
-    "import_debugger",
+    "DebuggerChoice",
+    "choose",
     "require_terminal",
     "resolve_debugger",
 ]
 
 DEBUGGERS = ("pdb", "ipdb", "pudb", "debugpy")
+
+#: A debugger's name, a :class:`Debugger`, ``None`` for the default (pdb, or what
+#: ``PYTHONBREAKPOINT`` names), or ``False`` for none at all.
+DebuggerChoice = str | Debugger | Literal[False] | None
 
 # PYTHONBREAKPOINT values (see PEP 553) that name a debugger we know how to drive.
 _HOOKS = {
@@ -41,36 +39,14 @@ _HOOKS = {
     "debugpy.breakpoint": "debugpy",
 }
 
-# The package that provides each debugger module, for the "install it" hint.
-_PACKAGES = {"ipdb": "ipdb", "pudb": "pudb", "debugpy": "debugpy"}
 
-
-class DebuggerUnavailableError(SnapshotError, ImportError):
-    """The requested debugger is not installed here or cannot be driven post-mortem."""
-
-
-@dataclass(frozen=True)
-class Debugger:
-    """A debugger replay can hand a failure to.
-
-    ``post_mortem(tb, exc)`` opens the debugger on a traceback.  A debugger
-    with ``attaches`` set (debugpy) cannot do that: ``attach(session, out, err)``
-    waits for an IDE, ``call(func, args, kwargs)`` runs the call where the IDE
-    stops it, and ``detach()``, once the command line is done with the call,
-    stops reporting to the IDE (see ``replay._run.debugpy``).
-    """
-
-    name: str
-    post_mortem: Callable[[types.TracebackType, BaseException | None], None] | None
-    attach: Callable[[Replay, TextIO, TextIO], None] | None = None
-    call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None
-    detach: Callable[[], None] | None = None
-    # A full-screen debugger cannot take its commands from a pipe.
-    needs_terminal: bool = False
-
-    @property
-    def attaches(self) -> bool:
-        return self.attach is not None
+def choose(debugger: DebuggerChoice) -> Debugger | None:
+    """The :class:`Debugger` a ``debugger=`` argument of the Python API asks for, or None."""
+    if debugger is False:
+        return None
+    if isinstance(debugger, Debugger):
+        return debugger
+    return resolve_debugger(debugger)
 
 
 def resolve_debugger(
@@ -97,7 +73,7 @@ def resolve_debugger(
         raise DebuggerUnavailableError(
             f"unknown debugger {name!r}; choose one of {', '.join(DEBUGGERS)}."
         )
-    _require(name)
+    require_installed(name)
     if name == "pdb":
         return Debugger("pdb", _pdb_post_mortem)
     if name == "ipdb":
@@ -109,36 +85,12 @@ def resolve_debugger(
     return debugpy_debugger(port)
 
 
-def _require(module: str) -> None:
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    if not found:
-        package = _PACKAGES.get(module, module)
-        raise DebuggerUnavailableError(
-            f"the debugger {module!r} is not installed here; "
-            f"install it with `python -m pip install {package}`, or use `--debugger pdb`."
-        )
-
-
-def import_debugger(module: str) -> types.ModuleType:
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        package = _PACKAGES.get(module, module)
-        raise DebuggerUnavailableError(
-            f"the debugger {module!r} cannot be imported ({exc}); "
-            f"reinstall it with `python -m pip install {package}`, or use `--debugger pdb`."
-        ) from exc
-
-
 def _from_hook(hook: str) -> Debugger:
     """A ``PYTHONBREAKPOINT=module.function`` naming another debugger: use its ``post_mortem``."""
     module_name, _, _ = hook.rpartition(".")
     if not module_name:
         module_name = hook
-    _require(module_name)
+    require_installed(module_name)
     module = import_debugger(module_name)
     post_mortem = getattr(module, "post_mortem", None)
     if not callable(post_mortem):

@@ -40,11 +40,17 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .._sources.codematch import DYNAMIC_CODE, by_value_functions, relocate
-from .choose import Debugger, DebuggerUnavailableError, import_debugger
+from snapshot import DYNAMIC_CODE, by_value_functions
+
+from .._errors import DebuggerUnavailableError
+from .._sources.codematch import relocate
+from .._terminal import source_text
+from .call import finish
+from .debugger import Debugger, import_debugger
 
 if TYPE_CHECKING:
-    from .._session import Replay
+    from .._sources.report import SourceReport
+    from .call import Call
 
 __all__ = ["TRAMPOLINE", "cache_directory", "debugpy_debugger"]
 
@@ -70,12 +76,14 @@ def debugpy_debugger(port: int) -> Debugger:
     _debugpy()
     state: dict[str, Any] = {}
 
-    def attach(session: Replay, out: TextIO, err: TextIO) -> None:
+    def attach(
+        snapshot_path: str, call: Call, report: SourceReport, out: TextIO, err: TextIO
+    ) -> None:
         debugpy = _debugpy()
         if "debugpy.server.api" not in sys.modules:
             _import_server_quietly()
-        directory = cache_directory(session.path)
-        for line in place_sources(session, directory):
+        directory = cache_directory(snapshot_path)
+        for line in place_sources(call, report, directory):
             print(line, file=err, flush=True)
         state["trampoline"] = _trampoline(directory)
         host, bound = _listen(debugpy, port)
@@ -94,12 +102,10 @@ def debugpy_debugger(port: int) -> Debugger:
         )
 
     def call(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        from .._session import _finish  # awaits an async def task, as the worker did
-
         debugpy = _debugpy()
         trampoline = state["trampoline"]
-        try:
-            return _finish(trampoline(debugpy.breakpoint, func, args, kwargs))
+        try:  # an async def task is awaited, as the worker did
+            return finish(trampoline(debugpy.breakpoint, func, args, kwargs))
         except BaseException as exc:
             debugpy.trigger_exception_handler(exc)
             exc.__traceback__ = _after(exc.__traceback__, trampoline.__code__)
@@ -186,7 +192,7 @@ def cache_directory(snapshot_path: str) -> str:
     return directory
 
 
-def place_sources(session: Replay, directory: str) -> list[str]:
+def place_sources(call: Call, report: SourceReport, directory: str) -> list[str]:
     """Give every by-value function of the call a real file; return what to tell the user.
 
     A function whose source replay verified is shown from a copy of that text
@@ -194,9 +200,8 @@ def place_sources(session: Replay, directory: str) -> list[str]:
     the same lines, at the same numbers.  One whose source is unknown gets a name no file has.
     Functions of files on this machine keep them.
     """
-    report = session.source_report(rerun=True)
-    unknown = by_value_functions(list(session.call))  # before they are relocated
-    session.install_sources(rerun=True)
+    unknown = by_value_functions(list(call))  # before they are relocated
+    report.install(source_text)
     lines: list[str] = []
     written: dict[str, str] = {}
     for function, _match in report.relocations:

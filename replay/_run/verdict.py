@@ -1,4 +1,4 @@
-"""Whether a replay reproduced the captured failure."""
+"""Whether a replay reproduced the captured failure, or the worker's death, and the sentence saying so."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import snapshot
 
+from .._describe.death import death_label
 from .._terminal import for_terminal
+from .conditions import ProcessExit
 
-__all__ = ["Outcome", "Verdict", "judge"]
+__all__ = ["Outcome", "Verdict", "death_verdict", "judge", "judge_death"]
 
 
 class Verdict(enum.Enum):
@@ -77,6 +79,60 @@ def judge(error: snapshot.Error | None, exception: BaseException | None, result:
     return Outcome(Verdict.DIFFERENT_MESSAGE, exception)
 
 
+def judge_death(
+    manifest: snapshot.Manifest, exception: BaseException | None, result: object
+) -> Outcome | None:
+    """The verdict of a death's replay (None for a failure): reproduced when the call
+    ran out of memory where the nanny killed the worker, or called ``os._exit`` with the
+    worker's exit status."""
+    section = manifest.death
+    if section is None:
+        return None
+    if exception is None:
+        return Outcome(Verdict.NO_ERROR, None, result)
+    same = (isinstance(exception, MemoryError) and section.cause == "memory") or (
+        isinstance(exception, ProcessExit)
+        and section.cause == "exit"
+        and section.exit_code == exception.status
+    )
+    return Outcome(Verdict.REPRODUCED if same else Verdict.DIFFERENT_ERROR, exception)
+
+
+def death_verdict(manifest: snapshot.Manifest, outcome: Outcome) -> str | None:
+    """One sentence: did the replay die the way the worker died?  None for a failure."""
+    section = manifest.death
+    if section is None:
+        return None
+    label = death_label(manifest)
+    exception = outcome.exception
+    if outcome.verdict is Verdict.NO_ERROR:
+        return (
+            f"Not reproduced: the call returned {_short_repr(outcome.result)} here, where the "
+            "worker "
+            f"died ({label}). The crash may depend on the worker's conditions (other tasks' "
+            "memory, threads, a library's state): try a lower --memory-limit, or read the "
+            "stacks above."
+        )
+    if isinstance(exception, MemoryError):
+        if section.cause == "memory":
+            return (
+                "Reproduced: the call ran out of memory under the worker's limit (MemoryError "
+                "here, where the nanny killed the worker)."
+            )
+        return f"The call ran out of memory here (MemoryError); the worker died of {label}."
+    if isinstance(exception, ProcessExit):
+        if section.cause == "exit" and section.exit_code == exception.status:
+            return f"Reproduced: the call called os._exit({exception.status}), as on the worker."
+        return f"The call called os._exit({exception.status}); the worker died of {label}."
+    kind, message = "?", ""
+    if exception is not None:
+        kind = for_terminal(type(exception).__qualname__, one_line=True)
+        message = for_terminal(_message(exception), one_line=True)
+    return (
+        f"A different ending: the call raised {kind}: {message} here; the worker died of {label}."
+    )
+
+
 def _message(exception: BaseException) -> str:
     try:
         return str(exception)
@@ -91,8 +147,4 @@ def _label(module: str | None, name: str | None) -> str:
 
 
 def _short_repr(value: object, limit: int = 80) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return for_terminal(text if len(text) <= limit else text[: limit - 3] + "...", one_line=True)
+    return for_terminal(snapshot.safe_repr(value, limit), one_line=True)

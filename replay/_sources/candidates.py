@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .codematch import DYNAMIC_CODE, Unit
+from snapshot import DYNAMIC_CODE
+
+from .codematch import Unit
 from .notebook import directory_candidates, file_units
 
 __all__ = ["CandidateGroup", "candidate_groups", "captured_name", "read_text"]

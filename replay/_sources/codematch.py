@@ -3,7 +3,7 @@
 A candidate source is a :class:`Unit`: text compiled on its own (a file, a
 notebook cell, one cell of an nbconvert export), with where its lines are
 shown.  A definition in it is accepted for a captured :class:`Reference` only
-when its code hashes the same (``snapshot._codehash``: bytecode, constants,
+when its code hashes the same (``snapshot.code_sha256``: bytecode, constants,
 names, line table) and it starts at the captured first line relative to the
 unit.  A function ``recip`` at a coincidental line, or with another body, is
 never taken for the one that ran.
@@ -14,17 +14,14 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 
-from snapshot import DYNAMIC_CODE, by_value_functions, code_objects, code_sha256
+from snapshot import code_objects, code_sha256
 
 __all__ = [
-    "DYNAMIC_CODE",
     "FunctionLines",
     "Match",
     "Reference",
     "Unit",
     "UnitIndex",
-    "by_value_functions",
-    "code_objects",
     "reference_for",
     "relocate",
 ]

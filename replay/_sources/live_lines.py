@@ -5,7 +5,7 @@ A re-run's frames are real: pdb and ``traceback`` read their files through
 script that imported the module before its file was edited) the code that
 runs is the one imported then, and the file on disk may say something else:
 its line 3 may be blank.  :func:`verified_lines` checks each file of a
-traceback against the frames' own code objects (``snapshot._codehash``: the
+traceback against the frames' own code objects (``snapshot.code_sha256``: the
 file's text must compile to a code object with the same hash and first line)
 and, for the duration of the ``with`` block, makes ``linecache`` give either
 the captured text when that one compiles to the code that ran, or nothing.
@@ -28,7 +28,7 @@ import sysconfig
 import types
 from collections.abc import Iterator, Mapping, Sequence
 
-from snapshot._codehash import code_objects, code_sha256
+from snapshot import code_objects, code_sha256
 
 from .._frames import CapturedFrame
 from .report import register

@@ -20,39 +20,29 @@ from __future__ import annotations
 
 import linecache
 import os
-import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import snapshot
-from snapshot._codehash import code_sha256
+from snapshot import DYNAMIC_CODE, by_value_functions, code_objects, code_sha256
 
+from .._frames import shown_line, shown_name
+from .._versions import same_bytecode
 from .candidates import candidate_groups, captured_name, read_text
-from .codematch import (
-    DYNAMIC_CODE,
-    FunctionLines,
-    Match,
-    Reference,
-    UnitIndex,
-    by_value_functions,
-    code_objects,
-    reference_for,
-    relocate,
-)
+from .codematch import FunctionLines, Match, Reference, UnitIndex, reference_for, relocate
 from .drift import module_drift
 
 if TYPE_CHECKING:
-    from .._session import Replay
+    import snapshot
 
 __all__ = [
-    "DYNAMIC_CODE",
     "Placement",
     "SourceReport",
+    "frame_records",
     "install_sources",
-    "locate_for",
     "locate_sources",
+    "register",
     "source_lines",
 ]
 
@@ -137,49 +127,20 @@ class SourceReport:
                 function.__code__ = relocate(code, match.unit.filename, match.shift)
 
 
-def locate_for(
-    session: Replay, paths: Sequence[str], *, rerun: bool, directory: str | None
-) -> SourceReport:
-    """:func:`locate_sources` for a :class:`~replay.Replay`: its frames, sources and call.
-
-    ``rerun`` unpickles the whole call (the re-run needs it anyway); otherwise
-    only its function is tried, and a failure to load it is a reason, not an error.
-    """
-    from .._session import _line, _name  # the names and lines its frames show
-
-    records = [
+def frame_records(frames: Sequence[snapshot.Frame]) -> list[dict[str, Any]]:
+    """The manifest's frames as :func:`locate_sources` reads them, under the file names and
+    lines a :class:`~replay.CapturedFrame` shows."""
+    return [
         {
-            "filename": _name(frame.filename or "<unknown>"),
+            "filename": shown_name(frame.filename or "<unknown>"),
             "function": frame.function,
-            "lineno": _line(frame.lineno),
-            "firstlineno": _line(frame.firstlineno),
+            "lineno": shown_line(frame.lineno),
+            "firstlineno": shown_line(frame.firstlineno),
             "module": frame.module,
             "code_sha256": frame.code_sha256,
         }
-        for frame in session.model.frames
+        for frame in frames
     ]
-    roots: list[object] = []
-    no_code = "the snapshot holds no call"
-    call = session.model.call
-    if rerun:
-        roots = list(session.call)
-    elif call is not None and call.func is not None:
-        try:
-            roots = [session._snapshot.load(call.func)]
-        except snapshot.SnapshotError as exc:
-            no_code = f"the function cannot be loaded here ({exc})"
-    environment = session.model.environment
-    python = environment.python if environment is not None else None
-    return locate_sources(
-        records,
-        session.sources,
-        roots,
-        paths=paths,
-        directory=os.path.abspath(directory) if directory is not None else None,
-        rerun=rerun,
-        no_code=no_code,
-        python=python.version if python is not None else None,
-    )
 
 
 def locate_sources(
@@ -203,7 +164,7 @@ def locate_sources(
     report = SourceReport(warnings=module_drift(frames, sources, rerun=rerun))
     functions = by_value_functions(roots)
     codes = [c for f in functions for c in code_objects(f.__code__)]
-    same_python = python is None or python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+    same_python = python is None or same_bytecode(python)
 
     refs: dict[int, Reference] = {}
     why: dict[int, str] = {}

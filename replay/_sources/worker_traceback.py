@@ -14,11 +14,12 @@ from its captured text at the captured lines is stale: its entries keep their
 from __future__ import annotations
 
 import re
-import sys
 import types
 from collections.abc import Callable
 
 import snapshot
+
+from .._versions import same_bytecode
 
 __all__ = ["checked_traceback", "stale_files"]
 
@@ -35,8 +36,7 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
     lines it runs, as ``replay._sources.codematch.FunctionLines`` does.
     """
     environment = model.environment
-    python = environment.python.version if environment and environment.python else None
-    same = python is not None and python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+    same = same_bytecode(environment.python.version if environment and environment.python else None)
     frames: dict[str, list[snapshot.Frame]] = {}
     for frame in model.frames:
         if frame.filename and frame.source and frame.function and frame.lineno:
@@ -59,7 +59,7 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
 
 def _runs(module: types.CodeType, frame: snapshot.Frame, *, hashed: bool) -> bool:
     """Whether ``module`` defines the frame's code where it ran (by hash when ``hashed``)."""
-    from snapshot._codehash import code_objects, code_sha256  # hashlib: only when checking
+    from snapshot import code_objects, code_sha256  # hashlib: only when checking
 
     sha = frame.code_sha256 if hashed and frame.firstlineno else None
     for code in code_objects(module):

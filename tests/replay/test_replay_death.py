@@ -16,7 +16,7 @@ import pytest
 from jobs import compile_job, run_cli
 
 import snapshot
-from replay._describe.death import parse_memory_limit
+from replay._run.conditions import parse_memory_limit
 
 DEATH_JOB = """\
 import os
