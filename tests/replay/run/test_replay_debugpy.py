@@ -31,7 +31,7 @@ from jobs import JOB_SOURCE, write_snapshot
 
 from replay._run.debugpy import TRAMPOLINE
 
-GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "user-guide.md"
 TRAMPOLINE_LINE = next(
     n for n, line in enumerate(TRAMPOLINE.splitlines(), 1) if "step into (F11)" in line
 )
