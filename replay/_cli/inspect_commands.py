@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import snapshot
 
-from .._describe.display import snapshot_text
-from .._describe.summary import Signature, info_dict
+from .._describe.display import info_dict, snapshot_text
+from .._describe.summary import Signature
 from .._fetch.progress import ProgressReporter
 from .._fetch.remote import open_target, target_size
 from .._terminal import for_terminal
