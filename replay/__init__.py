@@ -16,20 +16,21 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
-    from ._debuggers import DEBUGGERS, DebuggerUnavailableError
+    from ._errors import DebuggerUnavailableError, NotReplayableError
     from ._frames import CapturedFrame, build_traceback
-    from ._session import NotReplayableError, Replay, load
+    from ._run.choose import DEBUGGERS
+    from ._run.verdict import Outcome, Verdict
+    from ._session import Replay, load
     from ._shortcuts import debug, post_mortem
-    from ._verdict import Outcome, Verdict
 
 _LAZY = {
-    "DEBUGGERS": "._debuggers",
+    "DEBUGGERS": "._run.choose",
     "CapturedFrame": "._frames",
-    "DebuggerUnavailableError": "._debuggers",
-    "NotReplayableError": "._session",
-    "Outcome": "._verdict",
+    "DebuggerUnavailableError": "._errors",
+    "NotReplayableError": "._errors",
+    "Outcome": "._run.verdict",
     "Replay": "._session",
-    "Verdict": "._verdict",
+    "Verdict": "._run.verdict",
     "build_traceback": "._frames",
     "debug": "._shortcuts",
     "load": "._session",

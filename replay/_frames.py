@@ -16,7 +16,9 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CapturedFrame", "build_traceback", "function_start"]
+from ._terminal import for_terminal
+
+__all__ = ["CapturedFrame", "build_traceback", "function_start", "shown_line", "shown_name"]
 
 # The name the generated ``raise`` looks up; it lives in the frame's globals so
 # that it never shows among the captured locals.
@@ -25,6 +27,9 @@ _MARKER = "__replay_frame_marker__"
 _MAX_FUNCTION_LINES = 100_000
 
 _DEF = re.compile(r"^\s*(?:async\s+)?def\s+(?P<name>\w+)\s*[\(\[]")
+
+# A line number a code object and a traceback can hold (a C int), with room to spare.
+_MAX_LINE = 10**9
 
 
 class _FrameMarker(Exception):
@@ -42,6 +47,17 @@ class CapturedFrame:
     locals: dict[str, object] = field(default_factory=dict)
     # First line of the function (its ``def``); ``ll`` shows the function from there.
     firstlineno: int | None = None
+
+
+def shown_name(text: str) -> str:
+    """A captured file or function name as a debugger prints it: one terminal-safe line
+    (unchanged for any genuine name)."""
+    return for_terminal(text, one_line=True)
+
+
+def shown_line(value: int | None) -> int | None:
+    """A captured line number a code object can hold, or None."""
+    return value if value is not None and 1 <= value <= _MAX_LINE else None
 
 
 def function_start(lines: Sequence[str], lineno: int, function: str) -> int | None:

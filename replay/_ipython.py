@@ -117,10 +117,10 @@ EAGER_MAX_BYTES = 256 * 2**20
 
 def prepare(exc: BaseException) -> BaseException | None:
     """The worker's exception over a traceback of the captured frames, or None."""
+    from ._describe.summary import format_size
     from ._frames import build_traceback
-    from ._info import format_size
-    from ._live_lines import frozen_frames
     from ._session import load
+    from ._sources.live_lines import frozen_frames
 
     session = load(exc)
     held = _captured_bytes(session.model)

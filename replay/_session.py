@@ -4,42 +4,50 @@ Loading reads and verifies the snapshot but unpickles nothing; the call, the
 inputs and the frame locals are unpickled the first time they are asked for,
 so a missing module surfaces as :class:`snapshot.SnapshotModuleError` at that
 point and names the module.
+
+:class:`Replay` owns the flow of a re-run and of a post-mortem, from the
+sources to the verdict: the helpers of ``replay._run``, ``replay._sources``
+and ``replay._describe`` are handed the values they need, never the Replay.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
-from typing import Any, Literal, TextIO
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
 
 import snapshot
 
-from ._death import death_conditions, judge_death
-from ._debuggers import Debugger, resolve_debugger
-from ._debugging import open_frames, rerun
-from ._frames import CapturedFrame, build_traceback, function_start
-from ._remote import open_target
-from ._source import SourceReport, locate_for, source_lines
-from ._target import FutureLike, snapshot_path
-from ._terminal import for_terminal
-from ._verdict import Outcome, judge
+from ._fetch.remote import open_target
+from ._fetch.target import FutureLike, snapshot_path
+from ._frames import CapturedFrame, build_traceback, function_start, shown_line, shown_name
+from ._run.call import Call, call_and_judge, finish, require_complete_call
+from ._run.choose import DebuggerChoice, choose
+from ._run.conditions import death_conditions
+from ._run.debugger import Debugger
+from ._run.drive import (
+    announce_frames,
+    callable_name,
+    end_prompt_line,
+    print_frames,
+    require_frames,
+    run_debugger,
+    say,
+    say_each,
+    show_outcome,
+)
+from ._run.verdict import Outcome
+from ._sources.report import SourceReport, frame_records, locate_sources, source_lines
+from ._terminal import for_terminal, source_text
 from ._versions import VersionDifference, compare_versions
 
-__all__ = ["NotReplayableError", "Replay", "load"]
-
-
-class NotReplayableError(snapshot.SnapshotError, RuntimeError):
-    """The snapshot lacks part of the call (input capture was off, or a piece was left out)."""
+__all__ = ["Replay", "load"]
 
 
 Progress = Callable[[int, int | None], None]
-#: A debugger's name, a :class:`Debugger`, ``None`` for the default (pdb, or what
-#: ``PYTHONBREAKPOINT`` names), or ``False`` for none at all.
-DebuggerChoice = str | Debugger | Literal[False] | None
 
 
 def load(
@@ -100,52 +108,29 @@ class Replay:
         return f"<Replay {self.path!r} task={key!r} error={kind!r}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        """IPython's text display: what ``info`` shows (``replay._display``)."""
-        from ._display import pretty_text
+        """IPython's text display: what ``info`` shows (``replay._describe.display``)."""
+        from ._describe.display import pretty_text
 
-        p.text(repr(self) if cycle else pretty_text(self))
+        p.text(repr(self) if cycle else pretty_text(self._snapshot, self.path))
 
     def _repr_html_(self) -> str:
         """Jupyter's display: what ``info`` shows, escaped for HTML."""
-        from ._display import html_text
+        from ._describe.display import html_page
 
-        return html_text(self)
+        return html_page(self._snapshot, self.path)
 
     # -- what was captured -------------------------------------------------
     @functools.cached_property
-    def call(self) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]:
+    def call(self) -> Call:
         """``(func, args, kwargs)`` of the failing call, unpickled.
 
         Raises :class:`NotReplayableError` when a part of the call was not
         stored (it would come back as a placeholder, and re-running with a
         placeholder argument proves nothing).
         """
-        self._check_call_is_complete()
+        require_complete_call(self.model, self.path)
         func, args, kwargs = self._snapshot.call()
         return func, tuple(args), dict(kwargs)
-
-    def _check_call_is_complete(self) -> None:
-        call = self.model.call
-        if call is None or call.func is None:
-            raise NotReplayableError(
-                f"{self.path}: the snapshot holds no call to re-run; "
-                "`--frames` opens the captured frames instead",
-                path=self.path,
-            )
-        pids = [("the function", call.func)]
-        pids += [(f"argument {i}", pid) for i, pid in enumerate(call.args or ())]
-        pids += [(f"argument {k!r}", pid) for k, pid in (call.kwargs or {}).items()]
-        for what, pid in pids:
-            record = self.model.piece(pid)
-            if record is None:
-                continue  # the reader reports a dangling piece id as corrupt
-            if record.status != "stored":
-                raise NotReplayableError(
-                    f"{self.path}: {what} of the call was not stored "
-                    f"({record.status}: {record.reason or ''}), so it cannot be "
-                    "re-run; `--frames` opens the captured frames instead",
-                    path=self.path,
-                )
 
     @property
     def func(self) -> Callable[..., Any]:
@@ -186,10 +171,10 @@ class Replay:
         for index, record in enumerate(self.model.frames):
             # A debugger prints these names: they are made terminal-safe here
             # (unchanged for any genuine name), and so are the keys of ``sources``.
-            filename = _name(record.filename or "<unknown>")
-            function = _name(record.function or "<unknown>")
-            lineno = _line(record.lineno) or 1
-            firstlineno = _line(record.firstlineno)
+            filename = shown_name(record.filename or "<unknown>")
+            function = shown_name(record.function or "<unknown>")
+            lineno = shown_line(record.lineno) or 1
+            firstlineno = shown_line(record.firstlineno)
             if firstlineno is None and filename in sources:
                 firstlineno = function_start(source_lines(sources[filename]), lineno, function)
             placed = placements.get(index)
@@ -218,10 +203,10 @@ class Replay:
         # The frames' files, then any other text held (a client copy's added sources).
         names = [r.source for r in self.model.frames] + list(self.model.sources or {})
         for filename in names:
-            if filename and _name(filename) not in out:
+            if filename and shown_name(filename) not in out:
                 text = self._snapshot.source(filename)
                 if text is not None:
-                    out[_name(filename)] = text
+                    out[shown_name(filename)] = text
         return out
 
     def version_differences(self) -> list[VersionDifference]:
@@ -236,15 +221,45 @@ class Replay:
         Candidates: the snapshot, this session (``__main__``, IPython's cells),
         ``paths`` (scripts, notebooks, nbconvert exports), then the notebooks
         and ``*.py`` files of ``directory``.  A definition is taken only when
-        its code equals the code that ran (see ``replay._source``).  ``rerun``
-        unpickles the whole call; otherwise only its function is tried.  The
-        report says what was found, what is unknown and why, and which modules
-        differ here; :meth:`debug` and :meth:`post_mortem` print it.
+        its code equals the code that ran (see ``replay._sources.report``).
+        ``rerun`` unpickles the whole call; otherwise only its function is
+        tried.  The report says what was found, what is unknown and why, and
+        which modules differ here; :meth:`debug` and :meth:`post_mortem` print it.
         """
-        report = locate_for(self, paths, rerun=rerun, directory=directory)
+        roots, no_code = self._code(rerun)
+        environment = self.model.environment
+        python = environment.python if environment is not None else None
+        report = locate_sources(
+            frame_records(self.model.frames),
+            self.sources,
+            roots,
+            paths=paths,
+            directory=os.path.abspath(directory) if directory is not None else None,
+            rerun=rerun,
+            no_code=no_code,
+            python=python.version if python is not None else None,
+        )
         self._located[rerun] = report
         self.__dict__.pop("frames", None)  # recomputed where the sources are
         return report
+
+    def _code(self, rerun: bool) -> tuple[list[object], str]:
+        """The code to check sources against, and why there is none when there is none.
+
+        ``rerun`` unpickles the whole call (the re-run needs it anyway);
+        otherwise only its function is tried, and a failure to load it is a
+        reason, not an error.
+        """
+        no_code = "the snapshot holds no call"
+        call = self.model.call
+        if rerun:
+            return list(self.call), no_code
+        if call is None or call.func is None:
+            return [], no_code
+        try:
+            return [self._snapshot.load(call.func)], no_code
+        except snapshot.SnapshotError as exc:
+            return [], f"the function cannot be loaded here ({exc})"
 
     def _report(self) -> SourceReport:
         """The report the captured frames are shown by: the last made, else one for them."""
@@ -263,7 +278,7 @@ class Replay:
         from the snapshot is (a genuine file's lines are unchanged).
         """
         report = self.source_report(rerun=rerun)
-        report.install(_displayable)
+        report.install(source_text)
         return report.warnings
 
     # -- re-running ----------------------------------------------------------
@@ -277,25 +292,14 @@ class Replay:
         """
         func, args, kwargs = self.call
         with death_conditions(self.model, self.memory_limit):
-            return _finish(func(*args, **kwargs))
+            return finish(func(*args, **kwargs))
 
     def replay(self, *, debugger: Debugger | None = None) -> Outcome:
         """Re-execute the call, catching what it raises, and judge the outcome."""
-        func, args, kwargs = self.call
+        call = self.call
         self.install_sources(rerun=True)
-        exception: BaseException | None = None
-        result: object = None
-        try:
-            with death_conditions(self.model, self.memory_limit):
-                if debugger is not None and debugger.call is not None:
-                    result = _finish(debugger.call(func, args, kwargs))
-                else:
-                    result = _finish(func(*args, **kwargs))
-        except BaseException as exc:
-            exception = exc.with_traceback(_user_frames(exc.__traceback__))
-        return judge_death(self.model, exception, result) or judge(
-            self.model.error, exception, result
-        )
+        with death_conditions(self.model, self.memory_limit):
+            return call_and_judge(self.model, call, debugger.call if debugger is not None else None)
 
     def debug(
         self,
@@ -311,8 +315,28 @@ class Replay:
         ``debugger`` is ``"pdb"`` (the default, or what ``PYTHONBREAKPOINT``
         names), ``"ipdb"``, ``"pudb"``, ``"debugpy"``, or ``False`` for none.
         """
-        chosen = _choose(debugger)
-        return rerun(self, chosen, out or sys.stdout, err or sys.stderr)
+        chosen = choose(debugger)
+        out, err = out or sys.stdout, err or sys.stderr
+        call = self.call  # unpickled before waiting for an IDE to attach
+        report = self.source_report(rerun=True)
+        say_each(err, report.messages())
+        say(out, f"Re-running {callable_name(call[0])} with the captured arguments...")
+        if chosen is not None and chosen.attach is not None:
+            chosen.attach(self.path, call, report, out, err)
+        self.install_sources(rerun=True)
+        # A worker's death is re-run under its conditions (memory limit, os._exit).
+        with death_conditions(self.model, self.memory_limit) as notes:
+            for note in notes:
+                say(out, note)
+            outcome = call_and_judge(self.model, call, chosen.call if chosen is not None else None)
+        show_outcome(outcome, self.model, self._captured_sources(), chosen, out, err)
+        return outcome
+
+    def _captured_sources(self) -> Mapping[str, str]:
+        try:
+            return self.sources
+        except snapshot.SnapshotError:
+            return {}
 
     # -- the captured frames -------------------------------------------------
     def frames_exception(self) -> BaseException:
@@ -334,7 +358,7 @@ class Replay:
         The frames' verified sources are put into ``linecache`` first, so that
         ``traceback`` and debuggers show them (and no line of a file that differs).
         """
-        self._report().install(_displayable)
+        self._report().install(source_text)
         return build_traceback(self.frames)
 
     def post_mortem(
@@ -349,59 +373,18 @@ class Replay:
         With ``False`` (or ``PYTHONBREAKPOINT=0``) the frames and their locals
         are printed to ``out`` instead.
         """
-        open_frames(self, _choose(debugger), out or sys.stdout, err or sys.stderr)
-
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-# A line number a code object and a traceback can hold (a C int), with room to spare.
-_MAX_LINE = 10**9
-
-
-def _name(text: str) -> str:
-    return for_terminal(text, one_line=True)
-
-
-def _line(value: int | None) -> int | None:
-    return value if value is not None and 1 <= value <= _MAX_LINE else None
-
-
-def _displayable(text: str) -> str:
-    """Source text whose every line a terminal shows literally (line breaks: ``\\n`` only)."""
-    return for_terminal(text.replace("\r\n", "\n"), limit=0)
-
-
-def _choose(debugger: DebuggerChoice) -> Debugger | None:
-    if debugger is False:
-        return None
-    if isinstance(debugger, Debugger):
-        return debugger
-    return resolve_debugger(debugger)
-
-
-def _finish(result: Any) -> Any:
-    """Await ``result`` if the call returned an awaitable (an ``async def`` task)."""
-    if not inspect.isawaitable(result):
-        return result
-    import asyncio
-
-    async def wait() -> Any:
-        return await result
-
-    return asyncio.run(wait())
-
-
-def _user_frames(tb: types.TracebackType | None) -> types.TracebackType | None:
-    """Drop the leading frames of replay itself and of asyncio: start at the user's code."""
-    skipped = [_HERE + os.sep]
-    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio frames to skip
-    where = getattr(asyncio, "__file__", None)
-    if isinstance(where, str):
-        skipped.append(os.path.dirname(os.path.abspath(where)) + os.sep)
-    while tb is not None and tb.tb_next is not None:
-        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not filename.startswith(tuple(skipped)):
-            break
-        tb = tb.tb_next
-    return tb
+        chosen = choose(debugger)
+        out, err = out or sys.stdout, err or sys.stderr
+        require_frames(chosen, self.model, self.path)
+        # Sources first: the frames take their file names from where the source was found.
+        say_each(err, self.source_report(rerun=False).messages())
+        self.install_sources(rerun=False)
+        frames = self.frames
+        if chosen is None:
+            print_frames(frames, out)
+            return
+        announce_frames(chosen, len(frames), out)
+        tb = self.traceback()
+        assert tb is not None
+        run_debugger(chosen, tb, self.frames_exception())
+        end_prompt_line(out)

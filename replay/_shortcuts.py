@@ -12,9 +12,9 @@ import os
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ._session import DebuggerChoice
-    from ._target import FutureLike
-    from ._verdict import Outcome
+    from ._fetch.target import FutureLike
+    from ._run.choose import DebuggerChoice
+    from ._run.verdict import Outcome
 
 
 def debug(

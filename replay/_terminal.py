@@ -15,7 +15,14 @@ from __future__ import annotations
 import io
 from typing import TextIO
 
-__all__ = ["FIELD_LIMIT", "TEXT_LIMIT", "for_terminal", "terminal_lines", "tolerant"]
+__all__ = [
+    "FIELD_LIMIT",
+    "TEXT_LIMIT",
+    "for_terminal",
+    "source_text",
+    "terminal_lines",
+    "tolerant",
+]
 
 #: Characters of one displayed field (a message, a repr, a name) before it is cut.
 FIELD_LIMIT = 4000
@@ -74,6 +81,15 @@ def terminal_lines(text: object, limit: int = TEXT_LIMIT) -> list[str]:
         total += len(line) + 1
         shown.append(for_terminal(line, limit=FIELD_LIMIT))  # a tab stays a tab
     return shown
+
+
+def source_text(text: str) -> str:
+    """Source text whose every line a terminal shows literally (line breaks: ``\\n`` only).
+
+    What a debugger shows of a source from the snapshot goes through this; a
+    genuine file's lines are unchanged.
+    """
+    return for_terminal(text.replace("\r\n", "\n"), limit=0)
 
 
 def _escape(text: str, kept: str) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "VersionDifference",
     "compare_versions",
     "local_module_version",
+    "same_bytecode",
     "unchecked_modules",
 ]
 
@@ -54,6 +55,12 @@ class VersionDifference(
         return (
             f"{self.name} {self.recorded or '(version unknown)'} on the worker, {self.local} here"
         )
+
+
+def same_bytecode(python: str | None) -> bool:
+    """Whether code that ran under Python ``python`` (``X.Y.Z``) compiles to this one's
+    bytecode: code hashes compare only under the same ``X.Y``."""
+    return python is not None and python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
 
 
 @functools.lru_cache(maxsize=1)

@@ -107,7 +107,10 @@ def run_cli(
         if not k.startswith(("REPLAY_TEST_", "DASK_SNAPSHOT__KEY"))
     }
     environ.pop("PYTHONBREAKPOINT", None)
+    inherited = environ.get("PYTHONPATH")
     environ.update(env or {})
+    if env and "PYTHONPATH" in env and inherited:  # the package under test stays importable
+        environ["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], inherited])
     command = [sys.executable]
     command += ["-c", python_code] if python_code else ["-m", "replay"]
     return subprocess.run(

@@ -1,6 +1,6 @@
 """Never a wrong line: every line shown as the one that ran is the one that ran.
 
-Issue 11's principle, checked over every display of a frame's current line
+The principle, checked over every display of a frame's current line
 (pdb's ``where`` and ``ll`` after a re-run and over the captured frames, from
 the command line and the API, ``replay.debug(x)`` / ``replay.post_mortem(x)``,
 IPython's ``%debug``, the tracebacks printed, ``info``'s traceback) and a

@@ -89,7 +89,7 @@ def test_replay_judges_the_outcome(
 
 def test_a_different_message_or_error_is_reported(recip_snapshot: Path) -> None:
     error = replay.load(recip_snapshot).model.error
-    from replay._verdict import judge
+    from replay._run.verdict import judge
 
     assert (
         judge(error, ZeroDivisionError("other"), None).verdict is replay.Verdict.DIFFERENT_MESSAGE

@@ -10,7 +10,7 @@ import traceback
 
 from replay import CapturedFrame, build_traceback
 from replay._frames import function_start
-from replay._source import install_sources, source_lines
+from replay._sources.report import install_sources, source_lines
 
 SOURCE = """\
 def outer(values):

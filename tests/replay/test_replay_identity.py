@@ -1,4 +1,4 @@
-"""Issue 8's promise seen from the debugger: an object stored once is one object again.
+"""Seen from the debugger: an object stored once is one object again.
 
 An 8 MiB ``bytes`` argument held by the call and by two frames is written once
 (the snapshot is under 9 MiB), and under ``--frames`` the two frames' locals

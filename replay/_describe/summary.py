@@ -1,0 +1,132 @@
+"""The few lines that say what failed, and the fields they are made of; nothing is unpickled.
+
+:func:`summary` is the short header a replay prints before it re-runs; the
+full ``info`` page (``replay._describe.display``) opens with it.  Everything
+read from the file is shown through :func:`for_terminal`, one field at a time.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import snapshot
+
+from .._terminal import for_terminal
+
+__all__ = [
+    "Signature",
+    "error_line",
+    "format_size",
+    "shown_number",
+    "summary",
+    "task_key",
+]
+
+Manifest = snapshot.Manifest
+
+
+# The call form of NamedTuple: under ``from __future__ import annotations`` the
+# class form compiles each field's annotation string (typing.ForwardRef), about
+# 1 ms per field at the start of ``info`` on this machine.
+class Signature(NamedTuple("Signature", [("signed", bool), ("verified", bool)])):
+    """What is known of a snapshot's signature, as ``info`` reports it: the file is
+    ``signed`` (read head only: its manifest says it is), and the signature was
+    ``verified`` with the key given."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        if not self.signed:
+            return "no"
+        return f"yes ({'verified with the key given' if self.verified else 'not checked: no key'})"
+
+
+def _shown(value: object) -> str:
+    """A field from the file, on one line of a terminal."""
+    return for_terminal(value, one_line=True)
+
+
+def format_size(size: int | None) -> str:
+    """``1536`` -> ``"1.5 KiB"``."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def error_line(model: Manifest) -> str:
+    """``module.Type: message`` of the captured exception, escaped."""
+    error = model.error
+    if error is None:
+        return "?"
+    kind = error.type or "?"
+    if error.module and error.module != "builtins":
+        kind = f"{error.module}.{kind}"
+    return _shown(f"{kind}: {error.message}" if error.message else kind)
+
+
+def _where(model: Manifest) -> str:
+    if not model.frames:
+        return "(no frames captured)"
+    last = model.frames[-1]
+    return _shown(
+        f"{last.filename or '?'}, line {shown_number(last.lineno)}, in {last.function or '?'}"
+    )
+
+
+def shown_number(value: int | None) -> str:
+    """A number from the file, or ``?`` when it has none."""
+    return "?" if value is None else str(value)
+
+
+def _origin(model: Manifest) -> str:
+    origin = model.origin
+    host = (origin.host if origin else None) or (
+        model.environment.hostname if model.environment else None
+    )
+    parts = [f"on {host}"] if host else []
+    if origin is not None:
+        if origin.worker:
+            parts.append(f"worker {origin.worker}")
+        if origin.pid:
+            parts.append(f"pid {origin.pid}")
+        if origin.thread:
+            parts.append(f"thread {origin.thread}")
+    return _shown(", ".join(parts))
+
+
+def _versions(model: Manifest) -> str:
+    environment = model.environment
+    python = environment.python.version if environment and environment.python else None
+    parts = [f"Python {python}"] if python else []
+    packages = (environment.packages if environment else None) or {}
+    for name in ("dask", "distributed", "numpy", "pandas"):
+        if packages.get(name):
+            parts.append(f"{name} {packages[name]}")
+    return _shown(", ".join(parts) or "(not recorded)")
+
+
+def task_key(model: Manifest) -> str:
+    """The task's key as Dask spells it (a tuple for a list), escaped."""
+    key = model.task.key if model.task is not None else None
+    if key is None:
+        return "?"
+    key = snapshot.key_from_json(key)
+    return _shown(repr(key) if isinstance(key, tuple) else key)
+
+
+def summary(model: Manifest, path: str) -> list[str]:
+    """The few lines a replay prints first: what failed, where, when, which versions."""
+    origin = _origin(model)
+    return [
+        f"Snapshot: {_shown(path)}",
+        f"  task:    {task_key(model)}",
+        f"  error:   {error_line(model)}",
+        f"  where:   {_where(model)}",
+        f"  when:    {_shown(model.created or '?')}" + (f" ({origin})" if origin else ""),
+        f"  versions: {_versions(model)}",
+    ]

@@ -1,0 +1,98 @@
+"""The traceback the worker printed, without the lines of files it read after they changed.
+
+Python's ``traceback`` re-reads a file that changed since it was imported
+(``linecache.checkcache``), so a worker whose module was edited under it (an
+editable install, a shared file system) prints the new file's lines beside
+the numbers of the code that ran: lines that never ran.  The snapshot holds
+that same text as the file's source and, for each frame, the hash of its code
+(``frames[i].code_sha256``).  A file one of whose frames' code does not compile
+from its captured text at the captured lines is stale: its entries keep their
+``File ..., line N`` and lose their text.  Only compiled, never executed: what
+``info`` may do.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+from collections.abc import Callable
+
+import snapshot
+
+from .._versions import same_bytecode
+
+__all__ = ["checked_traceback", "stale_files"]
+
+_ENTRY = re.compile(r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$')
+_NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imported)"
+
+
+def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -> dict[str, str]:
+    """The frames' files whose captured text is not the code that ran there: ``{file: why}``.
+
+    ``source`` reads a captured text by its key (``Snapshot.source``).  A frame
+    with a hash made by this Python's ``X.Y`` is checked by code; one without
+    (a 1.0 file, another Python) only by where its function starts and which
+    lines it runs, as ``replay._sources.codematch.FunctionLines`` does.
+    """
+    environment = model.environment
+    same = same_bytecode(environment.python.version if environment and environment.python else None)
+    frames: dict[str, list[snapshot.Frame]] = {}
+    for frame in model.frames:
+        if frame.filename and frame.source and frame.function and frame.lineno:
+            frames.setdefault(frame.filename, []).append(frame)
+    stale: dict[str, str] = {}
+    for filename, in_file in frames.items():
+        text = source(in_file[0].source or "")
+        if text is None:
+            continue
+        try:
+            module = compile(text, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            continue  # not compilable here: nothing to check it by
+        for frame in in_file:
+            if not _runs(module, frame, hashed=same):
+                stale[filename] = f"its text is not the code of {frame.function}()"
+                break
+    return stale
+
+
+def _runs(module: types.CodeType, frame: snapshot.Frame, *, hashed: bool) -> bool:
+    """Whether ``module`` defines the frame's code where it ran (by hash when ``hashed``)."""
+    from snapshot import code_objects, code_sha256  # hashlib: only when checking
+
+    sha = frame.code_sha256 if hashed and frame.firstlineno else None
+    for code in code_objects(module):
+        if code.co_name != frame.function:
+            continue
+        if frame.firstlineno is not None and code.co_firstlineno != frame.firstlineno:
+            continue
+        if sha is not None:
+            if code_sha256(code) == sha:
+                return True
+        elif frame.lineno in {line for _, _, line in code.co_lines()}:
+            return True
+    return False
+
+
+def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | None]) -> str | None:
+    """``error.traceback`` with the source lines of :func:`stale_files` left out."""
+    text = model.error.traceback if model.error is not None else None
+    if not text:
+        return text
+    stale = stale_files(model, source)
+    if not stale:
+        return text
+    out: list[str] = []
+    skipping: int | None = None  # the indent of a stale entry whose lines are left out
+    for line in text.splitlines():
+        entry = _ENTRY.match(line)
+        if entry is not None:
+            skipping = len(entry.group("indent")) if entry.group("file") in stale else None
+            out.append(line + (_NOT_SHOWN if skipping is not None else ""))
+            continue
+        if skipping is not None and len(line) - len(line.lstrip()) > skipping and line.strip():
+            continue  # the line's text and its ^^^ markers
+        skipping = None
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
