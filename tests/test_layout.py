@@ -52,6 +52,32 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         # The capture core: a live failure into a snapshot file, without Dask.
         "capture": ("snapshot._capture",),
     },
+    "replay": {
+        # Shared below everything: terminal escaping, rebuilt frames, errors, versions.
+        "base": ("replay._errors", "replay._frames", "replay._terminal", "replay._versions"),
+        "fetch": ("replay._fetch",),
+        "sources": ("replay._sources",),
+        "describe": ("replay._describe",),
+        "run": ("replay._run",),
+        "session": ("replay._session",),
+        "shortcuts": ("replay._shortcuts",),
+        "cli": ("replay._cli",),
+        "ipython": ("replay._ipython",),
+    },
+    "cluster_hook": {
+        # The Dask adapters of the capture core, and the names the hook registers.
+        "base": (
+            "cluster_hook._config",
+            "cluster_hook._names",
+            "cluster_hook._policy",
+            "cluster_hook._scrub",
+            "cluster_hook._unwrap",
+            "cluster_hook._wrapper",
+        ),
+        "client": ("cluster_hook._client",),
+        "deaths": ("cluster_hook._deaths",),
+        "plugin": ("cluster_hook._plugin",),
+    },
 }
 MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
     "snapshot": {
@@ -63,6 +89,25 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "amend": ("base", "model", "read", "write"),
         # Capture writes; it never needs the reader.
         "capture": ("base", "model", "write"),
+    },
+    # cli -> session -> run -> describe -> sources; fetch beside them, for the facade.
+    "replay": {
+        "base": (),
+        "fetch": ("base",),
+        "sources": ("base",),
+        "describe": ("base", "sources"),
+        "run": ("base", "describe", "sources"),
+        "session": ("base", "fetch", "sources", "describe", "run"),
+        "shortcuts": ("base", "fetch", "run", "session"),
+        "cli": ("base", "fetch", "sources", "describe", "run", "session"),
+        "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
+    },
+    # The plugin ties the client part and the deaths together; they never meet.
+    "cluster_hook": {
+        "base": (),
+        "client": ("base",),
+        "deaths": ("base",),
+        "plugin": ("base", "client", "deaths"),
     },
 }
 
@@ -221,6 +266,17 @@ def test_rooms_import_in_one_direction(package: str) -> None:
             other = _room(target, rooms)
             if other != room and other not in may_import[room]:
                 wrong.append(f"{module} ({room}) imports {target} ({other or 'the facade'})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_module_imports_its_own_package_facade() -> None:
+    """Inside a package, modules import the module that does the job, never the facade."""
+    graph = import_graph(ROOT, GRAPHED)
+    wrong = [
+        f"{module} imports {module.split('.')[0]}"
+        for module, targets in sorted(graph.items())
+        if "." in module and module.split(".")[0] in targets
+    ]
     assert not wrong, "\n".join(wrong)
 
 

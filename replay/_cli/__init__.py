@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .main import EXIT_CODES, main
+from .dispatch import EXIT_CODES, main
 
 __all__ = ["EXIT_CODES", "main"]
