@@ -10,7 +10,7 @@ docs/configuration.md.  Importing this package registers their defaults.
 The capture itself (wrapper, budgets, memory guard, contents, storms, the
 directory) is snapshot's Dask-free core; this package is the Dask adapter:
 the plugins (``_plugin``), dask's capture policy (``_policy``, ``_unwrap``,
-``_scrub``), worker deaths (``_deaths/``), the client's part (``_client/``),
+``_scrub``), worker deaths (``_deaths/``), the cluster's storm budget (``_storms/``), the client's part (``_client/``),
 the config (``_config``) and the names it registers (``_names``).
 """
 
@@ -22,6 +22,7 @@ from ._client.fetch import fetch_snapshots
 from ._config import ConfigError, Settings, default_directory, register_defaults
 from ._names import PLUGIN_NAME
 from ._plugin import SnapshotPlugin, dask_setup, register
+from ._storms.scheduler import StormBudget, storm_counts
 
 register_defaults()
 
@@ -31,8 +32,10 @@ __all__ = [
     "ConfigError",
     "Settings",
     "SnapshotPlugin",
+    "StormBudget",
     "dask_setup",
     "default_directory",
     "fetch_snapshots",
     "register",
+    "storm_counts",
 ]

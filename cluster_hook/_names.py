@@ -21,3 +21,11 @@ SNAPSHOT_TOPIC = "snapshot"
 EXIT_TOPIC = "dask-replay-worker-exit"
 #: The nanny's own event when it restarts a worker for its memory (distributed's name).
 MEMORY_EVENT = "worker-restart-memory"
+#: The scheduler's plugin that keeps one snapshot budget per failure for the cluster.
+STORMS_PLUGIN_NAME = "dask-replay-storms"
+#: The scheduler handler workers ask for a snapshot slot (``_storms``).
+STORM_HANDLER = "dask_replay_storm_admit"
+#: Where the scheduler publishes how often each failure happened across the cluster.
+STORM_TOPIC = "snapshot-storm"
+#: Where the scheduler's metadata says that it keeps the budget (the handler's name).
+BUDGET_METADATA = ("dask-replay", "storm-budget")

@@ -24,8 +24,10 @@ from ._client.copies import install_client
 from ._config import ConfigError, Settings, memory_guard
 from ._deaths.scheduler import DeathWatch
 from ._deaths.worker import DeathSetup
-from ._names import DEATHS_PLUGIN_NAME, PLUGIN_NAME, SNAPSHOT_TOPIC
+from ._names import DEATHS_PLUGIN_NAME, PLUGIN_NAME, SNAPSHOT_TOPIC, STORMS_PLUGIN_NAME
 from ._policy import dask_policy
+from ._storms.scheduler import StormBudget
+from ._storms.worker import ClusterAdmission, scheduler_has_budget
 from ._wrapper import CapturingTask, wrap
 
 if TYPE_CHECKING:
@@ -127,6 +129,10 @@ class SnapshotPlugin(WorkerPlugin):
                 identity = await asyncio.wait_for(worker.scheduler.identity(n_workers=0), 30)
                 if self._capturer is not None:
                     self._capturer.guard.set_scope(str(identity["id"]))
+                # One budget per failure for the whole cluster, when the scheduler keeps one.
+                if self._capturer is not None and await scheduler_has_budget(worker):
+                    limit = self._capturer.settings.max_per_fingerprint
+                    self._capturer.guard.set_cluster(ClusterAdmission(worker, limit))
                 return
             except asyncio.CancelledError:
                 raise
@@ -153,13 +159,15 @@ class SnapshotPlugin(WorkerPlugin):
 
 async def dask_setup(server: Worker | Scheduler | Client) -> None:
     """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook`` (also
-    ``dask scheduler --preload cluster_hook``, which records worker deaths, and
-    ``distributed.client.preload``, which keeps the client's copies: ``_client``)."""
+    ``dask scheduler --preload cluster_hook``, which records worker deaths and keeps
+    the cluster's storm budget, and ``distributed.client.preload``, which keeps the
+    client's copies: ``_client``)."""
     if isinstance(server, ClientType):
         install_client(server)
         return
     if isinstance(server, SchedulerType):
         server.add_plugin(DeathWatch(), name=DEATHS_PLUGIN_NAME, idempotent=True)
+        server.add_plugin(StormBudget(), name=STORMS_PLUGIN_NAME, idempotent=True)
         return
     await server.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
     await server.plugin_add(DeathSetup(register_scheduler=True), name=DEATHS_PLUGIN_NAME)
@@ -182,5 +190,6 @@ def register(client: Client, **settings: Any) -> Any:
     install_client(client, **client_part)
 
     client.register_plugin(DeathWatch(**settings))
+    client.register_plugin(StormBudget())
     client.register_plugin(DeathSetup(**settings))
     return client.register_plugin(SnapshotPlugin(**settings))

@@ -73,7 +73,7 @@ if _typing.TYPE_CHECKING:
     from ._capture.memory import MemoryGuard
     from ._capture.outcome import CaptureOutcome
     from ._capture.settings import CaptureSettings, default_snapshot_directory
-    from ._capture.storm import SNAPSHOT_SUFFIX, StormGuard, failure_fingerprint
+    from ._capture.storm import SNAPSHOT_SUFFIX, Admission, StormGuard, failure_fingerprint
     from ._capture.upload import upload_snapshot
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import code_objects, code_sha256
@@ -105,6 +105,7 @@ _LAZY = {
     "MemoryGuard": "._capture.memory",
     "SNAPSHOT_SUFFIX": "._capture.storm",
     "StormGuard": "._capture.storm",
+    "Admission": "._capture.storm",
     "TaskInfo": "._capture.failure",
     "capture_failures": "._capture.wrapper",
     "default_snapshot_directory": "._capture.settings",
@@ -148,6 +149,7 @@ __all__ = [
     "KEYS_SUFFIX",
     "REDACTED",
     "SNAPSHOT_SUFFIX",
+    "Admission",
     "Amended",
     "BufferRecord",
     "Call",

@@ -76,6 +76,7 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "client": ("cluster_hook._client",),
         "deaths": ("cluster_hook._deaths",),
+        "storms": ("cluster_hook._storms",),
         "plugin": ("cluster_hook._plugin",),
     },
 }
@@ -107,7 +108,8 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "base": (),
         "client": ("base",),
         "deaths": ("base",),
-        "plugin": ("base", "client", "deaths"),
+        "storms": ("base",),
+        "plugin": ("base", "client", "deaths", "storms"),
     },
 }
 

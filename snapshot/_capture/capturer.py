@@ -34,7 +34,7 @@ from .fallback import write_manifest_only
 from .memory import RESERVE, MemoryGuard
 from .outcome import CaptureOutcome, Written, exception_message, left_out_of, written_outcome
 from .settings import CaptureSettings
-from .storm import StormGuard, failure_fingerprint, raising_frame
+from .storm import Admission, StormGuard, failure_fingerprint, raising_frame
 from .upload import upload_snapshot
 
 #: Warnings logged per process; further ones are suppressed (storms).
@@ -186,9 +186,10 @@ class Capturer:
             run_spec=run_spec,
             data=data,
             call=self.policy.call_of(exc, run_spec, data),
-            task_section=task_section(
-                task, run_spec, attempt, fp, admission.occurrence, self.redactor
-            ),
+            task_section={
+                **task_section(task, run_spec, attempt, fp, admission.occurrence, self.redactor),
+                **_storm_fields(admission),
+            },
             origin={
                 "host": self.host,
                 **self.origin,
@@ -359,3 +360,11 @@ def _key_literals(key: bytes | None) -> tuple[str, ...]:
         return ()
     text = key.decode("utf-8", "surrogateescape")
     return tuple({text, text.strip(), key.hex()})
+
+
+def _storm_fields(admission: Admission) -> dict[str, str]:
+    """The task section's word on whose storm budget admitted this snapshot."""
+    fields = {"storm_scope": admission.scope}
+    if admission.note:
+        fields["storm_note"] = admission.note
+    return fields

@@ -17,6 +17,12 @@ a new one), before that the process.  A counter is bumped by one ``O_APPEND`` wr
 offset after that write is this occurrence's number, exact even when
 processes race (the kernel serialises appends to one file on a local disk).
 Scope directories older than a week are pruned, best effort.
+
+That budget is per host.  A host that can ask for a budget shared by every
+host (the Dask hook asks its scheduler: ``cluster_hook._storms``) hands the
+guard a *cluster* admission (:meth:`StormGuard.set_cluster`); its answer
+wins, and when it has none (unreachable, too slow, no such budget) the
+per-host rule applies and the snapshot says so.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +83,15 @@ class Admission:
     admitted: bool
     occurrence: int  # 1 for the first failure with this fingerprint in this scope
     reason: str = ""
+    # Whose budget decided: "cluster" (every host's failures counted together)
+    # or "host" (the failures of the processes sharing this directory).
+    scope: str = "host"
+    # Why a cluster's budget was not used, when the host has one.
+    note: str = ""
+
+
+#: Asks the cluster's budget about one fingerprint; None when it cannot answer.
+ClusterAdmission = Callable[[str], "Admission | None"]
 
 
 class StormGuard:
@@ -88,6 +104,7 @@ class StormGuard:
         self.scope = f"process-{socket.gethostname()}-{os.getpid()}-{int(time.time())}"
         self._pruned = False
         self._lock = threading.Lock()
+        self._cluster: ClusterAdmission | None = None
 
     def set_scope(self, scope: str) -> None:
         self.scope = _SLUG.sub("_", scope)[-100:]
@@ -99,8 +116,28 @@ class StormGuard:
         path.mkdir(exist_ok=True, mode=0o700)
         return path
 
+    def set_cluster(self, ask: ClusterAdmission | None) -> None:
+        """Ask ``ask`` first for every failure (None: the per-host rule alone)."""
+        self._cluster = ask
+
     def admit(self, fp: str) -> Admission:
-        """Count one failure with fingerprint ``fp``; admit the first few."""
+        """Count one failure with fingerprint ``fp``; admit the first few.
+
+        The cluster's budget decides when the host has one and it answers;
+        otherwise this host's count does, and the admission says why.
+        """
+        note = ""
+        ask = self._cluster
+        if ask is not None:
+            try:
+                answer = ask(fp)
+            except Exception as err:  # a host's budget must never fail the capture
+                answer = None
+                note = f"the cluster's snapshot budget failed ({type(err).__name__})"
+            if answer is not None:
+                return answer
+            note = note or "the cluster's snapshot budget did not answer"
+            note += "; the per-host limit applied"
         occurrence = _bump(self._scope_dir() / fp)
         if occurrence > self.max_per_fingerprint:
             return Admission(
@@ -108,8 +145,9 @@ class StormGuard:
                 occurrence,
                 f"{self.max_per_fingerprint} snapshot(s) already written for this failure "
                 f"(fingerprint {fp}, occurrence {occurrence}; snapshot.max-per-fingerprint)",
+                note=note,
             )
-        return Admission(True, occurrence)
+        return Admission(True, occurrence, note=note)
 
     def attempt(self, key: object) -> int:
         """This snapshot's number among the snapshots of ``key`` (retries) in this scope."""

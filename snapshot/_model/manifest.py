@@ -70,6 +70,8 @@ class Task:
     fingerprint: str | None = None
     occurrence: int | None = None
     is_coro: bool | None = None
+    storm_scope: str | None = None  # "cluster" or "host": whose budget admitted it
+    storm_note: str | None = None  # why the cluster's budget was not used
 
 
 @record

@@ -113,6 +113,8 @@ def _task(b: Builder, task: dict[str, Any] | None) -> Task | None:
         fingerprint=b.string(task, "fingerprint", "task."),
         occurrence=b.integer(task, "occurrence", "task."),
         is_coro=b.boolean(task, "is_coro", "task."),
+        storm_scope=b.string(task, "storm_scope", "task."),
+        storm_note=b.string(task, "storm_note", "task."),
     )
 
 

@@ -29,10 +29,12 @@ def test_public_api_is_pinned() -> None:
         "ConfigError",
         "Settings",
         "SnapshotPlugin",
+        "StormBudget",
         "dask_setup",
         "default_directory",
         "fetch_snapshots",
         "register",
+        "storm_counts",
     ]
     assert all(hasattr(cluster_hook, name) for name in cluster_hook.__all__)
 

@@ -16,6 +16,7 @@ EXPORTED = [
     "KEYS_SUFFIX",
     "REDACTED",
     "SNAPSHOT_SUFFIX",
+    "Admission",
     "Amended",
     "BufferRecord",
     "Call",
