@@ -28,12 +28,15 @@ def local_cluster(
     directory: Path | None = None,
     settings: Mapping[str, Any] | None = None,
     n_workers: int = 2,
+    scheduler_hook: bool = False,
 ) -> Iterator[Client]:
     """``LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True)``, its client.
 
     With ``hook``, the workers load ``cluster_hook`` through the Dask config key
     ``distributed.worker.preload``, writing to ``directory``; without it, the
     same cluster with no preload.  Checks that the plugin is (or is not) there.
+    With ``scheduler_hook`` too, the scheduler loads it through
+    ``distributed.scheduler.preload`` (deaths and the cluster's storm budget).
     """
     import dask.config
     from distributed import Client, LocalCluster
@@ -47,6 +50,8 @@ def local_cluster(
             "snapshot.directory": str(directory),
             **{f"snapshot.{k}": v for k, v in (settings or {}).items()},
         }
+        if scheduler_hook:
+            config["distributed.scheduler.preload"] = ["cluster_hook"]
     with (
         dask.config.set(config),
         LocalCluster(

@@ -103,10 +103,11 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "cli": ("base", "fetch", "sources", "describe", "run", "session"),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
     },
-    # The plugin ties the client part and the deaths together; they never meet.
+    # The plugin ties the client part, the deaths and the storms together; the client
+    # part reads the storms' counts; deaths and the client part never meet.
     "cluster_hook": {
         "base": (),
-        "client": ("base",),
+        "client": ("base", "storms"),
         "deaths": ("base",),
         "storms": ("base",),
         "plugin": ("base", "client", "deaths", "storms"),

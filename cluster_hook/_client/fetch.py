@@ -9,6 +9,7 @@ host and a directory are read once.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -20,11 +21,14 @@ from snapshot import make_private_dirs
 
 from .._config import Settings
 from .._names import PLUGIN_NAME
+from .._storms.scheduler import storm_counts_on_scheduler
 
 if TYPE_CHECKING:
     from distributed import Client
 
 CHUNK_BYTES = 8 * 2**20
+#: The cluster's storm counts beside fetched snapshots, read by ``python -m replay list``.
+STORMS_FILE = ".storms.json"
 #: Transfers at least this large show progress on stderr.
 PROGRESS_BYTES = 16 * 2**20
 
@@ -136,4 +140,25 @@ def fetch_snapshots(
             print(f"\ndask-replay: could not fetch {name} from {address}: {err}", file=sys.stderr)
     if show:
         print(f"\rdask-replay: fetched {len(todo)} snapshot(s), {_mib(copied)}", file=sys.stderr)
+    _keep_storm_counts(client, target)
     return sorted(done)
+
+
+def _keep_storm_counts(client: Client, target: Path) -> None:
+    """The cluster's counts beside the files, for ``python -m replay list`` (``.storms.json``)."""
+    try:
+        counts = client.run_on_scheduler(storm_counts_on_scheduler)
+    except Exception as err:
+        print(f"dask-replay: cannot read the cluster's storm counts: {err}", file=sys.stderr)
+        return
+    if not counts:
+        return
+    path = target / STORMS_FILE
+    partial = target / f"{STORMS_FILE}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(
+            {fp: {k: c[k] for k in ("failures", "written", "workers")} for fp, c in counts.items()},
+            out,
+        )
+    os.replace(partial, path)

@@ -67,11 +67,12 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def list_directory(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .listing import format_entry, format_unreadable, scan_directory
+    from .listing import format_entry, format_unreadable, read_storms, scan_directory
 
     entries, unreadable = scan_directory(ns.directory)
+    storms = read_storms(ns.directory) if entries else {}
     for entry in entries:
-        out.write(format_entry(entry) + "\n")
+        out.write(format_entry(entry, storms) + "\n")
     for problem in unreadable:
         out.write(format_unreadable(problem) + "\n")
     out.flush()

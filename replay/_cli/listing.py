@@ -10,6 +10,7 @@ only (a few range requests), :data:`_REMOTE_READERS` at a time.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, NamedTuple
 
@@ -20,7 +21,15 @@ from .._describe.summary import format_size, task_key
 from .._fetch.remote import filesystem, is_url, local_path, open_head, remote_errors
 from .._terminal import for_terminal
 
-__all__ = ["SnapshotEntry", "Unreadable", "format_entry", "format_unreadable", "scan_directory"]
+__all__ = [
+    "STORMS_FILE",
+    "SnapshotEntry",
+    "Unreadable",
+    "format_entry",
+    "format_unreadable",
+    "read_storms",
+    "scan_directory",
+]
 
 _MESSAGE_WIDTH = 60
 # The sections a line shows.  Only these are given to the model's builder:
@@ -28,6 +37,18 @@ _MESSAGE_WIDTH = 60
 _LISTED = ("format", "format_version", "created", "task", "error", "death")
 #: Objects whose heads are read at once when listing a URL (each is a few round trips).
 _REMOTE_READERS = 8
+#: The cluster's counts per fingerprint, written beside fetched snapshots by
+#: ``cluster_hook.fetch_snapshots`` (``{fingerprint: {failures, written, workers}}``).
+STORMS_FILE = ".storms.json"
+_MAX_STORMS_BYTES = 1 << 20
+
+
+class Storm(NamedTuple):
+    """How often one failure happened across the cluster, and how many snapshots it has."""
+
+    failures: int
+    written: int
+    workers: int
 
 
 class SnapshotEntry(NamedTuple):
@@ -157,8 +178,38 @@ def _reason(exc: snapshot.SnapshotError, path: str) -> str:
     return message[len(prefix) :] if message.startswith(prefix) else message
 
 
-def format_entry(entry: SnapshotEntry) -> str:
-    """``created  size  task key  Error: message  path`` on one line."""
+def read_storms(directory: str) -> dict[str, Storm]:
+    """The cluster's counts kept beside the snapshots, if any; whatever is malformed is left out.
+
+    The file is as hostile as the snapshots: read up to a bound, each entry
+    kept only when its fields are non-negative integers.
+    """
+    if is_url(directory):
+        local = local_path(directory)
+        if local is None:
+            return {}
+        directory = local
+    try:
+        with open(os.path.join(directory, STORMS_FILE), "rb") as f:
+            raw = json.loads(f.read(_MAX_STORMS_BYTES + 1)[:_MAX_STORMS_BYTES])
+    except (OSError, ValueError, RecursionError):
+        return {}
+    storms: dict[str, Storm] = {}
+    for fingerprint, counts in raw.items() if isinstance(raw, dict) else ():
+        if not isinstance(counts, dict):
+            continue
+        values = [v for v in map(counts.get, Storm._fields) if type(v) is int and v >= 0]
+        if len(values) == len(Storm._fields):
+            storms[str(fingerprint)] = Storm(*values)
+    return storms
+
+
+def format_entry(entry: SnapshotEntry, storms: dict[str, Storm] | None = None) -> str:
+    """``created  size  task key  Error: message  [storm]  path`` on one line.
+
+    With the cluster's counts (``storms``), a snapshot of a failure that happened
+    more often than it was written says so: ``(3 written, 2,000 failures on 16 workers)``.
+    """
     error = entry.model.error or snapshot.Error()
     kind = error.type or "?"
     message = " ".join(error.message.split()) if error.message else ""
@@ -169,6 +220,13 @@ def format_entry(entry: SnapshotEntry) -> str:
     if is_death(entry.model):
         what = f"KilledWorker ({death_label(entry.model)})"
     line = f"{created:19}  {format_size(entry.size):>9}  {task_key(entry.model)}  {what}"
+    task = entry.model.task
+    storm = (storms or {}).get(task.fingerprint or "") if task is not None else None
+    if storm is not None and storm.failures > storm.written:
+        line += (
+            f"  ({storm.written:,} written, {storm.failures:,} failures "
+            f"on {storm.workers:,} worker{'s' if storm.workers != 1 else ''})"
+        )
     return for_terminal(line, one_line=True) + "  " + for_terminal(entry.path, one_line=True)
 
 

@@ -214,6 +214,36 @@ def test_list_newest_first(
     assert result.stderr == ""
 
 
+def test_list_tells_how_often_a_failure_happened_across_the_cluster(
+    tmp_path: Path, elsewhere: Path, job: dict[str, Any], make_snapshot, cli
+) -> None:
+    """``.storms.json`` (written by ``cluster_hook.fetch_snapshots``) is read as hostile."""
+    directory = tmp_path / "snapshots"
+
+    def storm(builder: snapshot.SnapshotBuilder) -> None:
+        builder.manifest["task"] = {"key": "stormy", "fingerprint": "fp-1", "occurrence": 1}
+
+    make_snapshot(directory / "a.zst", job["recip"], (0,), edit=storm)
+    make_snapshot(directory / "b.zst", job["recip"], (0,), task_key="calm")
+    counts = {
+        "fp-1": {"failures": 48211, "written": 3, "workers": 1000},
+        "fp-2": {"failures": -1, "written": 3, "workers": "x"},
+        "fp-3": [1, 2, 3],
+    }
+    (directory / ".storms.json").write_text(json.dumps(counts))
+    result = cli(["list", str(directory)], cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    stormy, calm = sorted(result.stdout.splitlines(), key=lambda line: "calm" in line)
+    assert "(3 written, 48,211 failures on 1,000 workers)" in stormy
+    assert "written" not in calm
+    # Damaged or hostile counts are left out; the listing is the same without them.
+    for damaged in (b"[1, 2]", b"{" * 100_000, b"\xff\xfe", b"{}" + b" " * (2 << 20)):
+        (directory / ".storms.json").write_bytes(damaged)
+        again = cli(["list", str(directory)], cwd=elsewhere)
+        assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+        assert "written" not in again.stdout
+
+
 def test_list_shows_each_unreadable_file_with_its_reason_and_goes_on(
     tmp_path: Path, elsewhere: Path, job: dict[str, Any], make_snapshot, cli
 ) -> None:
