@@ -25,6 +25,8 @@ MEMORY_EVENT = "worker-restart-memory"
 STORMS_PLUGIN_NAME = "dask-replay-storms"
 #: The scheduler handler workers ask for a snapshot slot (``_storms``).
 STORM_HANDLER = "dask_replay_storm_admit"
+#: The scheduler's stream handler for failures of a spent budget (counted, not asked).
+STORM_COUNT_HANDLER = "dask_replay_storm_count"
 #: Where the scheduler publishes how often each failure happened across the cluster.
 STORM_TOPIC = "snapshot-storm"
 #: Where the scheduler's metadata says that it keeps the budget (the handler's name).

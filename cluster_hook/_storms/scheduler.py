@@ -5,7 +5,9 @@ A bug that hits every partition fails on every host.  Each host's own budget
 files on every host: 3,000 files for one bug on 1,000 hosts.  Here workers ask
 the scheduler first, on the failure path only (one small message per failure,
 never on success): the first ``limit`` failures of a fingerprint anywhere in
-the cluster are written, every later one is counted.  The counts reach users
+the cluster are written, every later one is counted (once a worker knows a
+budget is spent, its failures are counted through its batched stream, with
+no reply: ``count``).  The counts reach users
 on the ``snapshot-storm`` topic, once a second for the fingerprints that
 changed, and through ``cluster_hook.storm_counts(client)``.
 
@@ -26,6 +28,7 @@ from tornado.ioloop import PeriodicCallback
 from .._names import (
     BUDGET_METADATA,
     SNAPSHOT_TOPIC,
+    STORM_COUNT_HANDLER,
     STORM_HANDLER,
     STORM_TOPIC,
     STORMS_PLUGIN_NAME,
@@ -78,6 +81,7 @@ class StormBudget(SchedulerPlugin):
     async def start(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
         scheduler.handlers[STORM_HANDLER] = self.admit
+        scheduler.stream_handlers[STORM_COUNT_HANDLER] = self.count
         # How workers learn that this scheduler keeps a budget, through a handler
         # every scheduler has (asking a missing one logs a warning there).
         scheduler.set_metadata(list(BUDGET_METADATA), STORM_HANDLER)
@@ -89,6 +93,7 @@ class StormBudget(SchedulerPlugin):
             self._publisher.stop()
         if self._scheduler is not None:
             self._scheduler.handlers.pop(STORM_HANDLER, None)
+            self._scheduler.stream_handlers.pop(STORM_COUNT_HANDLER, None)
             self._scheduler.set_metadata(list(BUDGET_METADATA), None)
 
     def admit(
@@ -118,6 +123,16 @@ class StormBudget(SchedulerPlugin):
             "written": storm.written,
             "places": list(storm.places),
         }
+
+    def count(self, fingerprint: str = "", worker: str = "") -> None:
+        """A failure of a spent budget, from a worker's batched stream: counted only."""
+        storm = self.storms.get(fingerprint)
+        if storm is None:
+            return
+        storm.failures += 1
+        if worker and len(storm.workers) < 100_000:
+            storm.workers.add(worker)
+        self._changed.add(fingerprint)
 
     def log_event(self, topic: str, msg: Any) -> None:
         """Where each written snapshot went (the workers' ``snapshot`` events)."""

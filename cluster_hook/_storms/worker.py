@@ -1,10 +1,16 @@
 """The worker's part: ask the scheduler for a snapshot slot, briefly, from the failing thread.
 
-One round trip on the failure path only.  It is bounded (``ASK_TIMEOUT``):
-a busy or unreachable scheduler never stalls a failing task; the capture
-then applies the worker's own directory budget and says so in the snapshot.
-A task running on the worker's event loop (an ``async def`` task) cannot
-wait for the loop it blocks: it uses its own directory's budget.
+A failure asks on the failure path only, with one round trip bounded by
+``ASK_TIMEOUT``: a busy or unreachable scheduler never stalls a failing task;
+the capture then applies the worker's own directory budget and says so in the
+snapshot.  A task running on the worker's event loop (an ``async def`` task)
+cannot wait for the loop it blocks: it uses its own directory's budget.
+
+A budget only ever runs out, so once the scheduler has said that a
+fingerprint's snapshots are written (and where), this worker stops asking
+about it: each further failure is one fire-and-forget message on the worker's
+batched stream to the scheduler, which counts it.  A storm costs a round trip
+per worker for the first few failures, and nothing that waits after that.
 """
 
 from __future__ import annotations
@@ -16,13 +22,15 @@ from distributed.utils import sync
 
 from snapshot import Admission
 
-from .._names import BUDGET_METADATA, STORM_HANDLER
+from .._names import BUDGET_METADATA, STORM_COUNT_HANDLER, STORM_HANDLER
 
 if TYPE_CHECKING:
     from distributed import Worker
 
 #: Seconds a failing task waits for the scheduler's answer.
 ASK_TIMEOUT = 2.0
+#: Fingerprints whose budget this worker knows to be spent; beyond, it asks again.
+MAX_SPENT = 10_000
 
 
 async def scheduler_has_budget(worker: Worker) -> bool:
@@ -41,9 +49,20 @@ class ClusterAdmission:
         self._worker = worker
         self._limit = limit
         self._timeout = timeout
+        # fingerprint -> where its written snapshots are, once the budget is spent.
+        self._spent: dict[str, list[str]] = {}
 
     def __call__(self, fingerprint: str) -> Admission | None:
         worker = self._worker
+        places = self._spent.get(fingerprint)
+        if places is not None:
+            try:  # thread-safe: the loop sends it; the failing thread never waits
+                worker.loop.add_callback(
+                    worker.batched_send, {"op": STORM_COUNT_HANDLER, "fingerprint": fingerprint}
+                )
+            except Exception:
+                return None
+            return self._refused(fingerprint, None, places)
         if _on_loop(worker):
             return None
         ask = getattr(worker.scheduler, STORM_HANDLER)
@@ -64,13 +83,18 @@ class ClusterAdmission:
         if reply.get("admitted"):
             return Admission(True, occurrence, scope="cluster")
         places = [str(p) for p in reply.get("places") or ()][:3]
+        if places and len(self._spent) < MAX_SPENT:
+            self._spent[fingerprint] = places  # from now on: counted, never asked
+        return self._refused(fingerprint, occurrence, places)
+
+    def _refused(self, fingerprint: str, occurrence: int | None, places: list[str]) -> Admission:
+        which = f", failure {occurrence} in the cluster" if occurrence else ""
         where = f"; written: {', '.join(places)}" if places else ""
         return Admission(
             False,
-            occurrence,
+            occurrence or 0,
             f"{self._limit} snapshot(s) of this failure already written in the cluster "
-            f"(fingerprint {fingerprint}, failure {occurrence} in the cluster; "
-            f"snapshot.max-per-fingerprint){where}",
+            f"(fingerprint {fingerprint}{which}; snapshot.max-per-fingerprint){where}",
             scope="cluster",
         )
 

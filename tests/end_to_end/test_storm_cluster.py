@@ -35,19 +35,26 @@ WORKER_ARGS = (
 )
 
 CLIENT = """
-import json, sys
+import json, sys, time
 from distributed import Client, wait
 import cluster_hook
 from hook_userfuncs import recip
 
 with Client(sys.argv[1], timeout=60) as c:
-    futures = c.map(recip, [0] * int(sys.argv[3]), pure=False)
+    tasks = int(sys.argv[3])
+    futures = c.map(recip, [0] * tasks, pure=False)
     wait(futures)
     notes = [getattr(f.exception(), "__notes__", []) for f in futures]
+    # The last counts travel on the workers' batched streams: wait for them.
+    deadline = time.monotonic() + 60
+    counts = cluster_hook.storm_counts(c)
+    while sum(v["failures"] for v in counts.values()) < tasks and time.monotonic() < deadline:
+        time.sleep(0.1)
+        counts = cluster_hook.storm_counts(c)
     report = {
         "types": sorted({type(f.exception()).__name__ for f in futures}),
         "notes": notes,
-        "counts": cluster_hook.storm_counts(c),
+        "counts": counts,
         "events": [e for _, e in c.get_events("snapshot")],
         "fetched": [str(p) for p in cluster_hook.fetch_snapshots(c, sys.argv[4])],
     }
