@@ -12,6 +12,7 @@ import importlib as _importlib
 import typing as _typing
 
 from ._errors import (
+    SnapshotConfigError,
     SnapshotError,
     SnapshotFormatError,
     SnapshotKeyError,
@@ -67,11 +68,21 @@ if _typing.TYPE_CHECKING:
     )
     from ._byvalue import DYNAMIC_CODE, by_value_functions
     from ._capture.capturer import Capturer
+    from ._capture.config import (
+        CONFIG_KEYS,
+        capture_settings,
+        config_defaults,
+        read_config,
+        setting,
+        setting_overrides,
+        settings_values,
+    )
     from ._capture.contents import task_section
     from ._capture.directory import make_private_dirs
     from ._capture.failure import CapturePolicy, LiveCall, TaskInfo
     from ._capture.memory import MemoryGuard
     from ._capture.outcome import CaptureOutcome
+    from ._capture.plain import capture
     from ._capture.settings import CaptureSettings, default_snapshot_directory
     from ._capture.storm import SNAPSHOT_SUFFIX, Admission, StormGuard, failure_fingerprint
     from ._capture.upload import upload_snapshot
@@ -100,6 +111,14 @@ _LAZY = {
     "CapturePolicy": "._capture.failure",
     "CaptureSettings": "._capture.settings",
     "Capturer": "._capture.capturer",
+    "CONFIG_KEYS": "._capture.config",
+    "capture": "._capture.plain",
+    "capture_settings": "._capture.config",
+    "config_defaults": "._capture.config",
+    "read_config": "._capture.config",
+    "setting": "._capture.config",
+    "setting_overrides": "._capture.config",
+    "settings_values": "._capture.config",
     "CapturingCall": "._capture.wrapper",
     "LiveCall": "._capture.failure",
     "MemoryGuard": "._capture.memory",
@@ -142,6 +161,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CONFIG_KEYS",
     "DEFAULT_ENV_ALLOW",
     "DEFAULT_PATTERNS",
     "DYNAMIC_CODE",
@@ -179,6 +199,7 @@ __all__ = [
     "Redactor",
     "Snapshot",
     "SnapshotBuilder",
+    "SnapshotConfigError",
     "SnapshotError",
     "SnapshotFormatError",
     "SnapshotKeyError",
@@ -201,9 +222,12 @@ __all__ = [
     "WrittenBy",
     "add_sources",
     "by_value_functions",
+    "capture",
     "capture_failures",
+    "capture_settings",
     "code_objects",
     "code_sha256",
+    "config_defaults",
     "copy_of_keys_file",
     "default_client_directory",
     "default_snapshot_directory",
@@ -218,12 +242,16 @@ __all__ = [
     "parse_manifest",
     "passes_through",
     "pickle_imports",
+    "read_config",
     "read_key_file",
     "read_keys",
     "read_manifest",
     "read_model",
     "safe_repr",
     "safe_str",
+    "setting",
+    "setting_overrides",
+    "settings_values",
     "task_section",
     "upload_snapshot",
     "write_keys",

@@ -15,7 +15,8 @@ working for callers who do not know this package::
     ├── SnapshotKeyError(ValueError)              the key file is unreadable or empty
     ├── SnapshotUnpickleError(RuntimeError)       a piece fails to unpickle
     │   └── SnapshotModuleError(ImportError)      ... because a module is missing
-    └── SnapshotWriteError(OSError)               the file could not be written
+    ├── SnapshotWriteError(OSError)               the file could not be written
+    └── SnapshotConfigError(ValueError)           a snapshot.* setting has a bad value
 
 Messages name the file, say what is wrong and what to do.  Foreign errors
 (zstd, tarfile, pickle, OSError) are translated where they enter, with
@@ -87,3 +88,7 @@ class SnapshotModuleError(SnapshotUnpickleError, ImportError):
 
 class SnapshotWriteError(SnapshotError, OSError):
     """The snapshot could not be written (disk full, read-only, permissions)."""
+
+
+class SnapshotConfigError(SnapshotError, ValueError):
+    """A ``snapshot.*`` setting has a value a capture cannot use (named, with the value)."""

@@ -34,10 +34,11 @@ from snapshot import (
     default_client_directory,
     keys_file,
     make_private_dirs,
+    setting,
     write_keys,
 )
 
-from .._config import Settings, path_value, size_value
+from .._config import Settings
 from .._names import SNAPSHOT_TOPIC
 from .fetch import CHUNK_BYTES, read_chunk
 from .sources import client_sources
@@ -67,8 +68,8 @@ def client_settings(**overrides: Any) -> tuple[Path, int]:
     limit = given.get("client-max-size") or dask.config.get(
         "snapshot.client-max-size", default="2 GiB"
     )
-    path = path_value(directory) if directory else default_client_directory()
-    return path, size_value("client-max-size", limit)
+    path = setting("client-directory", directory) or default_client_directory()
+    return path, setting("client-max-size", limit)
 
 
 class ClientCopies:

@@ -85,6 +85,8 @@ def fill(
         builder.manifest["error"] = redact_error(error, redactor.redact_text)
     call = failure.call
     data = failure.data
+    if call is None:  # a block, not a call (``with snapshot.capture():``): frames only
+        return
     job.checkpoint("call.func and the call's arguments")
     if settings.capture_inputs:
         builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)

@@ -62,7 +62,7 @@ class Failure:
     exc: BaseException
     run_spec: Any  # what ran: the host's task object, or a plain call's partial
     data: Mapping[Any, Any]  # its resolved inputs, by key
-    call: LiveCall
+    call: LiveCall | None  # None: a block ran, not a call
     task_section: dict[str, Any]
     origin: dict[str, Any]
     frames: tuple[FrameType, ...]  # the traceback's frames when the capture started
@@ -116,6 +116,6 @@ class CapturePolicy:
     """
 
     task_of: Callable[[Any], TaskInfo] = plain_task
-    call_of: Callable[[BaseException, Any, Mapping[Any, Any]], LiveCall] = plain_call
+    call_of: Callable[[BaseException, Any, Mapping[Any, Any]], LiveCall | None] = plain_call
     locals_of: Callable[[FrameType, Redactor], Mapping[str, Any]] = plain_locals
     scrub: Callable[[Any, Redactor], Any] = _as_is

@@ -46,17 +46,19 @@ def write_manifest_only(
     for filename, text in sources.items():
         builder.add_source(filename, text)
     call = failure.call
-    manifest["call"] = {
-        "func": builder.omit(call.func, label="call.func", reason=reason),
-        "args": [
-            builder.omit(a, label=f"call.args[{i}]", reason=reason) for i, a in enumerate(call.args)
-        ],
-        "kwargs": {
-            str(k): builder.omit(v, label=f"call.kwargs[{k!r}]", reason=reason)
-            for k, v in call.kwargs.items()
-        },
-        "origin": call.origin,
-    }
+    if call is not None:  # None: a block ran, not a call
+        manifest["call"] = {
+            "func": builder.omit(call.func, label="call.func", reason=reason),
+            "args": [
+                builder.omit(a, label=f"call.args[{i}]", reason=reason)
+                for i, a in enumerate(call.args)
+            ],
+            "kwargs": {
+                str(k): builder.omit(v, label=f"call.kwargs[{k!r}]", reason=reason)
+                for k, v in call.kwargs.items()
+            },
+            "origin": call.origin,
+        }
     builder.add_inputs(dict(failure.data), capture=False, reason=reason)
     manifest["run_spec"] = builder.omit(failure.run_spec, label="run_spec", reason=reason)
     return builder.write(failure.path, key=key, pieces=False, reason=reason)
