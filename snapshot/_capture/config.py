@@ -225,8 +225,9 @@ def path_value(value: object) -> Path:
 
 
 def _path(name: str, value: object) -> Path | None:
-    """A directory (``~`` and ``$VARS`` expanded); null or empty: the default's to choose."""
-    return path_value(value) if value else None
+    """A directory (``~`` and ``$VARS`` expanded, made absolute: notes name it wherever
+    they are read); null or empty: the default's to choose."""
+    return path_value(value).absolute() if value else None
 
 
 def _key_text(name: str, value: object) -> str | None:
