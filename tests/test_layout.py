@@ -59,6 +59,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "sources": ("replay._sources",),
         "describe": ("replay._describe",),
         "run": ("replay._run",),
+        # check: each snapshot re-run in a process of its own against today's code, judged.
+        "check": ("replay._check",),
         "session": ("replay._session",),
         "shortcuts": ("replay._shortcuts",),
         "cli": ("replay._cli",),
@@ -90,16 +92,17 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         # Capture writes; it never needs the reader.
         "capture": ("base", "model", "write"),
     },
-    # cli -> session -> run -> describe -> sources; fetch beside them, for the facade.
+    # cli -> session -> check -> run -> describe -> sources; fetch beside them.
     "replay": {
         "base": (),
         "fetch": ("base",),
         "sources": ("base",),
         "describe": ("base", "sources"),
         "run": ("base", "describe", "sources"),
-        "session": ("base", "fetch", "sources", "describe", "run"),
+        "check": ("base", "fetch", "sources", "describe", "run"),
+        "session": ("base", "fetch", "sources", "describe", "run", "check"),
         "shortcuts": ("base", "fetch", "run", "session"),
-        "cli": ("base", "fetch", "sources", "describe", "run", "session"),
+        "cli": ("base", "fetch", "sources", "describe", "run", "check", "session"),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
     },
     # The plugin ties the client part and the deaths together; they never meet.

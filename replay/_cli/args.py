@@ -1,6 +1,6 @@
 """The command line's grammar: one argparse parser per form, the exit codes, the key.
 
-``python -m replay`` has three forms, picked by the first word (see
+``python -m replay`` has four forms, picked by the first word (see
 ``replay._cli``); argparse's own exits become :class:`UsageError`, so that
 every user error leaves through one place.
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_CODES",
     "UsageError",
+    "check_parser",
     "info_parser",
     "list_parser",
     "prog",
@@ -47,14 +48,16 @@ EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
     EXIT_OK: "success: info or list printed, the replayed call did not raise, "
-    "or a --frames session ended",
-    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would)",
+    "or a --frames session ended; check: every snapshot is fixed",
+    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would); "
+    "check: a snapshot still fails, or fails differently (changed)",
     EXIT_USAGE: "usage error: bad or conflicting options",
     EXIT_UNREADABLE: "the snapshot cannot be read: no such file (or object, bucket, prefix), "
     "not a snapshot, truncated, newer format, over a read limit, a bad signature, or remote "
     "storage that cannot be reached (no network, no credentials, its package not installed)",
     EXIT_UNLOADABLE: "the call cannot be re-run here: a module it needs is missing, a piece "
-    "fails to unpickle, or the call was not captured (try --frames)",
+    "fails to unpickle, or the call was not captured (try --frames); check: none fails, but "
+    "a snapshot cannot run here (the table says why)",
     EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
     EXIT_SOME_UNREADABLE: "list: some files in DIR could not be read as snapshots "
     "(each is listed with the reason; the others are listed as usual)",
@@ -147,7 +150,8 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"{pad} [--source FILE] [--key-file FILE | --key KEY]\n"
             f"{pad} [--allow-unsigned] [--memory-limit SIZE]\n"
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
-            f"       {prog} list DIR"
+            f"       {prog} list DIR\n"
+            f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "
@@ -243,6 +247,57 @@ def list_parser(prog: str) -> argparse.ArgumentParser:
         help="a directory of snapshots, or a URL prefix (s3://bucket/prefix/: its *.tar.zst "
         "objects)",
     )
+    return parser
+
+
+def check_parser(prog: str) -> argparse.ArgumentParser:
+    parser = _parser(
+        prog=f"{prog} check",
+        description="Re-run each snapshot's call with this machine's code, each in a process "
+        "of its own, and say per snapshot: fails (the same exception type, raised in the "
+        "same function), fixed (the call returns; a death: it completes under the worker's "
+        "conditions), changed (another exception, raised elsewhere, a crash or a hang), or "
+        "cannot run (and why). Unpickling runs code: the signature rules of the replay apply.",
+    )
+    parser.add_argument(
+        "paths",
+        metavar="PATH",
+        nargs="+",
+        help="a snapshot, a directory (its *.zst files, recursively) or an fsspec URL",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds one snapshot may take; past it, its process is killed (changed)",
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="check N snapshots at a time (default 1)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        default=None,
+        help="a worker death: re-run under this data limit (300MB, 1GiB, none) instead of "
+        "the dead worker's memory limit",
+    )
+    parser.add_argument(
+        "--source",
+        metavar="FILE",
+        action="append",
+        default=None,
+        help="a script, notebook (.ipynb) or nbconvert export: a function pickled by value "
+        "(__main__, a notebook cell) runs as it defines it now, by qualified name (may be "
+        "repeated; the last definition wins)",
+    )
+    _add_key_options(parser)
     return parser
 
 
