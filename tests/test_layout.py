@@ -65,6 +65,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "shortcuts": ("replay._shortcuts",),
         "cli": ("replay._cli",),
         "ipython": ("replay._ipython",),
+        # pytest --replay-snapshots DIR (the pytest11 entry point).
+        "pytest_plugin": ("replay.pytest_plugin",),
     },
     "cluster_hook": {
         # The Dask adapters of the capture core, and the names the hook registers.
@@ -104,6 +106,7 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "shortcuts": ("base", "fetch", "run", "session"),
         "cli": ("base", "fetch", "sources", "describe", "run", "check", "session"),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
+        "pytest_plugin": ("base", "check"),
     },
     # The plugin ties the client part and the deaths together; they never meet.
     "cluster_hook": {
