@@ -61,6 +61,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "run": ("replay._run",),
         # check: each snapshot re-run in a process of its own against today's code, judged.
         "check": ("replay._check",),
+        # export-test: a failing call written as a pytest file and its inputs.
+        "export": ("replay._export",),
         "session": ("replay._session",),
         "shortcuts": ("replay._shortcuts",),
         "cli": ("replay._cli",),
@@ -104,7 +106,8 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "check": ("base", "fetch", "sources", "describe", "run"),
         "session": ("base", "fetch", "sources", "describe", "run", "check"),
         "shortcuts": ("base", "fetch", "run", "session"),
-        "cli": ("base", "fetch", "sources", "describe", "run", "check", "session"),
+        "export": ("base",),
+        "cli": ("base", "fetch", "sources", "describe", "run", "check", "export", "session"),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
         "pytest_plugin": ("base", "check"),
     },

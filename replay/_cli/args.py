@@ -1,6 +1,6 @@
 """The command line's grammar: one argparse parser per form, the exit codes, the key.
 
-``python -m replay`` has four forms, picked by the first word (see
+``python -m replay`` has five forms, picked by the first word (see
 ``replay._cli``); argparse's own exits become :class:`UsageError`, so that
 every user error leaves through one place.
 
@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_CODES",
     "UsageError",
-    "check_parser",
+    "add_key_options",
     "info_parser",
     "list_parser",
+    "make_parser",
     "prog",
     "quick_info_args",
     "quick_list_args",
@@ -44,6 +45,7 @@ EXIT_UNREADABLE = 3
 EXIT_UNLOADABLE = 4
 EXIT_NO_DEBUGGER = 5
 EXIT_SOME_UNREADABLE = 6
+EXIT_REFUSED = 7
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
@@ -61,6 +63,8 @@ EXIT_CODES = {
     EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
     EXIT_SOME_UNREADABLE: "list: some files in DIR could not be read as snapshots "
     "(each is listed with the reason; the others are listed as usual)",
+    EXIT_REFUSED: "export-test: the inputs are too large for a test fixture (shrink them "
+    "first, or --force), or the function cannot be imported by a test (the reason is given)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
 }
 
@@ -89,7 +93,7 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return Parser
 
 
-def _parser(**kwargs: Any) -> argparse.ArgumentParser:
+def make_parser(**kwargs: Any) -> argparse.ArgumentParser:
     import argparse
 
     return _parser_class()(
@@ -143,7 +147,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
     from .._run.choose import DEBUGGERS  # not for info and list
 
     pad = " " * (7 + len(prog))
-    parser = _parser(
+    parser = make_parser(
         prog=prog,
         usage=(
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
@@ -151,7 +155,8 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"{pad} [--allow-unsigned] [--memory-limit SIZE]\n"
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
             f"       {prog} list DIR\n"
-            f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]"
+            f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
+            f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "
@@ -200,11 +205,11 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
         help="a worker death: re-run under this data limit (300MB, 1GiB, none) instead of "
         "the dead worker's memory limit",
     )
-    _add_key_options(parser)
+    add_key_options(parser)
     return parser
 
 
-def _add_key_options(parser: argparse.ArgumentParser) -> None:
+def add_key_options(parser: argparse.ArgumentParser) -> None:
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument(
         "--key-file",
@@ -223,19 +228,19 @@ def _add_key_options(parser: argparse.ArgumentParser) -> None:
 
 
 def info_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _parser(
+    parser = make_parser(
         prog=f"{prog} info",
         description="Describe a snapshot: what failed, where, the traceback, versions, the "
         "capture report and the modules its pickles would import. Nothing is unpickled.",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help=_SNAPSHOT_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    _add_key_options(parser)
+    add_key_options(parser)
     return parser
 
 
 def list_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _parser(
+    parser = make_parser(
         prog=f"{prog} list",
         description="One line per snapshot in DIR, newest first: time, size, task key, "
         "exception, path. Only manifests are read; a file that cannot be read is listed "
@@ -247,57 +252,6 @@ def list_parser(prog: str) -> argparse.ArgumentParser:
         help="a directory of snapshots, or a URL prefix (s3://bucket/prefix/: its *.tar.zst "
         "objects)",
     )
-    return parser
-
-
-def check_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _parser(
-        prog=f"{prog} check",
-        description="Re-run each snapshot's call with this machine's code, each in a process "
-        "of its own, and say per snapshot: fails (the same exception type, raised in the "
-        "same function), fixed (the call returns; a death: it completes under the worker's "
-        "conditions), changed (another exception, raised elsewhere, a crash or a hang), or "
-        "cannot run (and why). Unpickling runs code: the signature rules of the replay apply.",
-    )
-    parser.add_argument(
-        "paths",
-        metavar="PATH",
-        nargs="+",
-        help="a snapshot, a directory (its *.zst files, recursively) or an fsspec URL",
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        metavar="S",
-        help="seconds one snapshot may take; past it, its process is killed (changed)",
-    )
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=1,
-        metavar="N",
-        help="check N snapshots at a time (default 1)",
-    )
-    parser.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        default=None,
-        help="a worker death: re-run under this data limit (300MB, 1GiB, none) instead of "
-        "the dead worker's memory limit",
-    )
-    parser.add_argument(
-        "--source",
-        metavar="FILE",
-        action="append",
-        default=None,
-        help="a script, notebook (.ipynb) or nbconvert export: a function pickled by value "
-        "(__main__, a notebook cell) runs as it defines it now, by qualified name (may be "
-        "repeated; the last definition wins)",
-    )
-    _add_key_options(parser)
     return parser
 
 

@@ -1,14 +1,15 @@
 """The command line: ``python -m replay`` (also installed as ``dask-replay``).
 
-Four forms share one entry point; the first word picks the form, because a
+Five forms share one entry point; the first word picks the form, because a
 positional SNAPSHOT cannot live beside argparse subcommands::
 
     python -m replay SNAPSHOT [options]   re-run the failing call under a debugger
     python -m replay info SNAPSHOT        describe it; never unpickles
     python -m replay list DIR             one line per snapshot, newest first
     python -m replay check PATH...        re-run each against today's code: fixed or not
+    python -m replay export-test SNAPSHOT -o tests/test_NAME.py   the failure as a test
 
-A file literally named ``info``, ``list`` or ``check`` is replayed as ``./info``.  Errors a
+A file literally named ``info``, ``list``, ``check`` or ``export-test`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from
 ``EXIT_CODES``; they never print a traceback of ours.  The commands are thin:
 ``replay._cli.inspect_commands`` (info, list) and ``replay._cli.replay_command`` call the
@@ -34,7 +35,6 @@ from .args import (
     EXIT_UNREADABLE,
     EXIT_USAGE,
     UsageError,
-    check_parser,
     info_parser,
     list_parser,
     prog,
@@ -71,8 +71,14 @@ def main(
             return list_directory(ns, out, err)
         if args and args[0] == "check":
             from .check_command import check
+            from .tool_args import check_parser
 
             return check(check_parser(name).parse_args(args[1:]), out, err)
+        if args and args[0] == "export-test":
+            from .export_command import export
+            from .tool_args import export_parser
+
+            return export(export_parser(name).parse_args(args[1:]), out, err)
         from .replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)
