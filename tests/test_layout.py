@@ -63,6 +63,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "check": ("replay._check",),
         # export-test: a failing call written as a pytest file and its inputs.
         "export": ("replay._export",),
+        # shrink: delta debugging over the call's inputs, each attempt in a forked child.
+        "shrink": ("replay._shrink",),
         "session": ("replay._session",),
         "shortcuts": ("replay._shortcuts",),
         "cli": ("replay._cli",),
@@ -107,7 +109,11 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "session": ("base", "fetch", "sources", "describe", "run", "check"),
         "shortcuts": ("base", "fetch", "run", "session"),
         "export": ("base",),
-        "cli": ("base", "fetch", "sources", "describe", "run", "check", "export", "session"),
+        "shrink": ("base",),
+        "cli": (
+            *("base", "fetch", "sources", "describe", "run"),
+            *("check", "export", "shrink", "session"),
+        ),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
         "pytest_plugin": ("base", "check"),
     },

@@ -1,6 +1,6 @@
 """The command line's grammar: one argparse parser per form, the exit codes, the key.
 
-``python -m replay`` has five forms, picked by the first word (see
+``python -m replay`` has six forms, picked by the first word (see
 ``replay._cli``); argparse's own exits become :class:`UsageError`, so that
 every user error leaves through one place.
 
@@ -64,7 +64,8 @@ EXIT_CODES = {
     EXIT_SOME_UNREADABLE: "list: some files in DIR could not be read as snapshots "
     "(each is listed with the reason; the others are listed as usual)",
     EXIT_REFUSED: "export-test: the inputs are too large for a test fixture (shrink them "
-    "first, or --force), or the function cannot be imported by a test (the reason is given)",
+    "first, or --force), or the function cannot be imported by a test; shrink: the call "
+    "does not fail here as on the worker, or no exception was captured (the reason is given)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
 }
 
@@ -156,7 +157,8 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
             f"       {prog} list DIR\n"
             f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
-            f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]"
+            f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]\n"
+            f"       {prog} shrink SNAPSHOT -o SMALL.tar.zst [--budget S] [--timeout S]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "

@@ -1,6 +1,6 @@
 """The command line: ``python -m replay`` (also installed as ``dask-replay``).
 
-Five forms share one entry point; the first word picks the form, because a
+Six forms share one entry point; the first word picks the form, because a
 positional SNAPSHOT cannot live beside argparse subcommands::
 
     python -m replay SNAPSHOT [options]   re-run the failing call under a debugger
@@ -8,8 +8,9 @@ positional SNAPSHOT cannot live beside argparse subcommands::
     python -m replay list DIR             one line per snapshot, newest first
     python -m replay check PATH...        re-run each against today's code: fixed or not
     python -m replay export-test SNAPSHOT -o tests/test_NAME.py   the failure as a test
+    python -m replay shrink SNAPSHOT -o SMALL.tar.zst   only the inputs that fail
 
-A file literally named ``info``, ``list``, ``check`` or ``export-test`` is replayed as ``./info``.  Errors a
+A file literally named ``info``, ``list``, ``check``, ``export-test`` or ``shrink`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from
 ``EXIT_CODES``; they never print a traceback of ours.  The commands are thin:
 ``replay._cli.inspect_commands`` (info, list) and ``replay._cli.replay_command`` call the
@@ -79,6 +80,11 @@ def main(
             from .tool_args import export_parser
 
             return export(export_parser(name).parse_args(args[1:]), out, err)
+        if args and args[0] == "shrink":
+            from .shrink_command import shrink
+            from .tool_args import shrink_parser
+
+            return shrink(shrink_parser(name).parse_args(args[1:]), out, err)
         from .replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)

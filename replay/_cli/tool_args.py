@@ -10,7 +10,7 @@ from .args import add_key_options, make_parser
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["check_parser", "export_parser"]
+__all__ = ["check_parser", "export_parser", "shrink_parser"]
 
 
 def check_parser(prog: str) -> argparse.ArgumentParser:
@@ -89,5 +89,38 @@ def export_parser(prog: str) -> argparse.ArgumentParser:
         action="store_true",
         help="write inputs over 1 MiB, and overwrite the files if they exist",
     )
+    add_key_options(parser)
+    return parser
+
+
+def shrink_parser(prog: str) -> argparse.ArgumentParser:
+    parser = make_parser(
+        prog=f"{prog} shrink",
+        description="Minimize the call's inputs while the failure stays the same (the same "
+        "exception type at the same line of the same function): rows of DataFrames and "
+        "Series, first-axis slices of numpy arrays, items of lists, tuples, dicts and sets, "
+        "lines then characters of str and bytes, recursively. Delta debugging; each attempt "
+        "runs in a forked process. Writes a new snapshot; the original is never modified. "
+        "Unpickling runs code: the signature rules of the replay apply.",
+    )
+    parser.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot: a file or a URL")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="SMALL.tar.zst", help="the snapshot to write"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="seconds the whole search may take (default 600); then the smallest found is kept",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds one attempt may take (default 60); past them it counts as not failing",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite SMALL.tar.zst")
     add_key_options(parser)
     return parser

@@ -43,6 +43,8 @@ EXPORTED = [
     "PythonInfo",
     "ReadLimits",
     "Redactor",
+    "Shrunk",
+    "ShrunkInput",
     "Snapshot",
     "SnapshotBuilder",
     "SnapshotError",
