@@ -91,7 +91,8 @@ def main(
     except SystemExit as exc:  # argparse's --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:
-        return _fail(err, f"{exc}; see `{name} --help`", EXIT_USAGE)
+        command = f"{name} {args[0]}" if args and args[0] in _COMMANDS else name
+        return _fail(err, f"{exc}; see `{command} --help`", EXIT_USAGE)
     except snapshot.SnapshotError as exc:
         return _fail(err, str(exc), _status(exc))
     except KeyboardInterrupt:
@@ -105,6 +106,9 @@ def main(
         except (OSError, ValueError):  # stdout is not a file (in-process callers)
             pass
         return EXIT_OK
+
+
+_COMMANDS = ("info", "list", "check", "export-test", "shrink")
 
 
 def _status(exc: snapshot.SnapshotError) -> int:
