@@ -131,3 +131,23 @@ def test_the_python_api_checks_as_the_command_does(tmp_path: Path) -> None:
 def _write(path: Path) -> str:
     path.write_text("def recip(x):\n    return 0\n")
     return str(path)
+
+
+def test_a_notebook_and_a_file_url_are_accepted(tmp_path: Path) -> None:
+    import nbformat
+
+    job = compile_job()
+    snap = write_snapshot(tmp_path / "recip.zst", job["recip"], (0,))
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("def recip(x):\n    return 1 / x"),
+        nbformat.v4.new_code_cell(
+            "import math\n\n\ndef recip(x):\n    return math.inf if x == 0 else 1 / x"
+        ),
+    ]
+    nbformat.write(notebook, str(tmp_path / "analysis.ipynb"))
+    command = ["check", snap.as_uri(), "--source", str(tmp_path / "analysis.ipynb")]
+    result = run_cli(command, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/analysis.ipynb, cell 2, line 4 (--source)" in result.stdout
+    assert "returns inf" in result.stdout
