@@ -46,7 +46,15 @@ def shrink(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=_Progress(err),
         )
         write_shrunk(
-            func, result, model, ns.snapshot, ns.output, judge, finish=finish, key=snapshot_key(ns)
+            func,
+            result,
+            model,
+            ns.snapshot,
+            ns.output,
+            judge,
+            finish=finish,
+            key=snapshot_key(ns),
+            sources=session.sources,
         )
     except ShrinkRefused as exc:
         print(f"\nError: {for_terminal(str(exc), one_line=True)}", file=err, flush=True)

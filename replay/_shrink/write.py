@@ -4,7 +4,7 @@ as the worker's hook writes one, with a ``shrunk`` section (spec 4.12)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import snapshot
@@ -25,12 +25,17 @@ def write_shrunk(
     *,
     finish: Callable[[Any], Any],
     key: bytes | None,
+    sources: Mapping[str, str] | None = None,
 ) -> None:
     """Run the shrunk call once more, here, and write its failure to ``output``.
 
     Every attempt ran in a child: this one is known to fail the same way.
+    ``sources`` (the original's source texts) are kept, so that a by-value
+    function's source is still found where its code matches.
     """
     builder = snapshot.SnapshotBuilder()
+    for filename, text in (sources or {}).items():
+        builder.add_source(filename, text)
     try:
         finish(func(*result.args, **result.kwargs))
     except Exception as exc:

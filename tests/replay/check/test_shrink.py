@@ -90,6 +90,8 @@ def test_two_million_rows_shrink_to_the_one_bad_row(tmp_path: Path) -> None:
     )
     assert replayed.returncode == 1, replayed.stdout + replayed.stderr
     assert "Reproduced: ValueError: negative price in row 1234567" in replayed.stdout
+    # The original's source text travels with the shrunk copy: the line is shown.
+    assert 'raise ValueError(f"negative price in row' in replayed.stderr
     info = run_cli(["info", str(small)], cwd=tmp_path)
     assert "Shrunk from big.tar.zst (python -m replay shrink)" in info.stdout
     assert "args[0] (rows): 2,000,000 -> 1" in info.stdout
