@@ -10,6 +10,7 @@ from the snapshot (a task key, a name) is cut and made printable ASCII first.
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 import sys
@@ -71,12 +72,12 @@ def test_text(plan: ExportPlan) -> str:
     lines += _import_block(plain, stdlib)
     # Modules ruff cannot place (the user's) count as third-party, beside pytest.
     lines += ["", *_import_block(["pytest"], others)]
-    lines += ["", f'INPUTS = Path(__file__).with_name("{plan.data_name}")']
+    lines += ["", f"INPUTS = Path(__file__).with_name({_literal(plan.data_name)})"]
     call = plan.qualname
     if plan.module is None:
         assert plan.script is not None
         lines += [
-            f'SCRIPT = Path(__file__).parent / "{plan.script}"',
+            f"SCRIPT = Path(__file__).parent / {_literal(plan.script)}",
             "",
             "",
             "def _script():",
@@ -135,10 +136,16 @@ def _import_block(plain: list[str], froms: dict[str, set[str]]) -> list[str]:
     return [text for _, _, text in sorted(rows)]
 
 
+def _literal(text: str) -> str:
+    """A double-quoted Python string literal of ``text`` (a file name: any character)."""
+    return json.dumps(text)
+
+
 def _safe(text: str, limit: int, *, quote: bool = False) -> str:
-    """Text for a comment or a string literal: printable ASCII, short, nothing that ends it."""
+    """Text for a comment, a docstring or a string literal: printable ASCII without
+    backslashes (no escape sequence), short, nothing that ends it."""
     cleaned = "".join(c if c.isascii() and c.isprintable() else "?" for c in text)
-    cleaned = cleaned.replace(_TRIPLE, "'''")
+    cleaned = cleaned.replace("\\", "/").replace(_TRIPLE, "'''")
     if quote:
-        cleaned = cleaned.replace("\\", "/").replace('"', "'")
+        cleaned = cleaned.replace('"', "'")
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."

@@ -48,3 +48,28 @@ def test_ddmin_finds_the_one_unit_and_stops_when_told() -> None:
     assert len(tried) < 40
     assert len(ddmin(positions(1000), lambda keep: None)) == 1000  # the budget ran out at once
     assert list(ddmin(positions(5), lambda keep: True)) == []  # fails with nothing at all
+
+
+def test_an_exported_test_quotes_any_file_name_and_escapes_the_snapshot_s_text() -> None:
+    import ast
+
+    from replay._export.render import ExportPlan, test_text
+
+    plan = ExportPlan(
+        module=None,
+        qualname="recip",
+        script='../we"ird\\\n name.py',
+        exception_module="builtins",
+        exception_qualname="ZeroDivisionError",
+        task='recip-1"""\n\x1b[31m',
+        snapshot="a\u202eb\\N.tar.zst",  # a backslash: no escape sequence in the docstring
+        data_name="test_x_inputs.pickle",
+    )
+    tree = ast.parse(test_text(plan))  # valid Python, whatever the names hold
+    script = next(
+        node.value.right.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and node.targets[0].id == "SCRIPT"  # type: ignore[attr-defined]
+    )
+    assert script == '../we"ird\\\n name.py'
+    assert "\x1b" not in test_text(plan) and "\u202e" not in test_text(plan)
