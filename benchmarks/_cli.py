@@ -36,6 +36,7 @@ SECTIONS = (
     "inspect_bounds",
     "storm",
     "anchor",
+    "check_shrink",
 )
 
 

@@ -16,6 +16,8 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from ._check.api import check
+    from ._check.verdicts import CheckResult, CheckVerdict
     from ._errors import DebuggerUnavailableError, NotReplayableError
     from ._frames import CapturedFrame, build_traceback
     from ._run.choose import DEBUGGERS
@@ -24,6 +26,8 @@ if _typing.TYPE_CHECKING:
     from ._shortcuts import debug, post_mortem
 
 _LAZY = {
+    "CheckResult": "._check.verdicts",
+    "CheckVerdict": "._check.verdicts",
     "DEBUGGERS": "._run.choose",
     "CapturedFrame": "._frames",
     "DebuggerUnavailableError": "._errors",
@@ -32,6 +36,7 @@ _LAZY = {
     "Replay": "._session",
     "Verdict": "._run.verdict",
     "build_traceback": "._frames",
+    "check": "._check.api",
     "debug": "._shortcuts",
     "load": "._session",
     "post_mortem": "._shortcuts",
@@ -56,12 +61,15 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEBUGGERS",
     "CapturedFrame",
+    "CheckResult",
+    "CheckVerdict",
     "DebuggerUnavailableError",
     "NotReplayableError",
     "Outcome",
     "Replay",
     "Verdict",
     "build_traceback",
+    "check",
     "debug",
     "load",
     "post_mortem",

@@ -21,6 +21,8 @@ from typing import Any, TextIO
 
 import snapshot
 
+from ._check.runner import CheckOptions, check_one
+from ._check.verdicts import CheckResult
 from ._fetch.remote import open_target
 from ._fetch.target import FutureLike, snapshot_path
 from ._frames import CapturedFrame, build_traceback, function_start, shown_line, shown_name
@@ -337,6 +339,14 @@ class Replay:
             return self.sources
         except snapshot.SnapshotError:
             return {}
+
+    def check(self, *, sources: Sequence[str] = (), **options: Any) -> CheckResult:
+        """Re-run the call with this machine's code in a process of its own, and judge it
+        as ``python -m replay check`` does (``options``: ``key``, ``allow_unsigned``,
+        ``timeout``: :class:`replay._check.runner.CheckOptions`).  A death runs under
+        :attr:`memory_limit`; a by-value function as ``sources`` define it now."""
+        settings = CheckOptions(sources=tuple(sources), memory_limit=self.memory_limit, **options)
+        return check_one(self.path, settings)
 
     # -- the captured frames -------------------------------------------------
     def frames_exception(self) -> BaseException:

@@ -78,6 +78,11 @@ GROUPS = {
         ("## Time to a debugger, against the anchor",),
         ("`client.recreate_error_locally(future)`",),
     ),
+    "check and shrink": (
+        ("check_shrink",),
+        ("## Check and shrink",),
+        ("`replay check` per snapshot", "`replay shrink`, 20,000-row DataFrame"),
+    ),
 }
 
 

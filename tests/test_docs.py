@@ -150,7 +150,25 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "snapshots").mkdir()
     for name in ("failure.tar.zst", "flaky.tar.zst"):
         (root / "snapshots" / name).write_bytes((root / name).read_bytes())
+    _declare_pytest_plugin(root / ".site")
     return root
+
+
+_PLUGIN_SITE: list[str] = []  # the directory declaring the entry point, when one is needed
+
+
+def _declare_pytest_plugin(site: Path) -> None:
+    """The ``pytest11`` entry point pyproject.toml declares, for an environment installed
+    before it was (an install of the project declares it itself; pytest loads it once)."""
+    from importlib.metadata import entry_points
+
+    if entry_points(group="pytest11", name="replay"):
+        return
+    info = site / "dask_replay_docs_probe-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: dask-replay-docs-probe\n")
+    (info / "entry_points.txt").write_text("[pytest11]\nreplay = replay.pytest_plugin\n")
+    _PLUGIN_SITE.append(str(site))
 
 
 def _environment() -> dict[str, str]:
@@ -161,6 +179,10 @@ def _environment() -> dict[str, str]:
         not in ("PYTHONBREAKPOINT", "SERVICE_DOWN", "DASK_SNAPSHOT__KEY", "DASK_SNAPSHOT__KEY_FILE")
     }
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    if _PLUGIN_SITE:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [*_PLUGIN_SITE[-1:], *filter(None, [env.get("PYTHONPATH")])]
+        )
     return env
 
 

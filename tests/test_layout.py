@@ -59,10 +59,18 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "sources": ("replay._sources",),
         "describe": ("replay._describe",),
         "run": ("replay._run",),
+        # check: each snapshot re-run in a process of its own against today's code, judged.
+        "check": ("replay._check",),
+        # export-test: a failing call written as a pytest file and its inputs.
+        "export": ("replay._export",),
+        # shrink: delta debugging over the call's inputs, each attempt in a forked child.
+        "shrink": ("replay._shrink",),
         "session": ("replay._session",),
         "shortcuts": ("replay._shortcuts",),
         "cli": ("replay._cli",),
         "ipython": ("replay._ipython",),
+        # pytest --replay-snapshots DIR (the pytest11 entry point).
+        "pytest_plugin": ("replay.pytest_plugin",),
     },
     "cluster_hook": {
         # The Dask adapters of the capture core, and the names the hook registers.
@@ -91,17 +99,24 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         # Capture writes; it never needs the reader.
         "capture": ("base", "model", "write"),
     },
-    # cli -> session -> run -> describe -> sources; fetch beside them, for the facade.
+    # cli -> session -> check -> run -> describe -> sources; fetch beside them.
     "replay": {
         "base": (),
         "fetch": ("base",),
         "sources": ("base",),
         "describe": ("base", "sources"),
         "run": ("base", "describe", "sources"),
-        "session": ("base", "fetch", "sources", "describe", "run"),
+        "check": ("base", "fetch", "sources", "describe", "run"),
+        "session": ("base", "fetch", "sources", "describe", "run", "check"),
         "shortcuts": ("base", "fetch", "run", "session"),
-        "cli": ("base", "fetch", "sources", "describe", "run", "session"),
+        "export": ("base",),
+        "shrink": ("base",),
+        "cli": (
+            *("base", "fetch", "sources", "describe", "run"),
+            *("check", "export", "shrink", "session"),
+        ),
         "ipython": ("base", "fetch", "sources", "describe", "run", "session", "shortcuts"),
+        "pytest_plugin": ("base", "check"),
     },
     # The plugin ties the client part, the deaths and the storms together; the client
     # part reads the storms' counts; deaths and the client part never meet.

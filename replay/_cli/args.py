@@ -1,6 +1,6 @@
 """The command line's grammar: one argparse parser per form, the exit codes, the key.
 
-``python -m replay`` has three forms, picked by the first word (see
+``python -m replay`` has six forms, picked by the first word (see
 ``replay._cli``); argparse's own exits become :class:`UsageError`, so that
 every user error leaves through one place.
 
@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 __all__ = [
     "EXIT_CODES",
     "UsageError",
+    "add_key_options",
     "info_parser",
     "list_parser",
+    "make_parser",
     "prog",
     "quick_info_args",
     "quick_list_args",
@@ -43,21 +45,27 @@ EXIT_UNREADABLE = 3
 EXIT_UNLOADABLE = 4
 EXIT_NO_DEBUGGER = 5
 EXIT_SOME_UNREADABLE = 6
+EXIT_REFUSED = 7
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
     EXIT_OK: "success: info or list printed, the replayed call did not raise, "
-    "or a --frames session ended",
-    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would)",
+    "or a --frames session ended; check: every snapshot is fixed",
+    EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would); "
+    "check: a snapshot still fails, or fails differently (changed)",
     EXIT_USAGE: "usage error: bad or conflicting options",
     EXIT_UNREADABLE: "the snapshot cannot be read: no such file (or object, bucket, prefix), "
     "not a snapshot, truncated, newer format, over a read limit, a bad signature, or remote "
     "storage that cannot be reached (no network, no credentials, its package not installed)",
     EXIT_UNLOADABLE: "the call cannot be re-run here: a module it needs is missing, a piece "
-    "fails to unpickle, or the call was not captured (try --frames)",
+    "fails to unpickle, or the call was not captured (try --frames); check: none fails, but "
+    "a snapshot cannot run here (the table says why)",
     EXIT_NO_DEBUGGER: "the requested debugger is not installed or cannot be used",
     EXIT_SOME_UNREADABLE: "list: some files in DIR could not be read as snapshots "
     "(each is listed with the reason; the others are listed as usual)",
+    EXIT_REFUSED: "export-test: the inputs are too large for a test fixture (shrink them "
+    "first, or --force), or the function cannot be imported by a test; shrink: the call "
+    "does not fail here as on the worker, or no exception was captured (the reason is given)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C) while loading",
 }
 
@@ -86,7 +94,7 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     return Parser
 
 
-def _parser(**kwargs: Any) -> argparse.ArgumentParser:
+def make_parser(**kwargs: Any) -> argparse.ArgumentParser:
     import argparse
 
     return _parser_class()(
@@ -140,14 +148,17 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
     from .._run.choose import DEBUGGERS  # not for info and list
 
     pad = " " * (7 + len(prog))
-    parser = _parser(
+    parser = make_parser(
         prog=prog,
         usage=(
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
             f"{pad} [--source FILE] [--key-file FILE | --key KEY]\n"
             f"{pad} [--allow-unsigned] [--memory-limit SIZE]\n"
             f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
-            f"       {prog} list DIR"
+            f"       {prog} list DIR\n"
+            f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
+            f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]\n"
+            f"       {prog} shrink SNAPSHOT -o SMALL.tar.zst [--budget S] [--timeout S]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "
@@ -196,11 +207,11 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
         help="a worker death: re-run under this data limit (300MB, 1GiB, none) instead of "
         "the dead worker's memory limit",
     )
-    _add_key_options(parser)
+    add_key_options(parser)
     return parser
 
 
-def _add_key_options(parser: argparse.ArgumentParser) -> None:
+def add_key_options(parser: argparse.ArgumentParser) -> None:
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument(
         "--key-file",
@@ -219,19 +230,19 @@ def _add_key_options(parser: argparse.ArgumentParser) -> None:
 
 
 def info_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _parser(
+    parser = make_parser(
         prog=f"{prog} info",
         description="Describe a snapshot: what failed, where, the traceback, versions, the "
         "capture report and the modules its pickles would import. Nothing is unpickled.",
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help=_SNAPSHOT_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    _add_key_options(parser)
+    add_key_options(parser)
     return parser
 
 
 def list_parser(prog: str) -> argparse.ArgumentParser:
-    parser = _parser(
+    parser = make_parser(
         prog=f"{prog} list",
         description="One line per snapshot in DIR, newest first: time, size, task key, "
         "exception, path. Only manifests are read; a file that cannot be read is listed "

@@ -1,13 +1,16 @@
 """The command line: ``python -m replay`` (also installed as ``dask-replay``).
 
-Three forms share one entry point; the first word picks the form, because a
+Six forms share one entry point; the first word picks the form, because a
 positional SNAPSHOT cannot live beside argparse subcommands::
 
     python -m replay SNAPSHOT [options]   re-run the failing call under a debugger
     python -m replay info SNAPSHOT        describe it; never unpickles
     python -m replay list DIR             one line per snapshot, newest first
+    python -m replay check PATH...        re-run each against today's code: fixed or not
+    python -m replay export-test SNAPSHOT -o tests/test_NAME.py   the failure as a test
+    python -m replay shrink SNAPSHOT -o SMALL.tar.zst   only the inputs that fail
 
-A file literally named ``info`` or ``list`` is replayed as ``./info``.  Errors a
+A file literally named ``info``, ``list``, ``check``, ``export-test`` or ``shrink`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from
 ``EXIT_CODES``; they never print a traceback of ours.  The commands are thin:
 ``replay._cli.inspect_commands`` (info, list) and ``replay._cli.replay_command`` call the
@@ -67,13 +70,29 @@ def main(
 
             ns = quick_list_args(args[1:]) or list_parser(name).parse_args(args[1:])
             return list_directory(ns, out, err)
+        if args and args[0] == "check":
+            from .check_command import check
+            from .tool_args import check_parser
+
+            return check(check_parser(name).parse_args(args[1:]), out, err)
+        if args and args[0] == "export-test":
+            from .export_command import export
+            from .tool_args import export_parser
+
+            return export(export_parser(name).parse_args(args[1:]), out, err)
+        if args and args[0] == "shrink":
+            from .shrink_command import shrink
+            from .tool_args import shrink_parser
+
+            return shrink(shrink_parser(name).parse_args(args[1:]), out, err)
         from .replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)
     except SystemExit as exc:  # argparse's --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:
-        return _fail(err, f"{exc}; see `{name} --help`", EXIT_USAGE)
+        command = f"{name} {args[0]}" if args and args[0] in _COMMANDS else name
+        return _fail(err, f"{exc}; see `{command} --help`", EXIT_USAGE)
     except snapshot.SnapshotError as exc:
         return _fail(err, str(exc), _status(exc))
     except KeyboardInterrupt:
@@ -87,6 +106,9 @@ def main(
         except (OSError, ValueError):  # stdout is not a file (in-process callers)
             pass
         return EXIT_OK
+
+
+_COMMANDS = ("info", "list", "check", "export-test", "shrink")
 
 
 def _status(exc: snapshot.SnapshotError) -> int:

@@ -23,6 +23,7 @@ from .._sources.worker_traceback import checked_traceback
 from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
 from .death import death_info
+from .shrunk import shrunk_lines
 from .summary import Signature, error_line, format_size, shown_number, summary, task_key
 
 __all__ = ["MAX_ENTRIES", "html_page", "info_dict", "pretty_text", "snapshot_text"]
@@ -88,6 +89,7 @@ def snapshot_text(
             )
     lines += _capture_lines(model)
     lines += _amended_lines(model)
+    lines += shrunk_lines(model)  # replay shrink's section (spec 4.12)
     lines += _module_lines(model, imports)
     if source is not None:
         traceback_text = checked_traceback(model, source)

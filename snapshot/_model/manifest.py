@@ -210,6 +210,28 @@ class Amended:
 
 
 @record
+class ShrunkInput:
+    """One input part a ``shrink`` made smaller (spec 4.12)."""
+
+    path: str | None = None
+    kind: str | None = None
+    before: int | None = None
+    after: int | None = None
+
+
+@record
+class Shrunk:
+    """What ``python -m replay shrink`` made smaller, and from which file (spec 4.12)."""
+
+    source: str | None = None
+    failure: str | None = None
+    attempts: int | None = None
+    seconds: float | None = None
+    complete: bool | None = None
+    inputs: tuple[ShrunkInput, ...] = ()
+
+
+@record
 class Death:
     """A worker process that died running the task (spec 4.10); every field optional."""
 
@@ -263,6 +285,7 @@ class Manifest:
     capture: Capture | None = None
     death: Death | None = None
     amended: Amended | None = None
+    shrunk: Shrunk | None = None
     problems: tuple[str, ...] = ()
     raw: Mapping[str, Any] | None = None  # hidden: not in repr, == or hash
 

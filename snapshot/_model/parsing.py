@@ -45,6 +45,7 @@ from .manifest import (
     Writer,
     WrittenBy,
 )
+from .shrunk import shrunk_section
 
 
 def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
@@ -84,6 +85,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         capture=_capture(b, b.section(raw, "capture")),
         death=_death(b, b.section(raw, "death")),
         amended=_amended(b, b.section(raw, "amended")),
+        shrunk=shrunk_section(b, b.section(raw, "shrunk")),
     )
     problems = list(b.problems)
     if b.dropped:

@@ -45,6 +45,8 @@ EXPORTED = [
     "PythonInfo",
     "ReadLimits",
     "Redactor",
+    "Shrunk",
+    "ShrunkInput",
     "Snapshot",
     "SnapshotBuilder",
     "SnapshotConfigError",

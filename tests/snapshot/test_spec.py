@@ -165,6 +165,7 @@ _FORMAT_1_1 = {"refs"}
         ("### 5.2 Buffer records", model.BufferRecord, 0),
         ("### 4.10 death", model.Death, 0),
         ("### 4.11 amended (client copies)", model.Amended, 0),
+        ("### 4.12 shrunk (shrunk copies)", model.Shrunk, 0),
     ],
 )
 def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> None:
@@ -174,7 +175,8 @@ def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> 
 def test_the_model_has_the_spec_s_top_level_and_nested_fields() -> None:
     # death: a top-level section of the cluster hook's, its own table in 4.10.
     # amended: only in client copies, its own table in 4.11.
-    top = _fields(model.Manifest) - {"problems", "raw", "death", "amended"}
+    # shrunk: only in shrunk copies, its own table in 4.12.
+    top = _fields(model.Manifest) - {"problems", "raw", "death", "amended", "shrunk"}
     assert set(table_after("## 4. The manifest")) == top
     assert "top-level `death` section" in SPEC.read_text()
     origin = set(table_after("### 4.1 origin")) | set(table_after("### 4.1 origin", skip=1))
@@ -194,3 +196,6 @@ def test_the_model_has_the_spec_s_top_level_and_nested_fields() -> None:
     written_by = table_after("### 4.1 origin", skip=1)["written_by"][-1]
     assert "`host`, `worker` and `worker_name`" in written_by
     assert _fields(model.WrittenBy) == {"host", "worker", "worker_name"}
+    shrunk_inputs = table_after("### 4.12 shrunk (shrunk copies)")["inputs"][-1]
+    assert "`path` (string" in shrunk_inputs and "`before` and `after`" in shrunk_inputs
+    assert _fields(model.ShrunkInput) == {"path", "kind", "before", "after"}

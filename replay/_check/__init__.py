@@ -1,0 +1,1 @@
+"""``check``: each snapshot's call re-run against today's code, in its own process, judged."""
