@@ -11,6 +11,7 @@ from __future__ import annotations
 import mmap
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from .._errors import SnapshotFormatError, SnapshotLimitError, SnapshotTruncatedError
@@ -20,6 +21,7 @@ from .._limits import ReadLimits
 #: The member name grammar of spec 3.4 (use fullmatch: "$" allows a final newline).
 SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 BLOCK = 512
+_ZEROS = bytes(BLOCK)
 #: Typeflags (POSIX): regular file, its pre-POSIX spelling, pax extended header.
 _REGULAR = (b"0", b"\0")
 _PAX = b"x"
@@ -87,7 +89,7 @@ class TarReader:
         pax: dict[str, str] = {}
         while True:
             block = self._read(BLOCK)
-            if block == bytes(BLOCK):
+            if block == _ZEROS:
                 if not self.names:
                     raise SnapshotFormatError(
                         f"{self.path}: the archive is empty: no manifest.json; not a snapshot",
@@ -168,6 +170,26 @@ class TarReader:
         self._skip_padding(size)
         return buf
 
+    def skip(
+        self, size: int, each: Callable[[Any], None] | None = None, step: int = 1 << 20
+    ) -> None:
+        """Read past a member of ``size`` bytes and its padding without holding it:
+        decompressed in steps into one small buffer (zstd still checks it), each
+        step handed to ``each`` (the signature's hash), then dropped."""
+        if size < step and each is None:  # small: data and padding in one read
+            self._read_into(memoryview(bytearray(padded(size))))
+            return
+        buf = bytearray(min(step, size))
+        view = memoryview(buf)
+        left = size
+        while left:
+            part = view[: min(len(buf), left)]
+            self._read_into(part)
+            if each is not None:
+                each(part)
+            left -= len(part)
+        self._skip_padding(size)
+
     def prefix(self, size: int, keep: int) -> Any:
         """The first ``keep`` bytes of a member of ``size`` (all of it when equal).
 
@@ -205,7 +227,6 @@ class TarReader:
                 )
 
 
-_CHECKSUM = struct.Struct("148B8x356B")
 _SIGNED = struct.Struct("148b8x356b")
 
 
@@ -217,11 +238,11 @@ def parse_header(block: bytes, path: str) -> tuple[str, int, bytes]:
     them, at a tenth of its cost: ``list`` reads one header per file.
     """
     stored = _number(block[148:156], path, "checksum")
-    sums = (
-        256 + sum(_CHECKSUM.unpack_from(block)),
-        256 + sum(_SIGNED.unpack_from(block)),
-    )
-    if stored not in sums:
+    # The checksum field counts as 8 spaces (256).  Some old tars summed signed
+    # bytes: computed only when the unsigned sum does not match (3 us a header).
+    if stored != 256 + sum(block) - sum(block[148:156]) and stored != 256 + sum(
+        _SIGNED.unpack_from(block)
+    ):
         raise SnapshotFormatError(
             f"{path}: damaged tar header (bad checksum); the file is corrupt", path=path
         )
