@@ -279,8 +279,13 @@ class Replay:
         worker awaited it.  A worker's death is re-run under its conditions:
         the worker's memory limit (``memory_limit``: ``"worker"``, bytes, or
         None for none) and ``os._exit`` raising ``ProcessExit``.
+
+        First, every by-value function whose source is verified is pointed at
+        it (:meth:`install_sources`): the traceback it raises, IPython's
+        ``%debug``, pdb and ``inspect.getsource`` then show that source.
         """
         func, args, kwargs = self.call
+        self.install_sources(rerun=True)
         with death_conditions(self.model, self.memory_limit):
             return finish(func(*args, **kwargs))
 
