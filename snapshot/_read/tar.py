@@ -64,6 +64,8 @@ class TarReader:
         self.total = 0
         self.names: set[str] = set()
         self.signed = False
+        self._header = bytearray(BLOCK)  # each header is read into it: no allocation
+        self._header_view = memoryview(self._header)
 
     def _count(self, n: int) -> None:
         self.total += n
@@ -88,7 +90,8 @@ class TarReader:
         """The next member's (name, size), every rule checked; None at the end of the archive."""
         pax: dict[str, str] = {}
         while True:
-            block = self._read(BLOCK)
+            self._read_into(self._header_view)
+            block = self._header
             if block == _ZEROS:
                 if not self.names:
                     raise SnapshotFormatError(
@@ -230,7 +233,7 @@ class TarReader:
 _SIGNED = struct.Struct("148b8x356b")
 
 
-def parse_header(block: bytes, path: str) -> tuple[str, int, bytes]:
+def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
     """(name, size, typeflag) of a ustar header, its checksum verified (spec 3.3).
 
     Only the fields the spec gives meaning to are read (name with the POSIX
@@ -247,22 +250,22 @@ def parse_header(block: bytes, path: str) -> tuple[str, int, bytes]:
             f"{path}: damaged tar header (bad checksum); the file is corrupt", path=path
         )
     name = _text(block[0:100])
-    kind = block[156:157]
+    kind = bytes(block[156:157])
     size = _number(block[124:136], path, "size")
     if size < 0:
         raise SnapshotFormatError(f"{path}: damaged tar header (a negative size)", path=path)
-    prefix = _text(block[345:500])  # tarfile reads it whatever the magic says
+    prefix = _text(block[345:500]) if block[345] else ""  # whatever the magic says, as tarfile
     if prefix and kind not in (b"L", b"K", b"S"):
         name = prefix + "/" + name
     return name, size, kind
 
 
-def _text(field: bytes) -> str:
+def _text(field: bytes | bytearray) -> str:
     end = field.find(b"\0")
     return (field if end < 0 else field[:end]).decode("utf-8", "surrogateescape")
 
 
-def _number(field: bytes, path: str, what: str) -> int:
+def _number(field: bytes | bytearray, path: str, what: str) -> int:
     """An octal field, or GNU base-256 (first byte 0x80 or 0xff), as tarfile reads them."""
     if field[:1] in (b"\x80", b"\xff"):
         value = int.from_bytes(field[1:], "big")
