@@ -23,7 +23,15 @@ from .._sources.worker_traceback import checked_traceback
 from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
 from .death import death_info
-from .summary import Signature, error_line, format_size, shown_number, summary, task_key
+from .summary import (
+    Signature,
+    error_line,
+    failing_function,
+    format_size,
+    shown_number,
+    summary,
+    task_key,
+)
 from .userframes import is_library_frame
 
 __all__ = ["MAX_ENTRIES", "html_page", "info_dict", "pretty_text", "snapshot_text"]
@@ -207,6 +215,9 @@ def html_page(opened: snapshot.Snapshot, path: str) -> str:
         ("error", error_line(model)),
         ("where", where),
     ]
+    failing = failing_function(model)
+    if failing is not None:
+        rows.append(("in your code", failing))
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
         f"<td style='text-align:left'><code>{html.escape(str(value))}</code></td></tr>"

@@ -16,6 +16,7 @@ from .._terminal import for_terminal
 __all__ = [
     "Signature",
     "error_line",
+    "failing_function",
     "format_size",
     "shown_number",
     "summary",
@@ -78,7 +79,7 @@ def _where(model: Manifest) -> str:
     )
 
 
-def _failing_function(model: Manifest) -> str | None:
+def failing_function(model: Manifest) -> str | None:
     """``make_err(x=0)``: the user's function where the exception was raised, with its
     locals at the raise (their captured reprs, a few); None when no frame is the user's
     (see :mod:`.userframes`)."""
@@ -152,7 +153,7 @@ def summary(model: Manifest, path: str) -> list[str]:
         f"  when:    {_shown(model.created or '?')}" + (f" ({origin})" if origin else ""),
         f"  versions: {_versions(model)}",
     ]
-    failing = _failing_function(model)
+    failing = failing_function(model)
     if failing is not None:  # the user's function, under whatever Dask wrapped it in
         lines.insert(4, f"  in:      {failing}  (your code's innermost frame)")
     return lines

@@ -47,6 +47,7 @@ for name, path in json.loads(sys.argv[1]).items():
         "origin": r.model.call.origin,
         "failing": failing.function,
         "locals": {k: repr(v) for k, v in failing.locals.items()},
+        "html": r._repr_html_(),
     }
 print(json.dumps(out))
 """
@@ -132,3 +133,11 @@ def test_info_shows_the_users_frames_in_full_and_dasks_on_one_line(
     assert any(
         f["function"] == "execute_graph" and f["locals"] for f in document["manifest"]["frames"]
     )
+
+
+def test_jupyter_shows_the_same(reported: dict[str, Any]) -> None:
+    """A Replay's HTML (Jupyter): the user's function in the table, the page as info's."""
+    page = reported["dataframe-map"]["html"]
+    assert "in your code</th>" in page and "<code>make_err(x=0)</code>" in page
+    assert "    | Name: a, dtype: int64\n" in page
+    assert "[library; " in page

@@ -179,14 +179,27 @@ def with_extra_member(path: Path, source: Path, name: str, size: int) -> Path:
 
 def with_many_members(path: Path, source: Path, count: int, *, prefix: str = "pieces/") -> Path:
     """``source`` (a snapshot) with ``count`` more small members under ``prefix`` that
-    nothing references, after its own pieces and before its buffers."""
+    nothing references, after its own pieces and before its buffers (headers made with
+    ``tarfile.TarInfo.tobuf``, as ``tarfile`` would write them, at a tenth of its cost)."""
     own = members_of(source)
-    pieces = [m for m in own if not m[0].startswith("buffers/")]
-    rest = [m for m in own if m[0].startswith("buffers/")]
-    extra = [(f"{prefix}extra{i}.pkl", b"\x80\x05N.") for i in range(count)]
-    return write_archive(
-        path, [member(n, d) for n, d in [*pieces, *extra, *rest]], fmt=tarfile.USTAR_FORMAT
-    )
+    data = b"\x80\x05N."
+    padding = bytes(-len(data) % 512)
+
+    def raw(name: str, content: bytes) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        return info.tobuf(tarfile.USTAR_FORMAT) + content + bytes(-len(content) % 512)
+
+    template = raw(f"{prefix}extra0.pkl", data)
+    parts = [raw(n, d) for n, d in own if not n.startswith("buffers/")]
+    for i in range(count):
+        info = tarfile.TarInfo(f"{prefix}extra{i}.pkl")
+        info.size = len(data)
+        parts.append(info.tobuf(tarfile.USTAR_FORMAT) + data + padding)
+    parts += [raw(n, d) for n, d in own if n.startswith("buffers/")]
+    assert len(template) == 1024
+    path.write_bytes(compress(b"".join(parts) + bytes(1024)))
+    return path
 
 
 def _archive_end(raw: bytes) -> int:
