@@ -11,6 +11,7 @@ from __future__ import annotations
 import mmap
 import re
 import struct
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -242,8 +243,8 @@ def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
     """
     stored = _number(block[148:156], path, "checksum")
     # The checksum field counts as 8 spaces (256).  Some old tars summed signed
-    # bytes: computed only when the unsigned sum does not match (3 us a header).
-    if stored != 256 + sum(block) - sum(block[148:156]) and stored != 256 + sum(
+    # bytes: computed only when the unsigned sum does not match.
+    if stored != 256 + _byte_sum(block) - sum(block[148:156]) and stored != 256 + sum(
         _SIGNED.unpack_from(block)
     ):
         raise SnapshotFormatError(
@@ -258,6 +259,15 @@ def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
     if prefix and kind not in (b"L", b"K", b"S"):
         name = prefix + "/" + name
     return name, size, kind
+
+
+def _byte_sum(block: bytes | bytearray) -> int:
+    """The sum of a header's 512 bytes, from the Adler-32 of each half: its low 16
+    bits are 1 plus the half's byte sum modulo 65521, and 256 bytes sum to at most
+    65280, so the modulo never applies.  A quarter of ``sum(block)``'s cost, which
+    counts when ``info`` walks 100,000 headers."""
+    view = memoryview(block)
+    return (zlib.adler32(view[:256]) & 0xFFFF) + (zlib.adler32(view[256:]) & 0xFFFF) - 2
 
 
 def _text(field: bytes | bytearray) -> str:
