@@ -277,6 +277,11 @@ def _text(field: bytes | bytearray) -> str:
 
 def _number(field: bytes | bytearray, path: str, what: str) -> int:
     """An octal field, or GNU base-256 (first byte 0x80 or 0xff), as tarfile reads them."""
+    if field[-1:] == b"\0" and field[:-1].isdigit():  # the usual "%07o\0": fast path
+        try:
+            return int(field[:-1], 8)
+        except ValueError:  # an 8 or a 9: said below
+            pass
     if field[:1] in (b"\x80", b"\xff"):
         value = int.from_bytes(field[1:], "big")
         return value - (256 ** (len(field) - 1)) if field[:1] == b"\xff" else value
