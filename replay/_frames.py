@@ -13,12 +13,20 @@ from __future__ import annotations
 import builtins
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ._terminal import for_terminal
 
-__all__ = ["CapturedFrame", "build_traceback", "function_start", "shown_line", "shown_name"]
+__all__ = [
+    "CapturedFrame",
+    "build_traceback",
+    "captured_frames",
+    "function_start",
+    "shown_line",
+    "shown_name",
+]
 
 # The name the generated ``raise`` looks up; it lives in the frame's globals so
 # that it never shows among the captured locals.
@@ -120,3 +128,39 @@ def _make_frame(captured: CapturedFrame) -> tuple[types.FrameType, int]:
         made = tb.tb_next
         return made.tb_frame, made.tb_lasti
     raise AssertionError("the generated frame did not raise")  # pragma: no cover
+
+
+def captured_frames(
+    records: Sequence[Any],
+    sources: Mapping[str, str],
+    placements: Mapping[int, Any],
+    frame_locals: Callable[[int], dict[str, object]],
+) -> list[CapturedFrame]:
+    """The frames of a snapshot (``snapshot.Frame`` records, outermost first) as a
+    debugger shows them: names terminal-safe, each frame placed where its verified
+    source was found (``placements``: index -> filename, lineno, firstlineno)."""
+    frames = []
+    for index, record in enumerate(records):
+        # A debugger prints these names: they are made terminal-safe here
+        # (unchanged for any genuine name), and so are the keys of ``sources``.
+        filename = shown_name(record.filename or "<unknown>")
+        function = shown_name(record.function or "<unknown>")
+        lineno = shown_line(record.lineno) or 1
+        firstlineno = shown_line(record.firstlineno)
+        if firstlineno is None and filename in sources:
+            lines = sources[filename].splitlines(True)
+            firstlineno = function_start(lines, lineno, function)
+        placed = placements.get(index)
+        if placed is not None:  # the verified source, or a name that shows none
+            filename, lineno, firstlineno = placed.filename, placed.lineno, placed.firstlineno
+        frames.append(
+            CapturedFrame(
+                filename=filename,
+                function=function,
+                lineno=lineno,
+                module=record.module,
+                locals=frame_locals(index),
+                firstlineno=firstlineno,
+            )
+        )
+    return frames

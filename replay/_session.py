@@ -23,9 +23,10 @@ import snapshot
 
 from ._check.runner import CheckOptions, check_one
 from ._check.verdicts import CheckResult
+from ._describe.userframes import failing_function_index
 from ._fetch.remote import open_target
 from ._fetch.target import FutureLike, snapshot_path
-from ._frames import CapturedFrame, build_traceback, function_start, shown_line, shown_name
+from ._frames import CapturedFrame, build_traceback, captured_frames, shown_name
 from ._run.call import Call, call_and_judge, finish, require_complete_call
 from ._run.choose import DebuggerChoice, choose
 from ._run.conditions import death_conditions
@@ -42,7 +43,7 @@ from ._run.drive import (
     show_outcome,
 )
 from ._run.verdict import Outcome
-from ._sources.report import SourceReport, frame_records, locate_sources, source_lines
+from ._sources.report import SourceReport, frame_records, locate_sources
 from ._terminal import for_terminal, source_text
 from ._versions import VersionDifference, compare_versions
 
@@ -167,32 +168,21 @@ class Replay:
         A local that cannot be unpickled here becomes a
         :class:`snapshot.Placeholder` saying why, so the others stay inspectable.
         """
-        sources = self.sources
-        placements = self._report().placements
-        frames = []
-        for index, record in enumerate(self.model.frames):
-            # A debugger prints these names: they are made terminal-safe here
-            # (unchanged for any genuine name), and so are the keys of ``sources``.
-            filename = shown_name(record.filename or "<unknown>")
-            function = shown_name(record.function or "<unknown>")
-            lineno = shown_line(record.lineno) or 1
-            firstlineno = shown_line(record.firstlineno)
-            if firstlineno is None and filename in sources:
-                firstlineno = function_start(source_lines(sources[filename]), lineno, function)
-            placed = placements.get(index)
-            if placed is not None:  # the verified source, or a name that shows none
-                filename, lineno, firstlineno = placed.filename, placed.lineno, placed.firstlineno
-            frames.append(
-                CapturedFrame(
-                    filename=filename,
-                    function=function,
-                    lineno=lineno,
-                    module=record.module,
-                    locals=self._snapshot.frame_locals(index),
-                    firstlineno=firstlineno,
-                )
-            )
-        return frames
+        return captured_frames(
+            self.model.frames,
+            self.sources,
+            self._report().placements,
+            self._snapshot.frame_locals,
+        )
+
+    @property
+    def failing_function(self) -> CapturedFrame | None:
+        """The user's function where the exception was raised, and the values it held:
+        the innermost frame of the user's own code (``.function == "make_err"``,
+        ``.locals == {"x": 0}``), under whatever Dask ran it through (a fused task,
+        ``Series.map``); None when no captured frame is the user's code."""
+        index = failing_function_index(self.model.frames)
+        return None if index is None else self.frames[index]
 
     @functools.cached_property
     def sources(self) -> dict[str, str]:
@@ -291,8 +281,13 @@ class Replay:
         worker awaited it.  A worker's death is re-run under its conditions:
         the worker's memory limit (``memory_limit``: ``"worker"``, bytes, or
         None for none) and ``os._exit`` raising ``ProcessExit``.
+
+        First, every by-value function whose source is verified is pointed at
+        it (:meth:`install_sources`): the traceback it raises, IPython's
+        ``%debug``, pdb and ``inspect.getsource`` then show that source.
         """
         func, args, kwargs = self.call
+        self.install_sources(rerun=True)
         with death_conditions(self.model, self.memory_limit):
             return finish(func(*args, **kwargs))
 

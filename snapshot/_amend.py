@@ -114,7 +114,7 @@ def add_sources(
     then the file unchanged).  Raises :class:`snapshot.SnapshotError` for a file
     that cannot be read, or a signed one whose MAC does not match ``key``.
     """
-    opened = open_snapshot(path, key=key, allow_unsigned=True)
+    opened = open_snapshot(path, key=key, allow_unsigned=True, keep_unreferenced=True)
     manifest = dict(opened.manifest)
     held = manifest.get("sources")
     entries = dict(held) if isinstance(held, dict) else {}

@@ -110,10 +110,11 @@ def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
         "key_file": None,
         "key": None,
         "allow_unsigned": False,
+        "all_frames": False,
     }
     tokens = iter(args)
     for token in tokens:
-        if token in ("--json", "--allow-unsigned"):
+        if token in ("--json", "--allow-unsigned", "--all-frames"):
             found[token[2:].replace("-", "_")] = True
         elif token in ("--key", "--key-file"):
             value = next(tokens, None)
@@ -154,7 +155,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"{prog} SNAPSHOT [--no-debug] [--frames] [--debugger NAME] [--port N]\n"
             f"{pad} [--source FILE] [--key-file FILE | --key KEY]\n"
             f"{pad} [--allow-unsigned] [--memory-limit SIZE]\n"
-            f"       {prog} info SNAPSHOT [--json] [--key-file FILE | --key KEY]\n"
+            f"       {prog} info SNAPSHOT [--json] [--all-frames] [--key-file FILE | --key KEY]\n"
             f"       {prog} list DIR\n"
             f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
             f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]\n"
@@ -237,6 +238,12 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help=_SNAPSHOT_HELP)
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--all-frames",
+        action="store_true",
+        help="show every frame's locals; by default frames of installed libraries and the "
+        "standard library get one line each (--json always has everything)",
+    )
     add_key_options(parser)
     return parser
 

@@ -61,7 +61,16 @@ def info(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         document = info_dict(opened.model, ns.snapshot, size, imports, signature)
         out.write(json.dumps(document, indent=2, default=repr) + "\n")
     else:
-        out.write(snapshot_text(opened.model, ns.snapshot, size, imports, signature, opened.source))
+        text = snapshot_text(
+            opened.model,
+            ns.snapshot,
+            size,
+            imports,
+            signature,
+            opened.source,
+            all_frames=bool(getattr(ns, "all_frames", False)),
+        )
+        out.write(text)
     out.flush()
     return EXIT_OK
 

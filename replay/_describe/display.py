@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import snapshot
@@ -24,7 +24,16 @@ from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
 from .death import death_info
 from .shrunk import shrunk_lines
-from .summary import Signature, error_line, format_size, shown_number, summary, task_key
+from .summary import (
+    Signature,
+    error_line,
+    failing_function,
+    format_size,
+    shown_number,
+    summary,
+    task_key,
+)
+from .userframes import is_library_frame
 
 __all__ = ["MAX_ENTRIES", "html_page", "info_dict", "pretty_text", "snapshot_text"]
 
@@ -34,6 +43,8 @@ _T = TypeVar("_T")
 #: Entries shown per list (inputs, frames, locals of a frame, arguments, capture
 #: report): a crafted manifest of a million frames prints a page, not a million lines.
 MAX_ENTRIES = 200
+#: Lines shown of one multi-line repr.
+MAX_REPR_LINES = 40
 
 
 def _shown(value: object) -> str:
@@ -48,12 +59,15 @@ def snapshot_text(
     imports: Mapping[str, list[str]],
     signature: Signature,
     source: Callable[[str], str | None] | None = None,
+    *,
+    all_frames: bool = False,
 ) -> str:
     """The text of ``python -m replay info``: a worker's death is told after its header
     (its stacks stay at the end).
 
     ``source`` reads the captured source texts (``Snapshot.source``): with it, the
     worker's traceback leaves out the lines of files that changed under the worker.
+    ``all_frames`` shows the locals of library frames too (see :mod:`.userframes`).
     """
     lines = summary(model, path)
     version = _shown(model.format_version or "?")
@@ -75,18 +89,7 @@ def snapshot_text(
         shown = model.frames[-MAX_ENTRIES:]  # the innermost: where it raised
         if len(model.frames) > len(shown):
             lines.append(f"  ... {len(model.frames) - len(shown):,} outer frames not shown")
-        added = len(model.amended.sources) if model.amended is not None else 0
-        for frame in shown:
-            missing = "" if frame.source else "  (no source captured)"
-            if missing and added:
-                missing = "  (no source captured on the worker; see the client's, below)"
-            where = (
-                f"{frame.filename or '?'}:{shown_number(frame.lineno)} in {frame.function or '?'}"
-            )
-            lines.append(f"  {_shown(where)}{missing}")
-            lines += _listed(
-                (frame.locals or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "    "
-            )
+        lines += _frame_lines(model, shown, all_frames)
     lines += _capture_lines(model)
     lines += _amended_lines(model)
     lines += shrunk_lines(model)  # replay shrink's section (spec 4.12)
@@ -101,17 +104,61 @@ def snapshot_text(
     return death_info(model, "\n".join(lines) + "\n")
 
 
+def _frame_lines(model: Manifest, frames: Sequence[snapshot.Frame], all_frames: bool) -> list[str]:
+    """Each frame's place; the locals of the user's frames (all frames' with
+    ``all_frames``, the innermost's when no frame is the user's)."""
+    added = len(model.amended.sources) if model.amended is not None else 0
+    user = [not is_library_frame(frame) for frame in frames]
+    full = [all_frames or mine for mine in user]
+    if frames and not any(full):
+        full[-1] = True
+    lines = []
+    folded = 0
+    for frame, in_full in zip(frames, full, strict=True):
+        missing = "" if frame.source else "  (no source captured)"
+        if missing and added:
+            missing = "  (no source captured on the worker; see the client's, below)"
+        where = f"{frame.filename or '?'}:{shown_number(frame.lineno)} in {frame.function or '?'}"
+        count = len(frame.locals or {})
+        if not in_full:
+            folded += 1
+            hidden = f"  [library; {count} local(s) not shown]" if count else "  [library]"
+            lines.append(f"  {_shown(where)}{hidden}")
+            continue
+        lines.append(f"  {_shown(where)}{missing}")
+        lines += _listed(
+            (frame.locals or {}).items(), lambda kv: _piece_line(kv[0], kv[1], model), "    "
+        )
+    if folded:
+        lines.append(
+            f"  ({folded} frame(s) of installed libraries on one line each: "
+            "`info --all-frames` shows their locals, `info --json` has everything)"
+        )
+    return lines
+
+
 def _piece_line(label: str, pid: str | None, model: Manifest) -> str:
+    """``label = repr  [type, size]``; a repr of several lines (a Series, a DataFrame)
+    follows on lines of its own behind a ``|`` gutter, each escaped on its own, so
+    that no line of a value can pass for another entry."""
     record = model.piece(pid) if pid is not None else None
     if record is None:
         return _shown(f"{label} = ?  [no record of piece {pid!r}]")
     status = record.status or "?"
-    text = f"{label} = {record.repr or '?'}  [{record.type or '?'}"
+    note = f"[{record.type or '?'}"
     if status == "stored":
-        text += f", {format_size(record.size)}]"
+        note += f", {format_size(record.size)}]"
     else:
-        text += f", {status}: {record.reason or ''}]"
-    return _shown(text)
+        note += f", {status}: {record.reason or ''}]"
+    value = (record.repr or "?")[:FIELD_LIMIT]
+    if "\n" not in value.strip("\n"):
+        return _shown(f"{label} = {value.strip(chr(10))}  {note}")
+    lines = value.strip("\n").split("\n")
+    shown = [_shown(f"{label} =  {note}")]
+    shown += ["  | " + _shown(line) for line in lines[:MAX_REPR_LINES]]
+    if len(lines) > MAX_REPR_LINES:
+        shown.append(f"  | ... {len(lines) - MAX_REPR_LINES:,} more lines")
+    return "\n".join(shown)
 
 
 def info_dict(
@@ -170,6 +217,9 @@ def html_page(opened: snapshot.Snapshot, path: str) -> str:
         ("error", error_line(model)),
         ("where", where),
     ]
+    failing = failing_function(model)
+    if failing is not None:
+        rows.append(("in your code", failing))
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
         f"<td style='text-align:left'><code>{html.escape(str(value))}</code></td></tr>"
@@ -234,7 +284,11 @@ def _modules(modules: list[str]) -> list[str]:
 
 def _listed(items: Collection[_T], render: Callable[[_T], str], indent: str) -> list[str]:
     """One line per item, at most :data:`MAX_ENTRIES` of them, then how many were left out."""
-    lines = [indent + render(item) for item in itertools.islice(items, MAX_ENTRIES)]
+    lines = [
+        indent + line
+        for item in itertools.islice(items, MAX_ENTRIES)
+        for line in render(item).split("\n")  # a multi-line repr's own lines (_piece_line)
+    ]
     if len(items) > MAX_ENTRIES:
         lines.append(f"{indent}... and {len(items) - MAX_ENTRIES:,} more (`info --json` has all)")
     return lines

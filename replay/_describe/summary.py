@@ -16,6 +16,7 @@ from .._terminal import for_terminal
 __all__ = [
     "Signature",
     "error_line",
+    "failing_function",
     "format_size",
     "shown_number",
     "summary",
@@ -78,6 +79,28 @@ def _where(model: Manifest) -> str:
     )
 
 
+def failing_function(model: Manifest) -> str | None:
+    """``make_err(x=0)``: the user's function where the exception was raised, with its
+    locals at the raise (their captured reprs, a few); None when no frame is the user's
+    (see :mod:`.userframes`)."""
+    from .userframes import failing_function_index
+
+    index = failing_function_index(model.frames)
+    if index is None:
+        return None
+    frame = model.frames[index]
+    values = []
+    for name, pid in list((frame.locals or {}).items())[:4]:
+        record = model.piece(pid)
+        text = (record.repr if record is not None else None) or "?"
+        text = (
+            text if len(text) <= 40 and "\n" not in text else f"<{record.type if record else '?'}>"
+        )
+        values.append(f"{name}={text}")
+    more = ", ..." if len(frame.locals or {}) > 4 else ""
+    return _shown(f"{frame.function or '?'}({', '.join(values)}{more})")
+
+
 def shown_number(value: int | None) -> str:
     """A number from the file, or ``?`` when it has none."""
     return "?" if value is None else str(value)
@@ -122,7 +145,7 @@ def task_key(model: Manifest) -> str:
 def summary(model: Manifest, path: str) -> list[str]:
     """The few lines a replay prints first: what failed, where, when, which versions."""
     origin = _origin(model)
-    return [
+    lines = [
         f"Snapshot: {_shown(path)}",
         f"  task:    {task_key(model)}",
         f"  error:   {error_line(model)}",
@@ -130,3 +153,7 @@ def summary(model: Manifest, path: str) -> list[str]:
         f"  when:    {_shown(model.created or '?')}" + (f" ({origin})" if origin else ""),
         f"  versions: {_versions(model)}",
     ]
+    failing = failing_function(model)
+    if failing is not None:  # the user's function, under whatever Dask wrapped it in
+        lines.insert(4, f"  in:      {failing}  (your code's innermost frame)")
+    return lines

@@ -173,8 +173,16 @@ def open_snapshot(
     progress: Progress | None = None,
     head_only: bool = False,
     fileobj: IO[bytes] | None = None,
+    keep_unreferenced: bool = False,
 ) -> Snapshot:
     """Read and verify a whole snapshot into memory; nothing is unpickled yet.
+
+    Only the members the manifest refers to are kept: each piece's pickle and
+    the buffers it names, the sources.  Any other member (one a newer writer
+    added, or one a crafted file carries) streams through in 1 MiB steps, its
+    checksum and signature verified and its size counted against the limits,
+    but is never held: memory stays bounded by what the call needs.
+    ``keep_unreferenced`` keeps them too (to copy the file whole).
 
     With ``key``, the HMAC is checked before this returns, and an unsigned file
     is refused unless ``allow_unsigned``.  ``progress(done, total)`` is called
@@ -204,14 +212,18 @@ def open_snapshot(
         step = _HEAD_READ if head_only else READ_CHUNK
         stream = decompressing(CountingFile(fh, progress), read_size=step)
         tar = TarReader(stream, name, limits, bound)
-        members, signature, digest, head = _read_members(tar, key, head_only)
-    # The version first (a newer major may sign differently), then the
-    # signature, then consistency: an altered file is reported as altered.
-    manifest = decode_manifest(members.pop(MANIFEST_MEMBER), name)
+        # The version first (a newer major may sign differently), then the
+        # signature, then consistency: an altered file is reported as altered.
+        first = _first_member(tar)
+        manifest = decode_manifest(first, name)
+        model = parse_manifest(manifest, path=name)
+        wanted = None if keep_unreferenced else referenced_members(model)
+        signing = Signing(key)
+        signing.member(MANIFEST_MEMBER, first)
+        members, signature, digest, head = _read_members(tar, signing, head_only, wanted)
     verified = (
         check(name, signature, digest, allow_unsigned=allow_unsigned) if key is not None else False
     )
-    model = parse_manifest(manifest, path=name)
     _check_declared_sizes(model, members, head, name)
     return Snapshot(
         name,
@@ -225,38 +237,64 @@ def open_snapshot(
     )
 
 
+def _first_member(tar: TarReader) -> Any:
+    """``manifest.json``'s data (the tar layer refuses any other first member)."""
+    first = tar.next()
+    assert first is not None  # TarReader refuses an archive without manifest.json
+    return tar.data(first[1])
+
+
+def referenced_members(model: Manifest) -> set[str]:
+    """The members the manifest refers to: every piece's pickle and the buffers its
+    record names, and every source."""
+    described = model.buffers or {}
+    names = set()
+    for record in (model.pieces or {}).values():
+        names.add(record.member)
+        names.update(described[b].member for b in record.buffers if b in described)
+    names.update(entry.member for entry in (model.sources or {}).values())
+    names.discard(None)
+    return names  # type: ignore[return-value]
+
+
 def _read_members(
-    tar: TarReader, key: bytes | None, head_only: bool
+    tar: TarReader, signing: Signing, head_only: bool, wanted: set[str] | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None, str, Head | None]:
-    """Every member (the head only, within ``max_inspect_bytes``, if ``head_only``)."""
-    signing = Signing(key)
+    """Every member after the manifest (``wanted`` ones only, unless None; the head
+    only, within ``max_inspect_bytes``, if ``head_only``).
+
+    A member left out is skipped, never held.  A head-only open counts its data
+    against ``max_inspect_bytes`` too (its header and padding, at most 1 KiB a
+    member, are bounded by ``max_members``), so that it reads on to the count
+    a whole read reaches: both refuse a file with too many members.
+    """
     members: dict[str, Any] = {}
     signature = None
     digest = ""
-    start = 0
     limit = tar.limits.max_inspect_bytes
+    inspected = 0
     while (entry := tar.next()) is not None:
         name, size = entry
-        if head_only and name != MANIFEST_MEMBER:
+        if name == SIGNATURE_MEMBER:
+            digest = signing.digest()
+            signature = parse_signature(tar.data(size), tar.path)
+            continue
+        if head_only:
             if name.startswith(BUFFER_PREFIX):
-                return (
-                    members,
-                    None,
-                    "",
-                    Head({}, "the first buffers/ member", tar.total),
-                )
-            room = limit - (tar.total - start)
-            if size > room:
+                return members, None, "", Head({}, "the first buffers/ member", tar.total)
+            room = limit - inspected
+            if size > room and (wanted is None or name in wanted):
                 members[name] = tar.prefix(size, max(room, 0))
                 why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
                 return members, None, "", Head({name: size}, why, tar.total)
-        data = tar.data(size)
-        if name == MANIFEST_MEMBER:
-            start = tar.total
-        if name == SIGNATURE_MEMBER:
-            digest = signing.digest()
-            signature = parse_signature(data, tar.path)
+            inspected += size
+            if size > room:
+                why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
+                return members, None, "", Head({}, why, tar.total)
+        if wanted is not None and name not in wanted:
+            tar.skip(size, signing.start(name, size))
             continue
+        data = tar.data(size)
         signing.member(name, data)
         members[name] = data
     tar.finish()

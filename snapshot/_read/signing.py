@@ -7,6 +7,7 @@ constant time and never trusts the shape of ``signature.json``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import SnapshotFormatError, SnapshotSignatureError
@@ -32,6 +33,14 @@ class Signing:
         if self._mac is not None:
             mac_member(self._mac, name, len(data))
             self._mac.update(data)
+
+    def start(self, name: str, size: int) -> Callable[[Any], None] | None:
+        """For a member read in steps: its framing is hashed now; the returned
+        function takes each step of its data (None without a key)."""
+        if self._mac is None:
+            return None
+        mac_member(self._mac, name, size)
+        return self._mac.update
 
     def digest(self) -> str:
         return self._mac.hexdigest() if self._mac is not None else ""

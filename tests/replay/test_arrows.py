@@ -46,7 +46,7 @@ COMMANDS = "where\nll\n" + "up\nll\n" * (len(FUNCTIONS) - 1) + "q\n"
 PDB = ("where", "ll")  # pdb shows a frame's line in both
 
 API = """\
-import sys, traceback, replay
+import inspect, pdb, sys, traceback, replay
 path, *paths = sys.argv[1:]
 def step(title, action):
     print(f"=== {title}", flush=True)
@@ -78,6 +78,22 @@ step("replay.debug", lambda: replay.debug(path))
 step("traceback", text)
 step("printed", printed)
 step("bare traceback", lambda: print("".join(traceback.format_tb(replay.load(path).traceback()))))
+def ran(debug):
+    r = replay.load(path)
+    r.locate_sources(paths)
+    try:
+        r.run()
+    except Exception as exc:  # what the tools that are not replay's see: the re-run's own
+        if debug:
+            pdb.post_mortem(exc.__traceback__)
+        else:
+            traceback.print_exc(file=sys.stdout)
+            for function in (r.func, *r.args):
+                if callable(function):
+                    print(f"=== getsource {function.__name__}", flush=True)
+                    print(inspect.getsource(function), flush=True)
+step("run, traceback", lambda: ran(False))
+step("run, pdb", lambda: ran(True))
 """
 
 IPYTHON = """\
@@ -236,6 +252,12 @@ def check(
     return list(dict.fromkeys(problems))
 
 
+def _ours(display: Display) -> Display:
+    """Only the job's frames (a re-run's traceback also passes through replay's run())."""
+    display.shown = [s for s in display.shown if s.function in FUNCTIONS]
+    return display
+
+
 def sessions(stdout: str) -> dict[str, str]:
     parts: dict[str, str] = {}
     title = ""
@@ -288,7 +310,7 @@ def test_the_api_shows_only_lines_that_ran(
         case,
         [str(case.snapshot), *case.sources],
         python_code=API,
-        stdin=COMMANDS * 4,
+        stdin=COMMANDS * 5,
     )
     parts = sessions(result.stdout)
     assert set(parts) >= {"post_mortem", "debug", "traceback", "printed", "bare traceback"}, (
@@ -306,6 +328,16 @@ def test_the_api_shows_only_lines_that_ran(
     )
     if case.rerun is not None:
         problems += check(parse_debugger(parts["debug"]), case, case.rerun, "Replay.debug()", PDB)
+        # Replay.run(): the traceback it raises, and plain pdb over it, show the sources
+        # replay verified (by-value functions point at them), and never another line.
+        problems += check(
+            _ours(parse_traceback(parts["run, traceback"])), case, case.rerun, "run()'s traceback"
+        )
+        problems += check(_ours(parse_debugger(parts["run, pdb"])), case, case.rerun, "run(), pdb")
+        if "job" in case.rerun:  # inspect.getsource of the function re-run: its verified text
+            assert parts.get("getsource job", "").startswith("def job("), parts.get("getsource job")
+        else:
+            assert "=== failed: OSError" in parts["getsource job"], parts["getsource job"]
     # The shortcuts search the current directory only (and this process, where the calls
     # above put sources): no line may be wrong, which are shown depends on those.
     for title in ("replay.post_mortem", "replay.debug"):

@@ -76,16 +76,19 @@ def forged_frame(declared: int, *, checksum: bool = True) -> bytes:
     return frame + (b"\0\0\0\0" if checksum else b"")
 
 
-def rle_frame(blocks: int, byte: int = 0) -> bytes:
+def rle_frame(blocks: int, byte: int = 0, *, checksum: bool = True) -> bytes:
     """A zstd frame of ``blocks`` RLE blocks, each 4 bytes expanding to 128 KiB.
 
     2**19 blocks: 2 MiB that decompress to 64 GiB.  The checksum is a dummy:
-    a reader that reaches it has already expanded everything.
+    a reader that reaches it has already expanded everything.  Without ``checksum``
+    the frame is valid: its content is exactly ``blocks`` times 128 KiB of ``byte``.
     """
     size = 128 * 1024
     block = ((size << 3) | (1 << 1)).to_bytes(3, "little") + bytes([byte])
     final = ((size << 3) | (1 << 1) | 1).to_bytes(3, "little") + bytes([byte])
     # Frame_Header_Descriptor 0x04: checksum, no size; Window_Descriptor 0x38: 128 KiB.
+    if not checksum:  # Frame_Header_Descriptor 0x00: no checksum, no size
+        return b"\x28\xb5\x2f\xfd\x00\x38" + block * (blocks - 1) + final
     return b"\x28\xb5\x2f\xfd\x04\x38" + block * (blocks - 1) + final + b"\0\0\0\0"
 
 
@@ -151,3 +154,58 @@ def json_bomb(path: Path, values: int) -> Path:
     bytes of Python objects each (a few KiB of zstd)."""
     manifest = manifest_bytes()[:-1] + b', "x": [' + b"[]," * (values - 1) + b"[]]}"
     return write_archive(path, [member("manifest.json", manifest)])
+
+
+def with_extra_member(path: Path, source: Path, name: str, size: int) -> Path:
+    """``source`` (a snapshot) with one more member ``name`` of ``size`` zero bytes that
+    nothing references, appended last, in a frame of its own: zstd stores zeros as RLE
+    blocks, so a GiB costs a few dozen KiB of file (about a second to write)."""
+    members = [member(n, d) for n, d in members_of(source)]
+    body = tar_bytes(members, fmt=tarfile.USTAR_FORMAT)
+    body = body[: _archive_end(body)]
+    info = tarfile.TarInfo(name)
+    info.size = size
+    with path.open("wb") as fh:
+        fh.write(compress(body + info.tobuf(tarfile.USTAR_FORMAT)))
+        with zstandard.ZstdCompressor(level=1, write_checksum=True).stream_writer(
+            fh, closefd=False
+        ) as writer:
+            zeros = bytes(1 << 20)
+            for start in range(0, size, len(zeros)):
+                writer.write(zeros[: min(len(zeros), size - start)])
+        fh.write(compress(bytes(1024)))
+    return path
+
+
+def with_many_members(path: Path, source: Path, count: int, *, prefix: str = "pieces/") -> Path:
+    """``source`` (a snapshot) with ``count`` more small members under ``prefix`` that
+    nothing references, after its own pieces and before its buffers (headers made with
+    ``tarfile.TarInfo.tobuf``, as ``tarfile`` would write them, at a tenth of its cost)."""
+    own = members_of(source)
+    data = b"\x80\x05N."
+    padding = bytes(-len(data) % 512)
+
+    def raw(name: str, content: bytes) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.size = len(content)
+        return info.tobuf(tarfile.USTAR_FORMAT) + content + bytes(-len(content) % 512)
+
+    template = raw(f"{prefix}extra0.pkl", data)
+    parts = [raw(n, d) for n, d in own if not n.startswith("buffers/")]
+    for i in range(count):
+        info = tarfile.TarInfo(f"{prefix}extra{i}.pkl")
+        info.size = len(data)
+        parts.append(info.tobuf(tarfile.USTAR_FORMAT) + data + padding)
+    parts += [raw(n, d) for n, d in own if n.startswith("buffers/")]
+    assert len(template) == 1024
+    path.write_bytes(compress(b"".join(parts) + bytes(1024)))
+    return path
+
+
+def _archive_end(raw: bytes) -> int:
+    """Where the end-of-archive zeros of a tar stream begin (its members' end)."""
+    pos = 0
+    while pos + 512 <= len(raw) and raw[pos : pos + 512] != bytes(512):
+        size = int(raw[pos + 124 : pos + 136].split(b"\0", 1)[0].strip() or b"0", 8)
+        pos += 512 + -(-size // 512) * 512
+    return pos

@@ -134,3 +134,29 @@ def test_a_mac_of_any_shape_is_a_mismatch_never_a_crash(tmp_path: Path, mac: Any
     write_archive(path, [member(n, d) for n, d in members])
     with pytest.raises(SnapshotSignatureError, match="does not match"):
         open_snapshot(path, key=KEY)
+
+
+def test_an_unreferenced_member_is_skipped_but_signed(tmp_path: Path) -> None:
+    """A member no piece refers to is not held (spec 8.10), yet the MAC covers it."""
+    *content, _ = members_of(_signed(tmp_path))
+    content.append(("pieces/newer-writer.bin", b"x" * (3 << 20)))  # streams in steps
+    mac = hmac.new(KEY, digestmod=hashlib.sha256)
+    for name, data in content:
+        encoded = name.encode()
+        mac.update(len(encoded).to_bytes(4, "big") + encoded + len(data).to_bytes(8, "big"))
+        mac.update(data)
+    signature = {"algorithm": "hmac-sha256", "members": len(content), "mac": mac.hexdigest()}
+    path = tmp_path / "extra.zst"
+    write_archive(
+        path,
+        [member(n, d) for n, d in [*content, ("signature.json", json.dumps(signature).encode())]],
+    )
+    snap = open_snapshot(path, key=KEY)
+    assert snap.verified and "pieces/newer-writer.bin" not in snap.members
+    assert snap.call()[0] is sorted
+    kept = open_snapshot(path, key=KEY, keep_unreferenced=True)
+    assert bytes(kept.members["pieces/newer-writer.bin"]) == b"x" * (3 << 20)
+    content[-1] = ("pieces/newer-writer.bin", b"y" * (3 << 20))
+    _rewrite(path, lambda ms: [*content, ms[-1]])
+    with pytest.raises(SnapshotSignatureError):
+        open_snapshot(path, key=KEY)
