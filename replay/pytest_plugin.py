@@ -1,4 +1,5 @@
-"""``pytest --replay-snapshots DIR``: every snapshot under DIR as a test, judged as ``check``.
+"""``pytest --replay-snapshots DIR``: every snapshot under DIR as a test, judged as ``check``;
+``pytest --snapshot-failures[=DIR]``: a snapshot of every failing test, at the raise.
 
 Registered through the ``pytest11`` entry point ``replay``.  Without the option
 it adds its options and nothing else: no snapshot is looked for, nothing of
@@ -10,6 +11,15 @@ in a process of its own:
 * ``fails`` and ``changed`` fail, showing the traceback captured on the worker
   beside the new one;
 * ``cannot run`` is an error (in setup) with the reason.
+
+With ``--snapshot-failures``, each test that fails in its call writes a
+snapshot with the capture core of ``snapshot.capture`` (the same settings:
+``snapshot.*`` in Dask's YAML files and ``DASK_SNAPSHOT__*`` variables; DIR wins
+over ``snapshot.directory``): the test function with the fixture values it
+received, and the frames from the test function inward, with their locals.
+The report's section "dask-replay" names the file; ``python -m replay --frames
+FILE`` opens it on another machine, and ``python -m replay FILE`` re-runs the
+test function with the captured fixture values.
 
 Unpickling runs code: the signature rules of the replay apply
 (``--replay-key-file``, else ``$DASK_SNAPSHOT__KEY_FILE`` / ``$DASK_SNAPSHOT__KEY``;
@@ -34,10 +44,12 @@ __all__ = [
     "pytest_addoption",
     "pytest_collection_modifyitems",
     "pytest_report_collectionfinish",
+    "pytest_runtest_makereport",
 ]
 
 
 _COUNT = pytest.StashKey[int]()
+_CAPTURER = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +84,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="with a key, accept snapshots that carry no signature",
     )
     group.addoption(
+        "--snapshot-failures",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="write a snapshot of each failing test at the raise, into DIR (default: "
+        "snapshot.directory); give it after the test paths, or as --snapshot-failures=DIR",
+    )
+    group.addoption(
         "--replay-timeout",
         type=float,
         default=None,
@@ -102,6 +123,57 @@ def pytest_collection_modifyitems(
     ]
     items.extend(added)
     config.stash[_COUNT] = len(added)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when != "call" or not report.failed or call.excinfo is None:
+        return report
+    directory = item.config.getoption("snapshot_failures", None)
+    if directory is None or hasattr(report, "wasxfail"):
+        return report
+    note = _capture_failure(item, call.excinfo.value, directory)
+    if note:
+        report.sections.append(("dask-replay", note))
+    return report
+
+
+def _capture_failure(item: pytest.Item, exc: BaseException, directory: str) -> str | None:
+    """Write a snapshot of ``exc``, raised by the test ``item``; the note, or why not."""
+    import functools
+    import inspect
+
+    import snapshot
+
+    func = getattr(item, "obj", None)
+    code = getattr(func, "__code__", None)
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    if func is None or code is None:
+        return None
+    try:
+        names = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        names = {}  # type: ignore[assignment]
+    kwargs = {name: value for name, value in funcargs.items() if name in names}
+    whole = exc.__traceback__
+    tb = whole
+    while tb is not None and tb.tb_frame.f_code is not code:
+        tb = tb.tb_next  # pytest's own frames before the test's are not the failure
+    capturer = item.config.stash.get(_CAPTURER, None)
+    try:
+        if capturer is None:
+            overrides = {"directory": directory} if directory else {}
+            capturer = snapshot.Capturer(snapshot.capture_settings(**overrides))
+            item.config.stash[_CAPTURER] = capturer
+    except snapshot.SnapshotConfigError as err:
+        return f"dask-replay: no snapshot written: {err}"
+    exc.__traceback__ = tb or whole
+    try:
+        outcome = capturer.capture(exc, functools.partial(func, **kwargs))
+    finally:
+        exc.__traceback__ = whole
+    return outcome.note
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
