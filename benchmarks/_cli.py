@@ -37,6 +37,7 @@ SECTIONS = (
     "storm",
     "anchor",
     "check_shrink",
+    "plain",
 )
 
 

@@ -78,6 +78,11 @@ GROUPS = {
         ("## Time to a debugger, against the anchor",),
         ("`client.recreate_error_locally(future)`",),
     ),
+    "plain": (
+        ("plain",),
+        ("## Plain-Python capture on success",),
+        ("calls of a trivial function", "calls of a function doing a small JSON parse and sum"),
+    ),
     "check and shrink": (
         ("check_shrink",),
         ("## Check and shrink",),
