@@ -3,9 +3,9 @@
 The decorator's promise is that it costs nothing measurable on success: one
 ``try`` block and one extra call.  Two functions are timed, each called in a
 loop in this process, decorated and not, in alternating rounds: a trivial one
-(the overhead in nanoseconds per call, its worst case) and one doing about
-some microseconds of work (a small JSON parse and sum, some microseconds: less than a decorated function in a
-process pool does at the least), where the target applies.
+(the overhead in nanoseconds per call, its worst case) and one doing a few
+microseconds of work (a small JSON parse and sum: less than a function worth
+sending to a process pool does), where the target applies.
 """
 
 from __future__ import annotations
