@@ -36,6 +36,7 @@ from .final_manifest import final_manifest, manifest_json
 from .frames import frame_records
 from .piece import Piece
 from .redact import Redactor
+from .spool import Progress
 from .store import PieceStore
 from .stream import TarStream, write_atomically
 
@@ -109,6 +110,11 @@ class SnapshotBuilder:
     @cancel_reason.setter
     def cancel_reason(self, why: str | None) -> None:
         self._store.cancel_reason = why
+
+    @property
+    def progress(self) -> Progress:
+        """The count of work done so far (bytes pickled, pieces finished), for a stall watch."""
+        return self._store.progress
 
     @property
     def current_label(self) -> str | None:
@@ -266,6 +272,14 @@ class SnapshotBuilder:
 
     def add_source(self, filename: str, text: str) -> None:
         self._sources[filename] = text
+
+    def finish_pieces(self) -> None:
+        """Pickle what is still pending (the exception, the frames' locals) now.
+
+        :meth:`write` does it anyway; a caller that watches the pickling (where
+        objects' own code runs) apart from the writing calls this first.
+        """
+        self._flush_frames()
 
     def _flush_frames(self) -> None:
         """Pickle the exception and the frames' locals recorded by capture_exception."""

@@ -35,7 +35,7 @@ import cloudpickle
 from .._format import Placeholder
 from .._rebuild import memoryview_from
 from .live import live_kind
-from .spool import Abandoned
+from .spool import Abandoned, Progress
 
 #: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
 HOIST_BYTES = 64 * 1024
@@ -53,6 +53,7 @@ class Store(Protocol):
     """What a pickler asks of the store of pieces it pickles for (a :class:`~.store.PieceStore`)."""
 
     cancel: threading.Event | None
+    progress: Progress
 
     def piece_of(self, obj: object) -> str | None: ...
 
@@ -151,6 +152,7 @@ class CapturePickler(cloudpickle.Pickler):
         store = self.store
         if store.cancel is not None and store.cancel.is_set():
             raise Abandoned
+        store.progress.tick()  # one object of the user's reduced: a stall is none
         kind = type(obj)
         what = live_kind(kind)
         if what is not None:

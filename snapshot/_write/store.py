@@ -40,7 +40,7 @@ from .pickler import (
 )
 from .piece import Piece, summary_of
 from .redact import Redactor
-from .spool import Abandoned, CapExceeded, Spool
+from .spool import Abandoned, CapExceeded, Progress, Spool
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024
@@ -66,6 +66,7 @@ class PieceStore:
         self.spool_dir = spool_dir
         self.cancel = cancel
         self.cancel_reason: str | None = None
+        self.progress = Progress()  # read by the waiting thread: a stall is no tick
         self.current_label: str | None = None
         self.pieces: dict[str, Piece] = {}
         self.buffers: dict[str, Buffer] = {}
@@ -146,6 +147,7 @@ class PieceStore:
         self, pid: str, obj: object, label: str, status: str, text: str, **fields: Any
     ) -> str:
         """The one construction of a :class:`Piece`: its type, and its repr redacted."""
+        self.progress.tick()
         self.pieces[pid] = Piece(
             pid, label, status, type_name(obj), self.redactor.redact_text(text), **fields
         )
@@ -276,7 +278,11 @@ class PieceStore:
     ) -> tuple[Spool, bytes | None, CapturePickler, dict[tuple[int, int], Buffer], list[str]]:
         """One pickling of ``payload``; the spool is closed if it raises."""
         spool = Spool(
-            self._budget(), memory=PIECE_MEMORY, directory=self.spool_dir, cancel=self.cancel
+            self._budget(),
+            memory=PIECE_MEMORY,
+            directory=self.spool_dir,
+            cancel=self.cancel,
+            progress=self.progress,
         )
         new_buffers: dict[tuple[int, int], Buffer] = {}
         order: list[str] = []
