@@ -35,7 +35,7 @@ import cloudpickle
 from .._format import Placeholder
 from .._rebuild import memoryview_from
 from .live import live_kind
-from .spool import Abandoned, Progress
+from .spool import Abandoned, Progress, Spool
 
 #: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
 HOIST_BYTES = 64 * 1024
@@ -80,6 +80,28 @@ def oob_reduce(obj: bytes | bytearray | memoryview) -> tuple[Any, ...]:
     shape = tuple(view.shape or (view.nbytes // max(view.itemsize, 1),))
     data: Any = pickle.PickleBuffer(view) if view.contiguous else view.tobytes()
     return (memoryview_from, (data, view.format, shape, view.readonly))
+
+
+def data_bytes(obj: object) -> int | None:
+    """The bytes of data a pickle of ``obj`` must hold, where that is known without its code.
+
+    ``bytes``, ``bytearray``, ``memoryview`` and numpy arrays of numbers
+    (whose ``__reduce__`` copies a non-contiguous array whole before the cap
+    could see a byte of it).  Not dask or xarray objects, whose ``nbytes`` is
+    the size of data they do not hold.
+    """
+    kind = type(obj)
+    if kind is bytes or kind is bytearray:
+        return len(obj)  # type: ignore[arg-type]
+    if kind is memoryview:
+        return obj.nbytes  # type: ignore[attr-defined]
+    if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+        try:
+            if not obj.dtype.hasobject:  # type: ignore[attr-defined]
+                return int(obj.nbytes)  # type: ignore[attr-defined]
+        except Exception:
+            return None
+    return None
 
 
 #: How to pickle one piece: with references (and pickle's memo), plain (memo,
@@ -144,6 +166,7 @@ class CapturePickler(cloudpickle.Pickler):
         buffer_callback: Callable[[pickle.PickleBuffer], bool],
     ) -> None:
         super().__init__(file, protocol=5, buffer_callback=buffer_callback)
+        self.sink = file  # the C pickler keeps no Python-visible reference to it
         self.store = store
         self.modules: set[str] = set()
         self.refs: list[str] = []
@@ -159,8 +182,14 @@ class CapturePickler(cloudpickle.Pickler):
             return (Placeholder, store.live_placeholder(obj, what))
         if kind is OutOfBand:
             return oob_reduce(obj.obj)
-        if kind is memoryview:
-            return oob_reduce(obj)
+        if kind is memoryview or kind.__name__ == "ndarray":
+            # Data a non-contiguous view or array copies whole before writing a
+            # byte of it: the copy is made only if it fits the cap.
+            known = data_bytes(obj)
+            if known is not None and isinstance(self.sink, Spool):
+                self.sink.reserve(known)
+            if kind is memoryview:
+                return oob_reduce(obj)
         result = super().reducer_override(obj)
         if result is NotImplemented:  # pickled by reference: module and name
             if isinstance(obj, type) or kind in _BY_NAME:

@@ -97,6 +97,15 @@ class Spool:
         if self.size + self.extra > self.limit:
             raise CapExceeded
 
+    def reserve(self, nbytes: int) -> None:
+        """Raise :class:`CapExceeded` now if ``nbytes`` more would pass the cap.
+
+        For data that must be copied before it is written (a non-contiguous
+        view): the copy is never made for an object the cap leaves out.
+        """
+        if self.size + self.extra + nbytes > self.limit:
+            raise CapExceeded
+
     @property
     def in_memory(self) -> int:
         return len(self._data) if self._data is not None else 0

@@ -36,6 +36,7 @@ from .pickler import (
     CapturePickler,
     OutOfBand,
     ReferencingPickler,
+    data_bytes,
     plan,
 )
 from .piece import Piece, summary_of
@@ -218,6 +219,12 @@ class PieceStore:
         payload: object = obj
         if (kind is bytes or kind is bytearray) and len(obj) >= HOIST_BYTES:  # type: ignore[arg-type]
             payload = OutOfBand(obj)  # type: ignore[arg-type]
+        known = data_bytes(obj)
+        if known is not None and known > self._budget():
+            # Its pickle holds at least this much: left out before any copy is made.
+            reason = self._size_reason(self._budget())
+            self.add_placeholder(obj, label, OMITTED, reason, kind="cap", pid=pid)
+            return
         # A flat pickle (no memo) that meets a cycle after all is made again with one.
         how = plan(obj)
         try:
