@@ -34,6 +34,7 @@ import cloudpickle
 
 from .._format import Placeholder
 from .._rebuild import memoryview_from
+from .columns import may_hold_columns
 from .live import live_kind
 from .spool import Abandoned, Progress, Spool
 
@@ -60,6 +61,8 @@ class Store(Protocol):
     def hoist(self, obj: object, what: str) -> str | None: ...
 
     def live_placeholder(self, obj: object, what: str) -> tuple[str, str, str, str]: ...
+
+    def scrub_table(self, obj: object) -> object: ...
 
 
 class OutOfBand:
@@ -167,6 +170,7 @@ class CapturePickler(cloudpickle.Pickler):
     ) -> None:
         super().__init__(file, protocol=5, buffer_callback=buffer_callback)
         self.sink = file  # the C pickler keeps no Python-visible reference to it
+        self._keep: list[Any] = []  # scrubbed copies, alive while their reduce is saved
         self.store = store
         self.modules: set[str] = set()
         self.refs: list[str] = []
@@ -182,6 +186,13 @@ class CapturePickler(cloudpickle.Pickler):
             return (Placeholder, store.live_placeholder(obj, what))
         if kind is OutOfBand:
             return oob_reduce(obj.obj)
+        if may_hold_columns(kind):
+            # A table met where the redactor's walk does not reach (inside a
+            # class of the user's, a task object): its secret columns go too.
+            scrubbed = store.scrub_table(obj)
+            if scrubbed is not obj:
+                self._keep.append(scrubbed)
+                return scrubbed.__reduce_ex__(5)
         if kind is memoryview or kind.__name__ == "ndarray":
             # Data a non-contiguous view or array copies whole before writing a
             # byte of it: the copy is made only if it fits the cap.

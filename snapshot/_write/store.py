@@ -28,6 +28,7 @@ from .._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from .._limits import WriteLimits
 from .._text import safe_repr, type_name
 from .buffers import Buffer, address_of
+from .columns import scrub_columns
 from .live import live_args, live_kind
 from .pickler import (
     FLAT,
@@ -40,7 +41,7 @@ from .pickler import (
     plan,
 )
 from .piece import Piece, summary_of
-from .redact import Redactor
+from .redact import REDACTED, Redactor
 from .spool import Abandoned, CapExceeded, Progress, Spool
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
@@ -139,6 +140,10 @@ class PieceStore:
         """The ``Placeholder`` arguments for a live resource nested in a piece."""
         kind, text, reason, status = live_args(obj, what, self.limits.max_repr_chars)
         return kind, self.redactor.redact_text(text), reason, status
+
+    def scrub_table(self, obj: object) -> object:
+        """``obj`` (a table) with its secret-named columns replaced, or itself."""
+        return scrub_columns(obj, self.redactor.is_secret, REDACTED)
 
     def abandoned_reason(self) -> str:
         return f"capture abandoned: {self.cancel_reason or 'cancelled'}"
