@@ -146,13 +146,15 @@ class SnapshotBuilder:
         """``"label (reason)"`` for each object an error, a cap, cancelling or being
         a live resource kept out of the snapshot.
 
-        Redactions and settings are the user's choices: not listed.
+        Redactions and settings are the user's choices: not listed; nor are
+        harmless placeholders (:attr:`Piece.harmless`: a live resource outside
+        the call), which lose nothing.
         """
         self._flush_frames()
         return [
             f"{p.label} ({p.reason})"
             for p in self._store.pieces.values()
-            if p.kind in ("error", "cap", "abandoned", "live")
+            if p.kind in ("error", "cap", "abandoned", "live") and not p.harmless
         ]
 
     # -- pieces -----------------------------------------------------------

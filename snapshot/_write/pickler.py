@@ -10,7 +10,10 @@ of an exact builtin type: classes, functions, instances):
   hands over wrapped in :class:`OutOfBand`) go out-of-band as zero-copy
   ``PickleBuffer``s and load back as their own type;
 * every class, function and module pickled by reference is noted in
-  ``modules``: the manifest's list of modules without an opcode scan.
+  ``modules``: the manifest's list of modules without an opcode scan;
+* a C object that refuses pickling but is an attribute of an importable
+  module (an f2py LAPACK routine) is stored as a reference to that name
+  (:mod:`.byname`).
 
 :class:`ReferencingPickler` adds ``persistent_id`` (format 1.1): an object that
 is a piece of its own is stored as a reference to it, and a large one met
@@ -34,6 +37,7 @@ import cloudpickle
 
 from .._format import Placeholder
 from .._rebuild import memoryview_from
+from .byname import find_by_name, is_candidate
 from .columns import may_hold_columns
 from .live import live_kind
 from .spool import Abandoned, Progress, Spool
@@ -202,6 +206,8 @@ class CapturePickler(cloudpickle.Pickler):
             if kind is memoryview:
                 return oob_reduce(obj)
         result = super().reducer_override(obj)
+        if result is NotImplemented and is_candidate(kind) and kind not in self.dispatch_table:
+            return self._default_or_by_name(obj)
         if result is NotImplemented:  # pickled by reference: module and name
             if isinstance(obj, type) or kind in _BY_NAME:
                 module = getattr(obj, "__module__", None)
@@ -210,6 +216,22 @@ class CapturePickler(cloudpickle.Pickler):
             elif kind is types.ModuleType:
                 self.modules.add(obj.__name__)
         return result
+
+    def _default_or_by_name(self, obj: Any) -> Any:
+        """The default reduce of a C object, or, where it refuses, a reference by name.
+
+        Calling ``object.__reduce_ex__`` here runs no code of the user's (the
+        type has no reduce of its own) and the pickler does not call it again.
+        """
+        try:
+            return obj.__reduce_ex__(5)
+        except TypeError:
+            found = find_by_name(obj)
+            if found is None:
+                raise
+        module, name = found
+        self.modules.add(module.__name__)
+        return (getattr, (module, name))
 
 
 class ReferencingPickler(CapturePickler):

@@ -172,3 +172,25 @@ def test_an_honest_large_capture_is_not_cut_by_the_stall_budget(
     assert sorted(b["size"] for b in manifest["buffers"].values()) == [256 * 2**20]
     (words,) = [p for p in manifest["pieces"].values() if p["label"].endswith("> list")]
     assert words["status"] == "stored" and words["size"] > 30 * 2**20
+
+
+def test_a_dask_linalg_failure_gets_a_complete_snapshot(client: tuple[Client, Path]) -> None:
+    """scipy's frames hold a LAPACK routine (an f2py ``fortran`` object): stored by name."""
+    import dask.array as da
+    import numpy as np
+    import scipy.linalg.lapack
+
+    c, _ = client
+    singular = da.from_array(np.array([[1.0, 2.0], [2.0, 4.0]]), chunks=2)
+    with pytest.raises(np.linalg.LinAlgError) as info:
+        c.compute(da.linalg.inv(singular), workers=["hooked"]).result(timeout=120)
+    path = _snapshot_of(info.value)
+    manifest = snapshot.read_manifest(path)
+    assert manifest["capture"]["complete"], [
+        (p["label"], p.get("reason"))
+        for p in manifest["pieces"].values()
+        if p["status"] != "stored"
+    ]
+    (trtrs,) = [pid for pid, p in manifest["pieces"].items() if p["label"].endswith(".trtrs")]
+    assert manifest["pieces"][trtrs]["type"] == "builtins.fortran"
+    assert snapshot.open_snapshot(path).load(trtrs) is scipy.linalg.lapack.dtrtrs
