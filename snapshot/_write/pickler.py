@@ -163,6 +163,35 @@ def _plain(obj: object, depth: int) -> bool:
     return False
 
 
+#: Bytes copied between two ticks when a non-contiguous array is made contiguous.
+COPY_BLOCK = 8 * 1024 * 1024
+
+
+def contiguous_copy(array: Any, store: Store) -> Any:
+    """A C-contiguous copy of a numpy ``array``, made a block at a time with progress."""
+    out = type(array)(array.shape, dtype=array.dtype)  # numpy.ndarray(shape, dtype): empty
+
+    def into(target: Any, source: Any) -> None:
+        if store.cancel is not None and store.cancel.is_set():
+            raise Abandoned
+        rows = source.shape[0] if source.ndim else 1
+        if source.nbytes <= COPY_BLOCK or source.ndim == 0:
+            target[...] = source
+            store.progress.tick()
+            return
+        row = source.nbytes // max(rows, 1)
+        if row >= COPY_BLOCK:
+            for i in range(rows):
+                into(target[i], source[i])
+            return
+        step = COPY_BLOCK // max(row, 1)
+        for start in range(0, rows, step):
+            into(target[start : start + step], source[start : start + step])
+
+    into(out, array)
+    return out
+
+
 class CapturePickler(cloudpickle.Pickler):
     """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~.spool.Spool`)."""
 
@@ -205,6 +234,12 @@ class CapturePickler(cloudpickle.Pickler):
                 self.sink.reserve(known)
             if kind is memoryview:
                 return oob_reduce(obj)
+            if known is not None and not (obj.flags.c_contiguous or obj.flags.f_contiguous):
+                # numpy would copy it whole in one call (seconds for a large one,
+                # with no progress to see): the same copy, a block at a time.
+                copy = contiguous_copy(obj, store)
+                self._keep.append(copy)
+                return copy.__reduce_ex__(5)
         result = super().reducer_override(obj)
         if result is NotImplemented and is_candidate(kind) and kind not in self.dispatch_table:
             return self._default_or_by_name(obj)

@@ -90,3 +90,15 @@ def test_the_traceback_text_keeps_its_two_ends(tmp_path: Path) -> None:
     assert len(text) < 500_000
     assert text.startswith("Traceback") and text.rstrip().endswith("THE END")
     assert "characters cut by dask-replay" in text
+
+
+def test_a_non_contiguous_array_is_copied_a_block_at_a_time(tmp_path: Path) -> None:
+    """numpy copies it whole in one call; the capture copies it in blocks, each one
+    progress for the stall budget (snapshot.capture-stall-timeout), to the same bytes."""
+    strided = np.arange(8 * MiB, dtype=np.int64).reshape(4096, 2048)[::2, ::2]
+    builder = SnapshotBuilder()
+    before = builder.progress.ticks
+    pid = builder.add({"a": strided, "t": strided.T[1:]}, label="call.args[0]")
+    assert builder.progress.ticks - before >= 16 // 8  # 16 MiB of data, 8 MiB blocks
+    loaded = snapshot.open_snapshot(builder.write(tmp_path / "s.snap")).load(pid)
+    assert np.array_equal(loaded["a"], strided) and np.array_equal(loaded["t"], strided.T[1:])
