@@ -64,6 +64,7 @@ class CaptureJob:
         self.done = threading.Event()
         self.stage = "the start of the capture"
         self.watched = True  # the stall budget applies (pickling); False once writing
+        self.steps = 0  # stages reached: progress beside the builder's own count
         self.reason: str | None = None  # why it was cancelled
         self.abandoned = False  # the task's thread gave up waiting
         self.builder: SnapshotBuilder | None = None  # set by the capture thread
@@ -80,6 +81,7 @@ class CaptureJob:
         """
         self.stage = stage
         self.watched = watched
+        self.steps += 1  # a stage reached is progress too (reading sources, scrubbing)
 
     def run(self) -> None:
         try:
@@ -140,7 +142,8 @@ class CaptureJob:
                     self.stop(f"capture stopped: {guard.describe(rss)}", guard.describe(rss))
             if watch and stall is not None:
                 now = time.monotonic()
-                current = self.builder.progress.ticks if self.builder is not None else 0
+                builder = self.builder
+                current = self.steps + (builder.progress.ticks if builder is not None else 0)
                 if current != ticks or not self.watched:
                     ticks, since = current, now
                 elif now - since >= stall:
