@@ -90,24 +90,30 @@ def oob_reduce(obj: bytes | bytearray | memoryview) -> tuple[Any, ...]:
 
 
 def data_bytes(obj: object) -> int | None:
-    """The bytes of data a pickle of ``obj`` must hold, where that is known without its code.
+    """The bytes a pickle of ``obj`` must hold *and copy* first, where that is known
+    without running its code; None when it is not, or when nothing is copied.
 
-    ``bytes``, ``bytearray``, ``memoryview`` and numpy arrays of numbers
-    (whose ``__reduce__`` copies a non-contiguous array whole before the cap
-    could see a byte of it).  Not dask or xarray objects, whose ``nbytes`` is
-    the size of data they do not hold.
+    ``bytes`` and ``bytearray``, and a non-contiguous ``memoryview`` or numpy
+    array of numbers (whose pickling copies it whole before the cap could
+    see a byte of it).  A contiguous view or array is not copied: its memory
+    goes out-of-band, counted once however many views of it there are.  Not
+    dask or xarray objects, whose ``nbytes`` is the size of data they do not hold.
     """
     kind = type(obj)
     if kind is bytes or kind is bytearray:
         return len(obj)  # type: ignore[arg-type]
-    if kind is memoryview:
-        return obj.nbytes  # type: ignore[attr-defined]
-    if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
-        try:
-            if not obj.dtype.hasobject:  # type: ignore[attr-defined]
-                return int(obj.nbytes)  # type: ignore[attr-defined]
-        except Exception:
-            return None
+    try:
+        if kind is memoryview:
+            view: Any = obj
+            return None if view.contiguous else int(view.nbytes)
+        if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+            array: Any = obj
+            flags = array.flags
+            if array.dtype.hasobject or flags.c_contiguous or flags.f_contiguous:
+                return None
+            return int(array.nbytes)
+    except Exception:
+        return None
     return None
 
 
@@ -234,7 +240,7 @@ class CapturePickler(cloudpickle.Pickler):
                 self.sink.reserve(known)
             if kind is memoryview:
                 return oob_reduce(obj)
-            if known is not None and not (obj.flags.c_contiguous or obj.flags.f_contiguous):
+            if known is not None:
                 # numpy would copy it whole in one call (seconds for a large one,
                 # with no progress to see): the same copy, a block at a time.
                 copy = contiguous_copy(obj, store)

@@ -102,3 +102,14 @@ def test_a_non_contiguous_array_is_copied_a_block_at_a_time(tmp_path: Path) -> N
     assert builder.progress.ticks - before >= 16 // 8  # 16 MiB of data, 8 MiB blocks
     loaded = snapshot.open_snapshot(builder.write(tmp_path / "s.snap")).load(pid)
     assert np.array_equal(loaded["a"], strided) and np.array_equal(loaded["t"], strided.T[1:])
+
+
+def test_views_of_one_memory_count_once_against_the_cap(tmp_path: Path) -> None:
+    """Three contiguous arrays over the same 600 KiB, under a 1 MiB cap: one buffer, stored."""
+    data = np.zeros(600 * 1024, dtype=np.uint8)
+    builder = SnapshotBuilder(limits=WriteLimits(max_piece_bytes=MiB))
+    pid = builder.add({"a": data, "b": data[:], "r": data.reshape(600, 1024)}, label="call.args[0]")
+    path = builder.write(tmp_path / "s.snap")
+    manifest = snapshot.read_manifest(path)
+    assert manifest["pieces"][pid]["status"] == "stored"
+    assert [b["size"] for b in manifest["buffers"].values()] == [600 * 1024]
