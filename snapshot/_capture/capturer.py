@@ -176,7 +176,8 @@ class Capturer:
         if stuck >= MAX_STUCK:
             return CaptureOutcome(
                 note=f"dask-replay: no snapshot written: {stuck} earlier capture(s) in this "
-                "process are still stuck past snapshot.capture-timeout"
+                "process are still stuck past their budget (snapshot.capture-timeout, "
+                "snapshot.capture-stall-timeout)"
             )
         # Counted only for failures that get a snapshot: a storm must not leave
         # a counter file per failed key behind.
