@@ -255,6 +255,8 @@ class Capturer:
                 job.checkpoint("the exception and the frames' locals")
                 builder.finish_pieces()
                 job.checkpoint("writing the file", watched=False)
+                if job.abandoned:  # stalled in a local: the task's thread wrote the manifest
+                    return None
                 written = builder.write(path, key=settings.key)
             except Exception as err:
                 broken = safe_str(err, 300)

@@ -70,3 +70,37 @@ def test_slow_steady_pickling_is_not_cut(tmp_path: Path) -> None:
     exc, manifest = _capture(tmp_path, steps)
     assert not [n for n in exc.__notes__ if "abandoned" in n], exc.__notes__
     assert manifest["capture"]["complete"] is True
+
+
+class StuckLocal:
+    """Held by a frame's local only: pickled after the call and the inputs."""
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.release.wait(30)
+        return {}
+
+
+def test_a_local_that_stalls_leaves_the_manifest_in_place(tmp_path: Path) -> None:
+    """The abandoned capture, once unstuck, writes nothing over the manifest-only file."""
+    release = threading.Event()
+    settings = CaptureSettings(directory=tmp_path / "snaps", capture_stall_timeout=STALL)
+
+    def holds_one(x: int) -> None:
+        held = StuckLocal(release)  # noqa: F841 - a local the capture pickles
+        raise ValueError("the task failed")
+
+    capturer = Capturer(settings)
+    try:
+        capture_failures(capturer)(holds_one)(1)
+    except ValueError as exc:
+        (note,) = [n for n in exc.__notes__ if "snapshot.capture-stall-timeout" in n]
+        assert "while capturing frames[0].held" in note, note
+    release.set()
+    deadline = time.monotonic() + 10
+    while capturer._stuck and time.monotonic() < deadline:  # the abandoned thread ends
+        time.sleep(0.05)
+    (path,) = sorted((tmp_path / "snaps").glob("*.tar.zst"))
+    assert snapshot.read_manifest(path)["capture"]["stored"] == 0  # the manifest-only file
