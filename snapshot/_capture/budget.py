@@ -15,6 +15,15 @@ The traceback keeps growing as the exception propagates through the worker's
 frames, which are live: the locals policy only reads frames that were in the
 traceback when the capture started, and the output of an abandoned capture is
 discarded anyway.
+
+Beside the total, a stall budget (``stall_timeout``, ``snapshot.capture-stall-timeout``):
+while objects are pickled (where their own ``__reduce__``, ``__getstate__``
+and ``__repr__`` run), the builder counts its work (each object reduced, each
+64 KiB of pickle, each buffer, each piece finished: ``builder.progress``); a
+count that stays the same that long cancels the capture as the total budget
+does.  A large object pickled honestly ticks all the time; the writing of the
+file (our own code over bytes already capped: compression, disk, fsync) is
+bounded by the total alone.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ if TYPE_CHECKING:
 
 #: How often the waiting task thread looks at the RSS (the nanny: every 100 ms).
 POLL = 0.02
+#: How often the waiting task thread looks at the capture's progress (stall budget).
+STALL_POLL = 0.1
 #: After the budget, how long a cancelled capture may take to write what it has.
 GRACE = 0.5
 
@@ -52,6 +63,8 @@ class CaptureJob:
         self.cancel = threading.Event()  # handed to the builder: stops its pickling
         self.done = threading.Event()
         self.stage = "the start of the capture"
+        self.watched = True  # the stall budget applies (pickling); False once writing
+        self.steps = 0  # stages reached: progress beside the builder's own count
         self.reason: str | None = None  # why it was cancelled
         self.abandoned = False  # the task's thread gave up waiting
         self.builder: SnapshotBuilder | None = None  # set by the capture thread
@@ -59,12 +72,16 @@ class CaptureJob:
         self.error: BaseException | None = None
 
     # -- in the capture thread ---------------------------------------------
-    def checkpoint(self, stage: str) -> None:
+    def checkpoint(self, stage: str, *, watched: bool = True) -> None:
         """Record what is being captured now (named when the budget runs out).
 
-        Cancelling needs no check here: the builder stops at its next write.
+        ``watched=False``: from here on only our own code runs (the writing), and
+        the stall budget no longer applies.  Cancelling needs no check here:
+        the builder stops at its next write.
         """
         self.stage = stage
+        self.watched = watched
+        self.steps += 1  # a stage reached is progress too (reading sources, scrubbing)
 
     def run(self) -> None:
         try:
@@ -93,35 +110,57 @@ class CaptureJob:
                 self.builder.cancel_reason = short or reason
         self.cancel.set()
 
-    def wait(self, timeout: float, guard: MemoryGuard) -> bool:
-        """Start the capture thread and wait; True if it ended within ``timeout``.
+    def wait(self, timeout: float, guard: MemoryGuard, stall: float | None = None) -> bool:
+        """Start the capture thread and wait; True if it ended within its budgets.
 
         Cancels the capture, keeping what it has written, when the RSS comes
-        within the guard's margin of the nanny's threshold.  On timeout the job
-        is cancelled and given :data:`GRACE` to write what it has; if it ends in
-        that time it counts as ended, else it is abandoned: whatever it
+        within the guard's margin of the nanny's threshold.  On timeout, or
+        when the pickling has made no progress for ``stall`` seconds, the job
+        is cancelled and given :data:`GRACE` to write what it has; if it ends
+        in that time it counts as ended, else it is abandoned: whatever it
         produces later is discarded.
         """
         thread = threading.Thread(target=self.run, name="dask-replay-capture", daemon=True)
         thread.start()
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         threshold = guard.threshold
         line = None if threshold is None else threshold - guard.margin
+        watch = stall is not None and stall < timeout
+        poll = POLL if line is not None else STALL_POLL if watch else None
+        ticks, since = -1, started
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 break
-            if self.done.wait(min(POLL, left) if line is not None else left):
+            if self.done.wait(min(poll, left) if poll is not None else left):
                 return True
             if line is not None and not self.cancel.is_set():
                 rss = guard.rss()
                 if rss > line:
                     self.stop(f"capture stopped: {guard.describe(rss)}", guard.describe(rss))
-        self.stop(
+            if watch and stall is not None:
+                now = time.monotonic()
+                builder = self.builder
+                current = self.steps + (builder.progress.ticks if builder is not None else 0)
+                if current != ticks or not self.watched:
+                    ticks, since = current, now
+                elif now - since >= stall:
+                    return self._give_up(
+                        f"the capture was abandoned after {stall:g} s without progress "
+                        f"(snapshot.capture-stall-timeout) while capturing {self.label()}",
+                        f"snapshot.capture-stall-timeout ({stall:g} s) ran out",
+                    )
+        return self._give_up(
             f"the capture was abandoned after {timeout:g} s (snapshot.capture-timeout) "
             f"while capturing {self.label()}",
             f"snapshot.capture-timeout ({timeout:g} s) ran out",
         )
+
+    def _give_up(self, reason: str, short: str) -> bool:
+        """Cancel, then :data:`GRACE` to write what it has; False if abandoned."""
+        self.stop(reason, short)
         if self.done.wait(GRACE):
             return True  # it wrote what it had in time
         with self._lock:

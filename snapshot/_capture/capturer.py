@@ -5,7 +5,8 @@ run_spec wrapper), in the failing thread, while the traceback still holds
 every frame's locals and the resolved inputs are in hand.  The cheap
 decisions (storm limits, memory headroom, the call) are made there; the
 pickling and writing run in a helper thread that the failing thread waits for
-at most ``capture_timeout`` (``budget``).  Nothing here may raise into the
+at most ``capture_timeout``, and no longer than ``capture_stall_timeout``
+while the pickling makes no progress (``budget``).  Nothing here may raise into the
 caller: :meth:`Capturer.capture` returns a :class:`CaptureOutcome`, and the
 wrapper re-raises the caller's own exception whatever happened.
 """
@@ -175,7 +176,8 @@ class Capturer:
         if stuck >= MAX_STUCK:
             return CaptureOutcome(
                 note=f"dask-replay: no snapshot written: {stuck} earlier capture(s) in this "
-                "process are still stuck past snapshot.capture-timeout"
+                "process are still stuck past their budget (snapshot.capture-timeout, "
+                "snapshot.capture-stall-timeout)"
             )
         # Counted only for failures that get a snapshot: a storm must not leave
         # a counter file per failed key behind.
@@ -209,7 +211,7 @@ class Capturer:
             on_abandon=self._one_more_stuck,
             on_end=self._one_less_stuck,
         )
-        if not job.wait(settings.capture_timeout, self.memory):
+        if not job.wait(settings.capture_timeout, self.memory, settings.capture_stall_timeout):
             assert job.reason is not None
             return self._manifest_only(failure, redactor, job.reason, task, attempt, fp)
         if job.error is not None:
@@ -251,7 +253,11 @@ class Capturer:
         path = failure.path
         if broken is None:
             try:
-                job.checkpoint("writing the file")
+                job.checkpoint("the exception and the frames' locals")
+                builder.finish_pieces()
+                job.checkpoint("writing the file", watched=False)
+                if job.abandoned:  # stalled in a local: the task's thread wrote the manifest
+                    return None
                 written = builder.write(path, key=settings.key)
             except Exception as err:
                 broken = safe_str(err, 300)

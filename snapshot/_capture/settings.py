@@ -30,6 +30,7 @@ class CaptureSettings:
     max_per_fingerprint: int = 3
     max_directory_size: int = 20 * 2**30
     capture_timeout: float = 60.0
+    capture_stall_timeout: float = 5.0
     redact: tuple[str, ...] = ()
     env_allow: tuple[str, ...] = ()
     key: bytes | None = field(default=None, repr=False)

@@ -36,6 +36,7 @@ from .final_manifest import final_manifest, manifest_json
 from .frames import frame_records
 from .piece import Piece
 from .redact import Redactor
+from .spool import Progress
 from .store import PieceStore
 from .stream import TarStream, write_atomically
 
@@ -111,6 +112,11 @@ class SnapshotBuilder:
         self._store.cancel_reason = why
 
     @property
+    def progress(self) -> Progress:
+        """The count of work done so far (bytes pickled, pieces finished), for a stall watch."""
+        return self._store.progress
+
+    @property
     def current_label(self) -> str | None:
         """The label of the piece being pickled now (``None`` between pieces)."""
         return self._store.current_label
@@ -140,13 +146,15 @@ class SnapshotBuilder:
         """``"label (reason)"`` for each object an error, a cap, cancelling or being
         a live resource kept out of the snapshot.
 
-        Redactions and settings are the user's choices: not listed.
+        Redactions and settings are the user's choices: not listed; nor are
+        harmless placeholders (:attr:`Piece.harmless`: a live resource outside
+        the call), which lose nothing.
         """
         self._flush_frames()
         return [
             f"{p.label} ({p.reason})"
             for p in self._store.pieces.values()
-            if p.kind in ("error", "cap", "abandoned", "live")
+            if p.kind in ("error", "cap", "abandoned", "live") and not p.harmless
         ]
 
     # -- pieces -----------------------------------------------------------
@@ -266,6 +274,14 @@ class SnapshotBuilder:
 
     def add_source(self, filename: str, text: str) -> None:
         self._sources[filename] = text
+
+    def finish_pieces(self) -> None:
+        """Pickle what is still pending (the exception, the frames' locals) now.
+
+        :meth:`write` does it anyway; a caller that watches the pickling (where
+        objects' own code runs) apart from the writing calls this first.
+        """
+        self._flush_frames()
 
     def _flush_frames(self) -> None:
         """Pickle the exception and the frames' locals recorded by capture_exception."""

@@ -16,6 +16,9 @@ from .._text import safe_str
 
 MAX_MESSAGE = 100_000
 MAX_CHAIN = 32
+#: The traceback text keeps this many characters at each end (a message of
+#: gigabytes is in it whole otherwise).
+MAX_TRACEBACK_END = 200_000
 
 
 def _notes(exc: BaseException) -> list[str]:
@@ -93,7 +96,7 @@ def _error_section(exc: BaseException, skip_frames: int) -> dict[str, Any]:
         if skip_frames:
             described.stack = traceback.StackSummary.from_list(described.stack[skip_frames:])
         _carets_at_raise_only(described)
-        out["traceback"] = "".join(described.format())
+        out["traceback"] = _bounded("".join(described.format()))
     except BaseException as err:
         if isinstance(err, KeyboardInterrupt):
             raise
@@ -115,6 +118,17 @@ def _error_section(exc: BaseException, skip_frames: int) -> dict[str, Any]:
         current = nxt
     out["chain"] = chain
     return out
+
+
+def _bounded(text: str) -> str:
+    """``text``, or its two ends around a line saying how much was cut."""
+    if len(text) <= 2 * MAX_TRACEBACK_END:
+        return text
+    cut = len(text) - 2 * MAX_TRACEBACK_END
+    return (
+        f"{text[:MAX_TRACEBACK_END]}\n... [{cut} characters cut by dask-replay] ...\n"
+        f"{text[-MAX_TRACEBACK_END:]}"
+    )
 
 
 def iter_traceback(tb: TracebackType | None, skip: int = 0) -> Iterator[tuple[FrameType, int]]:

@@ -10,7 +10,10 @@ of an exact builtin type: classes, functions, instances):
   hands over wrapped in :class:`OutOfBand`) go out-of-band as zero-copy
   ``PickleBuffer``s and load back as their own type;
 * every class, function and module pickled by reference is noted in
-  ``modules``: the manifest's list of modules without an opcode scan.
+  ``modules``: the manifest's list of modules without an opcode scan;
+* a C object that refuses pickling but is an attribute of an importable
+  module (an f2py LAPACK routine) is stored as a reference to that name
+  (:mod:`.byname`).
 
 :class:`ReferencingPickler` adds ``persistent_id`` (format 1.1): an object that
 is a piece of its own is stored as a reference to it, and a large one met
@@ -34,8 +37,10 @@ import cloudpickle
 
 from .._format import Placeholder
 from .._rebuild import memoryview_from
+from .byname import find_by_name, is_candidate
+from .columns import may_hold_columns
 from .live import live_kind
-from .spool import Abandoned
+from .spool import Abandoned, Progress, Spool
 
 #: ``bytes``/``bytearray``/``str`` at least this long are pieces (and buffers) of their own.
 HOIST_BYTES = 64 * 1024
@@ -53,12 +58,15 @@ class Store(Protocol):
     """What a pickler asks of the store of pieces it pickles for (a :class:`~.store.PieceStore`)."""
 
     cancel: threading.Event | None
+    progress: Progress
 
     def piece_of(self, obj: object) -> str | None: ...
 
     def hoist(self, obj: object, what: str) -> str | None: ...
 
     def live_placeholder(self, obj: object, what: str) -> tuple[str, str, str, str]: ...
+
+    def scrub_table(self, obj: object) -> object: ...
 
 
 class OutOfBand:
@@ -79,6 +87,34 @@ def oob_reduce(obj: bytes | bytearray | memoryview) -> tuple[Any, ...]:
     shape = tuple(view.shape or (view.nbytes // max(view.itemsize, 1),))
     data: Any = pickle.PickleBuffer(view) if view.contiguous else view.tobytes()
     return (memoryview_from, (data, view.format, shape, view.readonly))
+
+
+def data_bytes(obj: object) -> int | None:
+    """The bytes a pickle of ``obj`` must hold *and copy* first, where that is known
+    without running its code; None when it is not, or when nothing is copied.
+
+    ``bytes`` and ``bytearray``, and a non-contiguous ``memoryview`` or numpy
+    array of numbers (whose pickling copies it whole before the cap could
+    see a byte of it).  A contiguous view or array is not copied: its memory
+    goes out-of-band, counted once however many views of it there are.  Not
+    dask or xarray objects, whose ``nbytes`` is the size of data they do not hold.
+    """
+    kind = type(obj)
+    if kind is bytes or kind is bytearray:
+        return len(obj)  # type: ignore[arg-type]
+    try:
+        if kind is memoryview:
+            view: Any = obj
+            return None if view.contiguous else int(view.nbytes)
+        if kind.__name__ == "ndarray" and kind.__module__ == "numpy":
+            array: Any = obj
+            flags = array.flags
+            if array.dtype.hasobject or flags.c_contiguous or flags.f_contiguous:
+                return None
+            return int(array.nbytes)
+    except Exception:
+        return None
+    return None
 
 
 #: How to pickle one piece: with references (and pickle's memo), plain (memo,
@@ -133,6 +169,35 @@ def _plain(obj: object, depth: int) -> bool:
     return False
 
 
+#: Bytes copied between two ticks when a non-contiguous array is made contiguous.
+COPY_BLOCK = 8 * 1024 * 1024
+
+
+def contiguous_copy(array: Any, store: Store) -> Any:
+    """A C-contiguous copy of a numpy ``array``, made a block at a time with progress."""
+    out = type(array)(array.shape, dtype=array.dtype)  # numpy.ndarray(shape, dtype): empty
+
+    def into(target: Any, source: Any) -> None:
+        if store.cancel is not None and store.cancel.is_set():
+            raise Abandoned
+        rows = source.shape[0] if source.ndim else 1
+        if source.nbytes <= COPY_BLOCK or source.ndim == 0:
+            target[...] = source
+            store.progress.tick()
+            return
+        row = source.nbytes // max(rows, 1)
+        if row >= COPY_BLOCK:
+            for i in range(rows):
+                into(target[i], source[i])
+            return
+        step = COPY_BLOCK // max(row, 1)
+        for start in range(0, rows, step):
+            into(target[start : start + step], source[start : start + step])
+
+    into(out, array)
+    return out
+
+
 class CapturePickler(cloudpickle.Pickler):
     """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~.spool.Spool`)."""
 
@@ -143,6 +208,8 @@ class CapturePickler(cloudpickle.Pickler):
         buffer_callback: Callable[[pickle.PickleBuffer], bool],
     ) -> None:
         super().__init__(file, protocol=5, buffer_callback=buffer_callback)
+        self.sink = file  # the C pickler keeps no Python-visible reference to it
+        self._keep: list[Any] = []  # scrubbed copies, alive while their reduce is saved
         self.store = store
         self.modules: set[str] = set()
         self.refs: list[str] = []
@@ -151,15 +218,37 @@ class CapturePickler(cloudpickle.Pickler):
         store = self.store
         if store.cancel is not None and store.cancel.is_set():
             raise Abandoned
+        store.progress.tick()  # one object of the user's reduced: a stall is none
         kind = type(obj)
         what = live_kind(kind)
         if what is not None:
             return (Placeholder, store.live_placeholder(obj, what))
         if kind is OutOfBand:
             return oob_reduce(obj.obj)
-        if kind is memoryview:
-            return oob_reduce(obj)
+        if may_hold_columns(kind):
+            # A table met where the redactor's walk does not reach (inside a
+            # class of the user's, a task object): its secret columns go too.
+            scrubbed = store.scrub_table(obj)
+            if scrubbed is not obj:
+                self._keep.append(scrubbed)
+                return scrubbed.__reduce_ex__(5)
+        if kind is memoryview or kind.__name__ == "ndarray":
+            # Data a non-contiguous view or array copies whole before writing a
+            # byte of it: the copy is made only if it fits the cap.
+            known = data_bytes(obj)
+            if known is not None and isinstance(self.sink, Spool):
+                self.sink.reserve(known)
+            if kind is memoryview:
+                return oob_reduce(obj)
+            if known is not None:
+                # numpy would copy it whole in one call (seconds for a large one,
+                # with no progress to see): the same copy, a block at a time.
+                copy = contiguous_copy(obj, store)
+                self._keep.append(copy)
+                return copy.__reduce_ex__(5)
         result = super().reducer_override(obj)
+        if result is NotImplemented and is_candidate(kind) and kind not in self.dispatch_table:
+            return self._default_or_by_name(obj)
         if result is NotImplemented:  # pickled by reference: module and name
             if isinstance(obj, type) or kind in _BY_NAME:
                 module = getattr(obj, "__module__", None)
@@ -168,6 +257,22 @@ class CapturePickler(cloudpickle.Pickler):
             elif kind is types.ModuleType:
                 self.modules.add(obj.__name__)
         return result
+
+    def _default_or_by_name(self, obj: Any) -> Any:
+        """The default reduce of a C object, or, where it refuses, a reference by name.
+
+        Calling ``object.__reduce_ex__`` here runs no code of the user's (the
+        type has no reduce of its own) and the pickler does not call it again.
+        """
+        try:
+            return obj.__reduce_ex__(5)
+        except TypeError:
+            found = find_by_name(obj)
+            if found is None:
+                raise
+        module, name = found
+        self.modules.add(module.__name__)
+        return (getattr, (module, name))
 
 
 class ReferencingPickler(CapturePickler):

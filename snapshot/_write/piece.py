@@ -28,6 +28,16 @@ class Piece:
     kind: str = ""  # for the capture report: error, cap, setting, live, redacted, abandoned
 
     @property
+    def harmless(self) -> bool:
+        """Withheld by policy and not needed to re-run the call: no loss.
+
+        A live resource (an open file, a lock, a thread: never captured, by
+        design) held by a frame's local, the exception or the run_spec; the
+        call's function, arguments and inputs are what a replay runs on.
+        """
+        return self.kind == "live" and not self.label.startswith(("call.", "inputs["))
+
+    @property
     def inband_size(self) -> int:
         if self.inband is not None:
             return len(self.inband)

@@ -5,7 +5,8 @@ they reach and what they do not):
 
 - **Names.** A local, keyword argument, dict key or plain object attribute
   whose name contains one of ``patterns`` (case-insensitive) is stored as
-  :data:`REDACTED`.  Environment variables have a stricter rule of their own
+  :data:`REDACTED`; so is a column of a pandas DataFrame or a pyarrow Table
+  so named, as a column of markers (:mod:`.columns`).  Environment variables have a stricter rule of their own
   (:func:`is_secret_variable`) that no allowlist overrides.
 - **Values.** Credentials inside strings (``scheme://user:password@host``,
   ``Authorization: ...`` and ``Bearer ...`` values) are replaced, in captured
@@ -27,6 +28,8 @@ import re
 from collections.abc import Iterable
 from types import FunctionType, MethodType, ModuleType
 from typing import Any
+
+from .columns import scrub_columns
 
 #: Case-insensitive substrings of names whose values are never stored.
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -242,7 +245,7 @@ class Redactor:
             copied.__dict__.update(attrs)
             copied.__dict__.update(changes)
             return copied
-        return obj
+        return scrub_columns(obj, self.is_secret, REDACTED)
 
 
 _NOT_PLAIN = (type, ModuleType, FunctionType, MethodType, BaseException)

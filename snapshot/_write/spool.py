@@ -29,6 +29,23 @@ class Abandoned(Exception):
     """The capture was cancelled from another thread while this pickle was made."""
 
 
+class Progress:
+    """A count of the work a capture has done: bytes pickled, buffers met, pieces finished.
+
+    Written by the capture thread only, read by the waiting one: a count that
+    stays the same for ``snapshot.capture-stall-timeout`` means the capture is
+    stuck in an object's own code (``budget``).
+    """
+
+    __slots__ = ("ticks",)
+
+    def __init__(self) -> None:
+        self.ticks = 0
+
+    def tick(self) -> None:
+        self.ticks += 1
+
+
 class Spool:
     """A write-only file for the pickler, capped at ``limit`` bytes."""
 
@@ -39,8 +56,10 @@ class Spool:
         memory: int,
         directory: str | os.PathLike[str] | None,
         cancel: threading.Event | None,
+        progress: Progress | None = None,
     ) -> None:
         self.limit = limit
+        self.progress = progress
         self.memory = memory
         self.directory = directory
         self.cancel = cancel
@@ -52,6 +71,8 @@ class Spool:
     def write(self, chunk: Any) -> int:
         if self.cancel is not None and self.cancel.is_set():
             raise Abandoned
+        if self.progress is not None:
+            self.progress.tick()
         n = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes
         if self.size + self.extra + n > self.limit:
             raise CapExceeded
@@ -70,8 +91,19 @@ class Spool:
 
     def count(self, nbytes: int) -> None:
         """Count out-of-band bytes against the cap."""
+        if self.progress is not None:
+            self.progress.tick()
         self.extra += nbytes
         if self.size + self.extra > self.limit:
+            raise CapExceeded
+
+    def reserve(self, nbytes: int) -> None:
+        """Raise :class:`CapExceeded` now if ``nbytes`` more would pass the cap.
+
+        For data that must be copied before it is written (a non-contiguous
+        view): the copy is never made for an object the cap leaves out.
+        """
+        if self.size + self.extra + nbytes > self.limit:
             raise CapExceeded
 
     @property

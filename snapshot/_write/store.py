@@ -28,6 +28,7 @@ from .._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from .._limits import WriteLimits
 from .._text import safe_repr, type_name
 from .buffers import Buffer, address_of
+from .columns import scrub_columns
 from .live import live_args, live_kind
 from .pickler import (
     FLAT,
@@ -36,11 +37,12 @@ from .pickler import (
     CapturePickler,
     OutOfBand,
     ReferencingPickler,
+    data_bytes,
     plan,
 )
 from .piece import Piece, summary_of
-from .redact import Redactor
-from .spool import Abandoned, CapExceeded, Spool
+from .redact import REDACTED, Redactor
+from .spool import Abandoned, CapExceeded, Progress, Spool
 
 #: A pickle in progress keeps up to this many bytes in memory before it spools.
 PIECE_MEMORY = 1024 * 1024
@@ -66,6 +68,7 @@ class PieceStore:
         self.spool_dir = spool_dir
         self.cancel = cancel
         self.cancel_reason: str | None = None
+        self.progress = Progress()  # read by the waiting thread: a stall is no tick
         self.current_label: str | None = None
         self.pieces: dict[str, Piece] = {}
         self.buffers: dict[str, Buffer] = {}
@@ -138,6 +141,10 @@ class PieceStore:
         kind, text, reason, status = live_args(obj, what, self.limits.max_repr_chars)
         return kind, self.redactor.redact_text(text), reason, status
 
+    def scrub_table(self, obj: object) -> object:
+        """``obj`` (a table) with its secret-named columns replaced, or itself."""
+        return scrub_columns(obj, self.redactor.is_secret, REDACTED)
+
     def abandoned_reason(self) -> str:
         return f"capture abandoned: {self.cancel_reason or 'cancelled'}"
 
@@ -146,6 +153,7 @@ class PieceStore:
         self, pid: str, obj: object, label: str, status: str, text: str, **fields: Any
     ) -> str:
         """The one construction of a :class:`Piece`: its type, and its repr redacted."""
+        self.progress.tick()
         self.pieces[pid] = Piece(
             pid, label, status, type_name(obj), self.redactor.redact_text(text), **fields
         )
@@ -216,6 +224,12 @@ class PieceStore:
         payload: object = obj
         if (kind is bytes or kind is bytearray) and len(obj) >= HOIST_BYTES:  # type: ignore[arg-type]
             payload = OutOfBand(obj)  # type: ignore[arg-type]
+        known = data_bytes(obj)
+        if known is not None and known > self._budget():
+            # Its pickle holds at least this much: left out before any copy is made.
+            reason = self._size_reason(self._budget())
+            self.add_placeholder(obj, label, OMITTED, reason, kind="cap", pid=pid)
+            return
         # A flat pickle (no memo) that meets a cycle after all is made again with one.
         how = plan(obj)
         try:
@@ -276,7 +290,11 @@ class PieceStore:
     ) -> tuple[Spool, bytes | None, CapturePickler, dict[tuple[int, int], Buffer], list[str]]:
         """One pickling of ``payload``; the spool is closed if it raises."""
         spool = Spool(
-            self._budget(), memory=PIECE_MEMORY, directory=self.spool_dir, cancel=self.cancel
+            self._budget(),
+            memory=PIECE_MEMORY,
+            directory=self.spool_dir,
+            cancel=self.cancel,
+            progress=self.progress,
         )
         new_buffers: dict[tuple[int, int], Buffer] = {}
         order: list[str] = []

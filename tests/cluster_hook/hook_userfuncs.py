@@ -7,6 +7,7 @@ on ``PYTHONPATH``.  tests/end_to_end covers functions defined in ``__main__``.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import threading
 
@@ -57,6 +58,11 @@ def recip_row(row):
 
 def recip_with_lock(x):
     lock = threading.Lock()  # an unpicklable local  # noqa: F841
+    return 1 / x
+
+
+def recip_with_unpicklable(x):
+    state = _thread._local()  # cannot be pickled, and no module holds it  # noqa: F841
     return 1 / x
 
 

@@ -18,7 +18,7 @@ from dask._task_spec import Task
 from distributed import Client, Future
 from distributed.utils_test import gen_cluster, inc
 from hook_helpers import limit_file_size, replay_in_fresh_process, snapshot_paths_in_notes
-from hook_userfuncs import recip, recip_big, recip_with_lock
+from hook_userfuncs import recip, recip_big, recip_with_lock, recip_with_unpicklable
 
 import snapshot
 from cluster_hook import SUFFIX, SnapshotPlugin
@@ -77,15 +77,34 @@ async def test_unpicklable_local_still_writes_the_rest_and_warns(
     c: Client, s: Any, a: Any, snapshot_dir: Path
 ) -> None:
     await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
-    exc, _ = await _failure(c.submit(recip_with_lock, 0))
+    exc, _ = await _failure(c.submit(recip_with_unpicklable, 0))
     assert exc.args == ("division by zero",)
     (path,) = snapshot_paths_in_notes(exc)
     manifest = snapshot.read_manifest(path)
-    frame = next(f for f in manifest["frames"] if f["function"] == "recip_with_lock")
-    assert manifest["pieces"][frame["locals"]["lock"]]["status"] == "placeholder"
+    frame = next(f for f in manifest["frames"] if f["function"] == "recip_with_unpicklable")
+    assert manifest["pieces"][frame["locals"]["state"]]["status"] == "placeholder"
     assert manifest["pieces"][frame["locals"]["x"]]["status"] == "stored"
+    assert manifest["capture"]["complete"] is False
     (warning,) = _warnings(a)
-    assert "incomplete" in warning and "lock" in warning
+    assert "incomplete" in warning and "state" in warning
+    await _still_serves(c)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_live_local_is_withheld_without_a_warning(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    """A lock is never captured, by design, and the replay does not need it:
+    a placeholder that loses nothing (the snapshot is complete, no warning)."""
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+    exc, _ = await _failure(c.submit(recip_with_lock, 0))
+    (path,) = snapshot_paths_in_notes(exc)
+    manifest = snapshot.read_manifest(path)
+    frame = next(f for f in manifest["frames"] if f["function"] == "recip_with_lock")
+    lock = manifest["pieces"][frame["locals"]["lock"]]
+    assert lock["status"] == "placeholder" and "a live resource (lock)" in lock["reason"]
+    assert manifest["capture"]["complete"] is True
+    assert _warnings(a) == []
     await _still_serves(c)
 
 

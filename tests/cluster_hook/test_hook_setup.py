@@ -47,6 +47,7 @@ def test_defaults_are_registered_in_dask_config() -> None:
     assert settings.redact == snapshot.DEFAULT_PATTERNS
     assert settings.env_allow == snapshot.DEFAULT_ENV_ALLOW
     assert settings.max_object_size == 2**30 and settings.key is None
+    assert settings.capture_stall_timeout == 5.0 < settings.capture_timeout
 
 
 def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
@@ -57,17 +58,25 @@ def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
         DASK_SNAPSHOT__MAX_TOTAL_SIZE="3 MiB",
         DASK_SNAPSHOT__REDACT="hunter,tiger",
         DASK_SNAPSHOT__CAPTURE_INPUTS="False",
+        DASK_SNAPSHOT__CAPTURE_STALL_TIMEOUT="2.5s",
     )
     code = (
         "import json, cluster_hook\n"
         "s = cluster_hook.Settings.from_config()\n"
         "print(json.dumps([str(s.directory), s.max_per_fingerprint, s.max_total_size,"
-        " list(s.redact), s.capture_inputs]))"
+        " list(s.redact), s.capture_inputs, s.capture_stall_timeout]))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert json.loads(out) == [str(tmp_path / "snaps"), 7, 3 * 2**20, ["hunter", "tiger"], False]
+    assert json.loads(out) == [
+        str(tmp_path / "snaps"),
+        7,
+        3 * 2**20,
+        ["hunter", "tiger"],
+        False,
+        2.5,
+    ]
 
 
 def test_default_directory_follows_xdg_cache_home(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,6 +96,8 @@ def test_default_directory_follows_xdg_cache_home(monkeypatch: pytest.MonkeyPatc
         ("capture-timeout", "soon"),
         ("capture-timeout", 0),
         ("capture-timeout", -5),
+        ("capture-stall-timeout", "never"),
+        ("capture-stall-timeout", 0),
         ("no-such-setting", 1),
     ],
 )

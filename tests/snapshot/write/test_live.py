@@ -89,7 +89,7 @@ def test_live_resources_become_placeholders(tmp_path: Path, kind: str) -> None:
 
 def _check_placeholders(tmp_path: Path, obj: Any) -> None:
     builder = SnapshotBuilder()
-    top = builder.add(obj, label="top")
+    top = builder.add(obj, label="call.args[0]")
     nested = builder.add({"inside": [obj], "n": 1}, label="nested")
     path = builder.write(tmp_path / "live.tar.zst")
     record = read_manifest(path)["pieces"][top]
@@ -98,7 +98,7 @@ def _check_placeholders(tmp_path: Path, obj: Any) -> None:
     assert record["type"] == type_name
     assert "a live resource" in record["reason"]
     assert type_name in record["repr"]
-    assert builder.left_out()[0].startswith("top (a live resource")
+    assert builder.left_out()[0].startswith("call.args[0] (a live resource")
     snap = open_snapshot(path)
     placeholder = snap.load(top)
     assert isinstance(placeholder, Placeholder) and placeholder.type == type_name
@@ -140,3 +140,16 @@ def test_a_file_open_for_writing_is_not_flushed(tmp_path: Path) -> None:
         builder.write(tmp_path / "w.tar.zst")
         assert target.read_bytes() == b""
     assert target.read_text() == "buffered, not yet written"
+
+
+def test_a_live_resource_outside_the_call_loses_nothing(tmp_path: Path) -> None:
+    """Withheld by design and not needed by the call: listed, not a loss."""
+    builder = SnapshotBuilder()
+    builder.set_call(len, ([1, 2],))
+    with open(tmp_path / "data.txt", "w") as held:
+        local = builder.add(held, label="frames[2].fh")
+        path = builder.write(tmp_path / "s.tar.zst")
+    manifest = read_manifest(path)
+    assert manifest["pieces"][local]["status"] == "placeholder"
+    assert manifest["capture"]["complete"] is True
+    assert builder.left_out() == []

@@ -136,3 +136,29 @@ def test_builder_reprs_and_messages_carry_no_url_password(tmp_path: Path) -> Non
     )
     path = builder.write(tmp_path / "s.tar.zst")
     assert "pw-err-51a3" not in str(snapshot.read_manifest(path)["error"])
+
+
+def test_secret_columns_are_replaced_in_a_shallow_copy() -> None:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    frame = pd.DataFrame({"amount": np.arange(100.0), "Session_ID": ["s-1"] * 100, "n": 1})
+    scrubbed = Redactor().scrub(frame)
+    assert scrubbed is not frame and list(scrubbed.columns) == list(frame.columns)
+    assert list(scrubbed["Session_ID"]) == [REDACTED] * 100
+    assert scrubbed["Session_ID"].dtype == "category"  # a byte a row
+    # The rest is the very same memory; the original is untouched.
+    assert np.shares_memory(scrubbed["amount"].to_numpy(), frame["amount"].to_numpy())
+    assert list(frame["Session_ID"]) == ["s-1"] * 100
+    assert REDACTED in snapshot.safe_repr(scrubbed, 2000)
+    # Already scrubbed: left as it is; nothing secret: the object itself.
+    assert Redactor().scrub(scrubbed) is scrubbed
+    plain = frame[["amount", "n"]]
+    assert Redactor().scrub(plain) is plain
+    table = pa.table({"id": [1, 2], "Password": ["a", "b"]})
+    arrow = Redactor().scrub({"t": table})["t"]
+    assert arrow.column("Password").to_pylist() == [REDACTED] * 2
+    assert arrow.column("id") is not None and table.column("Password").to_pylist() == ["a", "b"]
+    named = frame["Session_ID"]
+    assert list(Redactor().scrub(named)) == [REDACTED] * 100 and list(named) == ["s-1"] * 100
