@@ -43,5 +43,18 @@ def honest(mib, strings):
     }
 
 
+#: Joined at run time: this file's source, which snapshots store, must not spell it.
+COLUMN_CANARY = "-".join(("CANARY", "subprocess", "column", "7c1d"))
+
+
+def accounts(n):
+    """A DataFrame with a column named like a secret, made on the worker."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {"amount": np.arange(n, dtype="float64"), "password": [COLUMN_CANARY] * n, "user": "ann"}
+    )
+
+
 def fails_with(obj):
     raise ValueError(f"cannot use {type(obj).__name__}")

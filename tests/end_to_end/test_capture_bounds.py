@@ -10,6 +10,8 @@ there, in the capture, and nowhere else.
 - An object whose ``__reduce__`` returns 64 MiB of bytes is left out by the
   1 MiB cap: a placeholder whose reason names the cap, and the client's
   error arrives within 1 s of the control run's.
+- A DataFrame with a ``password`` column leaves no trace of its values in
+  the decompressed file, and the worker's own frame is unchanged.
 - A ``__getstate__`` that sleeps 30 s delays the error by at most the stall
   budget plus 1 s; the snapshot (the manifest) is kept and the note names
   the object.  An honest capture of 256 MiB and 3 million strings (longer in
@@ -143,6 +145,27 @@ def test_a_reduce_that_inflates_is_left_out_by_the_cap_promptly(
     )
     assert not manifest["capture"]["complete"]
     assert manifest["capture"]["limits"]["max_piece_bytes"] == 2**20
+
+
+def test_a_secret_named_column_leaves_no_canary_in_the_file(
+    client: tuple[Client, Path],
+) -> None:
+    import zstandard
+
+    c, _ = client
+    exc, _ = _fail_on(c, "hooked", funcs.accounts, 1000)
+    assert str(exc) == "cannot use DataFrame"
+    path = _snapshot_of(exc)
+    with open(path, "rb") as f:
+        raw = zstandard.ZstdDecompressor().stream_reader(f, read_across_frames=True).read()
+    assert funcs.COLUMN_CANARY.encode() not in raw
+    assert b"ann" in raw  # the other columns are stored as they were
+    opened = snapshot.open_snapshot(path)
+    _, args, _ = opened.call()
+    (frame,) = args
+    assert list(frame.columns) == ["amount", "password", "user"]
+    assert len(frame) == 1000 and frame["amount"].sum() == sum(range(1000))
+    assert funcs.COLUMN_CANARY not in set(frame["password"].astype(str))
 
 
 def test_a_stalled_getstate_is_cut_by_the_stall_budget(client: tuple[Client, Path]) -> None:
