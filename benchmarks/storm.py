@@ -26,7 +26,11 @@ WORKERS = 2
 REQUEST_BYTES = 109
 REPLY_BYTES = 42
 REPLY_MAX_BYTES = 42 + 3 * 123
-MILLION_MB = 1_000_000 * (REQUEST_BYTES + REPLY_MAX_BYTES) / 1e6
+COUNT_BYTES = 61  # {"op": "dask_replay_storm_count", "fingerprint": ...}
+# Each worker asks until its first refusal names where the snapshots are: a
+# few failures each, in the worst case every worker's first few.
+ASKS_AT_SCALE = 1_000 * 4
+MILLION_MB = (ASKS_AT_SCALE * (REQUEST_BYTES + REPLY_MAX_BYTES) + 1_000_000 * COUNT_BYTES) / 1e6
 
 
 def run(ws: Workspace) -> Section:
@@ -89,14 +93,19 @@ def run(ws: Workspace) -> Section:
         )
     )
     section.notes += [
-        "Cost of the cluster's budget at scale, from its design: each failure sends one "
-        f"request to the scheduler ({REQUEST_BYTES} bytes of msgpack payload: the handler's name, a "
-        "20-character fingerprint, the limit and the worker's address) and gets one reply "
-        f"({REPLY_BYTES} bytes, up to {REPLY_MAX_BYTES} with the places of the written "
-        "snapshots); nothing is sent for a task that succeeds. 1,000,000 failing tasks on "
-        f"1,000 workers: 1,000,000 round trips, about {MILLION_MB:.0f} MB in all, spread over "
-        "the storm; the scheduler keeps one small record per fingerprint (at most 10,000), "
-        "and publishes each changed fingerprint's counts once a second.",
+        "Cost of the cluster's budget at scale, from its design. A worker asks the scheduler "
+        f"about a fingerprint (a request of {REQUEST_BYTES} bytes of msgpack payload: the "
+        "handler's name, a 20-character fingerprint, the limit and the worker's address; a "
+        f"reply of {REPLY_BYTES} bytes, up to {REPLY_MAX_BYTES} with the places of the written "
+        "snapshots) until it learns that the budget is spent and where the snapshots are; "
+        "from then on each of its failures is one fire-and-forget message of "
+        f"{COUNT_BYTES} bytes on its batched stream, with no reply and no wait. Nothing is "
+        "sent for a task that succeeds. 1,000,000 failing tasks of one bug on 1,000 workers: "
+        f"at most about {ASKS_AT_SCALE:,} round trips (the first failures on each worker, "
+        "before the written snapshots are known) and about "
+        f"{MILLION_MB:.0f} MB of counts, spread over the storm; the scheduler keeps one small "
+        "record per fingerprint (at most 10,000) and publishes each changed fingerprint's "
+        "counts once a second.",
         "Each round starts a fresh cluster (and a fresh snapshot directory), because the storm "
         "counts of a cluster persist: a second storm on the same cluster would only count. "
         "Rounds alternate between the cluster with the hook and the one without, the first "
