@@ -264,6 +264,18 @@ def list_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def memory_limit(text: str | None) -> int | str | None:
+    """``--memory-limit``: bytes, ``none``, or (not given) the worker's recorded limit."""
+    from .._run.conditions import parse_memory_limit  # only for the commands that re-run
+
+    if text is None:
+        return "worker"
+    try:
+        return parse_memory_limit(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def snapshot_key(ns: argparse.Namespace) -> bytes | None:
     """The HMAC key: --key, --key-file, else the workers' own settings from the environment."""
     import snapshot

@@ -14,9 +14,8 @@ from typing import TextIO
 
 from .._check.runner import CheckOptions, check_paths
 from .._check.verdicts import CheckResult, CheckVerdict
-from .._run.conditions import parse_memory_limit
 from .._terminal import for_terminal
-from .args import EXIT_OK, EXIT_RAISED, EXIT_UNLOADABLE, UsageError, snapshot_key
+from .args import EXIT_OK, EXIT_RAISED, EXIT_UNLOADABLE, UsageError, memory_limit, snapshot_key
 
 __all__ = ["check", "check_status"]
 
@@ -34,7 +33,7 @@ def check(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         allow_unsigned=ns.allow_unsigned,
         sources=tuple(ns.source or ()),
         timeout=ns.timeout,
-        memory_limit=_memory_limit(ns.memory_limit),
+        memory_limit=memory_limit(ns.memory_limit),
     )
     lock = threading.Lock()
     counted = [0]
@@ -79,12 +78,3 @@ def _summary(results: list[CheckResult]) -> str:
     counts = {v: sum(r.verdict is v for r in results) for v in CheckVerdict}
     said = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     return f"{len(results)} snapshot(s): {said}"
-
-
-def _memory_limit(text: str | None) -> int | str | None:
-    if text is None:
-        return "worker"
-    try:
-        return parse_memory_limit(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc

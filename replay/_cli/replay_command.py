@@ -11,13 +11,13 @@ from typing import TextIO
 from .._describe.death import death_lines
 from .._describe.summary import summary
 from .._run.choose import require_terminal, resolve_debugger
-from .._run.conditions import parse_memory_limit, require_inputs
+from .._run.conditions import require_inputs
 from .._run.debugger import Debugger
 from .._run.drive import say
 from .._run.verdict import Verdict
 from .._session import Replay
 from .._terminal import for_terminal
-from .args import EXIT_OK, EXIT_RAISED, UsageError
+from .args import EXIT_OK, EXIT_RAISED, UsageError, memory_limit
 from .inspect_commands import open_for_cli
 
 __all__ = ["replay"]
@@ -49,7 +49,7 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     session = Replay(open_for_cli(ns, err))
     for line in summary(session.model, ns.snapshot) + death_lines(session.model):
         say(out, line)
-    session.memory_limit = _memory_limit(ns.memory_limit)
+    session.memory_limit = memory_limit(ns.memory_limit)
     _warn(err, "", "problems in the manifest", session.model.problems)
     _warn(err, "version differs: ", "versions differ", session.version_differences())
     # Said by debug() and post_mortem(), as in a notebook.
@@ -64,15 +64,6 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if debugger is not None and debugger.detach is not None:
             debugger.detach()  # our exit status is not the IDE's business
     return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
-
-
-def _memory_limit(text: str | None) -> int | str | None:
-    if text is None:
-        return "worker"
-    try:
-        return parse_memory_limit(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
 
 
 _MAX_WARNINGS = 20
