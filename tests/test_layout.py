@@ -75,6 +75,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
             "cluster_hook._wrapper",
         ),
         "client": ("cluster_hook._client",),
+        # Lost data recomputed from lineage: deaths use it, and any feature may.
+        "lineage": ("cluster_hook._lineage",),
         "deaths": ("cluster_hook._deaths",),
         "plugin": ("cluster_hook._plugin",),
     },
@@ -106,8 +108,9 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
     "cluster_hook": {
         "base": (),
         "client": ("base",),
-        "deaths": ("base",),
-        "plugin": ("base", "client", "deaths"),
+        "lineage": ("base",),
+        "deaths": ("base", "lineage"),
+        "plugin": ("base", "client", "deaths", "lineage"),
     },
 }
 

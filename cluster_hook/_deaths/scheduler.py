@@ -10,8 +10,15 @@ leaves the dead worker out, and the surviving dependencies are pinned
 (``Scheduler.client_desires_keys`` under a client id of our own, as a
 client's futures pin them) until a surviving worker has written the death
 snapshot (:func:`cluster_hook._deaths.writer.write_death_snapshot`, sent with
-the worker's ``run`` handler).  The client's ``KilledWorker`` is built before
-any of this and is left exactly as it is.
+the worker's ``run`` handler).  A dependency whose only copy died with the
+worker is recomputed from its lineage by the scheduler itself
+(:func:`cluster_hook._lineage.recover.recover`), within bounds, before the
+snapshot is written; the manifest flags it as recomputed.
+
+How the worker died comes from its nanny's exit report
+(:mod:`cluster_hook._deaths.nanny`), awaited by its arrival for at most
+``EXIT_REPORT_WAIT`` seconds, then asked of the nanny directly.  The client's
+``KilledWorker`` is built before any of this and is left exactly as it is.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ from distributed.protocol.pickle import dumps
 from snapshot import failure_fingerprint
 
 from .._config import ConfigError, Settings
+from .._lineage.recover import Recovery, recover, release, still_held, wait_recovered
 from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT
-from .cause import describe_death
+from .report import how_it_died
 from .writer import write_death_snapshot
 
 if TYPE_CHECKING:
@@ -38,8 +46,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("distributed.scheduler.cluster_hook")
 
-#: How long to wait for the nanny's exit report after the scheduler saw the death.
-EXIT_REPORT_WAIT = 5.0
+#: At most this long to wait for lost inputs recomputed from their lineage.
+RECOMPUTE_WAIT = 30.0
 #: How long to wait for a worker that can write the snapshot (a nanny restarts one).
 WRITER_WAIT = 60.0
 #: Deaths being written at once; further ones (a storm of deaths) are only logged.
@@ -66,6 +74,8 @@ class DeathWatch(SchedulerPlugin):
         self._counts: Counter[str] = Counter()
         self._limit_logged: set[str] = set()
         self._max_per_fingerprint = 3
+        self._max_object_size: int | None = None
+        self._arrivals: dict[str, asyncio.Event] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings_overrides": self.settings_overrides}
@@ -82,6 +92,7 @@ class DeathWatch(SchedulerPlugin):
         try:
             settings = Settings.from_config(self.settings_overrides)
             self._max_per_fingerprint = settings.max_per_fingerprint
+            self._max_object_size = settings.max_object_size
         except ConfigError as err:
             logger.error("dask-replay: %s; keeping %d death snapshots per kind", err, 3)
 
@@ -98,6 +109,11 @@ class DeathWatch(SchedulerPlugin):
             task.cancel()
 
     def log_event(self, topic: str, msg: Any) -> None:
+        if topic in (EXIT_TOPIC, MEMORY_EVENT) and isinstance(msg, dict):
+            arrived = self._arrivals.get(str(msg.get("worker")))
+            if arrived is not None:
+                arrived.set()
+            return
         if topic != "all" or not isinstance(msg, dict) or msg.get("action") != "remove-worker":
             return
         if msg.get("expected") or not msg.get("processing-tasks"):
@@ -132,7 +148,16 @@ class DeathWatch(SchedulerPlugin):
                 return
             record = self._record(ts, ws, address, msg, bool(executing))
             self._pin(record["who_has"])
-            task = asyncio.ensure_future(self._write(record))
+            # Called before remove_worker's own transitions: the lost inputs
+            # wanted now go back to ``waiting`` instead of being forgotten.
+            recovery = recover(
+                scheduler,
+                list(record["lost"]),
+                client=PIN_CLIENT,
+                max_bytes=self._max_object_size,
+            )
+            self._arrivals.setdefault(address, asyncio.Event())
+            task = asyncio.ensure_future(self._write(record, recovery))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
@@ -221,13 +246,14 @@ class DeathWatch(SchedulerPlugin):
                 keys=done, client=PIN_CLIENT, stimulus_id=f"dask-replay-unpin-{time.time()}"
             )
 
-    async def _write(self, record: dict[str, Any]) -> None:
+    async def _write(self, record: dict[str, Any], recovery: Recovery) -> None:
         scheduler = self.scheduler
         assert scheduler is not None
         try:
-            record["death"] = await self._how_it_died(record)
+            record["death"] = await how_it_died(scheduler, record, self._arrivals)
             if not self._admit(record):
                 return
+            await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
             message = {
                 "op": "run",
                 "function": dumps(write_death_snapshot),
@@ -236,7 +262,9 @@ class DeathWatch(SchedulerPlugin):
             }
             tried: list[str] = []
             # The writer may die too: the retried task often lands on it next.
-            for _ in range(WRITER_ATTEMPTS):
+            for attempt in range(WRITER_ATTEMPTS):
+                self._with_recovered(record, recovery, strict=attempt < WRITER_ATTEMPTS - 1)
+                message["args"] = dumps((record,))
                 writer = await self._choose_writer(record, tried)
                 if writer is None:
                     logger.warning(
@@ -248,6 +276,11 @@ class DeathWatch(SchedulerPlugin):
                     msg=message, workers=[writer], on_error="return"
                 )
                 reply = replies.get(writer)
+                if isinstance(reply, dict) and reply.get("retry"):
+                    # A recomputed input's holder died meanwhile: wait for it again.
+                    recovery.holders.clear()
+                    await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
+                    continue
                 if not isinstance(reply, BaseException):
                     return
                 tried.append(writer)
@@ -263,6 +296,34 @@ class DeathWatch(SchedulerPlugin):
             logger.exception("dask-replay: the death snapshot of %r was not written", record["key"])
         finally:
             self._unpin(record["who_has"])
+            release(scheduler, recovery)
+            if len(self._arrivals) > 4 * MAX_PENDING and not self._pending - {
+                asyncio.current_task()
+            }:
+                self._arrivals.clear()
+
+    def _with_recovered(self, record: dict[str, Any], recovery: Recovery, strict: bool) -> None:
+        """Add the recomputed inputs (and where they are now) to what the writer gathers."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        held = still_held(scheduler, recovery)
+        lost = record["lost"]
+        recomputed = {}
+        for key in recovery.recomputing:
+            if key in held:
+                record["who_has"][key] = held[key]
+                record["nbytes"][key] = int(scheduler.tasks[key].get_nbytes())
+                recomputed[key] = recovery.recomputing[key]
+                lost.pop(key, None)
+            elif key in recovery.missing:
+                lost[key] = f"held only by the dead worker, and {recovery.missing[key]}"
+        for key, why in recovery.missing.items():
+            if key not in recovery.recomputing:
+                lost[key] = f"held only by the dead worker, and not recomputed: {why}"
+        record["recomputed"] = recomputed
+        # Until the last attempt, the writer does not write without an input
+        # recomputed for it: it asks to be sent again once the input is back.
+        record["strict"] = list(recomputed) if strict else []
 
     def _admit(self, record: dict[str, Any]) -> bool:
         """Count this death by kind; the first snapshot.max-per-fingerprint are written.
@@ -278,7 +339,9 @@ class DeathWatch(SchedulerPlugin):
         self._counts[fp] += 1
         record["fingerprint"] = fp
         record["occurrence"] = occurrence = self._counts[fp]
-        if occurrence > self._max_per_fingerprint:
+        # The death that made the client's task fail is always written: it is
+        # the one the user is told about (KilledWorker), once per task.
+        if occurrence > self._max_per_fingerprint and not record["killed_worker"]:
             if fp not in self._limit_logged:
                 self._limit_logged.add(fp)
                 logger.info(
@@ -290,23 +353,6 @@ class DeathWatch(SchedulerPlugin):
                 )
             return False
         return True
-
-    async def _how_it_died(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        dead = record["dead"]
-        address = dead["worker"]
-        deadline = time.monotonic() + (EXIT_REPORT_WAIT if dead.get("nanny") else 0)
-        report = self._event(EXIT_TOPIC, address)
-        while report is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            report = self._event(EXIT_TOPIC, address)
-        return describe_death(record, report, self._event(MEMORY_EVENT, address))
-
-    def _event(self, topic: str, address: str) -> dict[str, Any] | None:
-        assert self.scheduler is not None
-        for _, msg in reversed(self.scheduler.get_events(topic)):
-            if isinstance(msg, dict) and msg.get("worker") == address:
-                return msg
-        return None
 
     async def _choose_writer(self, record: Mapping[str, Any], tried: list[str]) -> str | None:
         """A running worker, preferably one holding most of the surviving inputs."""
