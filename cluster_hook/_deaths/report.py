@@ -42,29 +42,43 @@ async def how_it_died(
     dead = record["dead"]
     address = dead["worker"]
     nanny = dead.get("nanny")
-    report = latest_event(scheduler, EXIT_TOPIC, address)
+    since = record.get("registered")
+
+    def find() -> dict[str, Any] | None:
+        # A nanny runs one worker at a time: its first exit report after this
+        # worker registered is this worker's, under its address or a stale one.
+        return first_after(scheduler, EXIT_TOPIC, "worker", address, since or 0.0) or (
+            first_after(scheduler, EXIT_TOPIC, "nanny", nanny, since) if since else None
+        )
+
+    report = find()
     arrived = arrivals.setdefault(address, asyncio.Event())
     deadline = time.monotonic() + EXIT_REPORT_WAIT
     while nanny and report is None and time.monotonic() < deadline:
         arrived.clear()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(arrived.wait(), max(0.0, deadline - time.monotonic()))
-        report = latest_event(scheduler, EXIT_TOPIC, address)
+        report = find()
     why = None
-    if report is None:
-        report, why = (
-            await _ask_nanny(scheduler, str(nanny), address) if nanny else (None, NO_NANNY)
-        )
-    memory = latest_event(scheduler, MEMORY_EVENT, address)
+    if report is None and nanny:
+        report, why = await _ask_nanny(scheduler, str(nanny), address, since)
+    elif report is None:
+        why = NO_NANNY
+    # The nanny's memory kill names the worker's pid (its address may be stale).
+    memory = first_after(scheduler, MEMORY_EVENT, "worker", address, since or 0.0) or (
+        first_after(scheduler, MEMORY_EVENT, "pid", dead.get("pid"), since) if since else None
+    )
     return describe_death(record, report, memory, why)
 
 
-async def _ask_nanny(scheduler: Any, nanny: str, address: str) -> tuple[dict[str, Any] | None, str]:
+async def _ask_nanny(
+    scheduler: Any, nanny: str, address: str, since: float | None
+) -> tuple[dict[str, Any] | None, str]:
     """The nanny's report, asked of it; else None and why there is none."""
     try:
         reply = await asyncio.wait_for(
             scheduler.rpc(nanny).run(
-                function=dumps(exit_report), args=dumps((address,)), wait=True
+                function=dumps(exit_report), args=dumps((address, since)), wait=True
             ),
             NANNY_ASK_WAIT,
         )
@@ -82,9 +96,17 @@ async def _ask_nanny(scheduler: Any, nanny: str, address: str) -> tuple[dict[str
     )
 
 
-def latest_event(scheduler: Any, topic: str, address: str) -> dict[str, Any] | None:
-    """The newest event on ``topic`` about the worker at ``address``."""
-    for _, msg in reversed(scheduler.get_events(topic)):
-        if isinstance(msg, dict) and msg.get("worker") == address:
+def first_after(
+    scheduler: Any, topic: str, field: str, value: Any, since: float | None
+) -> dict[str, Any] | None:
+    """The first event on ``topic`` with ``field == value`` published at or after ``since``.
+
+    A nanny runs one worker at a time: its first exit report (or memory kill
+    of that pid) after the worker registered is that worker's.
+    """
+    if value is None or since is None:
+        return None
+    for stamp, msg in scheduler.get_events(topic):
+        if stamp >= since and isinstance(msg, dict) and msg.get(field) == value:
             return msg
     return None

@@ -76,6 +76,7 @@ class DeathWatch(SchedulerPlugin):
         self._max_per_fingerprint = 3
         self._max_object_size: int | None = None
         self._arrivals: dict[str, asyncio.Event] = {}
+        self._registered: dict[str, float] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings_overrides": self.settings_overrides}
@@ -100,18 +101,21 @@ class DeathWatch(SchedulerPlugin):
         ws = scheduler.workers.get(worker)
         if ws is not None:
             self._workers[worker] = ws
+            self._registered[worker] = time.time()
 
     def remove_worker(self, scheduler: Scheduler, worker: str, **kwargs: Any) -> None:
         self._workers.pop(worker, None)
+        # _record has read it: remove-worker's event comes before this hook.
+        self._registered.pop(worker, None)
 
     async def close(self) -> None:
         for task in list(self._pending):
             task.cancel()
 
     def log_event(self, topic: str, msg: Any) -> None:
-        if topic in (EXIT_TOPIC, MEMORY_EVENT) and isinstance(msg, dict):
-            arrived = self._arrivals.get(str(msg.get("worker")))
-            if arrived is not None:
+        if topic in (EXIT_TOPIC, MEMORY_EVENT):
+            # Its address may be stale (report.py): wake every death waiting for one.
+            for arrived in self._arrivals.values():
                 arrived.set()
             return
         if topic != "all" or not isinstance(msg, dict) or msg.get("action") != "remove-worker":
@@ -218,6 +222,7 @@ class DeathWatch(SchedulerPlugin):
             "killed_worker": ts.state == "erred",
             "executing": (ts.key in {t.key for t in ws.executing}) if heartbeat_known else None,
             "stimulus_id": msg.get("stimulus_id"),
+            "registered": self._registered.get(address),
             "time": time.time(),
             "dead": worker,
             "scheduler_id": scheduler.id,

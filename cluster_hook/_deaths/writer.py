@@ -218,6 +218,7 @@ def _write(
             "worker": death.get("worker"),
             "exit_code": death.get("exit_code"),
             "signal": death.get("signal"),
+            "killed_worker": death.get("killed_worker"),
         },
     }
     return DeathWritten(written, "", event)
