@@ -124,6 +124,11 @@ async def wait_recovered(
                 state = "forgotten" if ts is None else ts.state
                 recovery.missing[key] = f"its recomputation failed (the task is {state})"
                 pending.discard(key)
+            elif ts.state == "no-worker" and _nowhere_to_run(scheduler, ts):
+                recovery.missing[key] = (
+                    "its task may run only on workers that are gone (workers= restrictions)"
+                )
+                pending.discard(key)
         if not pending or time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.05)
@@ -212,6 +217,13 @@ def _memory_cap(scheduler: Any, max_bytes: int | None) -> tuple[int, str] | None
     if max_bytes:
         caps.append((int(max_bytes), f"snapshot.max-object-size ({_mib(int(max_bytes))})"))
     return min(caps) if caps else None
+
+
+def _nowhere_to_run(scheduler: Any, ts: Any) -> bool:
+    """Whether ``ts`` is restricted to workers (addresses or names) none of which is alive."""
+    allowed = set(getattr(ts, "worker_restrictions", None) or ())
+    alive = set(scheduler.workers) | set(getattr(scheduler, "aliases", None) or ())
+    return bool(allowed) and not allowed & alive
 
 
 def _function_name(ts: Any) -> str:
