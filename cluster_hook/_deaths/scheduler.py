@@ -55,7 +55,7 @@ MAX_PENDING = 16
 #: Seconds to prefer another writer than the worker running the retried task.
 AVOID_RETRY_WORKER = 5.0
 #: Workers tried in turn to write one death snapshot.
-WRITER_ATTEMPTS = 4
+WRITER_ATTEMPTS = 6
 
 
 class DeathWatch(SchedulerPlugin):
@@ -159,6 +159,7 @@ class DeathWatch(SchedulerPlugin):
                 list(record["lost"]),
                 client=PIN_CLIENT,
                 max_bytes=self._max_object_size,
+                worker_memory=record["dead"]["memory_limit"],
             )
             self._arrivals.setdefault(address, asyncio.Event())
             task = asyncio.ensure_future(self._write(record, recovery))
@@ -258,6 +259,8 @@ class DeathWatch(SchedulerPlugin):
             record["death"] = await how_it_died(scheduler, record, self._arrivals)
             if not self._admit(record):
                 return
+            # One bound for every wait on recomputed inputs, retries included.
+            deadline = time.monotonic() + RECOMPUTE_WAIT
             await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
             message = {
                 "op": "run",
@@ -268,7 +271,8 @@ class DeathWatch(SchedulerPlugin):
             tried: list[str] = []
             # The writer may die too: the retried task often lands on it next.
             for attempt in range(WRITER_ATTEMPTS):
-                self._with_recovered(record, recovery, strict=attempt < WRITER_ATTEMPTS - 1)
+                strict = attempt < WRITER_ATTEMPTS - 1 and time.monotonic() < deadline
+                self._with_recovered(record, recovery, strict=strict)
                 message["args"] = dumps((record,))
                 writer = await self._choose_writer(record, tried)
                 if writer is None:
@@ -284,7 +288,8 @@ class DeathWatch(SchedulerPlugin):
                 if isinstance(reply, dict) and reply.get("retry"):
                     # A recomputed input's holder died meanwhile: wait for it again.
                     recovery.holders.clear()
-                    await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
+                    left = max(0.0, deadline - time.monotonic())
+                    await wait_recovered(scheduler, recovery, left)
                     continue
                 if not isinstance(reply, BaseException):
                     return
@@ -378,7 +383,11 @@ class DeathWatch(SchedulerPlugin):
             ts = scheduler.tasks.get(record["key"])
             busy = getattr(getattr(ts, "processing_on", None), "address", None)
             waited = time.monotonic() - started
-            if busy in running and waited < AVOID_RETRY_WORKER:
+            # ... unless it alone holds an input recomputed for this snapshot:
+            # it may die before another worker comes up to fetch it from there.
+            needed = [record["who_has"].get(k, ()) for k in record.get("strict") or ()]
+            only_there = any(busy in h and not set(h) & (set(running) - {busy}) for h in needed)
+            if busy in running and waited < AVOID_RETRY_WORKER and not only_there:
                 running.remove(busy)
             if running:
                 held = Counter(a for holders in record["who_has"].values() for a in holders)

@@ -71,18 +71,20 @@ def recover(
     client: str,
     max_bytes: int | None = None,
     max_seconds: float = MAX_SECONDS,
+    worker_memory: int | None = None,
 ) -> Recovery:
     """Have the scheduler recompute ``keys`` (lost: in memory nowhere) within bounds.
 
     Synchronous and bounded (a walk of at most ``MAX_TASKS`` per key): call it
     on the scheduler's event loop.  ``max_bytes`` caps a key's last known size
     (``snapshot.max-object-size`` for a snapshot's input), on top of
-    ``MEMORY_SHARE`` of the smallest surviving worker's memory limit.
+    ``MEMORY_SHARE`` of the smallest surviving worker's memory limit, or of
+    ``worker_memory`` (a dead worker's: all may be restarting at once).
     """
     recovery = Recovery(client)
     wanted = []
     for key in keys:
-        why, lineage = _plan(scheduler, key, max_bytes, max_seconds)
+        why, lineage = _plan(scheduler, key, max_bytes, max_seconds, worker_memory)
         if why is not None:
             recovery.missing[key] = why
             continue
@@ -166,7 +168,7 @@ def release(scheduler: Any, recovery: Recovery) -> None:
 
 
 def _plan(
-    scheduler: Any, key: Any, max_bytes: int | None, max_seconds: float
+    scheduler: Any, key: Any, max_bytes: int | None, max_seconds: float, worker_memory: int | None
 ) -> tuple[str | None, list[Any]]:
     """Why ``key`` cannot be recomputed (None if it can), and the tasks that would run."""
     ts = scheduler.tasks.get(key)
@@ -174,7 +176,7 @@ def _plan(
         return "the scheduler has forgotten it", []
     if ts.run_spec is None:
         return "it was scattered data, not a task: nothing to recompute it from", []
-    limit = _memory_cap(scheduler, max_bytes)
+    limit = _memory_cap(scheduler, max_bytes, worker_memory)
     size = int(getattr(ts, "nbytes", -1) or -1)
     if limit is not None and size > limit[0]:
         return f"its last known size, {_mib(size)}, is over {limit[1]}", []
@@ -204,16 +206,18 @@ def _plan(
     return None, lineage
 
 
-def _memory_cap(scheduler: Any, max_bytes: int | None) -> tuple[int, str] | None:
+def _memory_cap(
+    scheduler: Any, max_bytes: int | None, worker_memory: int | None
+) -> tuple[int, str] | None:
     limits = [
         int(ws.memory_limit) for ws in scheduler.workers.values() if getattr(ws, "memory_limit", 0)
     ]
+    if worker_memory:
+        limits.append(int(worker_memory))
     caps = []
     if limits:
         share = int(min(limits) * MEMORY_SHARE)
-        caps.append(
-            (share, f"{MEMORY_SHARE:.0%} of a surviving worker's memory limit ({_mib(share)})")
-        )
+        caps.append((share, f"{MEMORY_SHARE:.0%} of a worker's memory limit ({_mib(share)})"))
     if max_bytes:
         caps.append((int(max_bytes), f"snapshot.max-object-size ({_mib(int(max_bytes))})"))
     return min(caps) if caps else None
@@ -221,6 +225,8 @@ def _memory_cap(scheduler: Any, max_bytes: int | None) -> tuple[int, str] | None
 
 def _nowhere_to_run(scheduler: Any, ts: Any) -> bool:
     """Whether ``ts`` is restricted to workers (addresses or names) none of which is alive."""
+    if getattr(ts, "loose_restrictions", False):
+        return False
     allowed = set(getattr(ts, "worker_restrictions", None) or ())
     alive = set(scheduler.workers) | set(getattr(scheduler, "aliases", None) or ())
     return bool(allowed) and not allowed & alive

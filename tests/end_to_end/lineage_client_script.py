@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 from distributed import Client
 
 import replay
@@ -93,6 +94,7 @@ def main(address, out_path, directory):
         report["oom"] = outcome(fut)
         report["oom"]["events"] = events_for(c, "grow-1")
 
+        c.wait_for_workers(2, timeout=120)
         # A chain of two lost inputs: chain-a released, chain-b held by the dead worker.
         a = c.submit(base_value, key="chain-a")
         b = c.submit(double, a, key="chain-b")
@@ -102,6 +104,7 @@ def main(address, out_path, directory):
         report["chain"] = outcome(d)
         report["chain"]["events"] = events_for(c, "chain-leave")
 
+        c.wait_for_workers(2, timeout=120)
         # An impure input: recomputed, flagged, and (here) another value.
         r = c.submit(noise, key="noise-1", pure=False)
         report["noise_value"] = r.result()
@@ -110,10 +113,13 @@ def main(address, out_path, directory):
         report["noise"] = outcome(d)
         report["noise"]["events"] = events_for(c, "noise-leave")
 
-        # An input over the bounds: named missing, nothing hangs.
-        g = c.submit(big, key="big-1")
+        c.wait_for_workers(2, timeout=120)
+        # An input over the bounds: named missing, nothing hangs.  A 150 MB input
+        # does not always draw its task to its worker: both go to the same one.
+        w0 = sorted(c.scheduler_info()["workers"])[0]
+        g = c.submit(big, key="big-1", workers=[w0], allow_other_workers=True)
         g.result()
-        d = c.submit(leave, g, key="big-leave")
+        d = c.submit(leave, g, key="big-leave", workers=[w0])
         del g
         report["big"] = outcome(d)
         report["big"]["events"] = events_for(c, "big-leave")
@@ -131,6 +137,21 @@ def main(address, out_path, directory):
             report["four"]["loaded_exc"] = str(replay.load(exc).path)
             report["four"]["loaded_future"] = str(replay.load(fut).path)
         report["four"]["events"] = events_for(c, "four-leave", 4)
+
+        c.wait_for_workers(2, timeout=120)
+        # With the client part: replay.load(future) while the cluster is up, and
+        # after the client closed (distributed cancels its futures) from its copy.
+        c.run_on_scheduler(set_allowed_failures, 0)
+        with dask.config.set({"distributed.client.preload": ["cluster_hook"]}):
+            part = Client(address, timeout=60)
+        fut = part.submit(leave, 5, key="closed-leave")
+        report["closed"] = outcome(fut)
+        report["closed"]["events"] = events_for(part, "closed-leave")
+        report["closed"]["while_up"] = str(replay.load(fut).path)
+        part._dask_replay_copies.wait(60)
+        part.close()
+        report["closed"]["after_close"] = str(replay.load(fut).path)
+        c.run_on_scheduler(set_allowed_failures, default)
 
         up = c.submit(upstream, key="upstream-3")
         fut = c.submit(grow, 2000, up, key="grow-3")

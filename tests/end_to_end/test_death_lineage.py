@@ -128,14 +128,21 @@ def test_out_of_memory_snapshots_hold_the_recomputed_input(
     written = _written(cluster, key)
     expected = 1 if key == "grow-1" else 4
     assert len(written) == expected, [w.path for w in written]
+    upstream = key.replace("grow", "upstream")
+    flagged = 0
     for opened in written:
         death = opened.model.death
         assert death is not None and death.cause == "memory", death
         assert death.lost_inputs == (), death.lost_inputs
-        upstream = key.replace("grow", "upstream")
-        entry = _recomputed(opened, upstream)
-        assert entry.recomputed.function == "upstream" and entry.recomputed.sources == ()
         assert opened.inputs()[upstream] == 7
+        [entry] = opened.model.inputs
+        if entry.recomputed is not None:
+            assert entry.recomputed.function == "upstream" and entry.recomputed.sources == ()
+            flagged += 1
+    # The first death took the only copy of the input (computed where the task
+    # then ran); a later one may find it recomputed and held by a survivor.
+    assert written[0].model.inputs[0].recomputed is not None
+    assert flagged >= 1
 
 
 def test_the_recomputed_input_replays_into_memory_error_in_grow(
@@ -182,7 +189,7 @@ def test_an_input_over_the_bounds_is_named_missing(cluster: dict[str, Any]) -> N
     assert death is not None
     [lost] = death.lost_inputs
     assert lost.key == "big-1"
-    assert "its last known size, 150 MiB, is over 25% of a surviving worker's memory" in (
+    assert "its last known size, 150 MiB, is over 25% of a worker's memory limit" in (
         lost.reason or ""
     )
     assert opened.model.inputs == ()
@@ -208,3 +215,16 @@ def test_killed_worker_leads_to_its_snapshot_in_one_step(cluster: dict[str, Any]
     # snapshot of the death that raised KilledWorker (or the client part's copy of it).
     for loaded in (four["loaded_exc"], four["loaded_future"]):
         assert Path(loaded).name == Path(last.path).name
+
+
+def test_with_the_client_part_and_after_the_client_closed(
+    cluster: dict[str, Any],
+) -> None:
+    closed = cluster["closed"]
+    assert closed["type"] == "KilledWorker"
+    [written] = _written(cluster, "closed-leave")
+    assert closed["while_up"] == str(written.path)
+    # The client closed, its future was cancelled: the client part's copy.
+    copy = Path(closed["after_close"])
+    assert copy.name == Path(written.path).name
+    assert copy.parent == Path(cluster["directory"]).parent / "client-copies"
