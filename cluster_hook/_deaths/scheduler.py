@@ -37,7 +37,7 @@ from snapshot import failure_fingerprint
 
 from .._config import ConfigError, Settings
 from .._lineage.recover import Recovery, recover, release, still_held, wait_recovered
-from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT
+from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
 from .report import how_it_died
 from .writer import write_death_snapshot
 
@@ -151,18 +151,19 @@ class DeathWatch(SchedulerPlugin):
                     )
                 return
             record = self._record(ts, ws, address, msg, bool(executing))
-            self._pin(record["who_has"])
+            pinned = list(record["who_has"])
+            self._pin(pinned)
             # Called before remove_worker's own transitions: the lost inputs
             # wanted now go back to ``waiting`` instead of being forgotten.
             recovery = recover(
                 scheduler,
                 list(record["lost"]),
-                client=PIN_CLIENT,
+                client=RECOVER_CLIENT,
                 max_bytes=self._max_object_size,
                 worker_memory=record["dead"]["memory_limit"],
             )
             self._arrivals.setdefault(address, asyncio.Event())
-            task = asyncio.ensure_future(self._write(record, recovery))
+            task = asyncio.ensure_future(self._write(record, recovery, pinned))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
@@ -252,7 +253,7 @@ class DeathWatch(SchedulerPlugin):
                 keys=done, client=PIN_CLIENT, stimulus_id=f"dask-replay-unpin-{time.time()}"
             )
 
-    async def _write(self, record: dict[str, Any], recovery: Recovery) -> None:
+    async def _write(self, record: dict[str, Any], recovery: Recovery, pinned: list[Any]) -> None:
         scheduler = self.scheduler
         assert scheduler is not None
         try:
@@ -305,7 +306,7 @@ class DeathWatch(SchedulerPlugin):
         except Exception:
             logger.exception("dask-replay: the death snapshot of %r was not written", record["key"])
         finally:
-            self._unpin(record["who_has"])
+            self._unpin(pinned)  # the recomputed inputs are the recovery's to release
             release(scheduler, recovery)
             if len(self._arrivals) > 4 * MAX_PENDING and not self._pending - {
                 asyncio.current_task()

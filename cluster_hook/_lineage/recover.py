@@ -47,7 +47,8 @@ MAX_SECONDS = 30.0
 
 IMPURE_NOTE = "recomputed from its task; an impure task (random numbers, the clock, I/O) may differ"
 
-_pins: dict[str, Counter[Any]] = {}
+#: How many recoveries want each key, per (scheduler, client id).
+_pins: dict[tuple[int, str], Counter[Any]] = {}
 
 
 @dataclass
@@ -98,7 +99,7 @@ def recover(
         wanted.append(key)
     if wanted:
         scheduler.client_desires_keys(keys=wanted, client=client)
-        _pins.setdefault(client, Counter()).update(wanted)
+        _pins.setdefault((id(scheduler), client), Counter()).update(wanted)
         released = {k: "waiting" for k in wanted if scheduler.tasks[k].state == "released"}
         if released:
             scheduler.transitions(released, stimulus_id=f"dask-replay-recover-{time.time()}")
@@ -152,7 +153,7 @@ def still_held(scheduler: Any, recovery: Recovery) -> dict[Any, list[str]]:
 
 def release(scheduler: Any, recovery: Recovery) -> None:
     """Stop wanting the keys :func:`recover` wanted (once per call to it)."""
-    counts = _pins.get(recovery.client)
+    counts = _pins.get((id(scheduler), recovery.client))
     if counts is None:
         return
     done = []

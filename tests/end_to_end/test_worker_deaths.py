@@ -205,7 +205,10 @@ def test_input_held_only_by_the_dead_worker_is_named_as_lost(
     assert lost["key"] == "segv-input" and "held only by the dead worker" in lost["reason"]
     result = replay([str(written["path"]), "--no-debug"], tmp_path)
     assert result.returncode == 4, result.stderr
-    assert "input(s) 'segv-input' were held only by the worker that died" in result.stderr
+    assert (
+        "input(s) 'segv-input' were held only by the worker that died and could not be recomputed"
+        in result.stderr
+    )
     assert "Python stacks at the worker's death (faulthandler):" in result.stdout
 
 
