@@ -75,6 +75,7 @@ class DeathWatch(SchedulerPlugin):
         self._limit_logged: set[str] = set()
         self._max_per_fingerprint = 3
         self._max_object_size: int | None = None
+        self._capture_inputs = True
         self._arrivals: dict[str, asyncio.Event] = {}
         self._registered: dict[str, float] = {}
 
@@ -94,6 +95,7 @@ class DeathWatch(SchedulerPlugin):
             settings = Settings.from_config(self.settings_overrides)
             self._max_per_fingerprint = settings.max_per_fingerprint
             self._max_object_size = settings.max_object_size
+            self._capture_inputs = settings.capture_inputs and settings.enabled
         except ConfigError as err:
             logger.error("dask-replay: %s; keeping %d death snapshots per kind", err, 3)
 
@@ -157,7 +159,7 @@ class DeathWatch(SchedulerPlugin):
             # wanted now go back to ``waiting`` instead of being forgotten.
             recovery = recover(
                 scheduler,
-                list(record["lost"]),
+                list(record["lost"]) if self._capture_inputs else [],
                 client=RECOVER_CLIENT,
                 max_bytes=self._max_object_size,
                 worker_memory=record["dead"]["memory_limit"],
