@@ -36,8 +36,9 @@ from distributed.protocol.pickle import dumps
 from snapshot import failure_fingerprint
 
 from .._config import ConfigError, Settings
-from .._lineage.recover import Recovery, recover, release, still_held, wait_recovered
+from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
+from .inputs import RecomputedInputs
 from .report import how_it_died
 from .writer import write_death_snapshot
 
@@ -76,6 +77,7 @@ class DeathWatch(SchedulerPlugin):
         self._max_per_fingerprint = 3
         self._max_object_size: int | None = None
         self._capture_inputs = True
+        self._inputs = RecomputedInputs()
         self._arrivals: dict[str, asyncio.Event] = {}
         self._registered: dict[str, float] = {}
 
@@ -164,6 +166,7 @@ class DeathWatch(SchedulerPlugin):
                 max_bytes=self._max_object_size,
                 worker_memory=record["dead"]["memory_limit"],
             )
+            self._inputs.remember(scheduler, recovery)
             self._arrivals.setdefault(address, asyncio.Event())
             task = asyncio.ensure_future(self._write(record, recovery, pinned))
             self._pending.add(task)
@@ -275,7 +278,7 @@ class DeathWatch(SchedulerPlugin):
             # The writer may die too: the retried task often lands on it next.
             for attempt in range(WRITER_ATTEMPTS):
                 strict = attempt < WRITER_ATTEMPTS - 1 and time.monotonic() < deadline
-                self._with_recovered(record, recovery, strict=strict)
+                self._inputs.apply(scheduler, record, recovery, strict=strict)
                 message["args"] = dumps((record,))
                 writer = await self._choose_writer(record, tried)
                 if writer is None:
@@ -314,29 +317,6 @@ class DeathWatch(SchedulerPlugin):
                 asyncio.current_task()
             }:
                 self._arrivals.clear()
-
-    def _with_recovered(self, record: dict[str, Any], recovery: Recovery, strict: bool) -> None:
-        """Add the recomputed inputs (and where they are now) to what the writer gathers."""
-        scheduler = self.scheduler
-        assert scheduler is not None
-        held = still_held(scheduler, recovery)
-        lost = record["lost"]
-        recomputed = {}
-        for key in recovery.recomputing:
-            if key in held:
-                record["who_has"][key] = held[key]
-                record["nbytes"][key] = int(scheduler.tasks[key].get_nbytes())
-                recomputed[key] = recovery.recomputing[key]
-                lost.pop(key, None)
-            elif key in recovery.missing:
-                lost[key] = f"held only by the dead worker, and {recovery.missing[key]}"
-        for key, why in recovery.missing.items():
-            if key not in recovery.recomputing:
-                lost[key] = f"held only by the dead worker, and not recomputed: {why}"
-        record["recomputed"] = recomputed
-        # Until the last attempt, the writer does not write without an input
-        # recomputed for it: it asks to be sent again once the input is back.
-        record["strict"] = list(recomputed) if strict else []
 
     def _admit(self, record: dict[str, Any]) -> bool:
         """Count this death by kind; the first snapshot.max-per-fingerprint are written.
