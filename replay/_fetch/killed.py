@@ -26,6 +26,8 @@ __all__ = ["is_killed_worker", "killed_worker_snapshot"]
 
 #: How long to wait for the death snapshot to be announced after KilledWorker.
 WAIT = 90.0
+#: The name the hook registers its scheduler plugin under (cluster_hook._names).
+_DEATH_WATCH = "dask-replay-deaths"
 
 
 def is_killed_worker(exc: BaseException) -> bool:
@@ -38,6 +40,13 @@ def killed_worker_snapshot(exc: BaseException, what: str, client: Any = None) ->
     key = getattr(exc, "task", None)
     worker = getattr(getattr(exc, "last_worker", None), "address", None)
     client = client if _live(client) else default_client()
+    if _live(client) and _records_deaths(client) is False:
+        raise snapshot.SnapshotNotFoundError(
+            f"{what}: this cluster's scheduler does not record worker deaths (dask-replay's "
+            "death watch is not loaded there), so task "
+            f"{key!r} left no death snapshot. Load the hook: dask scheduler --preload "
+            "cluster_hook, dask worker --preload cluster_hook, or cluster_hook.register(client)"
+        )
     if _live(client):
         event = _announced(client, key, worker)
         if event is not None:
@@ -66,6 +75,19 @@ def _live(client: Any) -> bool:
         and getattr(client, "status", None) == "running"
         and not getattr(client, "asynchronous", True)
     )
+
+
+def _records_deaths(client: Any) -> bool | None:
+    """Whether the scheduler runs the hook's death watch; None when it cannot be told."""
+    try:
+        return bool(client.run_on_scheduler(_has_death_watch))
+    except Exception:
+        return None
+
+
+def _has_death_watch(dask_scheduler: Any = None) -> bool:
+    """Runs on the scheduler (by reference: replay is installed where the hook is)."""
+    return _DEATH_WATCH in getattr(dask_scheduler, "plugins", {})
 
 
 def _announced(client: Any, key: Any, worker: str | None) -> dict[str, Any] | None:

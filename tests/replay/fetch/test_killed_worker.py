@@ -77,3 +77,21 @@ def test_percent_replay_takes_the_last_killed_worker(tmp_path: Path) -> None:
     # than saying that no cell has failed on the cluster.
     assert "%replay: " in result.stdout
     assert "no death snapshot of task 'gone-1'" in result.stdout, result.stdout
+
+
+def test_a_cluster_without_the_death_watch_is_told_at_once(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    started = time.monotonic()
+    with (
+        dask.config.set({"snapshot.client-directory": str(tmp_path)}),
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster),
+        pytest.raises(snapshot.SnapshotNotFoundError) as caught,
+    ):
+        replay.load(KilledWorker("lonely-1", None, 0))
+    assert time.monotonic() - started < 60  # not the 90 s wait for an announcement
+    assert "does not record worker deaths" in str(caught.value)
+    assert "--preload cluster_hook" in str(caught.value)
