@@ -15,6 +15,9 @@ PLUGIN_NAME = "dask-replay"
 DEATHS_PLUGIN_NAME = "dask-replay-deaths"
 #: The client id under which the scheduler keeps a dead worker's tasks' inputs.
 PIN_CLIENT = "dask-replay-deaths"
+#: The client id under which the scheduler recomputes inputs lost with a worker
+#: (``cluster_hook._lineage``): its own, so that its wants and PIN_CLIENT's never mix.
+RECOVER_CLIENT = "dask-replay-recover"
 #: Where workers publish each snapshot they write (``Worker.log_event``).
 SNAPSHOT_TOPIC = "snapshot"
 #: Where a nanny publishes how its worker process ended.

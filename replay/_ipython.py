@@ -23,6 +23,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from ._fetch.killed import is_killed_worker
+
 __all__ = ["load_ipython_extension", "unload_ipython_extension"]
 
 _NOTE = "dask-replay: snapshot written to "
@@ -84,6 +86,10 @@ def unload_ipython_extension(shell: Any) -> None:
 
 def _after_cell(result: Any) -> None:
     exc = getattr(result, "error_in_exec", None)
+    if isinstance(exc, BaseException) and is_killed_worker(exc) and not _has_note(exc):
+        # A worker's death: %replay re-runs its call; it left no frames for %debug.
+        _last[:] = [exc]
+        return
     if not isinstance(exc, BaseException) or not _has_note(exc):
         return
     _last[:] = [exc]

@@ -83,6 +83,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
             "cluster_hook._wrapper",
         ),
         "client": ("cluster_hook._client",),
+        # Lost data recomputed from lineage: deaths use it, and any feature may.
+        "lineage": ("cluster_hook._lineage",),
         "deaths": ("cluster_hook._deaths",),
         "storms": ("cluster_hook._storms",),
         "plugin": ("cluster_hook._plugin",),
@@ -119,13 +121,15 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "pytest_plugin": ("base", "check"),
     },
     # The plugin ties the client part, the deaths and the storms together; the client
-    # part reads the storms' counts; deaths and the client part never meet.
+    # part reads the storms' counts; deaths recompute lost inputs through the lineage
+    # room; deaths and the client part never meet.
     "cluster_hook": {
         "base": (),
         "client": ("base", "storms"),
-        "deaths": ("base",),
+        "lineage": ("base",),
+        "deaths": ("base", "lineage"),
         "storms": ("base",),
-        "plugin": ("base", "client", "deaths", "storms"),
+        "plugin": ("base", "client", "deaths", "lineage", "storms"),
     },
 }
 

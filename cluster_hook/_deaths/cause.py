@@ -19,8 +19,13 @@ def describe_death(
     record: Mapping[str, Any],
     report: Mapping[str, Any] | None,
     memory_event: Mapping[str, Any] | None,
+    no_report: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest's ``death`` section, less the inputs (the writer adds those)."""
+    """The manifest's ``death`` section, less the inputs (the writer adds those).
+
+    ``no_report``: why there is no exit report (no nanny, a nanny that did not
+    answer), said in the summary instead of a guess.
+    """
     dead = dict(record["dead"])
     exitcode = report.get("exitcode") if report else None
     exitcode = exitcode if isinstance(exitcode, int) else None
@@ -44,7 +49,9 @@ def describe_death(
         how = f"it exited with status {exitcode}"
     else:
         cause = "unknown"
-        how = "its connection to the scheduler closed and no nanny reported how it ended"
+        how = "its connection to the scheduler closed and " + (
+            no_report or "no nanny reported how it ended"
+        )
     if stacks:
         stacks_reason = None
     elif signum == signal.SIGKILL:
@@ -53,7 +60,9 @@ def describe_death(
             "or the nanny's second try after SIGTERM)"
         )
     elif report is None:
-        stacks_reason = "no nanny reported the exit (a worker without a nanny, or its nanny died)"
+        stacks_reason = no_report or (
+            "no nanny reported the exit (a worker without a nanny, or its nanny died)"
+        )
     elif signum is None:
         stacks_reason = (
             "the process exited by itself, but not through Python's os._exit (C code's "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,10 +54,13 @@ class DeathReporter(NannyPlugin):
     def __init__(self, worker_address: str | None = None, stack_file: str | None = None) -> None:
         self.worker_address = worker_address
         self.stack_file = stack_file
+        #: The latest reports, for a scheduler that missed the event (:func:`exit_report`).
+        self.reports: deque[dict[str, Any]] = deque(maxlen=16)
 
     def setup(self, nanny: Any) -> None:
         current = getattr(nanny, "_on_worker_exit_sync", None)
         if isinstance(current, _ExitHook):
+            self.reports.extend(current.reporter.reports)
             current.reporter = self  # a restarted worker brings its new file name
             return
         if current is None:
@@ -79,17 +84,38 @@ class DeathReporter(NannyPlugin):
                 process.on_exit = original
 
     def report(self, nanny: Any, exitcode: int) -> None:
+        # The nanny reuses its WorkerProcess: a worker that dies before the
+        # nanny heard its address is reported under its predecessor's.  The
+        # scheduler also matches a report by its nanny and its time.
         process = getattr(nanny, "process", None)
         address = getattr(process, "worker_address", None) or self.worker_address
         stacks = collect(Path(self.stack_file)) if self.stack_file else None
-        nanny.log_event(
-            EXIT_TOPIC,
-            {
-                "worker": address,
-                "exitcode": int(exitcode),
-                "host": socket.gethostname(),
-                "nanny": getattr(nanny, "address", None),
-                "stacks": stacks,
-                "stack_file": self.stack_file,
-            },
-        )
+        report = {
+            "worker": address,
+            "exitcode": int(exitcode),
+            "host": socket.gethostname(),
+            "nanny": getattr(nanny, "address", None),
+            "stacks": stacks,
+            "stack_file": self.stack_file,
+            "time": time.time(),
+        }
+        self.reports.append(report)
+        nanny.log_event(EXIT_TOPIC, report)
+
+
+def exit_report(
+    worker_address: str, since: float | None = None, dask_worker: Any = None
+) -> dict[str, Any] | None:
+    """Runs on a nanny (``Nanny.run``): its report of ``worker_address``'s exit, if it has one.
+
+    The scheduler asks when the ``dask-replay-worker-exit`` event did not arrive
+    in time (the nanny was slow, or its message was lost).  ``since``: when
+    that worker registered; this nanny's first exit after it is its exit.
+    """
+    reporter = getattr(dask_worker, "plugins", {}).get(DEATHS_PLUGIN_NAME)
+    reports = list(getattr(reporter, "reports", None) or ())
+    for report in reversed(reports):
+        if report.get("worker") == worker_address:
+            return dict(report)
+    later = [r for r in reports if since is not None and float(r.get("time") or 0) >= since]
+    return dict(later[0]) if later else None

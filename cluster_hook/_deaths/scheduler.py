@@ -10,8 +10,15 @@ leaves the dead worker out, and the surviving dependencies are pinned
 (``Scheduler.client_desires_keys`` under a client id of our own, as a
 client's futures pin them) until a surviving worker has written the death
 snapshot (:func:`cluster_hook._deaths.writer.write_death_snapshot`, sent with
-the worker's ``run`` handler).  The client's ``KilledWorker`` is built before
-any of this and is left exactly as it is.
+the worker's ``run`` handler).  A dependency whose only copy died with the
+worker is recomputed from its lineage by the scheduler itself
+(:func:`cluster_hook._lineage.recover.recover`), within bounds, before the
+snapshot is written; the manifest flags it as recomputed.
+
+How the worker died comes from its nanny's exit report
+(:mod:`cluster_hook._deaths.nanny`), awaited by its arrival for at most
+``EXIT_REPORT_WAIT`` seconds, then asked of the nanny directly.  The client's
+``KilledWorker`` is built before any of this and is left exactly as it is.
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ from distributed.protocol.pickle import dumps
 from snapshot import failure_fingerprint
 
 from .._config import ConfigError, Settings
-from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT
-from .cause import describe_death
+from .._lineage.recover import Recovery, recover, release, wait_recovered
+from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
+from .inputs import RecomputedInputs
+from .report import how_it_died
 from .writer import write_death_snapshot
 
 if TYPE_CHECKING:
@@ -38,8 +47,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("distributed.scheduler.cluster_hook")
 
-#: How long to wait for the nanny's exit report after the scheduler saw the death.
-EXIT_REPORT_WAIT = 5.0
+#: At most this long to wait for lost inputs recomputed from their lineage.
+RECOMPUTE_WAIT = 30.0
 #: How long to wait for a worker that can write the snapshot (a nanny restarts one).
 WRITER_WAIT = 60.0
 #: Deaths being written at once; further ones (a storm of deaths) are only logged.
@@ -47,7 +56,7 @@ MAX_PENDING = 16
 #: Seconds to prefer another writer than the worker running the retried task.
 AVOID_RETRY_WORKER = 5.0
 #: Workers tried in turn to write one death snapshot.
-WRITER_ATTEMPTS = 4
+WRITER_ATTEMPTS = 6
 
 
 class DeathWatch(SchedulerPlugin):
@@ -65,7 +74,14 @@ class DeathWatch(SchedulerPlugin):
         self._storm_logged = False
         self._counts: Counter[str] = Counter()
         self._limit_logged: set[str] = set()
+        # Fingerprints whose KilledWorker death was written past the budget.
+        self._killed_exempted: set[str] = set()
         self._max_per_fingerprint = 3
+        self._max_object_size: int | None = None
+        self._capture_inputs = True
+        self._inputs = RecomputedInputs()
+        self._arrivals: dict[str, asyncio.Event] = {}
+        self._registered: dict[str, float] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings_overrides": self.settings_overrides}
@@ -82,6 +98,8 @@ class DeathWatch(SchedulerPlugin):
         try:
             settings = Settings.from_config(self.settings_overrides)
             self._max_per_fingerprint = settings.max_per_fingerprint
+            self._max_object_size = settings.max_object_size
+            self._capture_inputs = settings.capture_inputs and settings.enabled
         except ConfigError as err:
             logger.error("dask-replay: %s; keeping %d death snapshots per kind", err, 3)
 
@@ -89,15 +107,23 @@ class DeathWatch(SchedulerPlugin):
         ws = scheduler.workers.get(worker)
         if ws is not None:
             self._workers[worker] = ws
+            self._registered[worker] = time.time()
 
     def remove_worker(self, scheduler: Scheduler, worker: str, **kwargs: Any) -> None:
         self._workers.pop(worker, None)
+        # _record has read it: remove-worker's event comes before this hook.
+        self._registered.pop(worker, None)
 
     async def close(self) -> None:
         for task in list(self._pending):
             task.cancel()
 
     def log_event(self, topic: str, msg: Any) -> None:
+        if topic in (EXIT_TOPIC, MEMORY_EVENT):
+            # Its address may be stale (report.py): wake every death waiting for one.
+            for arrived in self._arrivals.values():
+                arrived.set()
+            return
         if topic != "all" or not isinstance(msg, dict) or msg.get("action") != "remove-worker":
             return
         if msg.get("expected") or not msg.get("processing-tasks"):
@@ -131,8 +157,20 @@ class DeathWatch(SchedulerPlugin):
                     )
                 return
             record = self._record(ts, ws, address, msg, bool(executing))
-            self._pin(record["who_has"])
-            task = asyncio.ensure_future(self._write(record))
+            pinned = list(record["who_has"])
+            self._pin(pinned)
+            # Called before remove_worker's own transitions: the lost inputs
+            # wanted now go back to ``waiting`` instead of being forgotten.
+            recovery = recover(
+                scheduler,
+                list(record["lost"]) if self._capture_inputs else [],
+                client=RECOVER_CLIENT,
+                max_bytes=self._max_object_size,
+                worker_memory=record["dead"]["memory_limit"],
+            )
+            self._inputs.remember(scheduler, recovery)
+            self._arrivals.setdefault(address, asyncio.Event())
+            task = asyncio.ensure_future(self._write(record, recovery, pinned))
             self._pending.add(task)
             task.add_done_callback(self._pending.discard)
 
@@ -193,6 +231,7 @@ class DeathWatch(SchedulerPlugin):
             "killed_worker": ts.state == "erred",
             "executing": (ts.key in {t.key for t in ws.executing}) if heartbeat_known else None,
             "stimulus_id": msg.get("stimulus_id"),
+            "registered": self._registered.get(address),
             "time": time.time(),
             "dead": worker,
             "scheduler_id": scheduler.id,
@@ -221,13 +260,16 @@ class DeathWatch(SchedulerPlugin):
                 keys=done, client=PIN_CLIENT, stimulus_id=f"dask-replay-unpin-{time.time()}"
             )
 
-    async def _write(self, record: dict[str, Any]) -> None:
+    async def _write(self, record: dict[str, Any], recovery: Recovery, pinned: list[Any]) -> None:
         scheduler = self.scheduler
         assert scheduler is not None
         try:
-            record["death"] = await self._how_it_died(record)
+            record["death"] = await how_it_died(scheduler, record, self._arrivals)
             if not self._admit(record):
                 return
+            # One bound for every wait on recomputed inputs, retries included.
+            deadline = time.monotonic() + RECOMPUTE_WAIT
+            await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
             message = {
                 "op": "run",
                 "function": dumps(write_death_snapshot),
@@ -236,7 +278,10 @@ class DeathWatch(SchedulerPlugin):
             }
             tried: list[str] = []
             # The writer may die too: the retried task often lands on it next.
-            for _ in range(WRITER_ATTEMPTS):
+            for attempt in range(WRITER_ATTEMPTS):
+                strict = attempt < WRITER_ATTEMPTS - 1 and time.monotonic() < deadline
+                self._inputs.apply(scheduler, record, recovery, strict=strict)
+                message["args"] = dumps((record,))
                 writer = await self._choose_writer(record, tried)
                 if writer is None:
                     logger.warning(
@@ -248,6 +293,12 @@ class DeathWatch(SchedulerPlugin):
                     msg=message, workers=[writer], on_error="return"
                 )
                 reply = replies.get(writer)
+                if isinstance(reply, dict) and reply.get("retry"):
+                    # A recomputed input's holder died meanwhile: wait for it again.
+                    recovery.holders.clear()
+                    left = max(0.0, deadline - time.monotonic())
+                    await wait_recovered(scheduler, recovery, left)
+                    continue
                 if not isinstance(reply, BaseException):
                     return
                 tried.append(writer)
@@ -262,7 +313,12 @@ class DeathWatch(SchedulerPlugin):
         except Exception:
             logger.exception("dask-replay: the death snapshot of %r was not written", record["key"])
         finally:
-            self._unpin(record["who_has"])
+            self._unpin(pinned)  # the recomputed inputs are the recovery's to release
+            release(scheduler, recovery)
+            if len(self._arrivals) > 4 * MAX_PENDING and not self._pending - {
+                asyncio.current_task()
+            }:
+                self._arrivals.clear()
 
     def _admit(self, record: dict[str, Any]) -> bool:
         """Count this death by kind; the first snapshot.max-per-fingerprint are written.
@@ -278,7 +334,14 @@ class DeathWatch(SchedulerPlugin):
         self._counts[fp] += 1
         record["fingerprint"] = fp
         record["occurrence"] = occurrence = self._counts[fp]
-        if occurrence > self._max_per_fingerprint:
+        # The death that made the client's task fail is the one the user is told
+        # about (KilledWorker): the first one past the budget is written too, so
+        # a task that kills worker after worker has its last death on file.  Only
+        # the first: a storm of deaths stays bounded (budget + 1 per fingerprint).
+        exempt = record["killed_worker"] and fp not in self._killed_exempted
+        if occurrence > self._max_per_fingerprint and exempt:
+            self._killed_exempted.add(fp)
+        elif occurrence > self._max_per_fingerprint:
             if fp not in self._limit_logged:
                 self._limit_logged.add(fp)
                 logger.info(
@@ -290,23 +353,6 @@ class DeathWatch(SchedulerPlugin):
                 )
             return False
         return True
-
-    async def _how_it_died(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        dead = record["dead"]
-        address = dead["worker"]
-        deadline = time.monotonic() + (EXIT_REPORT_WAIT if dead.get("nanny") else 0)
-        report = self._event(EXIT_TOPIC, address)
-        while report is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-            report = self._event(EXIT_TOPIC, address)
-        return describe_death(record, report, self._event(MEMORY_EVENT, address))
-
-    def _event(self, topic: str, address: str) -> dict[str, Any] | None:
-        assert self.scheduler is not None
-        for _, msg in reversed(self.scheduler.get_events(topic)):
-            if isinstance(msg, dict) and msg.get("worker") == address:
-                return msg
-        return None
 
     async def _choose_writer(self, record: Mapping[str, Any], tried: list[str]) -> str | None:
         """A running worker, preferably one holding most of the surviving inputs."""
@@ -327,7 +373,11 @@ class DeathWatch(SchedulerPlugin):
             ts = scheduler.tasks.get(record["key"])
             busy = getattr(getattr(ts, "processing_on", None), "address", None)
             waited = time.monotonic() - started
-            if busy in running and waited < AVOID_RETRY_WORKER:
+            # ... unless it alone holds an input recomputed for this snapshot:
+            # it may die before another worker comes up to fetch it from there.
+            needed = [record["who_has"].get(k, ()) for k in record.get("strict") or ()]
+            only_there = any(busy in h and not set(h) & (set(running) - {busy}) for h in needed)
+            if busy in running and waited < AVOID_RETRY_WORKER and not only_there:
                 running.remove(busy)
             if running:
                 held = Counter(a for holders in record["who_has"].values() for a in holders)

@@ -6,6 +6,10 @@ handler.  It gathers the surviving inputs (from this worker's memory or from
 their holders, which the scheduler keeps pinned meanwhile), then builds the
 snapshot in a thread: the task's run_spec as the call (``run_spec(inputs)``),
 the inputs, and the manifest's ``death`` section saying how the worker died.
+An input the scheduler recomputed from its lineage (its only copy died with
+the worker: :mod:`cluster_hook._lineage.recover`) is flagged in the
+manifest's ``inputs`` entry (``recomputed``: from what, and that an impure
+task may have given another value).
 The scheduler has already counted the death against
 ``snapshot.max-per-fingerprint``; the directory's size limit is checked here.
 """
@@ -25,6 +29,7 @@ import snapshot
 from snapshot import MemoryGuard, StormGuard, TaskInfo, make_private_dirs, task_section
 
 from .._config import Settings, memory_guard
+from .._lineage.recover import IMPURE_NOTE
 from .._names import SNAPSHOT_TOPIC
 from .._scrub import scrub_node
 
@@ -54,6 +59,10 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
             del who_has[key]
             lost[key] = why
         data, missing = await _gather(worker, who_has)
+        strict = set(record.get("strict") or ())
+        if strict.intersection(missing):
+            # A recomputed input's holder died meanwhile: the scheduler sends this again.
+            return {"path": None, "host": socket.gethostname(), "reason": "", "retry": True}
         for key in missing:
             lost[key] = "its holders could not send it to the worker writing the snapshot"
     outcome = await asyncio.to_thread(
@@ -183,6 +192,7 @@ def _write(
     if settings.capture_inputs:
         builder.set_call(spec, (dict(data),), origin="run_spec")
         builder.add_inputs(data)
+        _flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
         builder.add_run_spec(spec)
     else:
         builder.set_call(spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF)
@@ -208,9 +218,37 @@ def _write(
             "worker": death.get("worker"),
             "exit_code": death.get("exit_code"),
             "signal": death.get("signal"),
+            "killed_worker": death.get("killed_worker"),
         },
     }
     return DeathWritten(written, "", event)
+
+
+def _flag_recomputed(
+    entries: list[dict[str, Any]],
+    recomputed: Mapping[Any, Mapping[str, Any]],
+    data: Mapping[Any, Any],
+) -> None:
+    """Add ``recomputed`` (spec 4.5) to the ``inputs`` entries of recomputed inputs."""
+    flags = {
+        _hashable(snapshot.key_to_json(key)): {
+            "function": str(how.get("function")),
+            "from": [snapshot.key_to_json(k) for k in how.get("from") or ()],
+            "tasks": int(how.get("tasks") or 1),
+            "by": str(how.get("by")),
+            "note": IMPURE_NOTE,
+        }
+        for key, how in recomputed.items()
+        if key in data
+    }
+    for entry in entries:
+        flag = flags.get(_hashable(entry.get("key")))
+        if flag is not None:
+            entry["recomputed"] = flag
+
+
+def _hashable(key: Any) -> Any:
+    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
 
 
 def _upload(settings: Settings, written: Path) -> str | None:

@@ -25,6 +25,7 @@ __all__ = [
     "is_count",
     "is_death",
     "lost_inputs",
+    "recomputed_lines",
 ]
 
 
@@ -79,6 +80,7 @@ def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str
     lines.append("  " + ", ".join(where))
     for entry in section.lost_inputs:
         lines.append(f"  input {_text(repr(entry.key))} lost: {_text(entry.reason)}")
+    lines += recomputed_lines(manifest)
     text = section.stacks
     if text:
         if stacks:
@@ -88,6 +90,24 @@ def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str
             lines.append("  Python stacks at its death: below, under 'Traceback on the worker'")
     else:
         lines.append(f"  no Python stacks: {_text(section.stacks_reason or 'none written')}")
+    return lines
+
+
+def recomputed_lines(manifest: snapshot.Manifest) -> list[str]:
+    """One line per input recomputed from its task (its only copy was lost), escaped."""
+    lines = []
+    for entry in manifest.inputs:
+        how = entry.recomputed
+        if how is None:
+            continue
+        sources = ", ".join(_text(repr(k)) for k in how.sources)
+        task = f"{_text(how.function or '?')}({sources})"
+        by = f" by {_text(how.by)}" if how.by else ""
+        lines.append(
+            f"  input {_text(repr(entry.key))} recomputed from its task {task}{by}: "
+            "its only copy died with a worker; an impure task (random numbers, the clock, "
+            "I/O) may have given another value than the one this task got"
+        )
     return lines
 
 

@@ -1,6 +1,8 @@
 """What ``replay.load`` accepts: a path or URL, a failed ``Future``, or the exception it raised.
 
-The hook adds a note to the exception the client gets,
+A ``KilledWorker`` carries no note (distributed builds it before the death is
+known to any plugin): its snapshot is found by its task and last worker
+(:mod:`replay._fetch.killed`).  The hook adds a note to the exception the client gets,
 ``dask-replay: snapshot written to HOST:PATH``; the note is all a ``Future``
 or its exception says about the snapshot.  The file is looked for, in order:
 at that path (this machine, or a file system both share); among the copies
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 import snapshot
 
 from .client_copies import client_copy, client_directories, copy_for_key
+from .killed import is_killed_worker, killed_worker_snapshot
 from .worker_fetch import default_client, fetch_from_workers
 
 __all__ = ["FutureLike", "snapshot_path"]
@@ -125,6 +128,8 @@ def _notes(exc: BaseException) -> list[str]:
 def _from_exception(exc: BaseException, what: str, client: Any = None) -> str:
     text = "\n".join(_notes(exc))
     found = _WRITTEN.search(text)
+    if found is None and is_killed_worker(exc):
+        return killed_worker_snapshot(exc, what, client)
     if found is None:
         missing = _NOT_WRITTEN.search(text)
         why = (

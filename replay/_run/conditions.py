@@ -162,6 +162,7 @@ def require_inputs(manifest: snapshot.Manifest, path: str) -> None:
     if lost:
         raise NotReplayableError(
             f"{path}: the call cannot be re-run: input(s) {', '.join(lost)} were held only by "
-            "the worker that died; `info` shows how it died and the stacks at its death",
+            "the worker that died and could not be recomputed; `info` says why, how it died "
+            "and the stacks at its death",
             path=path,
         )

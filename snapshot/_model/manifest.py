@@ -117,9 +117,21 @@ class Call:
 
 
 @record
+class Recomputed:
+    """An input whose only copy died with a worker, computed again from its task (spec 4.6)."""
+
+    function: str | None = None
+    sources: tuple[JsonKey, ...] = ()  # the manifest's ``from``: the task's own inputs
+    tasks: int | None = None
+    by: str | None = None
+    note: str | None = None
+
+
+@record
 class Input:
     key: JsonKey = None
     piece: str | None = None
+    recomputed: Recomputed | None = None
 
 
 @record

@@ -39,6 +39,7 @@ from .manifest import (
     Origin,
     PieceRecord,
     PythonInfo,
+    Recomputed,
     SourceRecord,
     Summary,
     Task,
@@ -222,8 +223,24 @@ def _inputs(b: Builder, inputs: list[Any] | None) -> tuple[Input, ...]:
     out = []
     for where, entry in b.objects(inputs, "inputs"):
         key = b.key(entry["key"], f"{where}.key")[1] if "key" in entry else None
-        out.append(Input(key=key, piece=b.string(entry, "piece", f"{where}.")))
+        recomputed = _recomputed(b, b.section(entry, "recomputed", f"{where}."), where)
+        out.append(Input(key, b.string(entry, "piece", f"{where}."), recomputed))
     return tuple(out)
+
+
+def _recomputed(b: Builder, raw: dict[str, Any] | None, where: str) -> Recomputed | None:
+    """``inputs[i].recomputed``: present means recomputed, whatever its fields say."""
+    if raw is None:
+        return None
+    at, keys = f"{where}.recomputed.", b.array(raw, "from", f"{where}.recomputed.") or ()
+    found = (b.key(k, f"{at}from[{i}]") for i, k in enumerate(keys))
+    return Recomputed(
+        function=b.string(raw, "function", at),
+        sources=tuple(value for ok, value in found if ok),
+        tasks=b.integer(raw, "tasks", at),
+        by=b.string(raw, "by", at),
+        note=b.string(raw, "note", at),
+    )
 
 
 def _frames(b: Builder, frames: list[Any] | None) -> tuple[Frame, ...]:

@@ -135,3 +135,45 @@ def test_a_death_snapshot_is_uploaded_like_any_other(tmp_path: Path) -> None:
     url = _upload(settings, written)
     assert url == f"file://{tmp_path / 'bucket'}/{written.name}"
     assert (tmp_path / "bucket" / written.name).read_bytes() == b"snapshot bytes"
+
+
+def test_a_worker_without_a_nanny_is_said_to_have_had_none() -> None:
+    from cluster_hook._deaths.report import NO_NANNY
+
+    death = describe_death(_record(), None, None, NO_NANNY)
+    assert death["cause"] == "unknown"
+    assert "the worker had no nanny" in death["summary"]
+    assert death["stacks_reason"] == NO_NANNY
+
+
+def test_the_report_of_a_worker_its_nanny_knew_under_a_stale_address_is_found() -> None:
+    """A worker that dies before its nanny heard its address is reported under its
+    predecessor's (the nanny reuses its WorkerProcess): matched by nanny and time."""
+    from cluster_hook._deaths.report import how_it_died
+    from cluster_hook._names import EXIT_TOPIC
+
+    async def main() -> dict[str, Any]:
+        async with Scheduler(port=0, dashboard_address=":0") as s:
+            old = {"worker": "tcp://10.0.0.5:1", "nanny": "tcp://10.0.0.5:9", "exitcode": 1}
+            s.log_event(EXIT_TOPIC, old)  # the predecessor's own death
+            await asyncio.sleep(0.05)
+            registered = time.time()
+            record = _record(
+                dead={
+                    "worker": "tcp://10.0.0.5:2",
+                    "nanny": "tcp://10.0.0.5:9",
+                    "host": "10.0.0.5",
+                    "memory_limit": 2**30,
+                },
+                registered=registered,
+            )
+            arrivals: dict[str, asyncio.Event] = {}
+            waiting = asyncio.ensure_future(how_it_died(s, record, arrivals))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # the predecessor's report is not this one's
+            s.log_event(EXIT_TOPIC, {**old, "exitcode": -11})  # the stale address again
+            arrivals[record["dead"]["worker"]].set()
+            return await asyncio.wait_for(waiting, 10)
+
+    death = asyncio.run(main())
+    assert (death["cause"], death["signal_name"]) == ("signal", "SIGSEGV")

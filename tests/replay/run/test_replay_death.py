@@ -142,7 +142,10 @@ def test_lost_inputs_are_named_and_stop_the_replay(
     result = run_cli([str(path), "--no-debug"], cwd=tmp_path)
     assert result.returncode == 4, result.stderr
     assert "input 'load-7' lost: held only by the dead worker" in result.stdout
-    assert "input(s) 'load-7' were held only by the worker that died" in result.stderr
+    assert (
+        "input(s) 'load-7' were held only by the worker that died and could not be recomputed"
+        in result.stderr
+    )
 
 
 def test_info_and_list_show_the_death_escaped(tmp_path: Path, death_job: dict[str, Any]) -> None:

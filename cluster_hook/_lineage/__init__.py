@@ -1,0 +1,1 @@
+"""Lost data recomputed from lineage, on the scheduler: :func:`recover`, :func:`wait_recovered`."""
