@@ -283,8 +283,11 @@ class Capturer:
         assert written is not None
         left_out = left_out_of(builder)
         copy = self._upload(written)
-        if job.abandoned:  # the task's thread wrote the manifest-only file meanwhile
-            written.unlink(missing_ok=True)
+        if job.abandoned:
+            # The task's thread wrote the manifest-only file meanwhile, at the same
+            # path (both writes are atomic renames): whichever landed last is the
+            # file the note names, complete or manifest-only.  Never unlink it:
+            # that deleted the only file when ours landed first.
             return None
         return Written(written, broken, left_out, copy, manifest_only=broken is not None)
 
