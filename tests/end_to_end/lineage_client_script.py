@@ -7,6 +7,7 @@ then runs the task and dies with it.  The report holds, per scenario, what
 the client saw and the ``snapshot`` events naming its task.
 """
 
+import io
 import json
 import os
 import random
@@ -136,6 +137,11 @@ def main(address, out_path, directory):
             # From KilledWorker to its snapshot in one step, while the cluster is up.
             report["four"]["loaded_exc"] = str(replay.load(exc).path)
             report["four"]["loaded_future"] = str(replay.load(fut).path)
+            # replay.debug(future) re-runs that death's call (no debugger: its
+            # os._exit raises ProcessExit under the death's conditions).
+            said = io.StringIO()
+            debugged = replay.debug(fut, debugger=False, out=said, err=said)
+            report["four"]["debugged"] = {"verdict": debugged.verdict.name, "said": said.getvalue()}
         report["four"]["events"] = events_for(c, "four-leave", 4)
 
         c.wait_for_workers(2, timeout=120)
@@ -148,6 +154,9 @@ def main(address, out_path, directory):
         report["closed"] = outcome(fut)
         report["closed"]["events"] = events_for(part, "closed-leave")
         report["closed"]["while_up"] = str(replay.load(fut).path)
+        said = io.StringIO()
+        debugged = replay.debug(fut, debugger=False, out=said, err=said)
+        report["closed"]["debugged"] = {"verdict": debugged.verdict.name, "said": said.getvalue()}
         part._dask_replay_copies.wait(60)
         part.close()
         report["closed"]["after_close"] = str(replay.load(fut).path)

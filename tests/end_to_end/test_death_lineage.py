@@ -210,6 +210,9 @@ def test_killed_worker_leads_to_its_snapshot_in_one_step(cluster: dict[str, Any]
     # snapshot of the death that raised KilledWorker (or the client part's copy of it).
     for loaded in (four["loaded_exc"], four["loaded_future"]):
         assert Path(loaded).name == Path(last.path).name
+    # replay.debug(future) re-runs that death's call: os._exit again, as on the worker.
+    assert four["debugged"]["verdict"] == "REPRODUCED", four["debugged"]
+    assert "Re-running leave()" in four["debugged"]["said"]
 
 
 def test_with_the_client_part_and_after_the_client_closed(
@@ -219,6 +222,7 @@ def test_with_the_client_part_and_after_the_client_closed(
     assert closed["type"] == "KilledWorker"
     [written] = _written(cluster, "closed-leave")
     assert closed["while_up"] == str(written.path)
+    assert closed["debugged"]["verdict"] == "REPRODUCED", closed["debugged"]
     # The client closed, its future was cancelled: the client part's copy.
     copy = Path(closed["after_close"])
     assert copy.name == Path(written.path).name
