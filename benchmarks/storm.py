@@ -26,11 +26,11 @@ WORKERS = 2
 REQUEST_BYTES = 109
 REPLY_BYTES = 42
 REPLY_MAX_BYTES = 42 + 3 * 123
-COUNT_BYTES = 61  # {"op": "dask_replay_storm_count", "fingerprint": ...}
+COUNT_BYTES = 60  # {"op": "dask_replay_storm_count", "counts": {fingerprint: n}}
 # Each worker asks until its first refusal names where the snapshots are: a
 # few failures each, in the worst case every worker's first few.
 ASKS_AT_SCALE = 1_000 * 4
-MILLION_MB = (ASKS_AT_SCALE * (REQUEST_BYTES + REPLY_MAX_BYTES) + 1_000_000 * COUNT_BYTES) / 1e6
+MILLION_MB = ASKS_AT_SCALE * (REQUEST_BYTES + REPLY_MAX_BYTES) / 1e6
 
 
 def run(ws: Workspace) -> Section:
@@ -98,12 +98,14 @@ def run(ws: Workspace) -> Section:
         "handler's name, a 20-character fingerprint, the limit and the worker's address; a "
         f"reply of {REPLY_BYTES} bytes, up to {REPLY_MAX_BYTES} with the places of the written "
         "snapshots) until it learns that the budget is spent and where the snapshots are; "
-        "from then on each of its failures is one fire-and-forget message of "
-        f"{COUNT_BYTES} bytes on its batched stream, with no reply and no wait. Nothing is "
+        "from then on it counts its failures itself and sends the counts on its batched "
+        f"stream at most 5 times a second ({COUNT_BYTES} bytes a message), with no reply "
+        "and no wait. Nothing is "
         "sent for a task that succeeds. 1,000,000 failing tasks of one bug on 1,000 workers: "
         f"at most about {ASKS_AT_SCALE:,} round trips (the first failures on each worker, "
-        "before the written snapshots are known) and about "
-        f"{MILLION_MB:.0f} MB of counts, spread over the storm; the scheduler keeps one small "
+        "before the written snapshots are known), about "
+        f"{MILLION_MB:.1f} MB in all, and then at most 5,000 messages of counts a second "
+        "whatever the rate of failures; the scheduler keeps one small "
         "record per fingerprint (at most 10,000) and publishes each changed fingerprint's "
         "counts once a second.",
         "Each round starts a fresh cluster (and a fresh snapshot directory), because the storm "

@@ -6,8 +6,8 @@ files on every host: 3,000 files for one bug on 1,000 hosts.  Here workers ask
 the scheduler first, on the failure path only (one small message per failure,
 never on success): the first ``limit`` failures of a fingerprint anywhere in
 the cluster are written, every later one is counted (once a worker knows a
-budget is spent, its failures are counted through its batched stream, with
-no reply: ``count``).  The counts reach users
+budget is spent, it counts its failures itself and sends the counts through
+its batched stream a few times a second, with no reply: ``count``).  The counts reach users
 on the ``snapshot-storm`` topic, once a second for the fingerprints that
 changed, and through ``cluster_hook.storm_counts(client)``.
 
@@ -124,15 +124,18 @@ class StormBudget(SchedulerPlugin):
             "places": list(storm.places),
         }
 
-    def count(self, fingerprint: str = "", worker: str = "") -> None:
-        """A failure of a spent budget, from a worker's batched stream: counted only."""
-        storm = self.storms.get(fingerprint)
-        if storm is None:
+    def count(self, counts: Any = None, worker: str = "") -> None:
+        """Failures of spent budgets, ``{fingerprint: n}`` from a worker's batched stream."""
+        if not isinstance(counts, dict):
             return
-        storm.failures += 1
-        if worker and len(storm.workers) < 100_000:
-            storm.workers.add(worker)
-        self._changed.add(fingerprint)
+        for fingerprint, n in counts.items():
+            storm = self.storms.get(fingerprint)
+            if storm is None or type(n) is not int or n <= 0:
+                continue
+            storm.failures += n
+            if worker and len(storm.workers) < 100_000:
+                storm.workers.add(worker)
+            self._changed.add(fingerprint)
 
     def log_event(self, topic: str, msg: Any) -> None:
         """Where each written snapshot went (the workers' ``snapshot`` events)."""

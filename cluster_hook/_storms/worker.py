@@ -8,14 +8,17 @@ cannot wait for the loop it blocks: it uses its own directory's budget.
 
 A budget only ever runs out, so once the scheduler has said that a
 fingerprint's snapshots are written (and where), this worker stops asking
-about it: each further failure is one fire-and-forget message on the worker's
-batched stream to the scheduler, which counts it.  A storm costs a round trip
-per worker for the first few failures, and nothing that waits after that.
+about it: each further failure is counted here, and the counts go to the
+scheduler on the worker's batched stream at most every ``FLUSH_EVERY``
+seconds, one fire-and-forget message for all of them.  A storm costs a round
+trip per worker for its first few failures, and nothing that waits after that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from distributed.utils import sync
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 ASK_TIMEOUT = 2.0
 #: Fingerprints whose budget this worker knows to be spent; beyond, it asks again.
 MAX_SPENT = 10_000
+#: Seconds between two messages of counts to the scheduler.
+FLUSH_EVERY = 0.2
 
 
 async def scheduler_has_budget(worker: Worker) -> bool:
@@ -51,17 +56,22 @@ class ClusterAdmission:
         self._timeout = timeout
         # fingerprint -> where its written snapshots are, once the budget is spent.
         self._spent: dict[str, list[str]] = {}
+        # Failures of spent budgets not yet sent; a flush is scheduled while any are.
+        self._unsent: Counter[str] = Counter()
+        self._lock = threading.Lock()
 
     def __call__(self, fingerprint: str) -> Admission | None:
         worker = self._worker
         places = self._spent.get(fingerprint)
         if places is not None:
-            try:  # thread-safe: the loop sends it; the failing thread never waits
-                worker.loop.add_callback(
-                    worker.batched_send, {"op": STORM_COUNT_HANDLER, "fingerprint": fingerprint}
-                )
-            except Exception:
-                return None
+            with self._lock:
+                first = not self._unsent
+                self._unsent[fingerprint] += 1
+            if first:
+                try:  # thread-safe; the failing thread never waits for the scheduler
+                    worker.loop.add_callback(worker.loop.call_later, FLUSH_EVERY, self._flush)
+                except Exception:
+                    return None
             return self._refused(fingerprint, None, places)
         if _on_loop(worker):
             return None
@@ -86,6 +96,13 @@ class ClusterAdmission:
         if places and len(self._spent) < MAX_SPENT:
             self._spent[fingerprint] = places  # from now on: counted, never asked
         return self._refused(fingerprint, occurrence, places)
+
+    def _flush(self) -> None:
+        """On the worker's loop: the counts gathered since the last flush, in one message."""
+        with self._lock:
+            counts, self._unsent = dict(self._unsent), Counter()
+        if counts:
+            self._worker.batched_send({"op": STORM_COUNT_HANDLER, "counts": counts})
 
     def _refused(self, fingerprint: str, occurrence: int | None, places: list[str]) -> Admission:
         which = f", failure {occurrence} in the cluster" if occurrence else ""
