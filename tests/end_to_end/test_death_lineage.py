@@ -212,7 +212,7 @@ def test_killed_worker_leads_to_its_snapshot_in_one_step(cluster: dict[str, Any]
         assert Path(loaded).name == Path(last.path).name
     # replay.debug(future) re-runs that death's call: os._exit again, as on the worker.
     assert four["debugged"]["verdict"] == "REPRODUCED", four["debugged"]
-    assert "Re-running leave()" in four["debugged"]["said"]
+    assert "Reproduced: the call called os._exit(1)" in four["debugged"]["said"]
 
 
 def test_with_the_client_part_and_after_the_client_closed(
