@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import dask
+import numpy as np
+import pandas as pd
 import pytest
-
-dask = pytest.importorskip("dask")
-distributed = pytest.importorskip("distributed")
-np = pytest.importorskip("numpy")
-pd = pytest.importorskip("pandas")
 
 NOTE = "dask-replay: snapshot written to "
 INPUTS = [9, 4, 2, 76, 2, 1, 5]
