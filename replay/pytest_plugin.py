@@ -219,11 +219,15 @@ def _task_name(path: Path) -> str:
     import snapshot
 
     try:
-        task = snapshot.read_manifest(str(path)).get("task") or {}
-        key = task.get("key") if isinstance(task, dict) else None
+        task = snapshot.read_model(str(path)).task  # the one model: every field checked
     except (snapshot.SnapshotError, OSError):
-        key = None
-    return str(key) if isinstance(key, str | int) and str(key) else path.name
+        task = None
+    key = task.key if task is not None else None
+    name = str(key) if isinstance(key, str | int) and str(key) else path.name
+    # A test id reaches the terminal and junit files: the key is the snapshot's text.
+    from ._terminal import for_terminal
+
+    return for_terminal(name, one_line=True, limit=200)
 
 
 def _options(config: pytest.Config) -> CheckOptions:

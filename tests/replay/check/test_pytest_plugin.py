@@ -102,3 +102,18 @@ def test_the_entry_point_loads_the_plugin_and_costs_nothing_without_the_option(
     assert "--replay-snapshots=DIR" in helped.stdout, helped.stdout
     plain = _pytest(["test_plain.py"], tmp_path, env, autoload=True)
     assert plain.returncode == 0, plain.stdout + plain.stderr
+
+
+def test_a_hostile_task_key_is_escaped_in_the_test_id(tmp_path: Path) -> None:
+    """The item's name comes from the snapshot: no escape sequence reaches the terminal."""
+    from jobs import write_snapshot
+
+    from replay.pytest_plugin import _task_name
+
+    def recip(x: int) -> float:
+        return 1 / x
+
+    path = write_snapshot(tmp_path / "s.zst", recip, (0,), task_key="ok\x1b[2J\nnext\u202e")
+    name = _task_name(path)
+    assert "\x1b" not in name and "\n" not in name and "\u202e" not in name
+    assert name.startswith("ok")
