@@ -34,3 +34,11 @@ STORM_COUNT_HANDLER = "dask_replay_storm_count"
 STORM_TOPIC = "snapshot-storm"
 #: Where the scheduler's metadata says that it keeps the budget (the handler's name).
 BUDGET_METADATA = ("dask-replay", "storm-budget")
+#: The scheduler's plugin that lists the cluster's snapshots on the dashboard (``_dashboard``).
+PAGES_PLUGIN_NAME = "dask-replay-pages"
+#: The worker handler that renders one snapshot of its directory as an HTML page.
+PAGE_HANDLER = "dask_replay_snapshot_page"
+#: The worker handler that reads a bounded chunk of one snapshot of its directory.
+READ_HANDLER = "dask_replay_snapshot_read"
+#: Where the scheduler's metadata holds the Snapshots page's URL (for the workers' notes).
+PAGES_METADATA = ("dask-replay", "snapshots-page")

@@ -12,19 +12,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client as ClientType
 from distributed import Scheduler as SchedulerType
 from distributed import WorkerPlugin
 
-from snapshot import Capturer, MemoryGuard
+from snapshot import MemoryGuard
 
 from ._client.copies import install_client
 from ._config import ConfigError, Settings, memory_guard
+from ._dashboard.note import NotingCapturer, learn_pages_url
+from ._dashboard.scheduler import SnapshotPages
+from ._dashboard.worker import WorkerPages
 from ._deaths.scheduler import DeathWatch
 from ._deaths.worker import DeathSetup
-from ._names import DEATHS_PLUGIN_NAME, PLUGIN_NAME, SNAPSHOT_TOPIC, STORMS_PLUGIN_NAME
+from ._names import (
+    DEATHS_PLUGIN_NAME,
+    PAGES_PLUGIN_NAME,
+    PLUGIN_NAME,
+    SNAPSHOT_TOPIC,
+    STORMS_PLUGIN_NAME,
+)
 from ._policy import dask_policy
 from ._storms.scheduler import StormBudget
 from ._storms.worker import ClusterAdmission, scheduler_has_budget
@@ -44,9 +54,10 @@ def worker_capturer(
     log_event: Callable[[str, Any], None],
     tasks: Mapping[Any, Any] | None = None,
     memory: MemoryGuard | None = None,
-) -> Capturer:
-    """The capture core as one worker uses it: dask's policy, its log and events."""
-    return Capturer(
+) -> NotingCapturer:
+    """The capture core as one worker uses it: dask's policy, its log and events,
+    notes that name the snapshot's dashboard page once the scheduler said where."""
+    return NotingCapturer(
         settings,
         policy=dask_policy(tasks if tasks is not None else {}),
         origin={"worker": worker_address, "worker_name": worker_name},
@@ -71,7 +82,8 @@ class SnapshotPlugin(WorkerPlugin):
 
     def __init__(self, **settings: Any) -> None:
         self.settings_overrides: dict[str, Any] = dict(settings)
-        self._capturer: Capturer | None = None
+        self._capturer: NotingCapturer | None = None
+        self._pages: WorkerPages | None = None
         self._tasks: Mapping[Any, Any] = {}
         self._scope_task: asyncio.Task[None] | None = None
 
@@ -108,6 +120,9 @@ class SnapshotPlugin(WorkerPlugin):
             logger.info("dask-replay: snapshots are off (snapshot.enabled is false)")
             return
         self._tasks = worker.state.tasks
+        # The dashboard's pages read only the configured directories (this worker's).
+        self._pages = WorkerPages(lambda: _directories(settings))
+        self._pages.install(worker)
         self._capturer = worker_capturer(
             settings,
             worker_address=str(worker.address),
@@ -129,6 +144,7 @@ class SnapshotPlugin(WorkerPlugin):
                 identity = await asyncio.wait_for(worker.scheduler.identity(n_workers=0), 30)
                 if self._capturer is not None:
                     self._capturer.guard.set_scope(str(identity["id"]))
+                    self._capturer.pages_url = await learn_pages_url(worker)
                 # One budget per failure for the whole cluster, when the scheduler keeps one.
                 if self._capturer is not None and await scheduler_has_budget(worker):
                     limit = self._capturer.settings.max_per_fingerprint
@@ -142,6 +158,9 @@ class SnapshotPlugin(WorkerPlugin):
 
     def teardown(self, worker: Worker) -> None:
         self._capturer = None
+        if self._pages is not None:
+            self._pages.uninstall(worker)
+            self._pages = None
         if self._scope_task is not None:
             self._scope_task.cancel()
 
@@ -157,6 +176,16 @@ class SnapshotPlugin(WorkerPlugin):
         ts.run_spec = wrap(spec, self._capturer)
 
 
+def _directories(settings: Settings) -> list[Path]:
+    """The snapshot directories of this worker: its plugin's, and the config's if another."""
+    found = [Path(settings.directory)]
+    try:
+        configured = Path(Settings.from_config().directory)
+    except ConfigError:
+        return found
+    return found if configured == found[0] else [*found, configured]
+
+
 async def dask_setup(server: Worker | Scheduler | Client) -> None:
     """Preload entry point: ``dask worker SCHEDULER --preload cluster_hook`` (also
     ``dask scheduler --preload cluster_hook``, which records worker deaths and keeps
@@ -168,6 +197,7 @@ async def dask_setup(server: Worker | Scheduler | Client) -> None:
     if isinstance(server, SchedulerType):
         server.add_plugin(DeathWatch(), name=DEATHS_PLUGIN_NAME, idempotent=True)
         server.add_plugin(StormBudget(), name=STORMS_PLUGIN_NAME, idempotent=True)
+        server.add_plugin(SnapshotPages(), name=PAGES_PLUGIN_NAME, idempotent=True)
         return
     await server.plugin_add(SnapshotPlugin(), name=PLUGIN_NAME)
     await server.plugin_add(DeathSetup(register_scheduler=True), name=DEATHS_PLUGIN_NAME)
@@ -191,5 +221,6 @@ def register(client: Client, **settings: Any) -> Any:
 
     client.register_plugin(DeathWatch(**settings))
     client.register_plugin(StormBudget())
+    client.register_plugin(SnapshotPages())
     client.register_plugin(DeathSetup(**settings))
     return client.register_plugin(SnapshotPlugin(**settings))

@@ -87,6 +87,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "lineage": ("cluster_hook._lineage",),
         "deaths": ("cluster_hook._deaths",),
         "storms": ("cluster_hook._storms",),
+        # The Snapshots pages on the dashboard: the scheduler's list, the workers' pages.
+        "dashboard": ("cluster_hook._dashboard",),
         "plugin": ("cluster_hook._plugin",),
     },
 }
@@ -129,7 +131,8 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "lineage": ("base",),
         "deaths": ("base", "lineage"),
         "storms": ("base",),
-        "plugin": ("base", "client", "deaths", "lineage", "storms"),
+        "dashboard": ("base", "storms"),
+        "plugin": ("base", "client", "dashboard", "deaths", "lineage", "storms"),
     },
 }
 

@@ -1,0 +1,194 @@
+"""Where the scheduler reads one snapshot from: its worker, a worker on its host, the storage.
+
+The worker that wrote a file holds it; when that worker is gone, another
+running worker on the same host may hold the same directory (a nanny's
+restarted worker does), and the upload copy (``snapshot.upload``) may be
+read from storage, but only at ``<the scheduler's snapshot.upload>/<name>``.
+Bytes travel in chunks of ``CHUNK`` (never a whole file in the scheduler's
+memory); a page is rendered where the file is, by ``snapshot.render_html``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from distributed.comm.addressing import get_address_host
+
+import snapshot
+
+from .._config import ConfigError, Settings
+from .._names import PAGE_HANDLER, READ_HANDLER
+from .files import valid_name
+from .index import Row
+
+#: Bytes per read, from a worker or from storage.
+CHUNK = 1 * 2**20
+#: Other workers on the holder's host asked for its file, at most.
+MAX_NEIGHBOURS = 3
+#: Seconds a worker may take to render a page.
+RENDER_TIMEOUT = 120.0
+#: The largest file copied from storage to render its page on the scheduler.
+MAX_STORAGE_BYTES = 4 * 2**30
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A page, or why there is none: ``status`` is the HTTP status."""
+
+    status: int
+    html: str = ""
+    title: str = ""
+    message: str = ""
+
+
+def upload_prefix() -> str | None:
+    """The scheduler's ``snapshot.upload`` (None when unset or unusable)."""
+    try:
+        return Settings.from_config().upload
+    except ConfigError:
+        return None
+
+
+def storage_url(row: Row, prefix: str | None) -> str | None:
+    """The row's upload copy, when it lies exactly at ``prefix/<name>``."""
+    if not prefix or row.url is None or row.name is None:
+        return None
+    expected = f"{prefix.rstrip('/')}/{row.name}"
+    return expected if row.url == expected else None
+
+
+def holders(row: Row, workers: Mapping[str, Any]) -> list[str]:
+    """Running workers that may hold the file: its writer, then others on its host."""
+    found = [row.worker] if row.worker in workers else []
+    try:
+        host = get_address_host(row.worker)
+    except Exception:
+        return found
+    for address in workers:
+        if len(found) > MAX_NEIGHBOURS:
+            break
+        try:
+            if address != row.worker and get_address_host(address) == host:
+                found.append(address)
+        except Exception:
+            continue
+    return found
+
+
+def gone_message(row: Row) -> str:
+    where = f" on {row.host}" if row.host else ""
+    return (
+        f"The worker {row.worker or '?'} that holds {row.name} has left the cluster, and no "
+        f"running worker or upload copy (snapshot.upload) serves it. The file stays{where} "
+        f"at {row.path}: copy it from there, or set snapshot.upload to keep copies in storage."
+    )
+
+
+async def page(
+    rpc: Callable[[str], Any], row: Row, workers: Mapping[str, Any], download_href: str
+) -> Answer:
+    """The row's page, from a worker or from storage."""
+    assert row.name is not None
+    reasons: list[str] = []
+    for address in holders(row, workers):
+        try:
+            reply = await asyncio.wait_for(
+                getattr(rpc(address), PAGE_HANDLER)(name=row.name, download_href=download_href),
+                RENDER_TIMEOUT,
+            )
+        except Exception as err:
+            reasons.append(f"{address}: {type(err).__name__}")
+            continue
+        if not isinstance(reply, dict):
+            continue
+        if reply.get("status") == "ok" and isinstance(reply.get("html"), str):
+            return Answer(200, html=reply["html"])
+        if reply.get("status") == "damaged":
+            return Answer(422, title="Damaged snapshot", message=str(reply.get("reason")))
+        reasons.append(str(reply.get("reason")))
+    url = storage_url(row, upload_prefix())
+    if url is not None:
+        return await asyncio.to_thread(_page_from_storage, url, row.name, download_href)
+    if row.worker in workers:
+        return Answer(
+            404, title="Snapshot not found", message="; ".join(reasons) or f"{row.name}: not found"
+        )
+    return Answer(410, title="Worker gone", message=gone_message(row))
+
+
+def _page_from_storage(url: str, name: str, download_href: str) -> Answer:
+    """Copy the upload to a private temporary file, in chunks, and render it there."""
+    from fsspec.core import url_to_fs
+
+    with tempfile.TemporaryDirectory(prefix="dask-replay-page-") as tmp:
+        local = Path(tmp) / name
+        try:
+            fs, path = url_to_fs(url)
+            with fs.open(path, "rb") as src, open(local, "wb") as out:
+                copied = 0
+                while chunk := src.read(CHUNK):
+                    copied += len(chunk)
+                    if copied > MAX_STORAGE_BYTES:
+                        return Answer(
+                            413, title="Snapshot too large", message=f"{name} is over 4 GiB"
+                        )
+                    out.write(chunk)
+        except Exception as err:
+            return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
+        try:
+            html = snapshot.render_html(local, download_href=download_href, name=name)
+        except snapshot.SnapshotError as err:
+            return Answer(422, title="Damaged snapshot", message=str(err))
+        return Answer(200, html=html)
+
+
+async def chunks(
+    rpc: Callable[[str], Any], row: Row, workers: Mapping[str, Any]
+) -> AsyncIterator[bytes] | Answer:
+    """The file's bytes in chunks, or why they cannot be read."""
+    assert row.name is not None and valid_name(row.name)
+    for address in holders(row, workers):
+        try:
+            first = await getattr(rpc(address), READ_HANDLER)(name=row.name, offset=0, length=CHUNK)
+        except Exception:
+            continue
+        if isinstance(first, dict) and first.get("status") == "ok":
+            return _from_worker(rpc, address, row.name, first["data"])
+    url = storage_url(row, upload_prefix())
+    if url is not None:
+        return _from_storage(url)
+    if row.worker in workers:
+        return Answer(404, title="Snapshot not found", message=f"{row.name}: not found")
+    return Answer(410, title="Worker gone", message=gone_message(row))
+
+
+async def _from_worker(
+    rpc: Callable[[str], Any], address: str, name: str, first: bytes
+) -> AsyncIterator[bytes]:
+    chunk, offset = first, 0
+    while chunk:
+        yield chunk
+        offset += len(chunk)
+        if len(chunk) < CHUNK:
+            return
+        reply = await getattr(rpc(address), READ_HANDLER)(name=name, offset=offset, length=CHUNK)
+        if not isinstance(reply, dict) or reply.get("status") != "ok":
+            raise OSError(f"{name}: {reply.get('reason') if isinstance(reply, dict) else reply}")
+        chunk = reply["data"]
+
+
+async def _from_storage(url: str) -> AsyncIterator[bytes]:
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(url)
+    src = await asyncio.to_thread(fs.open, path, "rb")
+    try:
+        while chunk := await asyncio.to_thread(src.read, CHUNK):
+            yield chunk
+    finally:
+        await asyncio.to_thread(src.close)

@@ -1,0 +1,74 @@
+"""The worker's part: its snapshots rendered as pages, or read in chunks, by name.
+
+The worker plugin registers two handlers (``PAGE_HANDLER``, ``READ_HANDLER``)
+that the scheduler calls for the dashboard.  Both look only inside this
+worker's configured snapshot directories (``files``); the page is rendered
+in a thread by ``snapshot.render_html``, which never unpickles.  Each answers
+a dict: ``{"status": "ok", ...}``, or ``{"status": "missing" | "damaged",
+"reason": ...}`` (no exception crosses the wire, and none reaches the
+worker's log as an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import snapshot
+
+from .._names import PAGE_HANDLER, READ_HANDLER
+from .files import NotHere, find, read_chunk
+
+logger = logging.getLogger("distributed.worker.cluster_hook")
+
+Directories = Callable[[], Sequence[Path]]
+
+
+def render_page(path: Path, name: str, download_href: str | None) -> str:
+    """The one renderer's page of the file at ``path`` (never unpickles)."""
+    return snapshot.render_html(path, download_href=download_href, name=name)
+
+
+class WorkerPages:
+    """The handlers, over the directories ``directories()`` names at each call."""
+
+    def __init__(self, directories: Directories) -> None:
+        self.directories = directories
+
+    async def page(self, name: str = "", download_href: str | None = None) -> dict[str, Any]:
+        try:
+            path = find(list(self.directories()), name)
+        except NotHere as err:
+            return {"status": "missing", "reason": str(err)}
+        href = download_href if isinstance(download_href, str) else None
+        try:
+            html = await asyncio.to_thread(render_page, path, name, href)
+        except snapshot.SnapshotError as err:
+            return {"status": "damaged", "reason": str(err)}
+        except Exception as err:  # the renderer's bug must not look like a damaged file
+            logger.warning("dask-replay: could not render %s: %r", name, err)
+            return {"status": "error", "reason": f"{type(err).__name__} while rendering"}
+        return {"status": "ok", "html": html}
+
+    async def read(self, name: str = "", offset: int = 0, length: int = 0) -> dict[str, Any]:
+        try:
+            data = await asyncio.to_thread(
+                read_chunk, list(self.directories()), name, offset, length
+            )
+        except NotHere as err:
+            return {"status": "missing", "reason": str(err)}
+        except OSError as err:
+            return {"status": "missing", "reason": f"{name}: {err.strerror}"}
+        return {"status": "ok", "data": data}
+
+    def install(self, worker: Any) -> None:
+        worker.handlers[PAGE_HANDLER] = self.page
+        worker.handlers[READ_HANDLER] = self.read
+
+    @staticmethod
+    def uninstall(worker: Any) -> None:
+        for name in (PAGE_HANDLER, READ_HANDLER):
+            worker.handlers.pop(name, None)

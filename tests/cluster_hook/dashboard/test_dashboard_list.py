@@ -1,0 +1,132 @@
+"""The Snapshots list on the dashboard, with a real scheduler and workers (``gen_cluster``).
+
+The hook as ``register(client)`` installs it; requests go to the scheduler's
+own HTTP server through tornado's client: the routes under test are the real
+ones, with the real index fed by the workers' ``snapshot`` events.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from dashboard_helpers import body, get, hooked, names
+from dashboard_userfuncs import fail_with, recip
+from distributed import Client, wait
+from distributed.utils_test import gen_cluster
+
+from cluster_hook._dashboard.index import MAX_ROWS
+from cluster_hook._dashboard.listing import CSP
+
+ROW = re.compile(r"<tr><td>")
+
+
+@gen_cluster(client=True, nthreads=[("", 1), ("", 1)])
+async def test_the_list_shows_each_failure_newest_first_and_filters_by_type(
+    c: Client, s: Any, a: Any, b: Any, snapshot_dir: Path
+) -> None:
+    await hooked(c, s, [a, b], directory=str(snapshot_dir))
+    first = c.submit(recip, 0, key="recip-zero")
+    await wait(first)
+    second = c.submit(fail_with, "ValueError", "bad <b>value</b>", key="valueerror-task")
+    await wait(second)
+
+    moved = await get(s, "/snapshots")
+    assert moved.code in (301, 302) and moved.headers["Location"] == "snapshots/"
+    listed = await get(s, "/snapshots/")
+    assert listed.code == 200
+    assert listed.headers["Content-Security-Policy"] == CSP
+    html = body(listed)
+    assert len(ROW.findall(html)) == 2
+    # Newest first: the ValueError, then the ZeroDivisionError.
+    assert html.index("builtins.ValueError") < html.index("builtins.ZeroDivisionError")
+    assert "bad &lt;b&gt;value&lt;/b&gt;" in html and "<b>value</b>" not in html
+    assert "division by zero" in html and "recip-zero" in html
+    for name in names(snapshot_dir):
+        assert f'<a href="{name}">page</a>' in html
+        assert f'<a href="download/{name}" download="{name}">download</a>' in html
+    assert {a.address, b.address} >= {w for w in (a.address, b.address) if w in html}
+    assert a.address in html or b.address in html
+
+    only = body(await get(s, "/snapshots/?type=builtins.ZeroDivisionError"))
+    assert len(ROW.findall(only)) == 1 and "builtins.ValueError</b>" not in only
+    # The form lists every type with its count; the chosen one stays selected.
+    assert '<option value="builtins.ZeroDivisionError" selected>' in only
+    assert '<option value="builtins.ValueError">builtins.ValueError (1)</option>' in only
+    none = body(await get(s, "/snapshots/?type=nothing.Such"))
+    assert not ROW.findall(none)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_the_note_on_the_exception_names_the_page(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    pages = await hooked(c, s, [a], directory=str(snapshot_dir))
+    port = s.http_server.port
+    assert pages.url is not None and pages.url.endswith(f":{port}/snapshots/")
+    future = c.submit(recip, 0)
+    await wait(future)
+    exc = await future.exception()
+    (name,) = names(snapshot_dir)
+    notes = "\n".join(exc.__notes__)
+    assert f"dask-replay: see it at {pages.url}{name}" in notes
+    # That URL is the page's route on this server.
+    page_path = pages.url.split(f":{port}", 1)[1] + name
+    assert page_path == f"/snapshots/{name}"
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_events_are_hostile_input_and_render_inert(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await hooked(c, s, [a], directory=str(snapshot_dir))
+    s.log_event(
+        "snapshot",
+        {
+            "key": '"><img src=x onerror=alert(1)>',
+            "path": "/etc/passwd",
+            "exception": "<script>alert(1)</script>",
+            "message": "javascript:alert(1) \u202e</pre>",
+            "host": "<i>h</i>",
+            "bytes": "many",
+            "death": {"cause": "<b>oom</b>"},
+        },
+    )
+    s.log_event("snapshot", ["not", "a", "mapping"])
+    html = body(await get(s, "/snapshots/"))
+    assert len(ROW.findall(html)) == 1
+    assert "<script>" not in html and "<img" not in html and "<i>h" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;oom&lt;/b&gt;" in html
+    # /etc/passwd is no snapshot's name: the row has no link at all.
+    assert "href" not in html.split("<tbody>")[1]
+    assert "no file name in the event" in html
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_thousand_snapshots_in_one_answer_and_the_index_is_bounded(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    pages = await hooked(c, s, [a], directory=str(snapshot_dir))
+    for i in range(1100):
+        s.log_event(
+            "snapshot",
+            {
+                "key": f"task-{i}",
+                "path": f"{snapshot_dir}/20261207T000000-task_{i}-h-1-{i:08x}.tar.zst",
+                "exception": "builtins.ZeroDivisionError" if i % 2 else "builtins.KeyError",
+                "message": "division by zero",
+                "host": "h",
+                "bytes": 1000 + i,
+                "fingerprint": "f" * 16,
+            },
+        )
+    html = body(await get(s, "/snapshots/"))
+    assert len(ROW.findall(html)) == 1000
+    assert html.index("task-1099") < html.index("task-1000")
+    assert 'href="?start=1000"' in html
+    older = body(await get(s, "/snapshots/?start=1000"))
+    assert len(ROW.findall(older)) == 100 and "task-99<" in older
+    filtered = body(await get(s, "/snapshots/?type=builtins.KeyError"))
+    assert len(ROW.findall(filtered)) == 550
+    assert pages.index.limit == MAX_ROWS and len(pages.index) == 1100
