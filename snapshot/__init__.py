@@ -89,8 +89,10 @@ if _typing.TYPE_CHECKING:
     from ._capture.storm import SNAPSHOT_SUFFIX, Admission, StormGuard, failure_fingerprint
     from ._capture.upload import upload_snapshot
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
-    from ._codehash import code_objects, code_sha256
+    from ._codehash import CompiledSource, code_objects, code_sha256
+    from ._inapp import is_library_frame
     from ._read.opcodes import pickle_imports
+    from ._render.page import render_html
     from ._text import safe_repr, safe_str
     from ._write.builder import SnapshotBuilder
     from ._write.environment import DEFAULT_ENV_ALLOW, environment_info
@@ -136,7 +138,10 @@ _LAZY = {
     "passes_through": "._capture.wrapper",
     "task_section": "._capture.contents",
     "upload_snapshot": "._capture.upload",
+    "CompiledSource": "._codehash",
     "code_objects": "._codehash",
+    "is_library_frame": "._inapp",
+    "render_html": "._render.page",
     "code_sha256": "._codehash",
     "safe_repr": "._text",
     "safe_str": "._text",
@@ -182,6 +187,7 @@ __all__ = [
     "Capturer",
     "CapturingCall",
     "ChainEntry",
+    "CompiledSource",
     "Death",
     "DeathMemory",
     "Environment",
@@ -238,6 +244,7 @@ __all__ = [
     "drop_own_frame",
     "environment_info",
     "failure_fingerprint",
+    "is_library_frame",
     "key_from_json",
     "key_to_json",
     "keys_file",
@@ -251,6 +258,7 @@ __all__ = [
     "read_keys",
     "read_manifest",
     "read_model",
+    "render_html",
     "safe_repr",
     "safe_str",
     "setting",

@@ -22,7 +22,7 @@ import hashlib
 import types
 from collections.abc import Iterator
 
-__all__ = ["code_fingerprint", "code_sha256"]
+__all__ = ["CompiledSource", "code_fingerprint", "code_objects", "code_sha256"]
 
 _DOMAIN = b"dask-replay code 1\0"
 
@@ -107,3 +107,45 @@ def code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
         current = stack.pop()
         yield current
         stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+
+
+class CompiledSource:
+    """A source text compiled (never run), and its code objects: by name and hash, and the
+    lines each runs.
+
+    The one check that a text is the source of code that ran: a definition is
+    that code when its :func:`code_sha256` equals the recorded hash and it starts
+    at the recorded first line (:meth:`first_lines`); without a hash (another
+    Python's bytecode, an old file), the text must at least define the function
+    at its first line and run the frame's line in it (:meth:`runs`).  A text
+    that does not compile here has no code objects (``compiles`` is False).
+    """
+
+    def __init__(self, text: str, filename: str) -> None:
+        self.firsts: dict[tuple[str, str], list[int]] = {}
+        self._lines: dict[tuple[str, int], set[int]] = {}
+        try:
+            module = compile(text, filename, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+            self.compiles = False
+            return
+        self.compiles = True
+        for code in code_objects(module):
+            self.firsts.setdefault((code.co_name, code_sha256(code)), []).append(
+                code.co_firstlineno
+            )
+            lines = self._lines.setdefault((code.co_name, code.co_firstlineno), set())
+            lines.update(line for _, _, line in code.co_lines() if line is not None)
+
+    def names(self) -> set[str]:
+        return {name for name, _ in self.firsts}
+
+    def first_lines(self, name: str, sha256: str) -> list[int]:
+        """The first lines at which this text defines code named ``name`` hashing ``sha256``."""
+        return self.firsts.get((name, sha256), [])
+
+    def runs(self, name: str, first: int | None, lineno: int) -> bool:
+        """Whether a function ``name`` defined at line ``first`` (any, if None) runs ``lineno``."""
+        if first is not None:
+            return lineno in self._lines.get((name, first), ())
+        return any(lineno in lines for (n, _), lines in self._lines.items() if n == name)

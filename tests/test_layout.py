@@ -38,6 +38,7 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
             "snapshot._installed",
             "snapshot._errors",
             "snapshot._format",
+            "snapshot._inapp",
             "snapshot._keys",
             "snapshot._limits",
             "snapshot._rebuild",
@@ -51,6 +52,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "amend": ("snapshot._amend",),
         # The capture core: a live failure into a snapshot file, without Dask.
         "capture": ("snapshot._capture",),
+        # The HTML page of a snapshot (python -m replay html, the dashboard, Jupyter).
+        "render": ("snapshot._render",),
     },
     "replay": {
         # Shared below everything: terminal escaping, rebuilt frames, errors, versions.
@@ -102,6 +105,8 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "amend": ("base", "model", "read", "write"),
         # Capture writes; it never needs the reader.
         "capture": ("base", "model", "write"),
+        # The page reads the head of a file, as info does; it never writes or captures.
+        "render": ("base", "model", "read"),
     },
     # cli -> session -> check -> run -> describe -> sources; fetch beside them.
     "replay": {

@@ -49,11 +49,12 @@ EXIT_REFUSED = 7
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES = {
-    EXIT_OK: "success: info or list printed, the replayed call did not raise, "
+    EXIT_OK: "success: info or list printed, html written, the replayed call did not raise, "
     "or a --frames session ended; check: every snapshot is fixed",
     EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would); "
     "check: a snapshot still fails, or fails differently (changed)",
-    EXIT_USAGE: "usage error: bad or conflicting options",
+    EXIT_USAGE: "usage error: bad or conflicting options; html: the page cannot be written "
+    "to -o FILE",
     EXIT_UNREADABLE: "the snapshot cannot be read: no such file (or object, bucket, prefix), "
     "not a snapshot, truncated, newer format, over a read limit, a bad signature, or remote "
     "storage that cannot be reached (no network, no credentials, its package not installed)",
@@ -159,7 +160,8 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"       {prog} list DIR\n"
             f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
             f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]\n"
-            f"       {prog} shrink SNAPSHOT -o SMALL.tar.zst [--budget S] [--timeout S]"
+            f"       {prog} shrink SNAPSHOT -o SMALL.tar.zst [--budget S] [--timeout S]\n"
+            f"       {prog} html SNAPSHOT [-o FILE]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "

@@ -1,6 +1,6 @@
 """The command line: ``python -m replay`` (also installed as ``dask-replay``).
 
-Six forms share one entry point; the first word picks the form, because a
+Seven forms share one entry point; the first word picks the form, because a
 positional SNAPSHOT cannot live beside argparse subcommands::
 
     python -m replay SNAPSHOT [options]   re-run the failing call under a debugger
@@ -9,8 +9,9 @@ positional SNAPSHOT cannot live beside argparse subcommands::
     python -m replay check PATH...        re-run each against today's code: fixed or not
     python -m replay export-test SNAPSHOT -o tests/test_NAME.py   the failure as a test
     python -m replay shrink SNAPSHOT -o SMALL.tar.zst   only the inputs that fail
+    python -m replay html SNAPSHOT [-o FILE]   its page: one self-contained HTML file
 
-A file literally named ``info``, ``list``, ``check``, ``export-test`` or ``shrink`` is replayed as ``./info``.  Errors a
+A file literally named ``info``, ``list``, ``check``, ``export-test``, ``shrink`` or ``html`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from
 ``EXIT_CODES``; they never print a traceback of ours.  The commands are thin:
 ``replay._cli.inspect_commands`` (info, list) and ``replay._cli.replay_command`` call the
@@ -85,6 +86,10 @@ def main(
             from .tool_args import shrink_parser
 
             return shrink(shrink_parser(name).parse_args(args[1:]), out, err)
+        if args and args[0] == "html":
+            from .html_command import html, html_parser
+
+            return html(html_parser(name).parse_args(args[1:]), out, err)
         from .replay_command import replay
 
         return replay(replay_parser(name).parse_args(args), out, err)
@@ -108,7 +113,7 @@ def main(
         return EXIT_OK
 
 
-_COMMANDS = ("info", "list", "check", "export-test", "shrink")
+_COMMANDS = ("info", "list", "check", "export-test", "shrink", "html")
 
 
 def _status(exc: snapshot.SnapshotError) -> int:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 
-from snapshot import code_objects, code_sha256
+from snapshot import CompiledSource, code_sha256
 
 __all__ = [
     "FunctionLines",
@@ -77,27 +77,19 @@ class UnitIndex:
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
-        self._firsts: dict[tuple[str, str], list[int]] = {}
-        try:
-            module = compile(unit.text, unit.filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            self.compiles = False
-            return
-        self.compiles = True
-        for code in code_objects(module):
-            key = (code.co_name, code_sha256(code))
-            self._firsts.setdefault(key, []).append(code.co_firstlineno)
+        self._compiled = CompiledSource(unit.text, unit.filename)
+        self.compiles = self._compiled.compiles
 
     def names(self) -> set[str]:
-        return {name for name, _ in self._firsts}
+        return self._compiled.names()
 
     def moved(self, ref: Reference) -> int | None:
         """The first line at which this unit defines ``ref``'s very code elsewhere, if it does."""
-        firsts = self._firsts.get((ref.name, ref.sha256))
+        firsts = self._compiled.first_lines(ref.name, ref.sha256)
         return firsts[0] + self.unit.offset if firsts else None
 
     def find(self, ref: Reference) -> Match | None:
-        for first in self._firsts.get((ref.name, ref.sha256), []):
+        for first in self._compiled.first_lines(ref.name, ref.sha256):
             delta = first - ref.firstlineno
             if 0 <= delta <= self.unit.slack:
                 return Match(self.unit, delta + self.unit.offset)
@@ -109,28 +101,23 @@ class FunctionLines:
 
     The check for a frame that records no code hash (format 1.0, or another
     Python's bytecode): the text must at least define the function at its first
-    line and run the frame's line in it.  A file edited after it was imported
-    (lines shifted) fails it; an edit that keeps every line in place cannot be seen.
+    line and run the frame's line in it (``snapshot.CompiledSource.runs``, the
+    one implementation the HTML page uses too).  A file edited after it was
+    imported (lines shifted) fails it; an edit that keeps every line in place
+    cannot be seen.
     """
 
-    def __init__(self, module: types.CodeType) -> None:
-        self._lines: dict[tuple[str, int], set[int]] = {}
-        for code in code_objects(module):
-            lines = self._lines.setdefault((code.co_name, code.co_firstlineno), set())
-            lines.update(line for _, _, line in code.co_lines() if line is not None)
+    def __init__(self, compiled: CompiledSource) -> None:
+        self._compiled = compiled
 
     @classmethod
     def of(cls, text: str, filename: str) -> FunctionLines | None:
         """The lines of ``text`` compiled, or None when it does not compile here."""
-        try:
-            return cls(compile(text, filename, "exec", dont_inherit=True))
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-            return None
+        compiled = CompiledSource(text, filename)
+        return cls(compiled) if compiled.compiles else None
 
     def runs(self, name: str, first: int | None, lineno: int) -> bool:
-        if first is not None:
-            return lineno in self._lines.get((name, first), ())
-        return any(lineno in lines for (n, _), lines in self._lines.items() if n == name)
+        return self._compiled.runs(name, first, lineno)
 
 
 def relocate(code: types.CodeType, filename: str, shift: int) -> types.CodeType:

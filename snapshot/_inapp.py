@@ -1,0 +1,67 @@
+"""Which captured frames are the user's own code, and which belong to installed libraries.
+
+The rule of Sentry's "in app" and debugpy's ``justMyCode``, applied to what
+the manifest records of each frame (its file name and module, both from the
+worker): a frame is a library's when its file lies under a Python
+installation (``.../lib/pythonX.Y/``, ``site-packages``, ``dist-packages``,
+``<frozen ...>``), or its module belongs to a library Dask runs the user's
+code through (dask, distributed, pandas, numpy, scipy, ...), or, for a frame
+without a real file, its module is in the standard library.  Everything else
+(``<dynamic-code>`` of a notebook cell, a file of the user's project) is the
+user's.  ``info`` and the HTML page show the user's frames in full, the others
+folded.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+__all__ = ["LIBRARIES", "is_library_frame"]
+
+#: Top-level modules run between Dask and the user's code (installed editable,
+#: outside site-packages, they are still libraries), and the replay's own.
+LIBRARIES = frozenset(
+    {
+        "dask",
+        "distributed",
+        "pandas",
+        "numpy",
+        "scipy",
+        "pyarrow",
+        "toolz",
+        "tlz",
+        "cytoolz",
+        "cloudpickle",
+        "tornado",
+        "fsspec",
+        "xarray",
+        "sklearn",
+        "zict",
+        "tblib",
+        "cluster_hook",
+        "snapshot",
+        "replay",
+    }
+)
+
+_INSTALLED = re.compile(
+    r"([/\\](site|dist)-packages[/\\])|([/\\]lib[/\\]python3?\.?[0-9]*[/\\])|(^<frozen )",
+    re.IGNORECASE,
+)
+
+
+def is_library_frame(frame: Any) -> bool:
+    """Whether a captured frame (``snapshot.Frame``) is an installed library's code."""
+    filename = frame.filename if isinstance(frame.filename, str) else ""
+    if _INSTALLED.search(filename):
+        return True
+    module = frame.module if isinstance(frame.module, str) else ""
+    top = module.partition(".")[0]
+    if top in LIBRARIES:
+        return True
+    real_file = filename.startswith(("/", "\\")) or filename[1:3] in (":\\", ":/")
+    # A user's own ``code.py`` is not the standard library's ``code``: the module
+    # name decides only for a frame whose file says nothing.
+    return not real_file and top in sys.stdlib_module_names

@@ -1,0 +1,54 @@
+"""``snapshot.render_html``: the page of a snapshot, built without unpickling, every string inert."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import snapshot
+
+
+def _arrow_line(page: str) -> str:
+    """The text of the source line the page marks as the one that ran."""
+    found = re.search(r'<tr class=ran><td class="n">→\d+</td><td>(.*?)</td></tr>', page)
+    assert found, "no arrow line on the page"
+    return found.group(1)
+
+
+def test_the_page_shows_the_verified_line_and_the_locals(recip_snapshot: Path) -> None:
+    page = snapshot.render_html(recip_snapshot, name="recip.zst")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Content-Security-Policy" in page and "default-src &#x27;none&#x27;" not in page
+    assert "default-src 'none'" in page
+    assert _arrow_line(page).strip() == "return scale / x"
+    assert "code matches the code that ran" in page
+    assert "<th><code>x</code></th><td>builtins.int</td>" in page
+    assert "<code>python -m replay recip.zst</code>" in page
+    assert "<code>python -m replay check recip.zst</code>" in page
+    assert "nothing in the file was unpickled" in page
+
+
+def test_a_download_link_must_be_a_relative_url_of_ours(recip_snapshot: Path) -> None:
+    page = snapshot.render_html(recip_snapshot, download_href="snapshots/download?name=a.zst")
+    assert 'href="snapshots/download?name=a.zst"' in page
+    for bad in (
+        "javascript:alert(1)",
+        "//evil.example/x",
+        "https://evil.example/x",
+        'x" onclick="alert(1)',
+        "a\\b",
+        "",
+    ):
+        with pytest.raises(ValueError, match="download_href"):
+            snapshot.render_html(recip_snapshot, download_href=bad)
+
+
+def test_a_damaged_file_raises_a_snapshot_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.tar.zst"
+    bad.write_bytes(b"not a snapshot at all")
+    with pytest.raises(snapshot.SnapshotError):
+        snapshot.render_html(bad)
+    with pytest.raises(snapshot.SnapshotNotFoundError):
+        snapshot.render_html(tmp_path / "missing.tar.zst")
