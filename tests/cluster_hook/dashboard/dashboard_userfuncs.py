@@ -9,3 +9,11 @@ def recip(x):
 
 def fail_with(kind, message):
     raise {"ValueError": ValueError, "KeyError": KeyError}[kind](message)
+
+
+def recip_with_blob(x, n):
+    """Fails like ``recip``, with ``n`` incompressible bytes among its locals."""
+    import os
+
+    blob = os.urandom(n)
+    return len(blob) / x
