@@ -31,7 +31,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1em;color:#222}
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
-td.msg{max-width:32em;overflow-wrap:anywhere}
+td.msg{max-width:32em;overflow-wrap:break-word}
 .gone{color:#a00}
 .note{color:#555}
 code{font-size:12px;overflow-wrap:anywhere}
@@ -74,7 +74,7 @@ def _row_html(shown: Shown) -> str:
         "<tr>"
         f"<td>{_e(_when(row.time))}</td>"
         f"<td><code>{_e(row.key)}</code></td>"
-        f'<td class="msg"><b>{_e(row.error)}</b><br>{_e(row.message)}</td>'
+        f'<td class="msg"><b>{_e(row.error).replace(".", ".<wbr>")}</b><br>{_e(row.message)}</td>'
         f"<td><code>{_e(row.worker)}</code><br>{_e(row.host)}{status}</td>"
         f"<td>{_e(size)}</td>"
         f"<td>{_e(row.cause or '')}</td>"

@@ -151,7 +151,8 @@ class SnapshotPages(SchedulerPlugin):
     ) -> Shown:
         storm = storms.get(row.fingerprint) if row.fingerprint else None
         failures = ""
-        if storm is not None and storm.failures > 1:
+        if storm is not None and storm.failures > storm.written:
+            # A storm: its first few failures were written, the others only counted.
             failures = f"{storm.failures} failures, {storm.written} snapshot(s)"
         if row.name is None:
             return Shown(row, False, "no file name in the event", failures)
