@@ -15,11 +15,15 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+import dask.config
 from distributed.comm.addressing import get_address_host
 from distributed.diagnostics.plugin import SchedulerPlugin
 from distributed.metrics import time
 from distributed.utils import format_dashboard_link
 
+from snapshot import setting
+
+from .._config import ConfigError
 from .._names import PAGES_METADATA, PAGES_PLUGIN_NAME, SNAPSHOT_TOPIC, STORMS_PLUGIN_NAME
 from .._storms.scheduler import StormBudget
 from . import serve
@@ -73,6 +77,14 @@ class SnapshotPages(SchedulerPlugin):
 
     async def start(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
+        try:
+            wanted = setting("dashboard", dask.config.get("snapshot.dashboard", True))
+        except ConfigError as err:
+            logger.error("dask-replay: no Snapshots pages on the dashboard: %s", err)
+            return
+        if not wanted:
+            logger.info("dask-replay: no Snapshots pages on the dashboard (snapshot.dashboard)")
+            return
         for stamp, msg in scheduler.get_events(SNAPSHOT_TOPIC):
             self.index.add(stamp, msg)
         application = getattr(scheduler, "http_application", None)

@@ -46,6 +46,7 @@ CONFIG_KEYS: tuple[str, ...] = (
     "upload",
     "client-directory",  # these two are read by the hook's client part
     "client-max-size",
+    "dashboard",  # read by the hook's scheduler part
 )
 
 _UNITS = {
@@ -141,7 +142,8 @@ def settings_values(get: Callable[[str], Any]) -> dict[str, Any]:
     values = {
         key.replace("-", "_"): setting(key, get(key))
         for key in CONFIG_KEYS
-        if key not in ("enabled", "key", "key-file", "client-directory", "client-max-size")
+        if key
+        not in ("enabled", "key", "key-file", "client-directory", "client-max-size", "dashboard")
     }
     values["directory"] = values["directory"] or default_snapshot_directory()
     values["key"] = _key(get("key"), get("key-file"))
@@ -349,4 +351,5 @@ _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "upload": upload_value,
     "client-directory": _path,
     "client-max-size": size_value,
+    "dashboard": boolean,
 }

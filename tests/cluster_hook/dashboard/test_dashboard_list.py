@@ -12,13 +12,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import dask
 from dashboard_helpers import body, get, hooked, names
 from dashboard_userfuncs import fail_with, recip
 from distributed import Client, wait
 from distributed.utils_test import gen_cluster
 
+from cluster_hook import SnapshotPlugin
 from cluster_hook._dashboard.index import MAX_ROWS
 from cluster_hook._dashboard.listing import CSP
+from cluster_hook._dashboard.scheduler import SnapshotPages
 
 ROW = re.compile(r"<tr><td>")
 
@@ -145,3 +148,19 @@ async def test_a_storms_rows_say_how_many_failures_their_files_stand_for(
         await asyncio.sleep(0.05)  # counted failures arrive on the workers' batched streams
     assert len(ROW.findall(html)) == 2
     assert html.count("<td>5 failures, 2 snapshot(s)</td>") == 2
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_snapshot_dashboard_false_serves_nothing_and_names_no_page(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    with dask.config.set({"snapshot.dashboard": False}):
+        await c.register_plugin(SnapshotPages())
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+    future = c.submit(recip, 0)
+    await wait(future)
+    (name,) = names(snapshot_dir)
+    for path in ("/snapshots/", f"/snapshots/{name}", f"/snapshots/download/{name}"):
+        assert (await get(s, path)).code == 404
+    notes = "\n".join((await future.exception()).__notes__)
+    assert "dask-replay: snapshot written to" in notes and "see it at" not in notes
