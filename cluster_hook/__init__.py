@@ -11,6 +11,7 @@ The capture itself (wrapper, budgets, memory guard, contents, storms, the
 directory) is snapshot's Dask-free core; this package is the Dask adapter:
 the plugins (``_plugin``), dask's capture policy (``_policy``, ``_unwrap``,
 ``_scrub``), worker deaths (``_deaths/``), the cluster's storm budget (``_storms/``), the client's part (``_client/``),
+the Snapshots pages on the dashboard (``_dashboard/``),
 the config (``_config``) and the names it registers (``_names``).
 """
 
