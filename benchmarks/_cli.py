@@ -38,6 +38,7 @@ SECTIONS = (
     "anchor",
     "check_shrink",
     "plain",
+    "dashboard",
 )
 
 

@@ -83,6 +83,11 @@ GROUPS = {
         ("## Plain-Python capture on success",),
         ("calls of a trivial function", "calls of a function doing a small JSON parse and sum"),
     ),
+    "dashboard": (
+        ("dashboard",),
+        ("## Dashboard: the Snapshots list",),
+        ("`GET /snapshots/` with 1,000 snapshots on the cluster",),
+    ),
     "check and shrink": (
         ("check_shrink",),
         ("## Check and shrink",),
