@@ -57,12 +57,25 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _death(death: Mapping[str, Any]) -> str:
+    """How a worker died, as the death snapshot's event says: ``memory, signal 9 (tcp://...)``."""
+    parts = [_text(death.get("cause"), 100) or "unknown"]
+    if type(death.get("signal")) is int:
+        parts.append(f"signal {death['signal']}")
+    if type(death.get("exit_code")) is int:
+        parts.append(f"exit status {death['exit_code']}")
+    text = ", ".join(parts)
+    if death.get("worker"):
+        text += f" ({_text(death.get('worker'), 200)})"
+    return text
+
+
 def row_of(stamp: float, msg: Mapping[str, Any]) -> Row:
     """The row of one event (never raises for a mapping)."""
     path = _text(msg.get("path"), 4096)
     name = os.path.basename(path) if path else None
     death = msg.get("death")
-    cause = death.get("cause") if isinstance(death, Mapping) else None
+    cause = _death(death) if isinstance(death, Mapping) else None
     size = msg.get("bytes")
     url = msg.get("url")
     fingerprint = msg.get("fingerprint")
@@ -78,7 +91,7 @@ def row_of(stamp: float, msg: Mapping[str, Any]) -> Row:
         path=path,
         url=url if isinstance(url, str) and len(url) <= 4096 else None,
         size=size if type(size) is int and size >= 0 else None,
-        cause=_text(cause, 200) if cause is not None else None,
+        cause=cause,
         fingerprint=fingerprint
         if isinstance(fingerprint, str) and len(fingerprint) <= 200
         else None,

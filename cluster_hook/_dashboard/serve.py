@@ -32,6 +32,8 @@ CHUNK = 1 * 2**20
 MAX_NEIGHBOURS = 3
 #: Seconds a worker may take to render a page.
 RENDER_TIMEOUT = 120.0
+#: Seconds a worker may take to read one chunk.
+READ_TIMEOUT = 60.0
 #: The largest file copied from storage to render its page on the scheduler.
 MAX_STORAGE_BYTES = 4 * 2**30
 
@@ -154,7 +156,10 @@ async def chunks(
     assert row.name is not None and valid_name(row.name)
     for address in holders(row, workers):
         try:
-            first = await getattr(rpc(address), READ_HANDLER)(name=row.name, offset=0, length=CHUNK)
+            first = await asyncio.wait_for(
+                getattr(rpc(address), READ_HANDLER)(name=row.name, offset=0, length=CHUNK),
+                READ_TIMEOUT,
+            )
         except Exception:
             continue
         if isinstance(first, dict) and first.get("status") == "ok":
@@ -176,7 +181,10 @@ async def _from_worker(
         offset += len(chunk)
         if len(chunk) < CHUNK:
             return
-        reply = await getattr(rpc(address), READ_HANDLER)(name=name, offset=offset, length=CHUNK)
+        reply = await asyncio.wait_for(
+            getattr(rpc(address), READ_HANDLER)(name=name, offset=offset, length=CHUNK),
+            READ_TIMEOUT,
+        )
         if not isinstance(reply, dict) or reply.get("status") != "ok":
             raise OSError(f"{name}: {reply.get('reason') if isinstance(reply, dict) else reply}")
         chunk = reply["data"]

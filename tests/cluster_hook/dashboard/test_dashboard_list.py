@@ -164,3 +164,25 @@ async def test_snapshot_dashboard_false_serves_nothing_and_names_no_page(
         assert (await get(s, path)).code == 404
     notes = "\n".join((await future.exception()).__notes__)
     assert "dask-replay: snapshot written to" in notes and "see it at" not in notes
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_death_snapshots_row_says_how_the_worker_died(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    await hooked(c, s, [a], directory=str(snapshot_dir))
+    # The event the surviving worker publishes for a death snapshot (_deaths/writer.py).
+    a.log_event(
+        "snapshot",
+        {
+            "key": "hog-1",
+            "path": f"{snapshot_dir}/20261207T000000-hog-1-h-1-33333333.tar.zst",
+            "exception": "distributed.scheduler.KilledWorker",
+            "message": "the worker was killed by the nanny for its memory",
+            "bytes": 2048,
+            "death": {"cause": "memory", "worker": "tcp://10.0.0.9:4000", "signal": 15},
+        },
+    )
+    while "KilledWorker" not in (html := body(await get(s, "/snapshots/"))):
+        await asyncio.sleep(0.01)
+    assert "<td>memory, signal 15 (tcp://10.0.0.9:4000)</td>" in html
