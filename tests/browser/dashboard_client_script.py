@@ -14,6 +14,16 @@ import time
 from dashboard_seed_funcs import recip
 from distributed import Client, wait
 
+HOSTILE = {
+    "key": '<img src=x onerror="window.__pwned=1">',
+    "path": '/x/"><svg onload="window.__pwned=1">.tar.zst',
+    "exception": "<script>window.__pwned=1</script>",
+    "message": "javascript:alert(1) </td></tr></table><script>alert(1)</script> \u202e\x1b[31m",
+    "host": '<iframe src="http://192.0.2.1/">',
+    "url": "javascript:alert(1)",
+    "death": {"cause": "<style>body{display:none}</style>"},
+}
+
 
 def _pages_url(dask_worker=None):
     capturer = dask_worker.plugins["dask-replay"]._capturer
@@ -26,6 +36,8 @@ def main(address: str) -> None:
         while not all(client.run(_pages_url).values()):
             assert time.monotonic() < deadline, client.run(_pages_url)
             time.sleep(0.1)
+        # A hostile event first (any client may publish on the topic): the oldest row.
+        client.log_event("snapshot", HOSTILE)
         seen = {}
         for worker in sorted(client.scheduler_info(n_workers=-1)["workers"]):
             future = client.submit(recip, 0, workers=[worker], pure=False)

@@ -124,7 +124,11 @@ def test_the_note_names_the_page_and_the_list_links_to_it(
     page = opened.page
     assert page.url == list_url
     rows = page.locator("tbody tr")
-    assert rows.count() == 2
+    assert rows.count() == 3  # the two failures and a hostile event, shown inert
+    hostile = rows.nth(2).inner_text()
+    assert "<script>window.__pwned=1</script>" in hostile and "no file name in the event" in hostile
+    assert rows.nth(2).locator("a, img, svg, iframe, script, style").count() == 0
+    assert page.evaluate("() => window.__pwned") is None
     # Newest first: the second worker's failure (127.0.0.2) came last.
     assert "127.0.0.2" in rows.nth(0).inner_text()
     assert "builtins.ZeroDivisionError" in rows.nth(0).inner_text()
@@ -145,6 +149,9 @@ def test_the_note_names_the_page_and_the_list_links_to_it(
     # The page and nothing else: no script ran, nothing else was fetched.
     assert opened.requests == [cluster["base"] + "/snapshots", list_url, urls["127.0.0.1"]]
     assert opened.dialogs == []
+    # The renderer's policy sits in a <meta> (for file://), where chromium ignores
+    # frame-ancestors and says so; nothing else may reach the console.
+    assert [m for m in opened.console if "'frame-ancestors' is ignored" not in m] == []
     opened.screenshot(f"{SHOTS}/page")
 
 
