@@ -64,7 +64,7 @@ def run(ws: Workspace) -> Section:
                 "info": partial(cli, "-m", "replay", "info", path, ok=ok),
             },
             ws.scale.rounds,
-            progress=lambda m, label=label: ws.log(f"html: {label}: {m}"),
+            progress=partial(_log, ws, f"html: {label}"),
             budget=BUDGET,
         )
         _rows(section, label, s["html"], s["info"])
@@ -80,6 +80,10 @@ def run(ws: Workspace) -> Section:
         "the genuine and crafted files are those of 'Inspection bounds'.",
     ]
     return section
+
+
+def _log(ws: Workspace, prefix: str, message: str) -> None:
+    ws.log(f"{prefix}: {message}")
 
 
 def _rows(section: Section, label: str, ours: Series, base: Series) -> None:
