@@ -52,3 +52,11 @@ def test_a_damaged_file_raises_a_snapshot_error(tmp_path: Path) -> None:
         snapshot.render_html(bad)
     with pytest.raises(snapshot.SnapshotNotFoundError):
         snapshot.render_html(tmp_path / "missing.tar.zst")
+
+
+def test_the_user_guide_shows_the_page() -> None:
+    """docs/images/snapshot-page.png is the seed's page as tests/browser saves it."""
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    guide = (docs / "user-guide.md").read_text(encoding="utf-8")
+    assert "](images/snapshot-page.png)" in guide
+    assert (docs / "images" / "snapshot-page.png").read_bytes().startswith(b"\x89PNG")
