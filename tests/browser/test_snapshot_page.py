@@ -125,3 +125,24 @@ def test_on_a_phone_width_and_in_print(
     page.emulate_media(media="screen")
     page.pdf(path=str(pdf))
     assert pdf.stat().st_size > 0
+
+
+def test_a_death_shows_its_cause_memory_against_the_limit_and_stacks(
+    tmp_path: Path, open_page: Any
+) -> None:
+    import deaths
+
+    url = _html(deaths.write(tmp_path / "death.tar.zst"), tmp_path / "death.html")
+    opened = open_page(url)
+    page = opened.page
+    assert page.title() == "Worker died: out of memory"
+    assert page.locator("h1").inner_text() == "Worker died: out of memory"
+    death = page.locator("#death")
+    assert "RSS when the nanny killed it" in death.inner_text()
+    assert "97% of the limit" in death.inner_text()  # 290 MB of 300 MB
+    assert death.locator(".bar span").first.is_visible()
+    assert "line 7 in hog" in death.locator("pre").inner_text()
+    assert "load-7" in death.inner_text()
+    assert page.locator("#traceback").count() == 0  # its "traceback" is the stacks, shown once
+    _only_the_page(opened, url)
+    opened.screenshot("snapshot-page-death")

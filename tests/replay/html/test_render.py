@@ -60,3 +60,12 @@ def test_the_user_guide_shows_the_page() -> None:
     guide = (docs / "user-guide.md").read_text(encoding="utf-8")
     assert "](images/snapshot-page.png)" in guide
     assert (docs / "images" / "snapshot-page.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_name_in_the_commands_is_quoted_for_the_shell_and_escaped(
+    recip_snapshot: Path,
+) -> None:
+    page = snapshot.render_html(recip_snapshot, name="<script>x</script>; rm -rf ~\u202e.zst")
+    assert "<script>x" not in page
+    expected = "python -m replay &#x27;&lt;script&gt;x&lt;/script&gt;; rm -rf ~"
+    assert expected in page and '<span class="ctl">\\u202e</span>.zst&#x27;' in page
