@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
-from pathlib import Path
 
 import hypothesis
 import pytest
