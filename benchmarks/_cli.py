@@ -34,6 +34,7 @@ SECTIONS = (
     "capture_frames",
     "inspect_replay",
     "inspect_bounds",
+    "html",
     "storm",
     "anchor",
     "check_shrink",

@@ -59,6 +59,16 @@ GROUPS = {
             "`replay list` over 100 small snapshots, per file",
         ),
     ),
+    "html": (
+        ("html",),
+        ("## HTML page",),
+        (
+            "`replay html`, small snapshot (arange input)",
+            "`replay html`, genuine snapshot of a task holding 2,000 small dicts",
+            "`replay html`, crafted file that expands to 256 KiB",
+            ": peak RSS",
+        ),
+    ),
     "frames": (
         ("capture_frames",),
         ("## Capture per frame, first capture",),

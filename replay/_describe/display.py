@@ -5,8 +5,9 @@ the call, the inputs with their types and sizes, the frames, the capture
 report, the modules, the worker's traceback, how a worker died), every field
 from the file escaped for a terminal; :func:`info_dict` is its ``--json``
 form.  IPython's pretty printer shows that same text (:func:`pretty_text`);
-Jupyter shows it under a table of the essentials (:func:`html_page`), every
-string through :func:`html.escape` as well.  Nothing is unpickled.
+Jupyter shows a table of the essentials above the snapshot's HTML page
+(:func:`html_page`, ``snapshot.render_html``: the frames, their source and
+locals, folded), every string escaped for HTML.  Nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -202,7 +203,8 @@ def pretty_text(opened: snapshot.Snapshot, path: str) -> str:
 
 
 def html_page(opened: snapshot.Snapshot, path: str) -> str:
-    """An HTML fragment: task, error and where above the full ``info`` text, escaped."""
+    """An HTML fragment: task, error and where above the snapshot's page (``snapshot.render_html``,
+    the one renderer of ``python -m replay html`` and the dashboard), its frames folded."""
     import html  # a notebook's display only: info never needs it
 
     model = opened.model
@@ -225,11 +227,10 @@ def html_page(opened: snapshot.Snapshot, path: str) -> str:
         f"<td style='text-align:left'><code>{html.escape(str(value))}</code></td></tr>"
         for name, value in rows
     )
+    page = snapshot.render_html(opened, name=path, fragment=True)
     return (
-        "<div class='dask-replay'><b>Replay</b>"
-        f"<table>{body}</table>"
-        "<details><summary>info</summary>"
-        f"<pre>{html.escape(pretty_text(opened, path))}</pre></details></div>"
+        f"<div class='dask-replay'><b>Replay</b><table>{body}</table>"
+        f"<details><summary>the snapshot's page</summary>{page}</details></div>"
     )
 
 

@@ -31,7 +31,7 @@ from .sections import (
 from .source import SourceFinder
 from .style import CSP, CSS
 
-__all__ = ["check_href", "page_body", "render_html"]
+__all__ = ["check_href", "death_label", "page_body", "render_html"]
 
 # A link of ours: a relative path (with an optional query) made of URL-safe
 # characters only; no scheme (no ':'), no '//' host, no backslash, no quote.
@@ -82,9 +82,24 @@ def render_html(
     )
 
 
+def death_label(model: Manifest) -> str:
+    """``out of memory``, ``SIGSEGV``, ``exit status 1``: how the worker died, in a word."""
+    death = model.death
+    cause = death.cause if death is not None else None
+    if death is None or cause is None:
+        return "worker died"
+    if cause == "memory":
+        return "out of memory"
+    if cause == "signal":
+        return f"{death.signal_name or f'signal {death.signal}'}"
+    if cause == "exit":
+        return f"exit status {death.exit_code}"
+    return str(cause)
+
+
 def _title(model: Manifest) -> str:
     if model.death is not None:
-        return f"Worker died: {model.death.cause or '?'}"
+        return f"Worker died: {death_label(model)}"
     error = model.error
     if error is None:
         return "Snapshot"
@@ -111,9 +126,7 @@ def _commands(name: str, href: str | None) -> str:
 def _header(model: Manifest) -> str:
     parts = []
     if model.death is not None:
-        parts.append(
-            f'<h1><span class="etype">Worker died</span>: {text(model.death.cause or "?")}</h1>'
-        )
+        parts.append(f'<h1><span class="etype">Worker died</span>: {text(death_label(model))}</h1>')
     elif model.error is not None:
         first = (model.error.message or "").strip("\n").split("\n")[0]
         parts.append(

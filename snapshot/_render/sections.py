@@ -273,9 +273,13 @@ def traceback_section(model: Manifest) -> str:
     error = model.error
     if error is None or not error.traceback:
         return ""
+    if model.death is not None and model.death.stacks == error.traceback:
+        return ""  # a death's "traceback" is its stacks, shown with the death
+    # An exception group's members are in its traceback only: shown open.
+    group = (error.type or "").endswith("ExceptionGroup")
     return (
-        '<section id="traceback"><details><summary>The traceback as the worker printed it '
-        "(chained exceptions and exception groups included)</summary>"
+        f'<section id="traceback"><details{" open" if group else ""}><summary>The traceback '
+        "as the worker printed it (chained exceptions and exception groups included)</summary>"
         f"<pre>{text(error.traceback, multiline=True)}</pre></details></section>"
     )
 

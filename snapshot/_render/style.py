@@ -13,7 +13,7 @@ __all__ = ["CSP", "CSS"]
 
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; script-src 'none'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+    "base-uri 'none'; form-action 'none'"
 )
 
 CSS = """
@@ -40,7 +40,9 @@ font-weight:400}
 .drp table{border-collapse:collapse;margin:.3rem 0;max-width:100%}
 .drp th,.drp td{text-align:left;vertical-align:top;padding:.15rem .6rem .15rem 0;
 overflow-wrap:anywhere}
-.drp th{font-weight:600;white-space:nowrap}
+.drp th{font-weight:600;max-width:22rem;word-break:break-word}
+.drp td code,.drp th code,.drp p code,.drp h1{word-break:break-word;overflow-wrap:anywhere}
+.drp table.vars td:nth-child(3){white-space:nowrap}
 .drp table.src{border:1px solid #e3e5e9;width:100%;background:#f6f7f9}
 .drp table.src td{padding:0 .5rem;white-space:pre;font:12.5px/1.4 ui-monospace,Menlo,monospace}
 .drp table.src td.n{color:#888;text-align:right;width:3.5em;user-select:none}
@@ -54,8 +56,11 @@ padding:.25rem .5rem;margin:.2rem 0;overflow-wrap:anywhere}
 .drp .bar{height:.7rem;background:#e3e5e9;border-radius:3px;max-width:24rem}
 .drp .bar span{display:block;height:100%;background:#b3261e;border-radius:3px}
 @media (max-width:40rem){.drp{padding:0 .4rem}.drp th{white-space:normal}
-.drp table.vars tr{display:block;border-bottom:1px solid #eee}
-.drp table.vars th,.drp table.vars td{display:block;padding:0}}
+.drp table.vars tr{display:block;border-bottom:1px solid #eee;padding:.2rem 0}
+.drp table.vars tr:first-child{display:none}
+.drp table.vars th{display:block;padding:0}
+.drp table.vars td{display:inline;padding:0 .5rem 0 0}
+.drp table.vars td:last-child{display:block}}
 @media print{.drp{max-width:none;color:#000}
 .drp details::details-content{content-visibility:visible;display:block}
 .drp pre,.drp table.src td{white-space:pre-wrap;overflow-wrap:anywhere}

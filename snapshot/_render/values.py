@@ -77,7 +77,7 @@ def value_rows(model: Manifest, entries: Iterable[tuple[str, object]], total: in
             break
         kind, size, shown = piece_cells(model, pid)
         rows.append(
-            f"<tr><th><code>{text(name)}</code></th><td>{kind}</td><td>{size}</td>"
+            f"<tr><th><code>{text(name, limit=300)}</code></th><td>{kind}</td><td>{size}</td>"
             f"<td>{shown}</td></tr>"
         )
     if total > MAX_ENTRIES:

@@ -45,10 +45,14 @@ def test_html_escapes_every_string(tmp_path: Path) -> None:
     page = replay.load(_hostile(tmp_path / "hostile.tar.zst"))._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert not any(c in page for c in "\x1b\u202e\x07")
-    assert "ValueError" in page and "Inputs:" in page and "Capture:" in page
+    # The snapshot's page (snapshot.render_html), its frames folded.
+    assert "ValueError" in page and "Inputs (results of other tasks)" in page
+    assert "What was captured" in page and "Frames, innermost first" in page
+    assert '<details class="frame"><summary>' in page and " open>" not in page
     # Only the fragment's own tags: every < from the file is escaped.
     tags = {part.split(">")[0].split(" ")[0] for part in page.split("<")[1:]}
-    assert tags <= {
+    page_tags = {"style", "section", "span", "h1", "h2", "h3", "p", "ul", "li"}
+    assert tags <= {*page_tags, *(f"/{t}" for t in page_tags)} | {
         "div",
         "/div",
         "b",

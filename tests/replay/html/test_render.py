@@ -52,3 +52,20 @@ def test_a_damaged_file_raises_a_snapshot_error(tmp_path: Path) -> None:
         snapshot.render_html(bad)
     with pytest.raises(snapshot.SnapshotNotFoundError):
         snapshot.render_html(tmp_path / "missing.tar.zst")
+
+
+def test_the_user_guide_shows_the_page() -> None:
+    """docs/images/snapshot-page.png is the seed's page as tests/browser saves it."""
+    docs = Path(__file__).resolve().parents[3] / "docs"
+    guide = (docs / "user-guide.md").read_text(encoding="utf-8")
+    assert "](images/snapshot-page.png)" in guide
+    assert (docs / "images" / "snapshot-page.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_name_in_the_commands_is_quoted_for_the_shell_and_escaped(
+    recip_snapshot: Path,
+) -> None:
+    page = snapshot.render_html(recip_snapshot, name="<script>x</script>; rm -rf ~\u202e.zst")
+    assert "<script>x" not in page
+    expected = "python -m replay &#x27;&lt;script&gt;x&lt;/script&gt;; rm -rf ~"
+    assert expected in page and '<span class="ctl">\\u202e</span>.zst&#x27;' in page
