@@ -1,6 +1,6 @@
 """A real headless browser for the pages: Debian's chromium, driven by playwright.
 
-The browser is launched once per session.  A missing browser fails the tests
+The browser is launched once per test module.  A missing browser fails the tests
 (``make browser`` installs it; ``make test`` runs that first): a page that was
 never rendered is not a page that works.  Each page a test opens is kept as a
 screenshot under ``tests/artifacts/`` (not committed), its path printed, for a
@@ -44,7 +44,11 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: playwright's sync API keeps an event loop running
+# on the main thread while it is started, and every gen_cluster test run after
+# it in the same session fails ("Cannot run the event loop while another loop
+# is running").
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

@@ -186,3 +186,20 @@ async def test_a_death_snapshots_row_says_how_the_worker_died(
     while "KilledWorker" not in (html := body(await get(s, "/snapshots/"))):
         await asyncio.sleep(0.01)
     assert "<td>memory, signal 15 (tcp://10.0.0.9:4000)</td>" in html
+
+
+@gen_cluster(client=True, nthreads=[("", 1)], scheduler_kwargs={"http_prefix": "/under/here"})
+async def test_the_pages_live_under_the_dashboards_prefix(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    pages = await hooked(c, s, [a], directory=str(snapshot_dir))
+    assert pages.url is not None and pages.url.endswith("/under/here/snapshots/")
+    future = c.submit(recip, 0)
+    await wait(future)
+    (name,) = names(snapshot_dir)
+    assert f"see it at {pages.url}{name}" in "\n".join((await future.exception()).__notes__)
+    assert (await get(s, "/snapshots/")).code == 404
+    listed = await get(s, "/under/here/snapshots/")
+    assert listed.code == 200 and f'href="{name}"' in body(listed)
+    assert (await get(s, f"/under/here/snapshots/{name}")).code == 200
+    assert (await get(s, f"/under/here/snapshots/download/{name}")).code == 200
