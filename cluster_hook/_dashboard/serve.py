@@ -5,23 +5,24 @@ running worker on the same host may hold the same directory (a nanny's
 restarted worker does), and the upload copy (``snapshot.upload``) may be
 read from storage, but only at ``<the scheduler's snapshot.upload>/<name>``.
 Bytes travel in chunks of ``CHUNK`` (never a whole file in the scheduler's
-memory); a page is rendered where the file is, by ``snapshot.render_html``.
+memory); a page is rendered where the file is, by ``snapshot.render_html``
+(from storage: on the scheduler, reading only the head of the object).
 """
 
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+import dask.config
 from distributed.comm.addressing import get_address_host
 
 import snapshot
+from snapshot import setting
 
-from .._config import ConfigError, Settings
+from .._config import ConfigError
 from .._names import PAGE_HANDLER, READ_HANDLER
 from .files import valid_name
 from .index import Row
@@ -34,8 +35,6 @@ MAX_NEIGHBOURS = 3
 RENDER_TIMEOUT = 120.0
 #: Seconds a worker may take to read one chunk.
 READ_TIMEOUT = 60.0
-#: The largest file copied from storage to render its page on the scheduler.
-MAX_STORAGE_BYTES = 4 * 2**30
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,10 @@ class Answer:
 def upload_prefix() -> str | None:
     """The scheduler's ``snapshot.upload`` (None when unset or unusable)."""
     try:
-        return Settings.from_config().upload
+        upload = setting("upload", dask.config.get("snapshot.upload", None))
     except ConfigError:
         return None
+    return upload if isinstance(upload, str) and upload else None
 
 
 def storage_url(row: Row, prefix: str | None) -> str | None:
@@ -124,29 +124,25 @@ async def page(
 
 
 def _page_from_storage(url: str, name: str, download_href: str) -> Answer:
-    """Copy the upload to a private temporary file, in chunks, and render it there."""
+    """Render the upload copy, reading only its head (the manifest and the sources)."""
     from fsspec.core import url_to_fs
 
-    with tempfile.TemporaryDirectory(prefix="dask-replay-page-") as tmp:
-        local = Path(tmp) / name
-        try:
-            fs, path = url_to_fs(url)
-            with fs.open(path, "rb") as src, open(local, "wb") as out:
-                copied = 0
-                while chunk := src.read(CHUNK):
-                    copied += len(chunk)
-                    if copied > MAX_STORAGE_BYTES:
-                        return Answer(
-                            413, title="Snapshot too large", message=f"{name} is over 4 GiB"
-                        )
-                    out.write(chunk)
-        except Exception as err:
-            return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
-        try:
-            html = snapshot.render_html(local, download_href=download_href, name=name)
-        except snapshot.SnapshotError as err:
-            return Answer(422, title="Damaged snapshot", message=str(err))
-        return Answer(200, html=html)
+    try:
+        fs, path = url_to_fs(url)
+        fh = fs.open(path, "rb")
+    except Exception as err:
+        return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
+    try:
+        opened = snapshot.open_snapshot(url, head_only=True, fileobj=fh)
+        return Answer(
+            200, html=snapshot.render_html(opened, download_href=download_href, name=name)
+        )
+    except snapshot.SnapshotError as err:
+        return Answer(422, title="Damaged snapshot", message=str(err))
+    except OSError as err:
+        return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
+    finally:
+        fh.close()
 
 
 async def chunks(
