@@ -122,7 +122,10 @@ class SnapshotPlugin(WorkerPlugin):
         self._tasks = worker.state.tasks
         # The dashboard's pages read only the configured directories (this worker's).
         self._pages = WorkerPages(lambda: _directories(settings))
-        self._pages.install(worker)
+        try:
+            self._pages.install(worker)
+        except Exception:  # the pages are a view: capture goes on without them
+            logger.exception("dask-replay: the dashboard cannot show this worker's snapshots")
         self._capturer = worker_capturer(
             settings,
             worker_address=str(worker.address),

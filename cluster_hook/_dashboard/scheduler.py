@@ -78,6 +78,12 @@ class SnapshotPages(SchedulerPlugin):
     async def start(self, scheduler: Scheduler) -> None:
         self._scheduler = scheduler
         try:
+            self._start(scheduler)
+        except Exception:  # the pages must never stop a scheduler from starting
+            logger.exception("dask-replay: no Snapshots pages on the dashboard")
+
+    def _start(self, scheduler: Scheduler) -> None:
+        try:
             wanted = setting("dashboard", dask.config.get("snapshot.dashboard", True))
         except ConfigError as err:
             logger.error("dask-replay: no Snapshots pages on the dashboard: %s", err)
