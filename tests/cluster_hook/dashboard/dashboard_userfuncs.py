@@ -17,3 +17,25 @@ def recip_with_blob(x, n):
 
     blob = os.urandom(n)
     return len(blob) / x
+
+
+def _touch(path):
+    """What unpickling a ``Tripwire`` calls: leaves a file behind."""
+    with open(path, "w") as f:
+        f.write("unpickled")
+    return path
+
+
+class Tripwire:
+    """A local whose unpickling (never its pickling) writes ``path``."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (_touch, (self.path,))
+
+
+def fail_holding_a_tripwire(path):
+    wire = Tripwire(path)
+    return 1 / len(wire.path[:0])

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from dashboard_helpers import body, get, hooked, names
-from dashboard_userfuncs import recip, recip_with_blob
+from dashboard_userfuncs import fail_holding_a_tripwire, recip, recip_with_blob
 from distributed import Client, wait
 from distributed.utils_test import gen_cluster
 
+import snapshot
 from cluster_hook._dashboard.files import NotHere, open_in, valid_name
 from cluster_hook._dashboard.serve import CHUNK
 
@@ -135,3 +136,47 @@ async def test_a_gone_worker_makes_its_rows_and_its_page_say_so(
         assert gone.code == 410, path
         assert f"The worker {address} that holds {name} has left the cluster" in body(gone)
         assert str(snapshot_dir / name) in body(gone)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_nothing_is_unpickled_for_the_pages_or_the_download(
+    c: Client, s: Any, a: Any, snapshot_dir: Path, tmp_path: Path
+) -> None:
+    await hooked(c, s, [a], directory=str(snapshot_dir))
+    tripped = tmp_path / "tripped"
+    await wait(c.submit(fail_holding_a_tripwire, str(tripped)))
+    (name,) = names(snapshot_dir)
+    assert not tripped.exists()
+    page = await get(s, f"/snapshots/{name}")
+    assert page.code == 200 and "Tripwire" in body(page)
+    assert (await get(s, f"/snapshots/download/{name}")).code == 200
+    assert (await get(s, "/snapshots/")).code == 200
+    assert not tripped.exists()  # the pickle that would write it was never loaded
+    # ... and it is there: loading the frame's locals (what replay does) trips it.
+    opened = snapshot.open_snapshot(snapshot_dir / name)
+    for index in range(len(opened.manifest["frames"])):
+        opened.frame_locals(index)
+    assert tripped.read_text() == "unpickled"
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_the_workers_handlers_check_names_themselves(
+    c: Client, s: Any, a: Any, snapshot_dir: Path, tmp_path: Path
+) -> None:
+    """Asked directly (not through the scheduler's index), a worker still reads only its
+    directory's snapshot files."""
+    await hooked(c, s, [a], directory=str(snapshot_dir))
+    (tmp_path / "x.tar.zst").write_bytes(b"not for the dashboard")
+    worker = s.rpc(a.address)
+    for name in ("../x.tar.zst", str(tmp_path / "x.tar.zst"), "x.tar.zst", "..", ""):
+        read = await worker.dask_replay_snapshot_read(name=name, offset=0, length=100)
+        assert read["status"] == "missing" and "data" not in read, (name, read)
+        page = await worker.dask_replay_snapshot_page(name=name, download_href=None)
+        assert page["status"] == "missing" and "html" not in page, (name, page)
+    await wait(c.submit(recip, 0))
+    (name,) = names(snapshot_dir)
+    read = await worker.dask_replay_snapshot_read(name=name, offset=0, length=10**9)
+    assert read["status"] == "ok"
+    assert read["data"] == (snapshot_dir / name).read_bytes()[: 4 * 2**20]
+    bad = await worker.dask_replay_snapshot_read(name=name, offset=-1, length=10)
+    assert bad["status"] == "missing"
