@@ -230,7 +230,7 @@ def html_page(opened: snapshot.Snapshot, path: str) -> str:
     page = snapshot.render_html(opened, name=path, fragment=True)
     return (
         f"<div class='dask-replay'><b>Replay</b><table>{body}</table>"
-        f"<details><summary>the snapshot's page</summary>{page}</details></div>"
+        f"<details open><summary>the snapshot's page</summary>{page}</details></div>"
     )
 
 

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+SAVED: list[Path] = []
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -72,6 +73,7 @@ class Opened:
         path = ARTIFACTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=full_page)
         print(f"screenshot: {path}")
+        SAVED.append(path)
         return path
 
 
@@ -102,3 +104,11 @@ def open_page(browser: Browser) -> Iterator[Any]:
     yield opener
     for context in contexts:
         context.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The screenshots this run saved, for a person to look at."""
+    if SAVED:
+        terminalreporter.write_sep("-", "screenshots of the pages (tests/browser)")
+        for path in dict.fromkeys(SAVED):
+            terminalreporter.write_line(str(path))

@@ -48,7 +48,7 @@ def test_html_escapes_every_string(tmp_path: Path) -> None:
     # The snapshot's page (snapshot.render_html), its frames folded.
     assert "ValueError" in page and "Inputs (results of other tasks)" in page
     assert "What was captured" in page and "Frames, innermost first" in page
-    assert '<details class="frame"><summary>' in page and " open>" not in page
+    assert '<details class="frame"><summary>' in page and '<details class="frame" open' not in page
     # Only the fragment's own tags: every < from the file is escaped.
     tags = {part.split(">")[0].split(" ")[0] for part in page.split("<")[1:]}
     page_tags = {"style", "section", "span", "h1", "h2", "h3", "p", "ul", "li"}
