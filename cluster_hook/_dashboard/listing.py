@@ -35,6 +35,7 @@ td.msg{max-width:32em;overflow-wrap:break-word}
 .gone{color:#a00}
 .note{color:#555}
 code{font-size:12px;overflow-wrap:anywhere}
+.ctl{color:#a00;font-family:monospace}
 form{margin:.5em 0}
 @media (max-width:700px){td.msg{max-width:14em}}
 """
@@ -51,7 +52,30 @@ class Shown:
 
 
 def _e(text: object) -> str:
+    """Escaped for HTML, with every character ``str.isprintable`` rejects (controls, bidi
+    overrides and isolates, zero-width and format characters) shown as ``\\u202e``, as
+    the snapshot's page shows them: a bidi override cannot reverse what the reader sees."""
+    raw = str(text)
+    if raw.isprintable():
+        return escape(raw, quote=True)
+    return "".join(escape(c, quote=True) if c.isprintable() or c == " " else _code(c) for c in raw)
+
+
+def _a(text: object) -> str:
+    """Escaped for an attribute's value (quotes too): no markup inside an attribute."""
     return escape(str(text), quote=True)
+
+
+def _code(char: str) -> str:
+    point = ord(char)
+    code = (
+        f"\\x{point:02x}"
+        if point < 0x100
+        else f"\\u{point:04x}"
+        if point < 0x10000
+        else f"\\U{point:08x}"
+    )
+    return f'<span class="ctl">{code}</span>'
 
 
 def _when(stamp: float) -> str:
@@ -63,8 +87,8 @@ def _row_html(shown: Shown) -> str:
     if row.name is not None and shown.reachable:
         href = quote(row.name, safe="")
         links = (
-            f'<a href="{_e(href)}">page</a> · '
-            f'<a href="download/{_e(href)}" download="{_e(row.name)}">download</a>'
+            f'<a href="{_a(href)}">page</a> · '
+            f'<a href="download/{_a(href)}" download="{_a(row.name)}">download</a>'
         )
     else:
         links = "—"
@@ -74,7 +98,8 @@ def _row_html(shown: Shown) -> str:
         "<tr>"
         f"<td>{_e(_when(row.time))}</td>"
         f"<td><code>{_e(row.key)}</code></td>"
-        f'<td class="msg"><b>{_e(row.error).replace(".", ".<wbr>")}</b><br>{_e(row.message)}</td>'
+        f'<td class="msg"><b>{".<wbr>".join(map(_e, row.error.split(".")))}</b><br>'
+        f"{_e(row.message)}</td>"
         f"<td><code>{_e(row.worker)}</code><br>{_e(row.host)}{status}</td>"
         f"<td>{_e(size)}</td>"
         f"<td>{_e(row.cause or '')}</td>"
@@ -96,7 +121,7 @@ def list_page(
 ) -> str:
     """The list: ``shown`` (newest first) out of ``matching`` rows of ``total``."""
     options = ['<option value="">every error type</option>'] + [
-        f'<option value="{_e(t)}"{" selected" if t == chosen else ""}>{_e(t)} ({n})</option>'
+        f'<option value="{_a(t)}"{" selected" if t == chosen else ""}>{_e(t)} ({n})</option>'
         for t, n in types
     ]
     rows = "\n".join(_row_html(s) for s in shown)
@@ -106,7 +131,7 @@ def list_page(
         if chosen:
             params["type"] = chosen
         query = urlencode(params)
-        more = f'<p><a href="?{_e(query)}">older snapshots</a></p>'
+        more = f'<p><a href="?{_a(query)}">older snapshots</a></p>'
     what = f"{matching} of {total}" if chosen else f"{total}"
     empty = "" if shown else '<p class="note">No snapshot here yet.</p>'
     return f"""<!DOCTYPE html>
@@ -130,8 +155,8 @@ def list_page(
 def message_page(status: int, title: str, message: str, list_href: str = "./") -> str:
     """An error answer: the status, a title and a message, escaped."""
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{_a(title)}</title>
 <style>{_STYLE}</style></head>
 <body><h1>{_e(title)}</h1><p>{_e(message)}</p>
-<p class="note">HTTP {status} · <a href="{_e(list_href)}">the list of snapshots</a></p></body></html>
+<p class="note">HTTP {status} · <a href="{_a(list_href)}">the list of snapshots</a></p></body></html>
 """
