@@ -127,6 +127,7 @@ def test_the_note_names_the_page_and_the_list_links_to_it(
     assert rows.count() == 3  # the two failures and a hostile event, shown inert
     hostile = rows.nth(2).inner_text()
     assert "<script>window.__pwned=1</script>" in hostile and "no file name in the event" in hostile
+    assert "\\u202e\\x1b[31m" in hostile  # the bidi override and ESC shown, not obeyed
     assert rows.nth(2).locator("a, img, svg, iframe, script, style").count() == 0
     assert page.evaluate("() => window.__pwned") is None
     # Newest first: the second worker's failure (127.0.0.2) came last.
