@@ -21,7 +21,7 @@ from distributed.utils_test import gen_cluster
 from cluster_hook import SnapshotPlugin
 from cluster_hook._dashboard.index import MAX_ROWS
 from cluster_hook._dashboard.listing import CSP
-from cluster_hook._dashboard.scheduler import SnapshotPages
+from cluster_hook._dashboard.scheduler import SnapshotPages, pages_url
 
 ROW = re.compile(r"<tr><td>")
 
@@ -209,3 +209,17 @@ async def test_the_pages_live_under_the_dashboards_prefix(
     assert listed.code == 200 and f'href="{name}"' in body(listed)
     assert (await get(s, f"/under/here/snapshots/{name}")).code == 200
     assert (await get(s, f"/under/here/snapshots/download/{name}")).code == 200
+
+
+@gen_cluster(client=True, nthreads=[])
+async def test_the_pages_url_follows_the_dashboard_link(c: Client, s: Any) -> None:
+    """``distributed.dashboard.link`` as users set it behind a proxy: its /status is replaced."""
+    port = s.http_server.port
+    proxied = "https://hub.example/user/me/proxy/{port}/status"
+    with dask.config.set({"distributed.dashboard.link": proxied}):
+        assert pages_url(s, "/") == f"https://hub.example/user/me/proxy/{port}/snapshots/"
+        assert pages_url(s, "/pre/") == f"https://hub.example/user/me/proxy/{port}/pre/snapshots/"
+    with dask.config.set({"distributed.dashboard.link": "{scheme}://{host}:{port}/pre/status"}):
+        assert pages_url(s, "/pre/").endswith(f":{port}/pre/snapshots/")
+    with dask.config.set({"distributed.dashboard.link": "http://{host}:{port}/{NO_SUCH_VARIABLE}"}):
+        assert pages_url(s, "/").endswith(f":{port}/snapshots/")
