@@ -18,7 +18,7 @@ CSP = (
 
 CSS = """
 .drp{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d1f23;
-max-width:75rem;margin:0 auto;padding:0 1rem 2rem}
+max-width:75rem;margin:0 auto;padding:0 1rem 2rem;overflow-wrap:anywhere}
 .drp h1{font-size:1.35rem;margin:1rem 0 .3rem;overflow-wrap:anywhere}
 .drp h2{font-size:1.1rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #d8dbe0}
 .drp h3{font-size:.95rem;margin:.5rem 0 .2rem}
