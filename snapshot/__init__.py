@@ -92,6 +92,7 @@ if _typing.TYPE_CHECKING:
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
     from ._read.opcodes import pickle_imports
+    from ._render.escape import html_text
     from ._render.page import render_html
     from ._text import safe_repr, safe_str
     from ._write.builder import SnapshotBuilder
@@ -142,6 +143,7 @@ _LAZY = {
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
     "render_html": "._render.page",
+    "html_text": "._render.escape",
     "code_sha256": "._codehash",
     "safe_repr": "._text",
     "safe_str": "._text",
@@ -244,6 +246,7 @@ __all__ = [
     "drop_own_frame",
     "environment_info",
     "failure_fingerprint",
+    "html_text",
     "is_library_frame",
     "key_from_json",
     "key_to_json",

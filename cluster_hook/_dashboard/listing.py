@@ -18,6 +18,8 @@ from urllib.parse import quote, urlencode
 
 from dask.utils import format_bytes
 
+import snapshot
+
 from .index import Row
 
 #: The Content-Security-Policy of every answer: nothing runs, nothing is fetched.
@@ -52,30 +54,14 @@ class Shown:
 
 
 def _e(text: object) -> str:
-    """Escaped for HTML, with every character ``str.isprintable`` rejects (controls, bidi
-    overrides and isolates, zero-width and format characters) shown as ``\\u202e``, as
-    the snapshot's page shows them: a bidi override cannot reverse what the reader sees."""
-    raw = str(text)
-    if raw.isprintable():
-        return escape(raw, quote=True)
-    return "".join(escape(c, quote=True) if c.isprintable() or c == " " else _code(c) for c in raw)
+    """Escaped for HTML by the snapshot page's own rule: every character ``str.isprintable``
+    rejects (controls, bidi overrides, zero-width) shown as ``\\u202e``."""
+    return snapshot.html_text(text)
 
 
 def _a(text: object) -> str:
     """Escaped for an attribute's value (quotes too): no markup inside an attribute."""
     return escape(str(text), quote=True)
-
-
-def _code(char: str) -> str:
-    point = ord(char)
-    code = (
-        f"\\x{point:02x}"
-        if point < 0x100
-        else f"\\u{point:04x}"
-        if point < 0x10000
-        else f"\\U{point:08x}"
-    )
-    return f'<span class="ctl">{code}</span>'
 
 
 def _when(stamp: float) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 from typing import Final
 
-__all__ = ["FIELD_LIMIT", "TEXT_LIMIT", "text"]
+__all__ = ["FIELD_LIMIT", "TEXT_LIMIT", "html_text", "text"]
 
 #: Characters of one field (a name, a message, a repr line) before it is cut.
 FIELD_LIMIT: Final = 4000
@@ -76,3 +76,7 @@ def text(value: object, *, multiline: bool = False, limit: int | None = None) ->
     if cut:
         shown += f' <span class="cut">[... {cut:,} more characters cut]</span>'
     return shown
+
+
+#: The public name (``snapshot.html_text``): the dashboard's list escapes with the same rule.
+html_text = text

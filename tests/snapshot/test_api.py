@@ -85,6 +85,7 @@ EXPORTED = [
     "drop_own_frame",
     "environment_info",
     "failure_fingerprint",
+    "html_text",
     "is_library_frame",
     "key_from_json",
     "key_to_json",
