@@ -39,6 +39,7 @@ EXPORTED = [
     "LostInput",
     "Manifest",
     "MemoryGuard",
+    "OnDemand",
     "Origin",
     "PieceRecord",
     "Placeholder",
