@@ -87,6 +87,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "lineage": ("cluster_hook._lineage",),
         "deaths": ("cluster_hook._deaths",),
         "storms": ("cluster_hook._storms",),
+        # cluster_hook.capture(future): snapshots asked for.
+        "ondemand": ("cluster_hook._ondemand",),
         "plugin": ("cluster_hook._plugin",),
     },
 }
@@ -129,6 +131,9 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "lineage": ("base",),
         "deaths": ("base", "lineage"),
         "storms": ("base",),
+        # A capture asked for copies its file as the client part does and recomputes
+        # released inputs through the lineage room.
+        "ondemand": ("base", "client", "lineage"),
         "plugin": ("base", "client", "deaths", "lineage", "storms"),
     },
 }
