@@ -51,7 +51,7 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
     Raises :class:`CaptureError`.
     """
     key, client = _key_and_client(target, client)
-    call = (capture_on_scheduler, key, client.id, {}, float(timeout))
+    call: tuple[Any, ...] = (capture_on_scheduler, key, client.id, {}, float(timeout))
     if client.asynchronous:
         return _capture_async(client, key, call)
     reply = client.run_on_scheduler(*call)

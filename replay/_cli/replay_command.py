@@ -63,7 +63,7 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if debugger is not None and debugger.detach is not None:
             debugger.detach()  # our exit status is not the IDE's business
-    return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
+    return EXIT_OK if outcome.verdict in (Verdict.NO_ERROR, Verdict.SAME_RESULT) else EXIT_RAISED
 
 
 _MAX_WARNINGS = 20

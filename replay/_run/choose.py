@@ -75,7 +75,9 @@ def resolve_debugger(
         )
     require_installed(name)
     if name == "pdb":
-        return Debugger("pdb", _pdb_post_mortem)
+        from .stepin import step_in
+
+        return Debugger("pdb", _pdb_post_mortem, step_in=step_in)
     if name == "ipdb":
         return Debugger("ipdb", _ipdb_post_mortem)
     if name == "pudb":
