@@ -70,7 +70,8 @@ class _StepIn(pdb.Pdb):
 def step_in(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Run ``func(*args, **kwargs)`` under pdb, stopped at the user's first line."""
     debugger = _StepIn(skip=[f"{name}.*" for name in LIBRARIES])
-    name = getattr(func, "__qualname__", None) or type(func).__qualname__
+    inner = getattr(func, "func", func)  # a dask Task: the function it wraps
+    name = getattr(inner, "__qualname__", None) or type(inner).__qualname__
     print(
         f"Stepping into {for_terminal(name, one_line=True)}: pdb stops at the first line of "
         "your code (n next line, s step in, c continue, q run to the end).",
