@@ -141,11 +141,17 @@ def _write(
 
 def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> None:
     """The failure the scheduler kept: its exception (without frames) and traceback text."""
-    exception: BaseException | None = None
+    exception: Any = record.get("exception")
     try:
-        from distributed.core import clean_exception
+        # The scheduler keeps what the worker sent: serialized, not unpacked.
+        from distributed.protocol.serialize import Serialized, deserialize
 
-        _, exception, _ = clean_exception(record.get("exception"), None)
+        if isinstance(exception, Serialized):
+            exception = deserialize(exception.header, exception.frames)
+        if isinstance(exception, bytes | bytearray):
+            from distributed.protocol.pickle import loads
+
+            exception = loads(exception)
     except Exception:
         exception = None
     if not isinstance(exception, BaseException):

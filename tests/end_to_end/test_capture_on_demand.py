@@ -98,6 +98,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             out["paths"][name] = cluster_hook.capture(future)
         # replay.load(future) finds the capture of a future that did not fail.
         out["loaded"] = replay.load(futures["futures"]).path
+        out["futures"] = futures
     assert cluster.status.name == "closed"  # every replay below runs after it is gone
     yield out
 
@@ -112,6 +113,18 @@ def test_each_case_is_captured_into_the_client_directory(captured: dict[str, Any
     assert captured["loaded"] == str(captured["paths"]["futures"])
     delayed = snapshot.read_model(captured["paths"]["delayed"])
     assert delayed.call is not None and delayed.call.origin == "task"  # sum([1, 1]) itself
+
+
+def test_a_future_of_a_closed_client_is_named_with_what_to_do(captured: dict[str, Any]) -> None:
+    future = captured["futures"]["delayed"]
+    with pytest.raises(cluster_hook.CaptureError) as info:
+        cluster_hook.capture(future)
+    message = str(info.value)
+    assert message.startswith(f"cannot capture {future.key!r}: its client is closed;")
+    assert "\n" not in message
+    # The copy made while it was open still loads by the future (found by its key).
+    with dask.config.set({"snapshot.client-directory": str(captured["tmp"] / "client-copies")}):
+        assert replay.load(future).path == str(captured["paths"]["delayed"])
 
 
 def test_a_released_input_is_recomputed_from_its_lineage(captured: dict[str, Any]) -> None:
