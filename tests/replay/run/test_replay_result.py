@@ -9,6 +9,9 @@ they travel by value; the replays run the command line in a subprocess.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,3 +92,43 @@ def test_the_api_compares_and_a_raise_is_a_different_result(tmp_path: Path) -> N
     assert raised.verdict is replay.Verdict.DIFFERENT_RESULT
     assert isinstance(raised.exception, ZeroDivisionError)
     assert "raised ZeroDivisionError: division by zero here" in raised.describe(None)
+
+
+def test_check_says_same_or_differs_and_exits_accordingly(tmp_path: Path) -> None:
+    job = compile_job(SOURCE)
+    same = _write(tmp_path / "same.tar.zst", job["mean"], ([1, 2, 3],), 2.0)
+    done = run_cli(["check", str(same)], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[1].startswith("same ")
+    assert "returns 2.0, as on the cluster" in done.stdout
+    assert "finished (captured on demand)" in done.stdout
+    differs = _write(tmp_path / "differs.tar.zst", job["mean"], ([1, 2, 3],), 7.0)
+    done = run_cli(["check", str(same), str(differs)], cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "returns 2.0, where the cluster returned 7.0" in done.stdout
+    assert "2 snapshot(s): 1 same, 1 differs" in done.stdout
+
+
+def test_pytest_replay_snapshots_passes_a_same_result_and_fails_a_different_one(
+    tmp_path: Path,
+) -> None:
+    job = compile_job(SOURCE)
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    _write(folder / "same.tar.zst", job["mean"], ([1, 2, 3],), 2.0)
+    _write(folder / "differs.tar.zst", job["mean"], ([1, 2, 3],), 7.0)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("REPLAY_TEST_")}
+    environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    plugin = ["-p", "no:cacheprovider", "-p", "replay.pytest_plugin"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *plugin, "--replay-snapshots", str(folder), "-v"],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "same.tar.zst::mean-1 PASSED" in output and "differs.tar.zst::mean-1 FAILED" in output
+    assert "differs: returns 2.0, where the cluster returned 7.0" in output
