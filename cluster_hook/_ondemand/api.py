@@ -51,7 +51,8 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
     Raises :class:`CaptureError`.
     """
     key, client = _key_and_client(target, client)
-    call: tuple[Any, ...] = (capture_on_scheduler, key, client.id, {}, float(timeout))
+    in_flight = getattr(target, "status", None) == "pending"  # a future just submitted
+    call: tuple[Any, ...] = (capture_on_scheduler, key, client.id, {}, float(timeout), in_flight)
     if client.asynchronous:
         return _capture_async(client, key, call)
     reply = client.run_on_scheduler(*call)

@@ -28,6 +28,8 @@ from .writer import write_on_demand
 
 __all__ = ["capture_on_scheduler"]
 
+#: Seconds a pending future's key may take to reach the scheduler after the call.
+ARRIVAL_WAIT = 10.0
 #: Scheduler states of a task that has yet to run (or is running).
 PENDING = ("released", "waiting", "queued", "processing", "no-worker")
 
@@ -37,12 +39,22 @@ async def capture_on_scheduler(
     client_id: str,
     settings: dict[str, Any],
     timeout: float,
+    in_flight: bool = False,
     dask_scheduler: Any = None,
 ) -> dict[str, Any]:
-    """Runs on the scheduler: have a worker write the snapshot of ``key``; where it is."""
+    """Runs on the scheduler: have a worker write the snapshot of ``key``; where it is.
+
+    ``in_flight``: the key is a pending future's, whose graph the client may still be
+    sending (it travels on the client's batched stream, this call on a connection of its
+    own): wait a moment for it rather than call it unknown.
+    """
     scheduler = dask_scheduler
     deadline = time.monotonic() + timeout
     ts = scheduler.tasks.get(key)
+    arrival = min(deadline, time.monotonic() + ARRIVAL_WAIT)
+    while ts is None and in_flight and time.monotonic() < arrival:
+        await asyncio.sleep(0.01)
+        ts = scheduler.tasks.get(key)
     if ts is None:
         return _refused("unknown", "the scheduler does not know it (forgotten, or never sent)")
     if ts.run_spec is None:

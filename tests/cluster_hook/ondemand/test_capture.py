@@ -44,6 +44,10 @@ async def test_a_finished_task_is_captured_with_await(c: Client, s: Any, a: Any,
     assert model.on_demand.requested_by == c.id
     outcome = replay.load(path).replay()
     assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 3
+    # Asked for at once: the key may reach the scheduler after the request does.
+    submitted = c.submit(inc, 41)
+    at_once = snapshot.read_model(await cluster_hook.capture(submitted))
+    assert at_once.on_demand is not None and at_once.on_demand.state in ("pending", "finished")
 
 
 @gen_cluster(client=True, nthreads=[("", 1)])
