@@ -132,3 +132,12 @@ def test_pytest_replay_snapshots_passes_a_same_result_and_fails_a_different_one(
     assert done.returncode == 1, output
     assert "same.tar.zst::mean-1 PASSED" in output and "differs.tar.zst::mean-1 FAILED" in output
     assert "differs: returns 2.0, where the cluster returned 7.0" in output
+
+
+def test_list_says_finished_and_captured_on_demand(tmp_path: Path) -> None:
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    _write(folder / "mean.tar.zst", compile_job(SOURCE)["mean"], ([1, 2, 3],), 2.0)
+    done = run_cli(["list", str(folder)], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "mean-1  finished (captured on demand)" in done.stdout
