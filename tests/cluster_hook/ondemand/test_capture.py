@@ -109,5 +109,15 @@ async def test_what_cannot_be_captured_is_named_in_one_line(c: Client, s: Any, a
     with pytest.raises(CaptureError, match="'cancelled-task': its future was cancelled"):
         await cluster_hook.capture(slow)
     GATES["cancelled"].set()  # the cancelled task's thread ends
+
+    # An input released with a lineage over _lineage's bounds is named, not recomputed.
+    chain = c.submit(inc, 0, key="chain-0")
+    for i in range(1, 12):
+        chain = c.submit(inc, chain, key=f"chain-{i}")
+    assert await chain == 12
+    while s.tasks["chain-10"].state != "released":
+        await asyncio.sleep(0.01)
+    with pytest.raises(CaptureError, match="'chain-10' is released and its lost lineage is deeper"):
+        await cluster_hook.capture(chain)
     # The scheduler and workers are unharmed.
     assert await c.submit(inc, 2) == 3
