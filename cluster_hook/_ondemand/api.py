@@ -65,6 +65,8 @@ async def _capture_async(client: Any, key: Any, call: tuple[Any, ...]) -> Path:
     if os.path.isfile(reply["path"]):
         return await asyncio.to_thread(_keep, copies, key, reply)
     # Not on this machine: read it from its worker in chunks into a local file, then keep it.
+    if int(reply.get("bytes") or 0) > copies.max_bytes:
+        return _keep(copies, key, reply)  # refused by size, with the message saying so
     name = os.path.basename(reply["path"])
     snapshot.make_private_dirs(copies.directory)
     folder = Path(tempfile.mkdtemp(prefix=".capture-", dir=copies.directory))

@@ -1,4 +1,4 @@
-"""The call a snapshot of a finished task re-runs: the task's function and its resolved arguments.
+"""The call a snapshot asked for re-runs: the task's function and its resolved arguments.
 
 A task whose arguments are plain values, dependency references and containers
 of those (``Task(sum, List(1, 1))``, ``Task(inc, TaskRef("x"))``) is stored as
@@ -16,14 +16,14 @@ from typing import Any
 
 from snapshot import LiveCall
 
-__all__ = ["finished_call"]
+__all__ = ["task_call"]
 
 #: Nesting walked at most to tell whether an argument is plain data.
 _MAX_DEPTH = 32
 
 
-def finished_call(run_spec: Any, data: Mapping[Any, Any]) -> LiveCall:
-    """The call to store for a task that ran: resolved when that runs nothing; else the run_spec."""
+def task_call(run_spec: Any, data: Mapping[Any, Any]) -> LiveCall:
+    """The call to store for a task: resolved when resolving runs nothing; else the run_spec."""
     spec = sys.modules.get("dask._task_spec")
     if spec is not None and type(run_spec) is spec.Task:
         try:

@@ -91,7 +91,7 @@ async def capture_on_scheduler(
             return _refused("lost", f"its input {dep!r} is released and {why}")
         record = _record(scheduler, ts, state, client_id, settings)
         record["recomputed"] = {k: recovery.recomputing[k] for k in recovery.holders}
-        writer = _choose_writer(scheduler, record["who_has"])
+        writer = _choose_writer(scheduler, record["who_has"], record.pop("nbytes"))
         if writer is None:
             return _refused("workers", "no running worker is left to write it")
         message = {
@@ -125,9 +125,8 @@ async def _wait_done(scheduler: Any, key: Any, deadline: float) -> str | None:
 def _record(
     scheduler: Any, ts: Any, state: str, client_id: str, settings: dict[str, Any]
 ) -> dict[str, Any]:
-    who_has = {dts.key: sorted(ws.address for ws in dts.who_has or ()) for dts in ts.dependencies}
-    if state != "failed":
-        who_has[ts.key] = sorted(ws.address for ws in ts.who_has or ())
+    held = [*ts.dependencies, ts] if state != "failed" else list(ts.dependencies)
+    who_has = {t.key: sorted(ws.address for ws in t.who_has or ()) for t in held}
     return {
         "key": ts.key,
         "state": state,
@@ -137,6 +136,7 @@ def _record(
         "annotations": dict(ts.annotations or {}),
         "priority": list(ts.priority) if ts.priority is not None else None,
         "who_has": who_has,
+        "nbytes": {t.key: int(t.get_nbytes()) for t in held},
         "exception": ts.exception if state == "failed" else None,
         "exception_text": ts.exception_text if state == "failed" else None,
         "traceback_text": ts.traceback_text if state == "failed" else None,
@@ -146,14 +146,19 @@ def _record(
     }
 
 
-def _choose_writer(scheduler: Any, who_has: dict[Any, list[str]]) -> str | None:
-    """A running worker holding the most of the values (the result first), else any running one."""
+def _choose_writer(
+    scheduler: Any, who_has: dict[Any, list[str]], nbytes: dict[Any, int]
+) -> str | None:
+    """The running worker holding the most bytes of the values (the fewest to move)."""
     running = [
         a for a, ws in scheduler.workers.items() if getattr(ws.status, "name", "") == "running"
     ]
     if not running:
         return None
-    held = Counter(a for holders in who_has.values() for a in holders)
+    held: Counter[str] = Counter()
+    for key, holders in who_has.items():
+        for address in holders:
+            held[address] += max(1, nbytes.get(key, 0))
     return max(running, key=lambda a: (held[a], a))
 
 
@@ -181,17 +186,18 @@ def _deserialized(value: Any) -> Any:
 def _want(scheduler: Any, keys: list[Any]) -> None:
     keys = [k for k in keys if k in scheduler.tasks]
     if keys:
-        _pins.update(keys)
+        _pins.setdefault(id(scheduler), Counter()).update(keys)
         scheduler.client_desires_keys(keys=keys, client=ONDEMAND_CLIENT)
 
 
 def _unwant(scheduler: Any, keys: list[Any]) -> None:
+    pins = _pins.get(id(scheduler), Counter())
     done = []
     for key in keys:
-        if _pins[key] > 0:
-            _pins[key] -= 1
-            if _pins[key] == 0:
-                del _pins[key]
+        if pins[key] > 0:
+            pins[key] -= 1
+            if pins[key] == 0:
+                del pins[key]
                 done.append(key)
     if done and ONDEMAND_CLIENT in scheduler.clients:
         scheduler.client_releases_keys(
@@ -199,8 +205,8 @@ def _unwant(scheduler: Any, keys: list[Any]) -> None:
         )
 
 
-#: How many captures under way want each key (one process, one scheduler).
-_pins: Counter[Any] = Counter()
+#: How many captures under way want each key, per scheduler (by id) in this process.
+_pins: dict[int, Counter[Any]] = {}
 
 
 def _refused(kind: str, why: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .._config import Settings
 from .._lineage.recover import IMPURE_NOTE
 from .._names import PLUGIN_NAME
 from .._scrub import scrub_node
-from .call import finished_call
+from .call import task_call
 
 __all__ = ["TRIGGER", "write_on_demand"]
 
@@ -125,11 +125,9 @@ def _write(
         "time": record.get("time"),
     }
     spec = scrub_node(run_spec, redactor)
+    call = task_call(spec, data)
     if record["state"] == "failed":
-        call = snapshot.LiveCall(spec, (dict(data),), {}, "run_spec")
         _add_error(builder, record)
-    else:
-        call = finished_call(spec, data)
     builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
     builder.add_inputs(data)
     _flag(builder.manifest["inputs"], record.get("recomputed") or {})

@@ -9,9 +9,11 @@ worker processes, are in tests/end_to_end/test_capture_on_demand.py.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from typing import Any
 
+import dask
 import pytest
 from distributed import Client, wait
 from distributed.utils_test import gen_cluster, inc
@@ -60,7 +62,7 @@ async def test_a_failed_task_is_captured_with_its_error(c: Client, s: Any, a: An
     assert model.on_demand.result is None
     assert model.error is not None and model.error.type == "ZeroDivisionError"
     assert "recip" in (model.error.traceback or "")
-    assert model.call is not None and model.call.origin == "run_spec"
+    assert model.call is not None and model.call.origin == "task"  # recip(0) itself
     outcome = replay.load(path).replay()
     assert outcome.verdict is replay.Verdict.REPRODUCED
 
@@ -109,6 +111,15 @@ async def test_what_cannot_be_captured_is_named_in_one_line(c: Client, s: Any, a
     with pytest.raises(CaptureError, match="'cancelled-task': its future was cancelled"):
         await cluster_hook.capture(slow)
     GATES["cancelled"].set()  # the cancelled task's thread ends
+
+    # A snapshot larger than snapshot.client-max-size is written, not copied: said so.
+    noise = c.submit(os.urandom, 200_000, key="noise")
+    await noise
+    with (
+        dask.config.set({"snapshot.client-max-size": "100 KiB"}),
+        pytest.raises(CaptureError, match=r"'noise' was written on .* but could not be copied"),
+    ):
+        await cluster_hook.capture(noise)
 
     # An input released with a lineage over _lineage's bounds is named, not recomputed.
     chain = c.submit(inc, 0, key="chain-0")
