@@ -120,6 +120,9 @@ def _compare(opened: Any, exception: BaseException | None, result: object) -> di
         captured = opened.result()
     except Exception as exc:  # the result's own code raised while unpickling
         return {"reason": f"the captured result cannot be loaded here: {_said(exc)}"}
+    if isinstance(captured, snapshot.Placeholder):
+        reason = captured.reason or captured.status
+        return {"reason": f"the task's result was not stored ({reason}): nothing to compare"}
     difference = compare_results(captured, result)
     if difference is None:
         return {

@@ -25,6 +25,7 @@ class Verdict(enum.Enum):
     # A snapshot asked for of a task that finished (spec 4.13): its value compared.
     SAME_RESULT = "same result"
     DIFFERENT_RESULT = "different result"
+    NOT_COMPARED = "not compared"  # the captured result was not stored (a cap, a setting)
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class Outcome:
 
         Every name and message in it is escaped for a terminal and capped.
         """
-        if self.verdict in (Verdict.SAME_RESULT, Verdict.DIFFERENT_RESULT):
+        if self.verdict in (Verdict.SAME_RESULT, Verdict.DIFFERENT_RESULT, Verdict.NOT_COMPARED):
             return self._describe_result()
         error = error or snapshot.Error()
         captured = _label(error.module, error.type)
@@ -76,6 +77,11 @@ class Outcome:
     def _describe_result(self) -> str:
         if self.verdict is Verdict.SAME_RESULT:
             return f"Same result: the call returned {_short_repr(self.result)}, as on the cluster."
+        if self.verdict is Verdict.NOT_COMPARED:
+            return (
+                f"The call returned {_short_repr(self.result)}; the task's result was not "
+                f"stored ({for_terminal(self.difference, one_line=True)}): nothing to compare."
+            )
         if self.exception is not None:
             kind = _label(type(self.exception).__module__, type(self.exception).__qualname__)
             said = for_terminal(_message(self.exception), one_line=True)
@@ -87,6 +93,8 @@ def judge_result(captured: object, exception: BaseException | None, result: obje
     """Compare a replay of a finished task (spec 4.13) with the value the task returned."""
     if exception is not None:
         return Outcome(Verdict.DIFFERENT_RESULT, exception)
+    if isinstance(captured, snapshot.Placeholder):
+        return Outcome(Verdict.NOT_COMPARED, None, result, captured.reason or captured.status)
     difference = compare_results(captured, result)
     if difference is None:
         return Outcome(Verdict.SAME_RESULT, None, result)

@@ -141,3 +141,18 @@ def test_list_says_finished_and_captured_on_demand(tmp_path: Path) -> None:
     done = run_cli(["list", str(folder)], cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "mean-1  finished (captured on demand)" in done.stdout
+
+
+def test_a_result_over_the_size_cap_is_not_compared_and_says_why(tmp_path: Path) -> None:
+    builder = snapshot.SnapshotBuilder(limits=snapshot.WriteLimits(max_piece_bytes=1000))
+    builder.set_call(bytes, (5000,), origin="task")
+    builder.manifest["on_demand"] = {"trigger": "cluster_hook.capture", "state": "finished"}
+    builder.add_result(bytes(5000))
+    path = builder.write(tmp_path / "big.tar.zst")
+    done = run_cli(["--no-debug", str(path)], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "the task's result was not stored (" in done.stdout
+    assert ": nothing to compare." in done.stdout
+    done = run_cli(["check", str(path)], cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "cannot run" in done.stdout and "result was not stored" in done.stdout
