@@ -55,12 +55,20 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
     call: tuple[Any, ...] = (capture_on_scheduler, key, client.id, {}, float(timeout), in_flight)
     if client.asynchronous:
         return _capture_async(client, key, call)
-    reply = client.run_on_scheduler(*call)
+    try:
+        reply = client.run_on_scheduler(*call)
+    except Exception as err:  # the scheduler is gone, or failed running our part
+        raise _unreachable(key, err) from err
     return _keep(ClientCopies(client, *client_settings()), key, _written(key, reply))
 
 
 async def _capture_async(client: Any, key: Any, call: tuple[Any, ...]) -> Path:
-    reply = _written(key, await client.run_on_scheduler(*call))
+    try:
+        reply = _written(key, await client.run_on_scheduler(*call))
+    except CaptureError:
+        raise
+    except Exception as err:
+        raise _unreachable(key, err) from err
     copies = ClientCopies(client, *client_settings())
     if os.path.isfile(reply["path"]):
         return await asyncio.to_thread(_keep, copies, key, reply)
@@ -103,6 +111,14 @@ def _key_and_client(target: Any, client: Any) -> tuple[Any, Any]:
             "forgotten the task; compute it again and capture the new future"
         )
     return key, client
+
+
+def _unreachable(key: Any, err: Exception) -> CaptureError:
+    said = (str(err).strip().splitlines() or [""])[0][:200]
+    return CaptureError(
+        f"cannot capture {key!r}: the scheduler did not answer ({type(err).__name__}: {said}); "
+        "check that the cluster is up and that cluster_hook is importable on the scheduler"
+    )
 
 
 def _default_client(key: Any) -> Any:
