@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 import dask
+import dask.bag as db
 import pytest
 from distributed import Client, wait
 from distributed.utils_test import gen_cluster, inc
@@ -26,7 +27,7 @@ from cluster_hook import CaptureError
 from cluster_hook._client.copies import client_settings
 
 #: gen_cluster's workers run in this process: a task can wait on a plain threading.Event.
-GATES = {"pending": threading.Event(), "cancelled": threading.Event()}
+GATES = {"pending": threading.Event(), "cancelled": threading.Event(), "fails": threading.Event()}
 
 
 def waits_for(gate: str, x: int) -> int:
@@ -46,6 +47,10 @@ async def test_a_finished_task_is_captured_with_await(c: Client, s: Any, a: Any,
     assert model.on_demand.requested_by == c.id
     outcome = replay.load(path).replay()
     assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 3
+    # A collection's future, from the asynchronous client too.
+    bag = c.compute(db.from_sequence(range(10), npartitions=3).map(inc))
+    outcome = replay.load(await cluster_hook.capture(bag)).replay()
+    assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == list(range(1, 11))
     # Asked for at once: the key may reach the scheduler after the request does.
     submitted = c.submit(inc, 41)
     at_once = snapshot.read_model(await cluster_hook.capture(submitted))
@@ -88,6 +93,15 @@ async def test_a_pending_task_is_captured_when_it_has_run_with_its_inputs_kept(
     assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 12
     while "pending-input" in s.tasks and s.tasks["pending-input"].who_wants:
         await asyncio.sleep(0.01)  # and then let go of
+
+    # Asked for before it ran, and it fails: the failure is captured.
+    failing = c.submit(waits_for, "fails", "not a number", key="pending-failure")
+    asked = asyncio.ensure_future(cluster_hook.capture(failing))
+    await asyncio.sleep(0.1)
+    GATES["fails"].set()
+    model = snapshot.read_model(await asked)
+    assert model.on_demand is not None and model.on_demand.state == "failed"
+    assert model.error is not None and model.error.type == "TypeError"
 
 
 @gen_cluster(client=True, nthreads=[("", 1)])
