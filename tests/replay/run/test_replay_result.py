@@ -49,6 +49,17 @@ def test_pdb_stops_at_the_first_line_and_the_result_is_the_same(tmp_path: Path) 
     assert "capture: on demand (cluster_hook.capture), of a task that had finished" in out
 
 
+def test_ipdb_stops_at_the_first_line_too(tmp_path: Path) -> None:
+    path = _write(tmp_path / "mean.tar.zst", compile_job(SOURCE)["mean"], ([5, 7],), 6.0)
+    done = run_cli(
+        ["--debugger", "ipdb", str(path)], cwd=tmp_path, stdin="p values\nn\np total\nc\n"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Stepping into mean: ipdb stops at the first line of your code" in done.stdout
+    assert "[5, 7]" in done.stdout and "12" in done.stdout
+    assert "Same result: the call returned 6.0, as on the cluster." in done.stdout
+
+
 def test_pdb_steps_over_dask_s_own_frames_into_the_user_s_function(tmp_path: Path) -> None:
     from dask._task_spec import Task, TaskRef
 
