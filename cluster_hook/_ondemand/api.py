@@ -81,17 +81,24 @@ async def _capture_async(client: Any, key: Any, call: tuple[Any, ...]) -> Path:
     local = folder / name
     try:
         with open(local, "wb") as fh:
-            while True:
-                got = await client.run(
-                    read_chunk, name, fh.tell(), CHUNK_BYTES, workers=[reply["worker"]]
-                )
-                chunk = got[reply["worker"]]
-                if not chunk:
-                    break
+            while chunk := await _chunk(client, reply["worker"], name, fh.tell()):
                 fh.write(chunk)
+                if fh.tell() > copies.max_bytes:
+                    return _keep(copies, key, {**reply, "bytes": fh.tell()})  # refused
         return await asyncio.to_thread(_keep, copies, key, {**reply, "path": str(local)})
+    except OSError as err:  # the worker went away, or this disk is full
+        raise CaptureError(
+            f"the snapshot of {key!r} was written on {reply.get('host')}:{reply['path']} but "
+            f"could not be copied here: {type(err).__name__}: {err}"
+        ) from err
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _chunk(client: Any, worker: str, name: str, offset: int) -> bytes:
+    """The next chunk of the snapshot ``name`` from ``worker`` (empty at its end)."""
+    got = await client.run(read_chunk, name, offset, CHUNK_BYTES, workers=[worker])
+    return bytes(got[worker])
 
 
 def _key_and_client(target: Any, client: Any) -> tuple[Any, Any]:
