@@ -12,6 +12,7 @@ directory) is snapshot's Dask-free core; this package is the Dask adapter:
 the plugins (``_plugin``), dask's capture policy (``_policy``, ``_unwrap``,
 ``_scrub``), worker deaths (``_deaths/``), the cluster's storm budget (``_storms/``), the client's part (``_client/``),
 the Snapshots pages on the dashboard (``_dashboard/``),
+snapshots asked for with :func:`capture` (``_ondemand/``),
 the config (``_config``) and the names it registers (``_names``).
 """
 
@@ -22,6 +23,7 @@ from snapshot import SNAPSHOT_SUFFIX as SUFFIX
 from ._client.fetch import fetch_snapshots
 from ._config import ConfigError, Settings, default_directory, register_defaults
 from ._names import PLUGIN_NAME
+from ._ondemand.api import CaptureError, capture
 from ._plugin import SnapshotPlugin, dask_setup, register
 from ._storms.scheduler import StormBudget, storm_counts
 
@@ -30,10 +32,12 @@ register_defaults()
 __all__ = [
     "PLUGIN_NAME",
     "SUFFIX",
+    "CaptureError",
     "ConfigError",
     "Settings",
     "SnapshotPlugin",
     "StormBudget",
+    "capture",
     "dask_setup",
     "default_directory",
     "fetch_snapshots",

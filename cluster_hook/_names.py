@@ -18,6 +18,9 @@ PIN_CLIENT = "dask-replay-deaths"
 #: The client id under which the scheduler recomputes inputs lost with a worker
 #: (``cluster_hook._lineage``): its own, so that its wants and PIN_CLIENT's never mix.
 RECOVER_CLIENT = "dask-replay-recover"
+#: The client id under which the scheduler keeps a captured task's inputs
+#: (``cluster_hook._ondemand``) until its snapshot is written.
+ONDEMAND_CLIENT = "dask-replay-capture"
 #: Where workers publish each snapshot they write (``Worker.log_event``).
 SNAPSHOT_TOPIC = "snapshot"
 #: Where a nanny publishes how its worker process ended.

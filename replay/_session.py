@@ -42,6 +42,7 @@ from ._run.drive import (
     say_each,
     show_outcome,
 )
+from ._run.stepin import driver
 from ._run.verdict import Outcome
 from ._sources.report import SourceReport, frame_records, locate_sources
 from ._terminal import for_terminal, source_text
@@ -296,7 +297,9 @@ class Replay:
         call = self.call
         self.install_sources(rerun=True)
         with death_conditions(self.model, self.memory_limit):
-            return call_and_judge(self.model, call, debugger.call if debugger is not None else None)
+            return call_and_judge(
+                self.model, call, driver(debugger, self.model), self._snapshot.result
+            )
 
     def debug(
         self,
@@ -325,7 +328,9 @@ class Replay:
         with death_conditions(self.model, self.memory_limit) as notes:
             for note in notes:
                 say(out, note)
-            outcome = call_and_judge(self.model, call, chosen.call if chosen is not None else None)
+            outcome = call_and_judge(
+                self.model, call, driver(chosen, self.model), self._snapshot.result
+            )
         show_outcome(outcome, self.model, self._captured_sources(), chosen, out, err)
         return outcome
 

@@ -147,6 +147,13 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         del os.environ["SERVICE_DOWN"]
     (root / "snapshot.key").write_text("a long random secret\n")
     write(root / "signed.tar.zst", job["recip"], 0, key=b"a long random secret")
+    # What cluster_hook.capture writes for a task that finished: dec(5) returned 4.
+    finished = snapshot.SnapshotBuilder()
+    finished.set_call(job["dec"], (5,), {}, origin="task")
+    finished.manifest["task"] = {"key": "dec-5"}
+    finished.manifest["on_demand"] = {"trigger": "cluster_hook.capture", "state": "finished"}
+    finished.add_result(4)
+    finished.write(root / "finished.tar.zst")
     (root / "snapshots").mkdir()
     for name in ("failure.tar.zst", "flaky.tar.zst"):
         (root / "snapshots" / name).write_bytes((root / name).read_bytes())

@@ -92,6 +92,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "storms": ("cluster_hook._storms",),
         # The Snapshots pages on the dashboard: the scheduler's list, the workers' pages.
         "dashboard": ("cluster_hook._dashboard",),
+        # cluster_hook.capture(future): snapshots asked for.
+        "ondemand": ("cluster_hook._ondemand",),
         "plugin": ("cluster_hook._plugin",),
     },
 }
@@ -137,6 +139,9 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "deaths": ("base", "lineage"),
         "storms": ("base",),
         "dashboard": ("base", "storms"),
+        # A capture asked for copies its file as the client part does and recomputes
+        # released inputs through the lineage room.
+        "ondemand": ("base", "client", "lineage"),
         "plugin": ("base", "client", "dashboard", "deaths", "lineage", "storms"),
     },
 }

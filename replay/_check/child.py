@@ -35,7 +35,7 @@ def check_here(request: dict[str, Any]) -> dict[str, Any]:
 
     from .._errors import NotReplayableError
     from .._fetch.remote import open_target
-    from .._run.call import finish, require_complete_call
+    from .._run.call import finish, has_result, require_complete_call
     from .._run.conditions import death_conditions, require_inputs
     from .._run.verdict import judge_death
     from .current import current_function
@@ -79,6 +79,9 @@ def check_here(request: dict[str, Any]) -> dict[str, Any]:
         tb = exception.__traceback__
         lines = traceback.format_exception(type(exception), exception, tb and tb.tb_next)
         document["traceback"] = "".join(lines)[-_MAX_TRACEBACK:]
+    if has_result(model):
+        document.update(_compare(opened, exception, result))
+        return document
     if model.death is not None:
         outcome = judge_death(model, exception, result)
         assert outcome is not None
@@ -104,12 +107,39 @@ def check_here(request: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def _compare(opened: Any, exception: BaseException | None, result: object) -> dict[str, Any]:
+    """A finished task's snapshot: the same value as on the cluster, or how it differs."""
+    import snapshot
+
+    from .._run.compare import compare_results
+    from .verdicts import CheckVerdict
+
+    if exception is not None:
+        return {"verdict": CheckVerdict.DIFFERS.value, "reason": f"now raises {_said(exception)}"}
+    try:
+        captured = opened.result()
+    except Exception as exc:  # the result's own code raised while unpickling
+        return {"reason": f"the captured result cannot be loaded here: {_said(exc)}"}
+    if isinstance(captured, snapshot.Placeholder):
+        reason = captured.reason or captured.status
+        return {"reason": f"the task's result was not stored ({reason}): nothing to compare"}
+    difference = compare_results(captured, result)
+    if difference is None:
+        return {
+            "verdict": CheckVerdict.SAME.value,
+            "reason": f"returns {snapshot.safe_repr(result, 60)}, as on the cluster",
+        }
+    return {"verdict": CheckVerdict.DIFFERS.value, "reason": f"returns {difference}"}
+
+
 def _captured(model: Any) -> dict[str, Any]:
     from .._describe.death import death_label
 
     task = model.task.key if model.task is not None else None
     error = model.error
-    if model.death is not None:
+    if model.on_demand is not None and model.error is None:
+        captured = "finished (captured on demand)"
+    elif model.death is not None:
         captured = f"worker died: {death_label(model)}"
     elif error is not None:
         captured = error.type or "?"

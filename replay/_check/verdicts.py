@@ -27,6 +27,9 @@ class CheckVerdict(enum.Enum):
     FIXED = "fixed"  # the call returns (a death: completes under its recorded conditions)
     CHANGED = "changed"  # another exception, raised elsewhere, a hang or a crash
     CANNOT_RUN = "cannot run"  # a module missing, a signature not verified, no inputs
+    # A snapshot asked for of a task that finished (spec 4.13): its result compared.
+    SAME = "same"  # returns the value the task returned on the cluster
+    DIFFERS = "differs"  # returns another value, or raises
 
 
 @dataclass(frozen=True)

@@ -65,9 +65,10 @@ def check(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def check_status(results: list[CheckResult]) -> int:
-    """0 when every snapshot is fixed; 1 when one fails or changed; else 4 (cannot run)."""
+    """0 when every snapshot is fixed (or the same); 1 when one fails, changed or differs; else
+    4 (cannot run)."""
     verdicts = {r.verdict for r in results}
-    if verdicts & {CheckVerdict.FAILS, CheckVerdict.CHANGED}:
+    if verdicts & {CheckVerdict.FAILS, CheckVerdict.CHANGED, CheckVerdict.DIFFERS}:
         return EXIT_RAISED
     if CheckVerdict.CANNOT_RUN in verdicts:
         return EXIT_UNLOADABLE

@@ -34,7 +34,7 @@ __all__ = [
 _MESSAGE_WIDTH = 60
 # The sections a line shows.  Only these are given to the model's builder:
 # building the whole model would cost as much again as reading the manifest.
-_LISTED = ("format", "format_version", "created", "task", "error", "death")
+_LISTED = ("format", "format_version", "created", "task", "error", "death", "on_demand")
 #: Objects whose heads are read at once when listing a URL (each is a few round trips).
 _REMOTE_READERS = 8
 #: The cluster's counts per fingerprint, written beside fetched snapshots by
@@ -219,6 +219,8 @@ def format_entry(entry: SnapshotEntry, storms: dict[str, Storm] | None = None) -
     what = f"{kind}: {message}" if message else kind
     if is_death(entry.model):
         what = f"KilledWorker ({death_label(entry.model)})"
+    elif entry.model.on_demand is not None and entry.model.error is None:
+        what = "finished (captured on demand)"
     line = f"{created:19}  {format_size(entry.size):>9}  {task_key(entry.model)}  {what}"
     task = entry.model.task
     storm = (storms or {}).get(task.fingerprint or "") if task is not None else None

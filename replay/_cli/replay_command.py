@@ -63,7 +63,8 @@ def replay(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if debugger is not None and debugger.detach is not None:
             debugger.detach()  # our exit status is not the IDE's business
-    return EXIT_OK if outcome.verdict is Verdict.NO_ERROR else EXIT_RAISED
+    passed = (Verdict.NO_ERROR, Verdict.SAME_RESULT, Verdict.NOT_COMPARED)
+    return EXIT_OK if outcome.verdict in passed else EXIT_RAISED
 
 
 _MAX_WARNINGS = 20

@@ -18,6 +18,7 @@ __all__ = [
     "error_line",
     "failing_function",
     "format_size",
+    "on_demand_line",
     "shown_number",
     "summary",
     "task_key",
@@ -156,4 +157,24 @@ def summary(model: Manifest, path: str) -> list[str]:
     failing = failing_function(model)
     if failing is not None:  # the user's function, under whatever Dask wrapped it in
         lines.insert(4, f"  in:      {failing}  (your code's innermost frame)")
+    asked = on_demand_line(model)
+    if asked is not None:  # no error to show for a task that returned
+        lines[2:4] = [asked] if model.error is None else [*lines[2:4], asked]
     return lines
+
+
+def on_demand_line(model: Manifest) -> str | None:
+    """``  capture: on demand (...)``: a snapshot asked for (spec 4.13), and what the task
+    returned; None for a snapshot written at a raise."""
+    section = model.on_demand
+    if section is None:
+        return None
+    state = {"finished": "that had finished", "failed": "that had failed"}.get(
+        str(section.state), "asked for before it ran, written once it had run"
+    )
+    line = f"on demand ({section.trigger or '?'}), of a task {state}"
+    record = model.piece(section.result) if section.result is not None else None
+    if record is not None:
+        value = record.repr if record.repr and len(record.repr) <= 60 else f"<{record.type}>"
+        line += f"; it returned {value}"
+    return f"  capture: {_shown(line)}"

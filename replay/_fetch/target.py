@@ -108,7 +108,7 @@ def _failure_of(future: Any) -> BaseException:
     if not isinstance(exc, BaseException):
         raise snapshot.SnapshotNotFoundError(
             f"the future {future.key!r} did not fail (status {future.status!r}): there is no "
-            "snapshot of it"
+            "snapshot of it; cluster_hook.capture(future) writes one of a task that succeeded"
         )
     return exc
 

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import NotReplayableError
-from .verdict import Outcome, judge, judge_death
+from .verdict import Outcome, judge, judge_death, judge_result
 
 if TYPE_CHECKING:
     import snapshot
 
-__all__ = ["Call", "call_and_judge", "finish", "require_complete_call"]
+__all__ = ["Call", "call_and_judge", "finish", "has_result", "require_complete_call"]
 
 #: ``(func, args, kwargs)`` of the failing call, unpickled.
 Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
@@ -61,9 +61,11 @@ def call_and_judge(
     model: snapshot.Manifest,
     call: Call,
     driven: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None,
+    captured_result: Callable[[], Any] | None = None,
 ) -> Outcome:
     """Re-execute ``call`` (through ``driven``, a debugger's ``call``, when given), catching
-    what it raises, and judge the outcome against the snapshot's ``model``."""
+    what it raises, and judge the outcome against the snapshot's ``model``: for a snapshot
+    of a finished task (spec 4.13), against the value ``captured_result()`` loads."""
     func, args, kwargs = call
     exception: BaseException | None = None
     result: object = None
@@ -74,7 +76,14 @@ def call_and_judge(
             result = finish(func(*args, **kwargs))
     except BaseException as exc:
         exception = exc.with_traceback(_user_frames(exc.__traceback__))
+    if has_result(model) and captured_result is not None:
+        return judge_result(captured_result(), exception, result)
     return judge_death(model, exception, result) or judge(model.error, exception, result)
+
+
+def has_result(model: snapshot.Manifest) -> bool:
+    """A snapshot asked for of a task that returned: it holds the value to compare with."""
+    return model.on_demand is not None and model.on_demand.result is not None
 
 
 def finish(result: Any) -> Any:

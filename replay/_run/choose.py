@@ -74,10 +74,12 @@ def resolve_debugger(
             f"unknown debugger {name!r}; choose one of {', '.join(DEBUGGERS)}."
         )
     require_installed(name)
-    if name == "pdb":
-        return Debugger("pdb", _pdb_post_mortem)
-    if name == "ipdb":
-        return Debugger("ipdb", _ipdb_post_mortem)
+    if name in ("pdb", "ipdb"):
+        from .stepin import ipdb_step_in, pdb_step_in
+
+        if name == "pdb":
+            return Debugger("pdb", _pdb_post_mortem, step_in=pdb_step_in)
+        return Debugger("ipdb", _ipdb_post_mortem, step_in=ipdb_step_in)
     if name == "pudb":
         return Debugger("pudb", _pudb_post_mortem, needs_terminal=True)
     from .debugpy import debugpy_debugger

@@ -45,6 +45,9 @@ class Debugger:
     attach: Attach | None = None
     call: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None
     detach: Callable[[], None] | None = None
+    #: Runs a call that did not fail (a snapshot of a finished task) stopped at its
+    #: first line (pdb's: ``replay._run.stepin``); None: the call just runs.
+    step_in: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] | None = None
     # A full-screen debugger cannot take its commands from a pipe.
     needs_terminal: bool = False
 

@@ -9,9 +9,10 @@ import snapshot
 
 from .._describe.death import death_label
 from .._terminal import for_terminal
+from .compare import compare_results
 from .conditions import ProcessExit
 
-__all__ = ["Outcome", "Verdict", "death_verdict", "judge", "judge_death"]
+__all__ = ["Outcome", "Verdict", "death_verdict", "judge", "judge_death", "judge_result"]
 
 
 class Verdict(enum.Enum):
@@ -21,6 +22,10 @@ class Verdict(enum.Enum):
     DIFFERENT_MESSAGE = "different message"
     DIFFERENT_ERROR = "different error"
     NO_ERROR = "no error"
+    # A snapshot asked for of a task that finished (spec 4.13): its value compared.
+    SAME_RESULT = "same result"
+    DIFFERENT_RESULT = "different result"
+    NOT_COMPARED = "not compared"  # the captured result was not stored (a cap, a setting)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Outcome:
     verdict: Verdict
     exception: BaseException | None = None
     result: object = None
+    #: How the result differs from the one captured (``DIFFERENT_RESULT``), in a line.
+    difference: str = ""
 
     @property
     def raised(self) -> bool:
@@ -40,6 +47,8 @@ class Outcome:
 
         Every name and message in it is escaped for a terminal and capped.
         """
+        if self.verdict in (Verdict.SAME_RESULT, Verdict.DIFFERENT_RESULT, Verdict.NOT_COMPARED):
+            return self._describe_result()
         error = error or snapshot.Error()
         captured = _label(error.module, error.type)
         said = for_terminal(error.message or "", one_line=True)
@@ -64,6 +73,32 @@ class Outcome:
             f"A different error: {replayed}: {message} "
             f"(the worker raised {captured}); `--frames` shows the captured frames."
         )
+
+    def _describe_result(self) -> str:
+        if self.verdict is Verdict.SAME_RESULT:
+            return f"Same result: the call returned {_short_repr(self.result)}, as on the cluster."
+        if self.verdict is Verdict.NOT_COMPARED:
+            return (
+                f"The call returned {_short_repr(self.result)}; the task's result was not "
+                f"stored ({for_terminal(self.difference, one_line=True)}): nothing to compare."
+            )
+        if self.exception is not None:
+            kind = _label(type(self.exception).__module__, type(self.exception).__qualname__)
+            said = for_terminal(_message(self.exception), one_line=True)
+            return f"A different result: the call raised {kind}: {said} here, where it returned."
+        return f"A different result: {for_terminal(self.difference, one_line=True)}"
+
+
+def judge_result(captured: object, exception: BaseException | None, result: object) -> Outcome:
+    """Compare a replay of a finished task (spec 4.13) with the value the task returned."""
+    if exception is not None:
+        return Outcome(Verdict.DIFFERENT_RESULT, exception)
+    if isinstance(captured, snapshot.Placeholder):
+        return Outcome(Verdict.NOT_COMPARED, None, result, captured.reason or captured.status)
+    difference = compare_results(captured, result)
+    if difference is None:
+        return Outcome(Verdict.SAME_RESULT, None, result)
+    return Outcome(Verdict.DIFFERENT_RESULT, None, result, difference)
 
 
 def judge(error: snapshot.Error | None, exception: BaseException | None, result: object) -> Outcome:

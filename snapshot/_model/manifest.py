@@ -272,6 +272,17 @@ class Death:
     stimulus_id: str | None = None
 
 
+@record
+class OnDemand:
+    """A snapshot written on request, not at a raise (spec 4.13); every field optional."""
+
+    trigger: str | None = None  # who asked: "cluster_hook.capture"
+    state: str | None = None  # the task when asked: "finished", "failed", "pending"
+    result: str | None = None  # pid of the value the task returned (a finished task)
+    requested_by: str | None = None  # the client's id
+    time: float | None = None  # when it was asked, in seconds since the epoch
+
+
 @record(hidden=("raw",))
 class Manifest:
     """The whole manifest (spec, section 4), with what was wrong with it in ``problems``."""
@@ -298,6 +309,7 @@ class Manifest:
     death: Death | None = None
     amended: Amended | None = None
     shrunk: Shrunk | None = None
+    on_demand: OnDemand | None = None
     problems: tuple[str, ...] = ()
     raw: Mapping[str, Any] | None = None  # hidden: not in repr, == or hash
 

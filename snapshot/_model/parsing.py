@@ -1,10 +1,8 @@
 """Building the manifest's model from untrusted JSON: the one validating builder.
 
-:func:`parse_manifest` reads each known field once, keeps it when its type is
-the spec's and otherwise leaves it absent with a line in ``problems``.  It never
-shows a value in a problem (a value may be a 5,000-digit integer or a lone
-surrogate), walks nested keys without recursion, and does work linear in the
-manifest's size.
+:func:`parse_manifest` reads each known field once, keeps it when its type is the spec's and
+otherwise leaves it absent with a line in ``problems``.  It never shows a value in a problem
+(a 5,000-digit integer, a lone surrogate), walks nested keys without recursion, in linear time.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ from .manifest import (
     Writer,
     WrittenBy,
 )
+from .ondemand import on_demand_section
 from .shrunk import shrunk_section
 
 
@@ -87,6 +86,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         death=_death(b, b.section(raw, "death")),
         amended=_amended(b, b.section(raw, "amended")),
         shrunk=shrunk_section(b, b.section(raw, "shrunk")),
+        on_demand=on_demand_section(b, b.section(raw, "on_demand")),
     )
     problems = list(b.problems)
     if b.dropped:

@@ -264,6 +264,17 @@ class Snapshot:
             if entry.piece is not None
         }
 
+    def result(self) -> Any:
+        """The value the task returned on the cluster (an on-demand capture, spec 4.13)."""
+        section = self.model.on_demand
+        if section is None or section.result is None:
+            raise SnapshotFormatError(
+                f"{self.path}: the snapshot holds no result (it was not asked for when the "
+                "task had finished)",
+                path=self.path,
+            )
+        return self.load(section.result)
+
     def exception(self) -> BaseException | Placeholder:
         pid = self.model.exception
         if pid is None:

@@ -238,6 +238,12 @@ class SnapshotBuilder:
     def add_run_spec(self, run_spec: object) -> None:
         self.manifest["run_spec"] = self.add(run_spec, label="run_spec")
 
+    def add_result(self, value: object) -> str:
+        """The value the call returned (a snapshot asked for, spec 4.13): ``on_demand.result``."""
+        pid = self.add(value, label="result")
+        self.manifest.setdefault("on_demand", {})["result"] = pid
+        return pid
+
     def capture_exception(
         self,
         exc: BaseException,

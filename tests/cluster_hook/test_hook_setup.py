@@ -26,10 +26,12 @@ def test_public_api_is_pinned() -> None:
     assert cluster_hook.__all__ == [
         "PLUGIN_NAME",
         "SUFFIX",
+        "CaptureError",
         "ConfigError",
         "Settings",
         "SnapshotPlugin",
         "StormBudget",
+        "capture",
         "dask_setup",
         "default_directory",
         "fetch_snapshots",

@@ -192,6 +192,24 @@ def placeholder_values(path: Path) -> Path:
     return builder.write(path)
 
 
+def on_demand(path: Path) -> Path:
+    """1.1, section 4.13: a task that finished, asked for: ``operator.add(ramp, 1)`` and the
+    array it returned (out-of-band buffers), no error, no frames."""
+    ramp = NUMPY_INPUTS[("ramp", 0)]
+    builder = snapshot.SnapshotBuilder()
+    _task(builder, ["add-8b8b", 0])
+    builder.set_call(operator.add, [ramp, 1], origin="task")
+    builder.add_inputs({("ramp", 0): ramp})
+    builder.manifest["on_demand"] = {
+        "trigger": "cluster_hook.capture",
+        "state": "finished",
+        "requested_by": "Client-golden",
+        "time": 1796600000.0,
+    }
+    builder.add_result(ramp + 1)
+    return builder.write(path)
+
+
 #: ``type``, ``repr``, ``reason``, ``status`` of the Placeholder in ``placeholder_values``.
 HELD_PLACEHOLDER = ("numpy.ndarray", "array([0., 0., ...])", "left out: a size cap", "omitted")
 
@@ -203,6 +221,7 @@ GOLDEN: dict[str, Callable[[Path], Path]] = {
     "manifest_only.zst": manifest_only,
     "references.zst": references,
     "placeholder_values.zst": placeholder_values,
+    "on_demand.zst": on_demand,
 }
 
 #: The files of ``golden/1.0/``, written by the 1.0 writer (never regenerated).

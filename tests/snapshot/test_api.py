@@ -40,6 +40,7 @@ EXPORTED = [
     "LostInput",
     "Manifest",
     "MemoryGuard",
+    "OnDemand",
     "Origin",
     "PieceRecord",
     "Placeholder",

@@ -78,20 +78,25 @@ def test_golden_file_is_a_snapshot_of_its_version(version: str, name: str) -> No
     assert manifest["origin"]["host"] == "golden-host"
     assert manifest["task"]["fingerprint"] == "golden"
 
-    error = manifest["error"]
-    expected = "TypeError" if name in ("numpy_input.zst", "references.zst") else "ZeroDivisionError"
-    assert (error["type"], error["module"]) == (expected, "builtins")
-    if name == "references.zst":
-        frames = manifest["frames"]
-        assert [(f["filename"], f["function"]) for f in frames] == [
-            (REF_FILE, "outer"),
-            (REF_FILE, "inner"),
-        ]
-        assert snap.source(REF_FILE) == REF_SOURCE
+    if name == "on_demand.zst":  # a task that finished: no error, no frames (spec 4.13)
+        assert "error" not in manifest and "frames" not in manifest
     else:
-        (frame,) = manifest["frames"]
-        assert (frame["filename"], frame["function"], frame["lineno"]) == (JOB_FILE, "scale", 3)
-        assert snap.source(frame["source"]) == JOB_SOURCE
+        error = manifest["error"]
+        expected = (
+            "TypeError" if name in ("numpy_input.zst", "references.zst") else "ZeroDivisionError"
+        )
+        assert (error["type"], error["module"]) == (expected, "builtins")
+        if name == "references.zst":
+            frames = manifest["frames"]
+            assert [(f["filename"], f["function"]) for f in frames] == [
+                (REF_FILE, "outer"),
+                (REF_FILE, "inner"),
+            ]
+            assert snap.source(REF_FILE) == REF_SOURCE
+        else:
+            (frame,) = manifest["frames"]
+            assert (frame["filename"], frame["function"], frame["lineno"]) == (JOB_FILE, "scale", 3)
+            assert snap.source(frame["source"]) == JOB_SOURCE
 
     with tarfile.open(fileobj=io.BytesIO(_decompressed(version, name))) as tar:
         names = tar.getnames()
@@ -246,6 +251,22 @@ def test_references() -> None:
     # The memoryview exports the very memory of ``blob``: one buffer for both.
     sizes = sorted(b["size"] for b in manifest["buffers"].values())
     assert sizes == [len(SHARED_BYTES)] * 2
+
+
+def test_on_demand() -> None:
+    """1.1, section 4.13: a finished task's snapshot, with the value it returned."""
+    snap = _open("1.1", "on_demand.zst")
+    section = snap.model.on_demand
+    assert section is not None and (section.trigger, section.state) == (
+        "cluster_hook.capture",
+        "finished",
+    )
+    assert snap.model.error is None and snap.model.frames == ()
+    func, args, kwargs = snap.call()
+    ramp = NUMPY_INPUTS[("ramp", 0)]
+    np.testing.assert_array_equal(snap.result(), ramp + 1)
+    np.testing.assert_array_equal(func(*args, **kwargs), snap.result())
+    assert args[0] is snap.inputs()[("ramp", 0)]  # one piece for the argument and the input
 
 
 def test_generator_is_importable_without_writing() -> None:

@@ -165,6 +165,7 @@ _FORMAT_1_1 = {"refs"}
         ("### 4.10 death", model.Death, 0),
         ("### 4.11 amended (client copies)", model.Amended, 0),
         ("### 4.12 shrunk (shrunk copies)", model.Shrunk, 0),
+        ("### 4.13 on_demand (snapshots asked for)", model.OnDemand, 0),
     ],
 )
 def test_the_model_has_the_spec_s_fields(heading: str, cls: type, skip: int) -> None:
@@ -175,7 +176,8 @@ def test_the_model_has_the_spec_s_top_level_and_nested_fields() -> None:
     # death: a top-level section of the cluster hook's, its own table in 4.10.
     # amended: only in client copies, its own table in 4.11.
     # shrunk: only in shrunk copies, its own table in 4.12.
-    top = _fields(model.Manifest) - {"problems", "raw", "death", "amended", "shrunk"}
+    # on_demand: only in snapshots asked for, its own table in 4.13.
+    top = _fields(model.Manifest) - {"problems", "raw", "death", "amended", "shrunk", "on_demand"}
     assert set(table_after("## 4. The manifest")) == top
     assert "top-level `death` section" in SPEC.read_text()
     origin = set(table_after("### 4.1 origin")) | set(table_after("### 4.1 origin", skip=1))

@@ -1,0 +1,185 @@
+"""Writing a snapshot asked for, on the worker the scheduler chose: the one holding most of it.
+
+:func:`write_on_demand` is sent by :func:`cluster_hook._ondemand.scheduler.capture_on_scheduler`
+through the worker's ``run`` handler, with the task's run_spec.  It takes the
+task's inputs (and, for a finished task, its result) from this worker's memory
+or from their holders, then builds the snapshot in a thread with the same
+writer as a failure's: the call (``cluster_hook._ondemand.call``), the inputs,
+the run_spec, the result as the ``on_demand`` section's piece (spec 4.13),
+and, for a failed task, the error the scheduler kept.  Large values move
+between workers only, never through the scheduler or the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import snapshot
+from snapshot import StormGuard, TaskInfo, make_private_dirs, task_section
+
+from .._config import Settings
+from .._lineage.recover import IMPURE_NOTE
+from .._names import PLUGIN_NAME
+from .._scrub import scrub_node
+from .call import task_call
+
+__all__ = ["TRIGGER", "write_on_demand"]
+
+#: The manifest's ``on_demand.trigger``.
+TRIGGER = "cluster_hook.capture"
+
+
+async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> dict[str, Any]:
+    """Runs on a worker: write the snapshot ``record`` describes; ``{path, host, worker, bytes}``."""
+    worker = dask_worker
+    # The plugin's settings when the hook is loaded (its directory is where fetching looks).
+    plugin = getattr(worker, "plugins", {}).get(PLUGIN_NAME)
+    settings = getattr(plugin, "settings", None)
+    if not isinstance(settings, Settings):
+        settings = Settings.from_config(record.get("settings") or {})
+    data, missing = await _gather(worker, dict(record.get("who_has") or {}))
+    key = record["key"]
+    if record["state"] != "failed" and key not in data:
+        return {"error": "its result could not be fetched from the workers holding it"}
+    lost = [k for k in missing if k != key]
+    if lost:
+        return {"error": f"its input {lost[0]!r} could not be fetched from the workers holding it"}
+    result = data.pop(key, None)
+    path = await asyncio.to_thread(_write, settings, record, data, result, worker)
+    return {
+        "path": str(path),
+        "host": socket.gethostname(),
+        "worker": str(worker.address),
+        "bytes": _size(path),
+    }
+
+
+async def _gather(
+    worker: Any, who_has: Mapping[Any, list[str]]
+) -> tuple[dict[Any, Any], list[Any]]:
+    """The values of ``who_has``'s keys: this worker's own, the others fetched from a holder."""
+    data: dict[Any, Any] = {}
+    remote: dict[Any, list[str]] = {}
+    for key, holders in who_has.items():
+        if key in worker.data:
+            data[key] = worker.data[key]
+        else:
+            remote[key] = list(holders)
+    missing: list[Any] = []
+    if remote:
+        from distributed.utils_comm import gather_from_workers
+
+        got, missing_keys, failed_keys, _ = await gather_from_workers(
+            remote, rpc=worker.rpc, who=worker.address
+        )
+        data.update(got)
+        missing = [*missing_keys, *failed_keys]
+    return data, missing
+
+
+def _write(
+    settings: Settings,
+    record: Mapping[str, Any],
+    data: dict[Any, Any],
+    result: Any,
+    worker: Any,
+) -> Path:
+    key = record["key"]
+    guard = StormGuard(
+        settings.directory, settings.max_per_fingerprint, settings.max_directory_size
+    )
+    make_private_dirs(settings.directory)
+    redactor = snapshot.Redactor(settings.redact)
+    builder = snapshot.SnapshotBuilder(
+        limits=snapshot.WriteLimits(
+            max_piece_bytes=settings.max_object_size, max_total_bytes=settings.max_total_size
+        ),
+        redactor=redactor,
+        spool_dir=settings.directory,
+    )
+    run_spec = record["run_spec"]
+    task = TaskInfo(
+        key=key,
+        prefix=record["prefix"],
+        dependencies=tuple(record["dependencies"]),
+        annotations=dict(record.get("annotations") or {}),
+        priority=None if record.get("priority") is None else tuple(record["priority"]),
+    )
+    builder.manifest["task"] = task_section(task, run_spec, 1, "", 1, redactor)
+    host = socket.gethostname()
+    builder.manifest["origin"].update(
+        {"host": host, "worker": str(worker.address), "worker_name": _name(worker)}
+    )
+    builder.manifest["environment"] = snapshot.environment_info(
+        env_allow=settings.env_allow, redactor=redactor
+    )
+    builder.manifest["on_demand"] = {
+        "trigger": TRIGGER,
+        "state": record["state"],
+        "requested_by": record.get("client"),
+        "time": record.get("time"),
+    }
+    spec = scrub_node(run_spec, redactor)
+    call = task_call(spec, data)
+    if record["state"] == "failed":
+        _add_error(builder, record)
+    builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
+    builder.add_inputs(data)
+    _flag(builder.manifest["inputs"], record.get("recomputed") or {})
+    builder.add_run_spec(spec)
+    if record["state"] != "failed":
+        builder.add_result(result)
+    return builder.write(guard.new_path(key, host), key=settings.key)
+
+
+def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> None:
+    """The failure the scheduler kept: its exception (without frames) and traceback text."""
+    exception: Any = record.get("exception")
+    try:
+        # The scheduler keeps what the worker sent: serialized, not unpacked.
+        from distributed.protocol.serialize import Serialized, deserialize
+
+        if isinstance(exception, Serialized):
+            exception = deserialize(exception.header, exception.frames)
+        if isinstance(exception, bytes | bytearray):
+            from distributed.protocol.pickle import loads
+
+            exception = loads(exception)
+    except Exception:
+        exception = None
+    if not isinstance(exception, BaseException):
+        exception = RuntimeError(str(record.get("exception_text") or "the task failed"))
+    builder.capture_exception(exception.with_traceback(None))
+    builder.manifest["error"]["traceback"] = str(record.get("traceback_text") or "")
+
+
+def _flag(entries: list[dict[str, Any]], recomputed: Mapping[Any, Mapping[str, Any]]) -> None:
+    """``recomputed`` (spec 4.6) on the inputs the scheduler computed again for this snapshot."""
+    flags = {repr(snapshot.key_to_json(k)): how for k, how in recomputed.items()}
+    for entry in entries:
+        how = flags.get(repr(entry.get("key")))
+        if how is not None:
+            entry["recomputed"] = {
+                "function": str(how.get("function")),
+                "from": [snapshot.key_to_json(k) for k in how.get("from") or ()],
+                "tasks": int(how.get("tasks") or 1),
+                "by": str(how.get("by")),
+                "note": IMPURE_NOTE,
+            }
+
+
+def _name(worker: Any) -> str | int | None:
+    name = getattr(worker, "name", None)
+    return name if isinstance(name, str | int) else None if name is None else str(name)
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,148 @@
+"""``cluster_hook.capture`` from an asynchronous client (``gen_cluster``): finished, failed and
+pending tasks, and the one-line errors of what cannot be captured.
+
+The workers run without the hook's plugins: a capture needs none.  The five
+cases of distributed's ``recreate_task`` tests, with a synchronous client and
+worker processes, are in tests/end_to_end/test_capture_on_demand.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+import dask
+import dask.bag as db
+import pytest
+from distributed import Client, wait
+from distributed.utils_test import gen_cluster, inc
+from hook_userfuncs import recip
+
+import cluster_hook
+import replay
+import snapshot
+from cluster_hook import CaptureError
+from cluster_hook._client.copies import client_settings
+
+#: gen_cluster's workers run in this process: a task can wait on a plain threading.Event.
+GATES = {"pending": threading.Event(), "cancelled": threading.Event(), "fails": threading.Event()}
+
+
+def waits_for(gate: str, x: int) -> int:
+    GATES[gate].wait(30)
+    return x + 1
+
+
+@gen_cluster(client=True, nthreads=[("", 1), ("", 1)])
+async def test_a_finished_task_is_captured_with_await(c: Client, s: Any, a: Any, b: Any) -> None:
+    x = c.submit(inc, 1)
+    y = c.submit(inc, x)
+    assert await y == 3
+    path = await cluster_hook.capture(y)
+    assert path.parent == client_settings()[0]  # snapshot.client-directory
+    model = snapshot.read_model(path)
+    assert model.on_demand is not None and model.on_demand.state == "finished"
+    assert model.on_demand.requested_by == c.id
+    outcome = replay.load(path).replay()
+    assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 3
+    # A collection's future, from the asynchronous client too.
+    bag = c.compute(db.from_sequence(range(10), npartitions=3).map(inc))
+    outcome = replay.load(await cluster_hook.capture(bag)).replay()
+    assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == list(range(1, 11))
+    # Asked for at once: the key may reach the scheduler after the request does.
+    submitted = c.submit(inc, 41)
+    at_once = snapshot.read_model(await cluster_hook.capture(submitted))
+    assert at_once.on_demand is not None and at_once.on_demand.state in ("pending", "finished")
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_failed_task_is_captured_with_its_error(c: Client, s: Any, a: Any) -> None:
+    failed = c.submit(recip, 0)
+    await wait(failed)
+    path = await cluster_hook.capture(failed)
+    model = snapshot.read_model(path)
+    assert model.on_demand is not None and model.on_demand.state == "failed"
+    assert model.on_demand.result is None
+    assert model.error is not None and model.error.type == "ZeroDivisionError"
+    assert "recip" in (model.error.traceback or "")
+    assert model.call is not None and model.call.origin == "task"  # recip(0) itself
+    outcome = replay.load(path).replay()
+    assert outcome.verdict is replay.Verdict.REPRODUCED
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_pending_task_is_captured_when_it_has_run_with_its_inputs_kept(
+    c: Client, s: Any, a: Any
+) -> None:
+    x = c.submit(inc, 10, key="pending-input")
+    y = c.submit(waits_for, "pending", x, key="pending-task")
+    await wait(x)
+    del x  # nothing of the client's wants the input once y has run
+    asked = asyncio.ensure_future(cluster_hook.capture(y))
+    await asyncio.sleep(0.2)
+    assert not asked.done()
+    GATES["pending"].set()
+    path = await asked
+    model = snapshot.read_model(path)
+    assert model.on_demand is not None and model.on_demand.state == "pending"
+    # The input was wanted by the capture until the snapshot was written: not recomputed.
+    assert [entry.recomputed for entry in model.inputs] == [None]
+    outcome = replay.load(path).replay()
+    assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 12
+    while "pending-input" in s.tasks and s.tasks["pending-input"].who_wants:
+        await asyncio.sleep(0.01)  # and then let go of
+
+    # Asked for before it ran, and it fails: the failure is captured.
+    failing = c.submit(waits_for, "fails", "not a number", key="pending-failure")
+    asked = asyncio.ensure_future(cluster_hook.capture(failing))
+    await asyncio.sleep(0.1)
+    GATES["fails"].set()
+    model = snapshot.read_model(await asked)
+    assert model.on_demand is not None and model.on_demand.state == "failed"
+    assert model.error is not None and model.error.type == "TypeError"
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_what_cannot_be_captured_is_named_in_one_line(c: Client, s: Any, a: Any) -> None:
+    with pytest.raises(CaptureError, match="does not know it") as info:
+        await cluster_hook.capture("no-such-key", client=c)
+    assert "\n" not in str(info.value) and "'no-such-key'" in str(info.value)
+
+    failed = c.submit(recip, 0, key="blamed-input")
+    after = c.submit(inc, failed, key="blamed-task")
+    await wait(after)
+    with pytest.raises(CaptureError, match="its input 'blamed-input' failed; capture"):
+        await cluster_hook.capture(after)
+
+    [scattered] = await c.scatter([1])
+    with pytest.raises(CaptureError, match="scattered data"):
+        await cluster_hook.capture(scattered)
+
+    slow = c.submit(waits_for, "cancelled", 1, key="cancelled-task")
+    await slow.cancel()
+    with pytest.raises(CaptureError, match="'cancelled-task': its future was cancelled"):
+        await cluster_hook.capture(slow)
+    GATES["cancelled"].set()  # the cancelled task's thread ends
+
+    # A snapshot larger than snapshot.client-max-size is written, not copied: said so.
+    noise = c.submit(os.urandom, 200_000, key="noise")
+    await noise
+    with (
+        dask.config.set({"snapshot.client-max-size": "100 KiB"}),
+        pytest.raises(CaptureError, match=r"'noise' was written on .* but could not be copied"),
+    ):
+        await cluster_hook.capture(noise)
+
+    # An input released with a lineage over _lineage's bounds is named, not recomputed.
+    chain = c.submit(inc, 0, key="chain-0")
+    for i in range(1, 12):
+        chain = c.submit(inc, chain, key=f"chain-{i}")
+    assert await chain == 12
+    while s.tasks["chain-10"].state != "released":
+        await asyncio.sleep(0.01)
+    with pytest.raises(CaptureError, match="'chain-10' is released and its lost lineage is deeper"):
+        await cluster_hook.capture(chain)
+    # The scheduler and workers are unharmed.
+    assert await c.submit(inc, 2) == 3
