@@ -81,6 +81,7 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
             "cluster_hook._config",
             "cluster_hook._names",
             "cluster_hook._policy",
+            "cluster_hook._runreply",
             "cluster_hook._scrub",
             "cluster_hook._unwrap",
             "cluster_hook._wrapper",

@@ -38,6 +38,7 @@ from snapshot import failure_fingerprint
 from .._config import ConfigError, Settings
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
+from .._runreply import run_result
 from .inputs import RecomputedInputs
 from .report import how_it_died
 from .writer import write_death_snapshot
@@ -292,21 +293,21 @@ class DeathWatch(SchedulerPlugin):
                 replies = await scheduler.broadcast(
                     msg=message, workers=[writer], on_error="return"
                 )
-                reply = replies.get(writer)
-                if isinstance(reply, dict) and reply.get("retry"):
+                result, failed = run_result(replies.get(writer))
+                if failed is None and isinstance(result, dict) and result.get("retry"):
                     # A recomputed input's holder died meanwhile: wait for it again.
                     recovery.holders.clear()
                     left = max(0.0, deadline - time.monotonic())
                     await wait_recovered(scheduler, recovery, left)
                     continue
-                if not isinstance(reply, BaseException):
+                if failed is None:
                     return
                 tried.append(writer)
                 logger.info(
                     "dask-replay: %s could not write the death snapshot of task %r: %s",
                     writer,
                     record["key"],
-                    reply,
+                    failed,
                 )
         except asyncio.CancelledError:
             raise

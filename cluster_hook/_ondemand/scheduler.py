@@ -24,6 +24,7 @@ from distributed.protocol.pickle import dumps
 
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import ONDEMAND_CLIENT, RECOVER_CLIENT
+from .._runreply import run_result
 from .writer import write_on_demand
 
 __all__ = ["capture_on_scheduler"]
@@ -163,24 +164,12 @@ def _choose_writer(
 
 
 def _reply(reply: Any, writer: str) -> dict[str, Any]:
-    if isinstance(reply, dict) and reply.get("status") == "OK":
-        result = _deserialized(reply.get("result"))
-        if isinstance(result, dict) and result.get("error"):
-            return _refused("writer", str(result["error"]))
-        if isinstance(result, dict):
-            return result
-    said = reply.get("exception_text") if isinstance(reply, dict) else reply
-    return _refused("writer", f"the worker {writer} could not write it: {said}")
-
-
-def _deserialized(value: Any) -> Any:
-    """The ``run`` handler's result as the worker returned it: the scheduler receives it
-    serialized (``distributed.protocol.Serialized``) and does not unpack it itself."""
-    from distributed.protocol.serialize import Serialized, deserialize
-
-    if isinstance(value, Serialized):
-        return deserialize(value.header, value.frames)
-    return value
+    result, failed = run_result(reply)
+    if failed is None and isinstance(result, dict) and result.get("error"):
+        return _refused("writer", str(result["error"]))
+    if failed is None and isinstance(result, dict):
+        return result
+    return _refused("writer", f"the worker {writer} could not write it: {failed or result}")
 
 
 def _want(scheduler: Any, keys: list[Any]) -> None:
