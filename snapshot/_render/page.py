@@ -30,6 +30,7 @@ from .sections import (
 )
 from .source import SourceFinder
 from .style import CSP, CSS
+from .values import value_rows
 
 __all__ = ["check_href", "death_label", "page_body", "render_html"]
 
@@ -102,8 +103,46 @@ def _title(model: Manifest) -> str:
         return f"Worker died: {death_label(model)}"
     error = model.error
     if error is None:
-        return "Snapshot"
+        return _on_demand_title(model) or "Snapshot"
     return f"{error.type or '?'}: {error.message or ''}"[:200]
+
+
+_STATES = {
+    "finished": "the task had finished",
+    "failed": "the task had failed",
+    "pending": "asked for before the task ran, written once it had run",
+}
+
+
+def _on_demand_title(model: Manifest) -> str | None:
+    section = model.on_demand
+    if section is None:
+        return None
+    return "Captured on demand" + (": the task finished" if section.state == "finished" else "")
+
+
+def _on_demand_section(model: Manifest) -> str:
+    """Section 4.13: a snapshot asked for (``cluster_hook.capture``), and what the task
+    returned; replaying it compares the new result with this one."""
+    section = model.on_demand
+    if section is None:
+        return ""
+    state = _STATES.get(str(section.state), f"state {section.state or '?'}")
+    parts = [
+        '<section id="on-demand"><h2>Captured on demand</h2>',
+        f'<p class="meta">by <code>{text(section.trigger or "?")}</code>; {text(state)}',
+        f", asked by <code>{text(section.requested_by)}</code>" if section.requested_by else "",
+        ".</p>",
+    ]
+    if section.result is not None:
+        parts.append("<h3>What it returned</h3>")
+        parts.append(value_rows(model, [("result", section.result)], 1))
+        parts.append(
+            '<p class="note">Replaying it runs the call again and compares the new result '
+            "with this one.</p>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _commands(name: str, href: str | None) -> str:
@@ -133,7 +172,7 @@ def _header(model: Manifest) -> str:
             f'<h1><span class="etype">{text(model.error.type or "?")}</span>: {text(first, limit=300)}</h1>'
         )
     else:
-        parts.append("<h1>Snapshot</h1>")
+        parts.append(f"<h1>{text(_on_demand_title(model) or 'Snapshot')}</h1>")
     task = model.task
     facts: list[str] = []
     if task is not None and task.key is not None:
@@ -176,6 +215,7 @@ def page_body(
             problems_section(model),
             death_section(model),
             error_section(model),
+            _on_demand_section(model),
             frames_section(model, finder, folded=folded),
             call_section(model),
             capture_section(model),

@@ -69,3 +69,16 @@ def test_the_name_in_the_commands_is_quoted_for_the_shell_and_escaped(
     assert "<script>x" not in page
     expected = "python -m replay &#x27;&lt;script&gt;x&lt;/script&gt;; rm -rf ~"
     assert expected in page and '<span class="ctl">\\u202e</span>.zst&#x27;' in page
+
+
+def test_a_snapshot_asked_for_shows_what_the_task_returned() -> None:
+    """An on-demand capture (spec 4.13) has no error: the page says how it was taken and
+    shows the value the task returned, which a replay compares with."""
+    golden = Path(__file__).parents[2] / "snapshot" / "golden" / "1.1" / "on_demand.zst"
+    page = snapshot.render_html(golden)
+    assert "<title>Captured on demand: the task finished</title>" in page
+    section = page[page.index('<section id="on-demand">') :]
+    section = section[: section.index("</section>")]
+    assert "<code>cluster_hook.capture</code>; the task had finished" in section
+    assert "<th><code>result</code></th><td>numpy.ndarray" in section
+    assert "[19., 20., 21., 22., 23., 24.]" in section
