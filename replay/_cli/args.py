@@ -111,10 +111,11 @@ def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
         "key": None,
         "allow_unsigned": False,
         "all_frames": False,
+        "deep": False,
     }
     tokens = iter(args)
     for token in tokens:
-        if token in ("--json", "--allow-unsigned", "--all-frames"):
+        if token in ("--json", "--allow-unsigned", "--all-frames", "--deep"):
             found[token[2:].replace("-", "_")] = True
         elif token in ("--key", "--key-file"):
             value = next(tokens, None)
@@ -243,6 +244,13 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
         action="store_true",
         help="show every frame's locals; by default frames of installed libraries and the "
         "standard library get one line each (--json always has everything)",
+    )
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help="read and scan the pickles for the modules they would import as far as the "
+        "reader's limits allow (64 MiB, 500,000 opcodes); by default info reads 1 MiB of "
+        "them and scans 10,000 opcodes, smallest piece first, and says where it stopped",
     )
     add_key_options(parser)
     return parser

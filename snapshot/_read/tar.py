@@ -248,7 +248,9 @@ def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
     stored = _number(block[148:156], path, "checksum")
     # The checksum field counts as 8 spaces (256).  Some old tars summed signed
     # bytes: computed only when the unsigned sum does not match.
-    if stored != 256 + _byte_sum(block) - sum(block[148:156]) and stored != 256 + _signed_sum(block):
+    if stored != 256 + _byte_sum(block) - sum(block[148:156]) and stored != 256 + _signed_sum(
+        block
+    ):
         raise SnapshotFormatError(
             f"{path}: damaged tar header (bad checksum); the file is corrupt", path=path
         )
