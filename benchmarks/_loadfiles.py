@@ -63,7 +63,11 @@ def _capture(x: Any, directory: Path) -> Path:
         }
     )
     capturer = snapshot.Capturer(settings, origin={"worker": "benchmark"})
-    failing = snapshot.capture_failures(capturer)(fail_with)
+    # Run as ``python -m``, this file is ``__main__``, whose functions cloudpickle
+    # ships by value: the function is taken from the module by its importable name.
+    from benchmarks._loadfiles import fail_with as importable
+
+    failing = snapshot.capture_failures(capturer)(importable)
     try:
         failing(x)
     except ValueError as exc:

@@ -199,7 +199,7 @@ def _inband_files(ws: Workspace) -> dict[str, tuple[Path, Path]]:
             directory = ws.fresh_dir(f"load-inband/{kind}")
             ws.log(f"replay: making the in-band snapshot of {label}")
             facts = _child(ws, "inband", kind, str(n), str(directory))
-            found = [Path(facts["snapshot"])]
+            found = [Path(str(facts["snapshot"]))]
         out[label if not ws.scale.smoke else f"{kind} {n:,}"] = (
             found[0],
             directory / "baseline.pkl.zst",

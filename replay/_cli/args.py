@@ -131,6 +131,34 @@ def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
     return types.SimpleNamespace(**found)  # type: ignore[return-value]
 
 
+def quick_replay_args(args: Sequence[str]) -> argparse.Namespace | None:
+    """A replay's arguments without argparse (whose parser and help formatter cost a
+    replay some 20 M instructions of its start) when they are one SNAPSHOT and flags
+    (``--no-debug``, ``--frames``, ``--allow-unsigned``); else ``None``."""
+    found: dict[str, Any] = {
+        "snapshot": None,
+        "no_debug": False,
+        "frames": False,
+        "debugger": None,
+        "source": None,
+        "port": 5678,
+        "memory_limit": None,
+        "key_file": None,
+        "key": None,
+        "allow_unsigned": False,
+    }
+    for token in args:
+        if token in ("--no-debug", "--frames", "--allow-unsigned"):
+            found[token[2:].replace("-", "_")] = True
+        elif token.startswith("-") or found["snapshot"] is not None:
+            return None
+        else:
+            found["snapshot"] = token
+    if found["snapshot"] is None:
+        return None
+    return types.SimpleNamespace(**found)  # type: ignore[return-value]
+
+
 def quick_list_args(args: Sequence[str]) -> argparse.Namespace | None:
     """``list``'s argument without argparse, when it is plain; else ``None``."""
     if len(args) != 1 or args[0].startswith("-"):
