@@ -7,6 +7,16 @@ contenders in alternating rounds and computes medians, spreads and ratios.
 
 from __future__ import annotations
 
-from ._cli import main
+from typing import Any
 
 __all__ = ["main"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazily: the user functions that replays import by name (``_userfuncs``,
+    # ``_loadfiles``) must not drag the whole harness (numpy, the workspace) in.
+    if name == "main":
+        from ._cli import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

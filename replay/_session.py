@@ -17,15 +17,12 @@ import os
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import snapshot
 
-from ._check.runner import CheckOptions, check_one
-from ._check.verdicts import CheckResult
 from ._describe.userframes import failing_function_index
 from ._fetch.remote import open_target
-from ._fetch.target import FutureLike, snapshot_path
 from ._frames import CapturedFrame, build_traceback, captured_frames, shown_name
 from ._run.call import Call, call_and_judge, finish, require_complete_call
 from ._run.choose import DebuggerChoice, choose
@@ -47,6 +44,10 @@ from ._run.verdict import Outcome
 from ._sources.report import SourceReport, frame_records, locate_sources
 from ._terminal import for_terminal, source_text
 from ._versions import VersionDifference, compare_versions
+
+if TYPE_CHECKING:
+    from ._check.verdicts import CheckResult
+    from ._fetch.target import FutureLike
 
 __all__ = ["Replay", "load"]
 
@@ -76,6 +77,8 @@ def load(
     subclass when the file is missing (or elsewhere), damaged, of a newer
     format, over a limit, or fails its signature check.
     """
+    from ._fetch.target import snapshot_path  # a future's file: not for a path's replay
+
     opened = open_target(
         snapshot_path(path),
         key=key,
@@ -345,6 +348,8 @@ class Replay:
         as ``python -m replay check`` does (``options``: ``key``, ``allow_unsigned``,
         ``timeout``: :class:`replay._check.runner.CheckOptions`).  A death runs under
         :attr:`memory_limit`; a by-value function as ``sources`` define it now."""
+        from ._check.runner import CheckOptions, check_one
+
         settings = CheckOptions(sources=tuple(sources), memory_limit=self.memory_limit, **options)
         return check_one(self.path, settings)
 

@@ -18,9 +18,17 @@ between Python versions: compare hashes made by the same ``X.Y`` only.
 
 from __future__ import annotations
 
-import hashlib
 import types
 from collections.abc import Iterator
+
+try:  # CPython's own SHA-256: the same digest, without loading OpenSSL (hashlib costs
+    # ``info``, which checks the traceback's sources by code hash, about a tenth of its run)
+    from _sha256 import sha256  # CPython 3.11
+except ImportError:  # pragma: no cover - other versions and interpreters
+    try:
+        from _sha2 import sha256  # CPython 3.12+
+    except ImportError:
+        from hashlib import sha256
 
 __all__ = ["CompiledSource", "code_fingerprint", "code_objects", "code_sha256"]
 
@@ -29,7 +37,7 @@ _DOMAIN = b"dask-replay code 1\0"
 
 def code_sha256(code: types.CodeType) -> str:
     """The hex SHA-256 of :func:`code_fingerprint` (the manifest's ``code_sha256``)."""
-    return hashlib.sha256(_DOMAIN + code_fingerprint(code)).hexdigest()
+    return sha256(_DOMAIN + code_fingerprint(code)).hexdigest()
 
 
 def code_fingerprint(code: types.CodeType) -> bytes:

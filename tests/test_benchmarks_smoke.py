@@ -37,6 +37,12 @@ GROUPS = {
             "extra peak memory, capture random 1 MiB",
             "`replay info`",
             "`replay --no-debug`",
+            # issue 21: info on in-band data, replay against one zstd'd pickle, its peak
+            "`replay info`, in-band dicts 2,000",
+            "`replay --no-debug` vs `pickle.loads` of one zstd'd pickle, bytes 1,048,576",
+            "`replay --no-debug` vs `pickle.loads` of one zstd'd pickle, random 1 MiB input",
+            "peak RSS of `replay --no-debug` vs of `pickle.loads`, strdict 2,000",
+            "peak RSS of `replay --no-debug` vs of `pickle.loads`, dataframe 2,000",
         ),
     ),
     "in-band capture and inspection bounds": (

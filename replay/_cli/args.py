@@ -112,10 +112,11 @@ def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
         "key": None,
         "allow_unsigned": False,
         "all_frames": False,
+        "deep": False,
     }
     tokens = iter(args)
     for token in tokens:
-        if token in ("--json", "--allow-unsigned", "--all-frames"):
+        if token in ("--json", "--allow-unsigned", "--all-frames", "--deep"):
             found[token[2:].replace("-", "_")] = True
         elif token in ("--key", "--key-file"):
             value = next(tokens, None)
@@ -127,6 +128,34 @@ def quick_info_args(args: Sequence[str]) -> argparse.Namespace | None:
         else:
             found["snapshot"] = token
     if found["snapshot"] is None or (found["key"] is not None and found["key_file"] is not None):
+        return None
+    return types.SimpleNamespace(**found)  # type: ignore[return-value]
+
+
+def quick_replay_args(args: Sequence[str]) -> argparse.Namespace | None:
+    """A replay's arguments without argparse (whose parser and help formatter cost a
+    replay some 20 M instructions of its start) when they are one SNAPSHOT and flags
+    (``--no-debug``, ``--frames``, ``--allow-unsigned``); else ``None``."""
+    found: dict[str, Any] = {
+        "snapshot": None,
+        "no_debug": False,
+        "frames": False,
+        "debugger": None,
+        "source": None,
+        "port": 5678,
+        "memory_limit": None,
+        "key_file": None,
+        "key": None,
+        "allow_unsigned": False,
+    }
+    for token in args:
+        if token in ("--no-debug", "--frames", "--allow-unsigned"):
+            found[token[2:].replace("-", "_")] = True
+        elif token.startswith("-") or found["snapshot"] is not None:
+            return None
+        else:
+            found["snapshot"] = token
+    if found["snapshot"] is None:
         return None
     return types.SimpleNamespace(**found)  # type: ignore[return-value]
 
@@ -245,6 +274,13 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
         action="store_true",
         help="show every frame's locals; by default frames of installed libraries and the "
         "standard library get one line each (--json always has everything)",
+    )
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help="read and scan the pickles for the modules they would import as far as the "
+        "reader's limits allow (64 MiB, 500,000 opcodes); by default info reads 1 MiB of "
+        "them and scans 10,000 opcodes, smallest piece first, and says where it stopped",
     )
     add_key_options(parser)
     return parser

@@ -42,6 +42,7 @@ from .args import (
     prog,
     quick_info_args,
     quick_list_args,
+    quick_replay_args,
     replay_parser,
 )
 
@@ -92,7 +93,7 @@ def main(
             return html(html_parser(name).parse_args(args[1:]), out, err)
         from .replay_command import replay
 
-        return replay(replay_parser(name).parse_args(args), out, err)
+        return replay(quick_replay_args(args) or replay_parser(name).parse_args(args), out, err)
     except SystemExit as exc:  # argparse's --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     except UsageError as exc:

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .._describe.death import death_lines
 from .._describe.summary import summary
@@ -19,6 +18,9 @@ from .._session import Replay
 from .._terminal import for_terminal
 from .args import EXIT_OK, EXIT_RAISED, UsageError, memory_limit
 from .inspect_commands import open_for_cli
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["replay"]
 

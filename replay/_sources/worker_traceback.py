@@ -46,15 +46,74 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
         text = source(in_file[0].source or "")
         if text is None:
             continue
-        try:
-            module = compile(text, filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        if same and all(_runs_in_statement(text, filename, frame) for frame in in_file):
+            continue
+        module = _compiled(text, filename)
+        if module is None:
             continue  # not compilable here: nothing to check it by
         for frame in in_file:
             if not _runs(module, frame, hashed=same):
                 stale[filename] = f"its text is not the code of {frame.function}()"
                 break
     return stale
+
+
+def _compiled(text: str, filename: str) -> types.CodeType | None:
+    try:
+        return compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
+
+
+#: A line that starts a module-level statement, and the words that go on one (else: ...).
+_TOP = re.compile(r"[^\s#)\]}]")
+_GOES_ON = re.compile(r"(else|elif|except|finally)\b")
+_DEFINES = re.compile(r"(@|def\s|async\s+def\s|class\s)")
+
+
+def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
+    """Whether the file compiled without its other functions and classes (each left as
+    blank lines, so every line keeps its number) holds code of the frame's hash: a file
+    of 1,000 lines is not compiled whole to check a function of 10.
+
+    What stays is the statement around the frame's first line and all other
+    module-level code (imports, which change how a function's code is compiled,
+    and constants).  A match is proof (the same text at the same lines compiles
+    to the same code); anything else (a multi-line string that fools the split,
+    a statement misjudged) is no verdict: the caller compiles the whole file.
+    """
+    first = frame.firstlineno
+    if not first or not frame.code_sha256:
+        return False
+    # Lines as the compiler counts them (str.splitlines also breaks at \f and others).
+    lines = [line + "\n" for line in text.split("\n")]
+    if first > len(lines):
+        return False
+    kept: list[str] = []
+    statement: list[str] = []
+    at = 0  # the statement's first line, counted from 0
+    decorated = False  # the statement so far is decorators: its def or class goes on it
+
+    def flush() -> None:
+        if _DEFINES.match(statement[0]) and not at < first <= at + len(statement):
+            kept.append("\n" * len(statement))
+        else:
+            kept.extend(statement)
+
+    for i, line in enumerate(lines):
+        if _TOP.match(line) and not _GOES_ON.match(line) and not decorated:
+            if statement:
+                flush()
+            statement, at = [], i
+            decorated = line.startswith("@")
+        elif decorated and _TOP.match(line):
+            decorated = line.startswith("@")  # a def or a class ends the decorators
+        statement.append(line)
+    if statement:
+        flush()
+    kept[-1] = kept[-1][:-1]  # the "\n" added to the last line
+    module = _compiled("".join(kept), filename)
+    return module is not None and _runs(module, frame, hashed=True)
 
 
 def _runs(module: types.CodeType, frame: snapshot.Frame, *, hashed: bool) -> bool:

@@ -6,7 +6,6 @@ surrogate), only its JSON type and the field's path (``frames[3].locals``).
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -181,7 +180,7 @@ def is_number(value: object) -> bool:
         return False
     if isinstance(value, int):
         return -_FLOAT_MAX <= value <= _FLOAT_MAX  # float() of a larger one overflows
-    return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, float) and value - value == 0.0  # not inf or nan (no `math`: info)
 
 
 _FLOAT_MAX = sys.float_info.max

@@ -16,7 +16,6 @@ The safety argument is in specs/snapshot-format.md, section 11.
 
 from __future__ import annotations
 
-import struct
 import sys
 
 from .._errors import SnapshotFormatError
@@ -68,9 +67,6 @@ _MAX_NOTES = 10
 _MAX_MODULES = 10_000
 _MAX_DEPTH = 1 << 16
 _UNKNOWN = b""  # a str whose value the scan does not know (never a real module name)
-_U32 = struct.Struct("<I")
-_I32 = struct.Struct("<i")
-_U64 = struct.Struct("<Q")
 
 
 @record
@@ -153,12 +149,12 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                     if pos + 4 > n:
                         invalid = "truncated"
                         break
-                    size = _U32.unpack_from(data, pos)[0]
+                    size = int.from_bytes(data[pos : pos + 4], "little")
                 else:
                     if pos + 8 > n:
                         invalid = "truncated"
                         break
-                    size = _U64.unpack_from(data, pos)[0]
+                    size = int.from_bytes(data[pos : pos + 8], "little")
                 pos += arg
                 if pos + size > n:
                     invalid = "truncated"
@@ -169,7 +165,7 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                 if pos + arg > n:
                     invalid = "truncated"
                     break
-                index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+                index = data[pos] if arg == 1 else int.from_bytes(data[pos : pos + 4], "little")
                 pos += arg
                 stack.append(memo.get(index))
             elif kind == MARK:
@@ -188,9 +184,9 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                 if arg == 1:
                     size = data[pos]
                 elif arg == 4:
-                    size = (_U32 if kind == PUSH_LEN else _I32).unpack_from(data, pos)[0]
+                    size = int.from_bytes(data[pos : pos + 4], "little", signed=kind == LONG4)
                 else:
-                    size = _U64.unpack_from(data, pos)[0]
+                    size = int.from_bytes(data[pos : pos + 8], "little")
                 if size < 0:
                     invalid = f"negative length at byte {pos - 1}"
                     break
@@ -234,7 +230,7 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                 if pos + arg > n:
                     invalid = "truncated"
                     break
-                index = data[pos] if arg == 1 else _U32.unpack_from(data, pos)[0]
+                index = data[pos] if arg == 1 else int.from_bytes(data[pos : pos + 4], "little")
                 pos += arg
                 used_put = True
                 if used_memoize:
@@ -267,7 +263,7 @@ def scan_pickle(data: bytes | bytearray, *, max_ops: int | None = None) -> Pickl
                 if pos + 4 > n:
                     invalid = "truncated"
                     break
-                size = _I32.unpack_from(data, pos)[0]
+                size = int.from_bytes(data[pos : pos + 4], "little", signed=True)
                 pos += 4
                 if size < 0 or pos + size > n:
                     invalid = "truncated"

@@ -317,6 +317,11 @@ class Snapshot:
         from .opcodes import scan_pickle
 
         budget = self.limits.max_scan_opcodes if max_opcodes is None else max_opcodes
+        spent = (
+            f"ReadLimits.max_scan_opcodes={budget}"
+            if max_opcodes is None
+            else f"max_opcodes={max_opcodes}"
+        )
         stored = [
             (pid, record.member)
             for pid, record in (self.model.pieces or {}).items()
@@ -341,7 +346,7 @@ class Snapshot:
             elif not scan.complete or (declared is not None and not scan.stopped):
                 why = []
                 if not scan.complete:
-                    why.append("the scan's budget, ReadLimits.max_scan_opcodes")
+                    why.append(f"the scan's budget, {spent}")
                 if declared is not None and self.head is not None:
                     why.append(
                         f"{_mib(scan.size)} of it read: a head-only open stops at {self.head.stop}"

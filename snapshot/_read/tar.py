@@ -8,9 +8,7 @@ and zeros only after the end of the archive.  Nothing is ever extracted.
 
 from __future__ import annotations
 
-import mmap
 import re
-import struct
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -231,7 +229,13 @@ class TarReader:
                 )
 
 
-_SIGNED = struct.Struct("148b8x356b")
+_LOW = bytes(range(128))
+
+
+def _signed_sum(block: bytes | bytearray) -> int:
+    """The sum of a header's bytes as signed chars, its checksum field left out (old tars)."""
+    rest = bytes(block[:148]) + bytes(block[156:512])
+    return sum(rest) - 256 * len(rest.translate(None, _LOW))
 
 
 def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
@@ -244,8 +248,8 @@ def parse_header(block: bytes | bytearray, path: str) -> tuple[str, int, bytes]:
     stored = _number(block[148:156], path, "checksum")
     # The checksum field counts as 8 spaces (256).  Some old tars summed signed
     # bytes: computed only when the unsigned sum does not match.
-    if stored != 256 + _byte_sum(block) - sum(block[148:156]) and stored != 256 + sum(
-        _SIGNED.unpack_from(block)
+    if stored != 256 + _byte_sum(block) - sum(block[148:156]) and stored != 256 + _signed_sum(
+        block
     ):
         raise SnapshotFormatError(
             f"{path}: damaged tar header (bad checksum); the file is corrupt", path=path
@@ -306,6 +310,8 @@ def _allocate(size: int) -> Any:
     """
     if size < _MAP_FROM:
         return bytearray(size)
+    import mmap  # here: ``info`` and ``list`` read no member this large
+
     mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     if hasattr(mmap, "MADV_HUGEPAGE"):
         try:

@@ -103,3 +103,34 @@ def walk_frames(fh: IO[bytes], file_size: int, max_declared: int) -> tuple[int, 
         _read_exact(fh, 4, "a zstd frame checksum")
         frames += 1
     return frames, bound
+
+
+def first_frame(fh: IO[bytes], file_size: int, max_bytes: int) -> tuple[int, int] | None:
+    """(compressed length, content bound) of the frame at the current position, when it
+    is complete and at most ``max_bytes`` long; else None (the caller reads it as a stream).
+
+    The same walk as :func:`walk_frames`, over one frame: a frame it finds wrong in any
+    way is left to the stream reader, which says what is wrong.
+    """
+    start = fh.tell()
+    try:
+        _, checksum = frame_header(fh)
+        bound = 0
+        while True:
+            header = int.from_bytes(_read_exact(fh, 3, "a zstd block header"), "little")
+            last, block_type, size = header & 1, (header >> 1) & 3, header >> 3
+            if block_type == 3:
+                return None
+            skip = 1 if block_type == 1 else size
+            bound += MAX_BLOCK_CONTENT if block_type == 2 else size
+            if fh.tell() + skip - start > max_bytes or fh.tell() + skip > file_size:
+                return None
+            fh.seek(skip, 1)
+            if last:
+                break
+    except FrameProblem:
+        return None
+    end = fh.tell() + (4 if checksum else 0)
+    if not checksum or end > file_size or end - start > max_bytes:
+        return None
+    return end - start, bound
