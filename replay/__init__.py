@@ -22,7 +22,8 @@ if _typing.TYPE_CHECKING:
     from ._frames import CapturedFrame, build_traceback
     from ._run.choose import DEBUGGERS
     from ._run.verdict import Outcome, Verdict
-    from ._session import Replay, load
+    from ._session.load import load
+    from ._session.replay import Replay
     from ._shortcuts import debug, post_mortem
 
 _LAZY = {
@@ -33,12 +34,12 @@ _LAZY = {
     "DebuggerUnavailableError": "._errors",
     "NotReplayableError": "._errors",
     "Outcome": "._run.verdict",
-    "Replay": "._session",
+    "Replay": "._session.replay",
     "Verdict": "._run.verdict",
     "build_traceback": "._frames",
     "check": "._check.api",
     "debug": "._shortcuts",
-    "load": "._session",
+    "load": "._session.load",
     "post_mortem": "._shortcuts",
     # IPython's ``%load_ext replay`` (``%debug`` after a failed task): not in __all__.
     "load_ipython_extension": "._ipython",

@@ -125,7 +125,7 @@ def prepare(exc: BaseException) -> BaseException | None:
     """The worker's exception over a traceback of the captured frames, or None."""
     from ._describe.summary import format_size
     from ._frames import build_traceback
-    from ._session import load
+    from ._session.load import load
     from ._sources.live_lines import frozen_frames
 
     session = load(exc)

@@ -30,7 +30,7 @@ def debug(
     ``load_options`` (``key``, ``allow_unsigned``, ``limits``) go to :func:`replay.load`;
     ``debugger=False`` re-runs without one and only reports the outcome.
     """
-    from ._session import load
+    from ._session.load import load
 
     return load(target, **load_options).debug(debugger, out=out, err=err)
 
@@ -44,6 +44,6 @@ def post_mortem(
     **load_options: Any,
 ) -> None:
     """``load(target).post_mortem(debugger)``: the captured frames, with their locals."""
-    from ._session import load
+    from ._session.load import load
 
     load(target, **load_options).post_mortem(debugger, out=out, err=err)

@@ -8,7 +8,7 @@ import os
 from typing import TextIO
 
 from .._export.write import ExportRefused, export_test
-from .._session import Replay
+from .._session.replay import Replay
 from .._terminal import for_terminal
 from .args import EXIT_OK, EXIT_REFUSED, UsageError
 from .inspect_commands import open_for_cli

@@ -14,7 +14,7 @@ from .._run.conditions import require_inputs
 from .._run.debugger import Debugger
 from .._run.drive import say
 from .._run.verdict import Verdict
-from .._session import Replay
+from .._session.replay import Replay
 from .._terminal import for_terminal
 from .args import EXIT_OK, EXIT_RAISED, UsageError, memory_limit
 from .inspect_commands import open_for_cli

@@ -9,7 +9,7 @@ import time
 from typing import TextIO
 
 from .._run.call import finish
-from .._session import Replay
+from .._session.replay import Replay
 from .._shrink.attempt import Judge
 from .._shrink.engine import ShrinkRefused, shrink_call
 from .._shrink.write import write_shrunk

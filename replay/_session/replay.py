@@ -1,9 +1,8 @@
-"""The Python API: ``replay.load(path)`` and the :class:`Replay` it returns.
+"""The :class:`Replay` that ``replay.load(path)`` returns.
 
-Loading reads and verifies the snapshot but unpickles nothing; the call, the
-inputs and the frame locals are unpickled the first time they are asked for,
-so a missing module surfaces as :class:`snapshot.SnapshotModuleError` at that
-point and names the module.
+The call, the inputs and the frame locals are unpickled the first time they
+are asked for, so a missing module surfaces as
+:class:`snapshot.SnapshotModuleError` at that point and names the module.
 
 :class:`Replay` owns the flow of a re-run and of a post-mortem, from the
 sources to the verdict: the helpers of ``replay._run``, ``replay._sources``
@@ -21,14 +20,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import snapshot
 
-from ._describe.userframes import failing_function_index
-from ._fetch.remote import open_target
-from ._frames import CapturedFrame, build_traceback, captured_frames, shown_name
-from ._run.call import Call, call_and_judge, finish, require_complete_call
-from ._run.choose import DebuggerChoice, choose
-from ._run.conditions import death_conditions
-from ._run.debugger import Debugger
-from ._run.drive import (
+from .._describe.userframes import failing_function_index
+from .._frames import CapturedFrame, build_traceback, captured_frames, shown_name
+from .._run.call import Call, call_and_judge, finish, require_complete_call
+from .._run.choose import DebuggerChoice, choose
+from .._run.conditions import death_conditions
+from .._run.debugger import Debugger
+from .._run.drive import (
     announce_frames,
     callable_name,
     end_prompt_line,
@@ -39,54 +37,16 @@ from ._run.drive import (
     say_each,
     show_outcome,
 )
-from ._run.stepin import driver
-from ._run.verdict import Outcome
-from ._sources.report import SourceReport, frame_records, locate_sources
-from ._terminal import for_terminal, source_text
-from ._versions import VersionDifference, compare_versions
+from .._run.stepin import driver
+from .._run.verdict import Outcome
+from .._sources.report import SourceReport, frame_records, locate_sources
+from .._terminal import for_terminal, source_text
+from .._versions import VersionDifference, compare_versions
 
 if TYPE_CHECKING:
-    from ._check.verdicts import CheckResult
-    from ._fetch.target import FutureLike
+    from .._check.verdicts import CheckResult
 
-__all__ = ["Replay", "load"]
-
-
-Progress = Callable[[int, int | None], None]
-
-
-def load(
-    path: str | os.PathLike[str] | BaseException | FutureLike,
-    *,
-    key: bytes | None = None,
-    allow_unsigned: bool = False,
-    limits: snapshot.ReadLimits | None = None,
-    progress: Progress | None = None,
-) -> Replay:
-    """Open a snapshot for replay; unpickles nothing yet.
-
-    ``path`` is the snapshot's path, an fsspec URL (``s3://bucket/prefix/
-    name.tar.zst``: copied to a temporary file, then read as a file), a failed
-    dask ``Future``, or the exception it raised: the hook's note
-    (``dask-replay: snapshot written to HOST:PATH``) names the file, read here
-    if it is on this machine, else from the client's copy or the note's
-    ``dask-replay: copied to URL`` (``snapshot.upload``).  ``key``
-    checks the HMAC signature first; ``limits`` raises the read limits for a
-    genuine snapshot larger than the defaults; ``progress(done, total)`` is
-    called as the file is read.  Raises a :class:`snapshot.SnapshotError`
-    subclass when the file is missing (or elsewhere), damaged, of a newer
-    format, over a limit, or fails its signature check.
-    """
-    from ._fetch.target import snapshot_path  # a future's file: not for a path's replay
-
-    opened = open_target(
-        snapshot_path(path),
-        key=key,
-        allow_unsigned=allow_unsigned,
-        limits=limits,
-        progress=progress,
-    )
-    return Replay(opened)
+__all__ = ["Replay"]
 
 
 class Replay:
@@ -116,13 +76,13 @@ class Replay:
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         """IPython's text display: what ``info`` shows (``replay._describe.display``)."""
-        from ._describe.display import pretty_text
+        from .._describe.display import pretty_text
 
         p.text(repr(self) if cycle else pretty_text(self._snapshot, self.path))
 
     def _repr_html_(self) -> str:
         """Jupyter's display: what ``info`` shows, escaped for HTML."""
-        from ._describe.display import html_page
+        from .._describe.display import html_page
 
         return html_page(self._snapshot, self.path)
 
@@ -348,7 +308,7 @@ class Replay:
         as ``python -m replay check`` does (``options``: ``key``, ``allow_unsigned``,
         ``timeout``: :class:`replay._check.runner.CheckOptions`).  A death runs under
         :attr:`memory_limit`; a by-value function as ``sources`` define it now."""
-        from ._check.runner import CheckOptions, check_one
+        from .._check.runner import CheckOptions, check_one
 
         settings = CheckOptions(sources=tuple(sources), memory_limit=self.memory_limit, **options)
         return check_one(self.path, settings)
