@@ -13,7 +13,8 @@ of an exact builtin type: classes, functions, instances):
   ``modules``: the manifest's list of modules without an opcode scan;
 * a C object that refuses pickling but is an attribute of an importable
   module (an f2py LAPACK routine) is stored as a reference to that name
-  (:mod:`.byname`).
+  (:mod:`.byname`);
+* an exception is stored without its traceback (:func:`without_traceback`).
 
 :class:`ReferencingPickler` adds ``persistent_id`` (format 1.1): an object that
 is a piece of its own is stored as a reference to it, and a large one met
@@ -198,6 +199,27 @@ def contiguous_copy(array: Any, store: Store) -> Any:
     return out
 
 
+def without_traceback(exc: BaseException, reducer: Callable[[Any], Any] | None) -> Any:
+    """``exc``'s registered reduce value with any traceback in its arguments made None.
+
+    distributed installs tblib's reducers for every exception class
+    (``tblib.pickling_support.install()``), which pickle ``__traceback__`` with
+    every frame of it: 100 us and 100 bytes a frame of a deep recursion, for
+    frames the snapshot stores apart (``frames``, with their locals).  Python's
+    own reduce of an exception leaves the traceback out; so does this, keeping
+    whatever else the reducer stores (the cause, the context, the notes).
+    None: no reducer registered, or a reduce value of another shape (the
+    pickler then goes its usual way).
+    """
+    if reducer is None:
+        return None
+    reduced = reducer(exc)
+    if not isinstance(reduced, tuple) or len(reduced) < 2 or not isinstance(reduced[1], tuple):
+        return reduced
+    args = tuple(None if isinstance(a, types.TracebackType) else a for a in reduced[1])
+    return (reduced[0], args, *reduced[2:])
+
+
 class CapturePickler(cloudpickle.Pickler):
     """One piece's pickler: protocol 5, writing to ``file`` (a :class:`~.spool.Spool`)."""
 
@@ -225,6 +247,10 @@ class CapturePickler(cloudpickle.Pickler):
             return (Placeholder, store.live_placeholder(obj, what))
         if kind is OutOfBand:
             return oob_reduce(obj.obj)
+        if isinstance(obj, BaseException):
+            reduced = without_traceback(obj, self.dispatch_table.get(kind))
+            if reduced is not None:
+                return reduced
         if may_hold_columns(kind):
             # A table met where the redactor's walk does not reach (inside a
             # class of the user's, a task object): its secret columns go too.
