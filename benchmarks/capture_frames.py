@@ -109,7 +109,12 @@ def _per_frame(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
 def _frame_rows(section: Section, s: dict[str, Series]) -> None:
     for d in DEPTHS:
         section.rows.append(
-            Row(f"capture, a task raising {d} frames down", s[str(d)].describe(), "-", "-")
+            Row(
+                f"capture, a task raising {d} frames down",
+                s[str(d)].describe(),
+                f"CPU of the worker: {s[f'{d} cpu'].describe()}",
+                "-",
+            )
         )
     for low, high in itertools.pairwise(DEPTHS):
         slope = (s[str(high)].median - s[str(low)].median) / (high - low)
