@@ -76,7 +76,7 @@ def _per_frame(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
     for d in DEPTHS:
         for on in (True, False):
 
-            def once(d: int = d, on: bool = on) -> float:
+            def once(d: int = d, on: bool = on) -> tuple[float, dict[str, float]]:
                 hw.hook(on)
                 failure = hw.fail(_inworker.fail_deep, d, sync=False)
                 if on and failure.snapshot is None:
@@ -93,15 +93,15 @@ def _per_frame(ws: Workspace, hw: HookedWorker) -> dict[str, Series]:
         progress=lambda m: ws.log(f"capture per frame: {m}"),
     )
     hw.hook(False)
-    out = {}
+    out: dict[str, Series] = {}
     for d in DEPTHS:
-        on, off = series[f"{d} on"], series[f"{d} off"]
+        hooked, plain = series[f"{d} on"], series[f"{d} off"]
         out[str(d)] = Series(
-            f"depth {d}", [a - b for a, b in zip(on.seconds, off.seconds, strict=True)]
+            f"depth {d}", [a - b for a, b in zip(hooked.seconds, plain.seconds, strict=True)]
         )
         out[f"{d} cpu"] = Series(
             f"depth {d}, CPU",
-            [a - b for a, b in zip(on.fact("cpu"), off.fact("cpu"), strict=True)],
+            [a - b for a, b in zip(hooked.fact("cpu"), plain.fact("cpu"), strict=True)],
         )
     return out
 

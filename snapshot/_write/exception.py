@@ -83,9 +83,12 @@ class _Stack(traceback.StackSummary):
     same rule (same file, line and function as the frame before).
     """
 
+    _last: tuple[Any, ...] | None = None
+    _repeats = 0
+
     def format_frame_summary(self, frame_summary: Any, *args: Any, **kwargs: Any) -> Any:
         key = (frame_summary.filename, frame_summary.lineno, frame_summary.name)
-        if key == getattr(self, "_last", None):
+        if key == self._last:
             self._repeats += 1
             if self._repeats > _RECURSIVE_CUTOFF:
                 return ""  # dropped by format(), which only counts it
