@@ -31,6 +31,7 @@ class Failure:
     seconds: float  # raise -> error transition, in the worker
     peak_extra: int  # VmHWM during the task minus VmRSS just before it, bytes
     snapshot: Path | None  # the file the hook wrote, if any
+    cpu: float = 0.0  # the worker process's CPU seconds (all threads) over the same span
 
 
 class HookedWorker:
@@ -88,9 +89,10 @@ class HookedWorker:
         self._wait_error(fut)
         key = str(fut.key)
         seconds = self.run(_inworker.clock, key)
+        cpu = self.run(_inworker.cpu_clock, key)
         extra = self.run(_inworker.peak) - before
         del fut
-        return Failure(seconds, extra, self.take_snapshot() if self.hooked else None)
+        return Failure(seconds, extra, self.take_snapshot() if self.hooked else None, cpu)
 
     def baseline(self, x: Any, target: Path) -> dict[str, Any]:
         """``cloudpickle.dumps`` + zstd -1 + fsync of ``x`` in the worker; the file is deleted."""

@@ -21,6 +21,15 @@ CLOCK = "benchmark-error-clock"
 
 #: ``time.perf_counter()`` just before the last failing task of this module raised.
 raised_at = 0.0
+#: ``time.process_time()`` (all threads of the worker) at the same moment.
+raised_cpu = 0.0
+
+
+def _mark() -> None:
+    """Note the moment of the raise: wall clock and the process's CPU time."""
+    global raised_at, raised_cpu
+    raised_cpu = time.process_time()
+    raised_at = time.perf_counter()
 
 
 # -- the inputs -----------------------------------------------------------------
@@ -84,9 +93,8 @@ def deep_size(obj: Any) -> int:
 
 def fail_with(x: Any) -> None:
     """A bug next to the input: the task every capture row times."""
-    global raised_at
     size = len(x)
-    raised_at = time.perf_counter()
+    _mark()
     raise ValueError(f"bad partition of {size} items")
 
 
@@ -105,8 +113,7 @@ def _second(x: Any, n: int) -> None:
 
 
 def _third(x: Any, n: int) -> None:
-    global raised_at
-    raised_at = time.perf_counter()
+    _mark()
     raise ValueError(f"bad partition of {n} items, three frames down")
 
 
@@ -116,9 +123,8 @@ def fail_deep(depth: int) -> None:
 
 
 def _descend(n: int, i: int, s: str, f: float, t: tuple[int, int]) -> None:
-    global raised_at
     if n <= 1:
-        raised_at = time.perf_counter()
+        _mark()
         raise ValueError(f"bad record at depth {i + 1}")
     _descend(n - 1, i + 1, s, f, t)
 
@@ -158,13 +164,16 @@ class ErrorClock(WorkerPlugin):
 
     def __init__(self) -> None:
         self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
     def setup(self, worker: Any) -> None:
         self.times = {}
+        self.cpu = {}
 
     def transition(self, key: Any, start: str, finish: str, **kwargs: Any) -> None:
         if finish == "error":
             self.times[str(key)] = time.perf_counter()
+            self.cpu[str(key)] = time.process_time()
 
 
 def plugin_names(dask_worker: Any = None) -> list[str]:
@@ -180,6 +189,15 @@ def clock(key: str, dask_worker: Any = None) -> float:
     """Seconds from the last raise to ``key`` reaching ``error`` on this worker."""
     plugin = dask_worker.plugins[CLOCK]
     return float(plugin.times.pop(key) - raised_at)
+
+
+def cpu_clock(key: str, dask_worker: Any = None) -> float:
+    """CPU seconds of the worker process, all threads, over the same span as :func:`clock`.
+
+    Other processes on a busy machine stretch the wall clock, not this.
+    """
+    plugin = dask_worker.plugins[CLOCK]
+    return float(plugin.cpu.pop(key) - raised_cpu)
 
 
 def _status_kib(field: str) -> int:

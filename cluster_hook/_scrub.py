@@ -27,6 +27,7 @@ _MAX_DEPTH = 64
 _MAX_SCAN = 10_000
 # Values visited per scrub_node call; past it, the rest is stored as it is.
 _MAX_VISITS = 100_000
+_ATOMS = frozenset({int, float, bool, str, bytes, type(None), complex})
 
 
 class _Visits:
@@ -43,6 +44,8 @@ def scrub_node(node: Any, redactor: snapshot.Redactor) -> Any:
     inside tuples and lists; any other object is returned as is (the snapshot's
     redactor sees to dicts).
     """
+    if type(node) in _ATOMS:  # most locals: nothing to walk
+        return node
     spec = sys.modules.get("dask._task_spec")
     if spec is None:
         return node

@@ -101,8 +101,16 @@ def safe_repr(obj: object, limit: int) -> str:
 def type_name(obj: object) -> str:
     """``module.qualname`` of the object's type."""
     kind = type(obj)
-    module = getattr(kind, "__module__", None) or "?"
-    return f"{module}.{getattr(kind, '__qualname__', kind.__name__)}"
+    name = _TYPE_NAMES.get(kind)
+    if name is None:
+        module = getattr(kind, "__module__", None) or "?"
+        name = f"{module}.{getattr(kind, '__qualname__', kind.__name__)}"
+        if kind in _PLAIN or kind is str or kind is bytes:  # never renamed: kept
+            _TYPE_NAMES[kind] = name
+    return name
+
+
+_TYPE_NAMES: dict[type, str] = {}
 
 
 def safe_str(obj: object, limit: int = 100_000) -> str:

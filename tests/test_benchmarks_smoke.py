@@ -25,7 +25,11 @@ GROUPS = {
     "success": (
         ("success",),
         ("## Success path",),
-        ("one cluster, hook toggled", "two clusters, hook as a preload"),
+        (
+            "one cluster, hook toggled",
+            "the same rounds: CPU time of the workers",
+            "two clusters, hook as a preload",
+        ),
     ),
     "capture and inspect": (
         ("capture", "inspect_replay"),
@@ -81,6 +85,7 @@ GROUPS = {
         (
             "capture per further frame, 10 to 100 frames",
             "capture per further frame, 100 to 900 frames",
+            "CPU time of the worker per further frame, 100 to 900 frames",
             "first capture in a fresh worker, over a warm one",
         ),
     ),
@@ -97,7 +102,11 @@ GROUPS = {
     "plain": (
         ("plain",),
         ("## Plain-Python capture on success",),
-        ("calls of a trivial function", "calls of a function doing a small JSON parse and sum"),
+        (
+            "calls of a trivial function",
+            "calls of a function doing a small JSON parse and sum",
+            "instructions per call of the small JSON parse and sum",
+        ),
     ),
     "dashboard": (
         ("dashboard",),

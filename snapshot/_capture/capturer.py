@@ -32,6 +32,7 @@ from .contents import fill, task_section
 from .directory import make_private_dirs, remove_stale_partials
 from .failure import CapturePolicy, Failure, TaskInfo
 from .fallback import write_manifest_only
+from .gcpause import collector_paused
 from .memory import RESERVE, MemoryGuard
 from .outcome import CaptureOutcome, Written, exception_message, left_out_of, written_outcome
 from .settings import CaptureSettings
@@ -211,7 +212,9 @@ class Capturer:
             on_abandon=self._one_more_stuck,
             on_end=self._one_less_stuck,
         )
-        if not job.wait(settings.capture_timeout, self.memory, settings.capture_stall_timeout):
+        with collector_paused():
+            ended = job.wait(settings.capture_timeout, self.memory, settings.capture_stall_timeout)
+        if not ended:
             assert job.reason is not None
             return self._manifest_only(failure, redactor, job.reason, task, attempt, fp)
         if job.error is not None:

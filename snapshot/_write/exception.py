@@ -6,6 +6,7 @@ hang the capture).  Nothing here raises for a hostile exception object.
 
 from __future__ import annotations
 
+import itertools
 import linecache
 import traceback
 from collections.abc import Callable, Iterator
@@ -70,13 +71,64 @@ def describe_exception(
     return redact_error(out, redact) if redact is not None else out
 
 
-def _carets_at_raise_only(described: traceback.TracebackException) -> None:
-    """Keep the ``^^^^`` markers for the line that raised only.
+_RECURSIVE_CUTOFF = getattr(traceback, "_RECURSIVE_CUTOFF", 3)
 
-    Python 3.11 computes them by parsing each frame's line with ``ast``: about
-    80 us a frame, the larger part of a deep traceback's capture cost, for
-    markers under lines that only called the next frame.
+
+class _Stack(traceback.StackSummary):
+    """A stack that formats only the frames ``format`` prints.
+
+    ``StackSummary.format`` formats every frame (reading its line) and then
+    drops a recursion's repeats past the third ("[Previous line repeated N
+    more times]"): here the repeats it drops are not formatted at all, by the
+    same rule (same file, line and function as the frame before).
     """
+
+    _last: tuple[Any, ...] | None = None
+    _repeats = 0
+
+    def format_frame_summary(self, frame_summary: Any, *args: Any, **kwargs: Any) -> Any:
+        key = (frame_summary.filename, frame_summary.lineno, frame_summary.name)
+        if key == self._last:
+            self._repeats += 1
+            if self._repeats > _RECURSIVE_CUTOFF:
+                return ""  # dropped by format(), which only counts it
+        else:
+            self._last, self._repeats = key, 1
+        return super().format_frame_summary(frame_summary, *args, **kwargs)
+
+
+def _raise_point_stack(tb: TracebackType | None, skip: int) -> traceback.StackSummary:
+    """The stack of ``tb`` past ``skip`` entries, with column markers for its last line only.
+
+    Python 3.11 computes each frame's columns (``co_positions``, 6 us a frame)
+    and, to print the ``^^^^`` markers, parses its line with ``ast``: the
+    larger part of a deep traceback's capture cost, for markers under lines
+    that only called the next frame.  Lines are read when formatted.
+    """
+    entries = list(iter_traceback(tb, skip))
+    stack = _Stack.extract(iter(entries), lookup_lines=False)
+    last = tb
+    seen: set[int] = set()
+    while last is not None and last.tb_next is not None and id(last) not in seen:
+        seen.add(id(last))
+        last = last.tb_next
+    if stack and last is not None and last.tb_lasti >= 0:
+        positions = _code_position(last.tb_frame.f_code, last.tb_lasti)
+        summary = stack[-1]
+        if positions[0] is not None:
+            summary.lineno = positions[0]
+        summary.end_lineno, summary.colno, summary.end_colno = positions[1:]
+    return stack
+
+
+def _code_position(code: Any, lasti: int) -> tuple[Any, ...]:
+    """``(line, end_line, column, end_column)`` of the instruction at ``lasti``."""
+    found = next(itertools.islice(code.co_positions(), lasti // 2, None), None)
+    return tuple(found) if found is not None else (None, None, None, None)
+
+
+def _carets_at_raise_only(described: traceback.TracebackException) -> None:
+    """Keep the ``^^^^`` markers for the line that raised only, in the chained exceptions."""
     seen: set[int] = set()
     todo = [described]
     while todo:
@@ -84,17 +136,19 @@ def _carets_at_raise_only(described: traceback.TracebackException) -> None:
         if id(current) in seen or len(seen) > MAX_CHAIN:
             continue
         seen.add(id(current))
-        for summary in list(current.stack)[:-1]:
-            summary.colno = None
+        if current is not described:
+            for summary in list(current.stack)[:-1]:
+                summary.colno = None
         todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
 
 
 def _error_section(exc: BaseException, skip_frames: int) -> dict[str, Any]:
     out = _identity(exc)
     try:
-        described = traceback.TracebackException.from_exception(exc)
-        if skip_frames:
-            described.stack = traceback.StackSummary.from_list(described.stack[skip_frames:])
+        # The traceback's own stack is made apart (see _raise_point_stack): the
+        # exception's is empty here, its causes' and contexts' are made as usual.
+        described = traceback.TracebackException(type(exc), exc, None)
+        described.stack = _raise_point_stack(exc.__traceback__, skip_frames)
         _carets_at_raise_only(described)
         out["traceback"] = _bounded("".join(described.format()))
     except BaseException as err:

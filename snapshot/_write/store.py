@@ -200,7 +200,7 @@ class PieceStore:
         return pid
 
     def _budget(self) -> int:
-        pending = sum(s.size + s.extra for s in self._active)
+        pending = sum(s.size + s.extra for s in self._active) if self._active else 0
         room = self.limits.max_total_bytes - self.total - pending
         return max(0, min(self.limits.max_piece_bytes, room))
 

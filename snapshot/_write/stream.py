@@ -99,6 +99,8 @@ class ZstdSink:
 
 #: Members at least this large get a zstd frame of their own.
 OWN_FRAME_BYTES = 4 * 1024 * 1024
+#: Small members are gathered up to this many bytes before one write to the sink.
+BATCH_BYTES = 256 * 1024
 #: Below this sampled compression ratio a buffer is stored without compression.
 INCOMPRESSIBLE_RATIO = 1.10
 RAW_BLOCK = 128 * 1024
@@ -180,6 +182,9 @@ class TarStream:
         self._mtime = int(time.time())
         self.members = 0
         self.bytes_written = 0
+        # Small members (a frame's local) gather here and reach the sink in one
+        # write: a recursion 900 deep has 1,500 of them.
+        self._batch = bytearray()
 
     def add(self, name: str, data: Data | Iterable[Data], size: int | None = None) -> None:
         """Append one regular-file member; ``data`` may be a buffer or chunks totalling ``size``."""
@@ -189,7 +194,12 @@ class TarStream:
             if self._mac is not None:
                 mac_member(self._mac, name, n)
                 self._mac.update(data)
-            self._emit(member_header(name, n, self._mtime) + data + _PADDING[n % BLOCK])
+            batch = self._batch
+            batch += member_header(name, n, self._mtime)
+            batch += data
+            batch += _PADDING[n % BLOCK]
+            if len(batch) >= BATCH_BYTES:
+                self._flush()
             self.members += 1
             return
         if isinstance(data, bytes | bytearray | memoryview):
@@ -238,6 +248,7 @@ class TarStream:
 
     def end_frame(self) -> None:
         """End the current zstd frame here; what follows starts a new one."""
+        self._flush()
         sink = self._sink if isinstance(self._sink, ZstdSink) else None
         if sink is not None:
             sink.start_frame(sink.level, 0)
@@ -258,8 +269,17 @@ class TarStream:
             self._emit(bytes(RECORD - remainder))
 
     def _emit(self, data: Data) -> None:
+        if self._batch:
+            self._flush()
         self._write(data)
         self.bytes_written += memoryview(data).nbytes
+
+    def _flush(self) -> None:
+        """Write the gathered small members (before anything else reaches the sink)."""
+        batch, self._batch = self._batch, bytearray()
+        if batch:
+            self._write(batch)
+            self.bytes_written += len(batch)
 
 
 def write_atomically(

@@ -18,13 +18,13 @@ from dask._task_spec import Task
 from distributed import Client, Future
 from distributed.utils_test import gen_cluster, inc
 from hook_helpers import limit_file_size, replay_in_fresh_process, snapshot_paths_in_notes
-from hook_userfuncs import recip, recip_big, recip_with_lock, recip_with_unpicklable
+from hook_userfuncs import arecip, recip, recip_big, recip_with_lock, recip_with_unpicklable
 
 import snapshot
 from cluster_hook import SUFFIX, SnapshotPlugin
 from cluster_hook._config import Settings
 from cluster_hook._plugin import worker_capturer
-from cluster_hook._wrapper import CapturingTask
+from cluster_hook._wrapper import CapturingTask, wrap
 
 
 async def _failure(future: Future) -> tuple[BaseException, list[tuple[str, str, int | None]]]:
@@ -179,6 +179,19 @@ def test_interpreter_exits_pass_through_untouched(kind: type, snapshot_dir: Path
     assert info.value is raised
     assert not getattr(raised, "__notes__", None)
     assert list(snapshot_dir.iterdir()) == []
+
+
+def test_the_wrapper_answers_is_coro_like_the_task_it_wraps(snapshot_dir: Path) -> None:
+    capturer = worker_capturer(
+        Settings.from_config({"directory": str(snapshot_dir)}),
+        worker_address="tcp://127.0.0.1:1",
+        worker_name="w",
+        log_event=lambda topic, msg: None,
+    )
+    for task in (Task("sync-key", recip, 1), Task("async-key", arecip, 1)):
+        wrapped = wrap(task, capturer)
+        assert wrapped.is_coro is task.is_coro
+        assert wrapped.key == task.key  # other attributes are forwarded
 
 
 @gen_cluster(client=True, nthreads=[("", 1)])

@@ -32,6 +32,12 @@ SCRIPT = textwrap.dedent(
     def make(kind):
         if kind == "bytes":
             return os.urandom(256 * 2**20)
+        if kind == "dataframe":  # object and pyarrow strings: the memo case
+            import pandas as pd
+
+            words = ["item-%d-%d" % (i % 50_000, i) for i in range(2_000_000)]
+            return pd.DataFrame({"obj": pd.Series(words, dtype=object),
+                                 "arrow": pd.Series(words, dtype="string[pyarrow]")})
         return [{"a": i, "b": "x%d" % i, "c": float(i)} for i in range(2_000_000)]
 
     def job(x):
@@ -61,7 +67,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("kind", ["bytes", "dicts"])
+@pytest.mark.parametrize("kind", ["bytes", "dicts", "dataframe"])
 def test_capture_memory_is_bounded(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "big.tar.zst"
     done = subprocess.run(
