@@ -1,8 +1,9 @@
-"""The cyclic collector is paused while a capture runs, and only then.
+"""While a capture runs, the heap that existed before it is frozen out of the cyclic
+collector's walks, and only then; the collector itself stays on for the other threads.
 
-Read from inside the capture (a local whose ``__reduce__`` notes
-``gc.isenabled()``) and after it; a collector the process disabled stays
-disabled; a capture abandoned past its stall budget leaves the collector on
+Read from inside the capture (a local whose ``__reduce__`` notes the freeze count
+and whether the collector is enabled) and after it; a process that froze objects
+itself keeps its freeze; a capture abandoned past its stall budget holds no freeze
 while it is still stuck.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +22,12 @@ from snapshot import Capturer, CaptureSettings, capture_failures
 
 
 class Witness:
-    """Notes whether the collector was enabled when it was pickled."""
+    """Notes the freeze count and whether the collector was enabled when pickled."""
 
-    seen: list[bool] = []
+    seen: list[tuple[int, bool]] = []
 
     def __reduce__(self) -> tuple[Any, ...]:
-        Witness.seen.append(gc.isenabled())
+        Witness.seen.append((gc.get_freeze_count(), gc.isenabled()))
         return (Witness, ())
 
 
@@ -38,6 +40,11 @@ class Stuck:
         self.entered.set()
         self.release.wait(30)
         return {}
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self
 
 
 def _fails(obj: Any) -> None:
@@ -53,32 +60,57 @@ def _capture(tmp_path: Path, obj: Any, **settings: Any) -> None:
 @pytest.fixture(autouse=True)
 def _collector_restored() -> Iterator[None]:
     enabled = gc.isenabled()
+    gc.unfreeze()
     yield
+    gc.unfreeze()
     gc.enable() if enabled else gc.disable()
 
 
-def test_paused_during_the_capture_and_restored_after(tmp_path: Path) -> None:
+def test_the_heap_is_frozen_during_the_capture_and_back_after(tmp_path: Path) -> None:
     Witness.seen.clear()
     gc.enable()
     _capture(tmp_path, Witness())
-    assert Witness.seen == [False]
-    assert gc.isenabled()
+    [(frozen, enabled)] = Witness.seen
+    assert frozen > 1000 and enabled  # the heap set aside; the collector still on
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
 
 
-def test_a_collector_the_process_disabled_stays_disabled(tmp_path: Path) -> None:
+def test_garbage_made_by_another_thread_during_a_capture_is_collected(tmp_path: Path) -> None:
+    """The other threads of a worker keep their collector during a capture: a cycle
+    they drop is freed by the collections their own allocations set off."""
+    freed = threading.Event()
+
+    class Making:
+        def __reduce__(self) -> tuple[Any, ...]:
+            def other_thread() -> None:
+                cycle = Cycle()
+                weakref.finalize(cycle, freed.set)
+                del cycle
+                kept = [[] for _ in range(50_000)]  # far past the youngest generation's threshold
+                del kept
+
+            t = threading.Thread(target=other_thread)
+            t.start()
+            t.join()
+            return (Witness, ())
+
+    _capture(tmp_path, Making())
+    assert freed.is_set()
+
+
+def test_a_freeze_of_the_process_is_left_alone(tmp_path: Path) -> None:
     Witness.seen.clear()
-    gc.disable()
+    gc.freeze()
+    before = gc.get_freeze_count()
     _capture(tmp_path, Witness())
-    assert Witness.seen == [False]
-    assert not gc.isenabled()
+    assert gc.get_freeze_count() >= before  # never unfrozen by the capture
 
 
-def test_an_abandoned_capture_leaves_the_collector_on(tmp_path: Path) -> None:
-    gc.enable()
+def test_an_abandoned_capture_holds_no_freeze(tmp_path: Path) -> None:
     stuck = Stuck()
     try:
         _capture(tmp_path, stuck, capture_stall_timeout=0.3)
         assert stuck.entered.is_set() and not stuck.release.is_set()
-        assert gc.isenabled()  # the capture thread is still in __getstate__
+        assert gc.get_freeze_count() == 0  # the capture thread is still in __getstate__
     finally:
         stuck.release.set()
