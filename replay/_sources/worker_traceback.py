@@ -23,7 +23,9 @@ from .._versions import same_bytecode
 
 __all__ = ["checked_traceback", "stale_files"]
 
-_ENTRY = re.compile(r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$')
+# Patterns are compiled on first use (re's own cache): ``info`` on a file whose sources
+# it did not read never needs them, and a compile is about 0.6 M instructions.
+_ENTRY = r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$'
 _NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imported)"
 
 
@@ -66,9 +68,9 @@ def _compiled(text: str, filename: str) -> types.CodeType | None:
 
 
 #: A line that starts a module-level statement, and the words that go on one (else: ...).
-_TOP = re.compile(r"[^\s#)\]}]")
-_GOES_ON = re.compile(r"(else|elif|except|finally)\b")
-_DEFINES = re.compile(r"(@|def\s|async\s+def\s|class\s)")
+_TOP = r"[^\s#)\]}]"
+_GOES_ON = r"(else|elif|except|finally)\b"
+_DEFINES = r"(@|def\s|async\s+def\s|class\s)"
 
 
 def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
@@ -94,19 +96,21 @@ def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
     at = 0  # the statement's first line, counted from 0
     decorated = False  # the statement so far is decorators: its def or class goes on it
 
+    top, goes_on, defines = re.compile(_TOP), re.compile(_GOES_ON), re.compile(_DEFINES)
+
     def flush() -> None:
-        if _DEFINES.match(statement[0]) and not at < first <= at + len(statement):
+        if defines.match(statement[0]) and not at < first <= at + len(statement):
             kept.append("\n" * len(statement))
         else:
             kept.extend(statement)
 
     for i, line in enumerate(lines):
-        if _TOP.match(line) and not _GOES_ON.match(line) and not decorated:
+        if top.match(line) and not goes_on.match(line) and not decorated:
             if statement:
                 flush()
             statement, at = [], i
             decorated = line.startswith("@")
-        elif decorated and _TOP.match(line):
+        elif decorated and top.match(line):
             decorated = line.startswith("@")  # a def or a class ends the decorators
         statement.append(line)
     if statement:
@@ -143,9 +147,10 @@ def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | No
     if not stale:
         return text
     out: list[str] = []
+    entries = re.compile(_ENTRY)
     skipping: int | None = None  # the indent of a stale entry whose lines are left out
     for line in text.splitlines():
-        entry = _ENTRY.match(line)
+        entry = entries.match(line)
         if entry is not None:
             skipping = len(entry.group("indent")) if entry.group("file") in stale else None
             out.append(line + (_NOT_SHOWN if skipping is not None else ""))
