@@ -67,10 +67,38 @@ def _compiled(text: str, filename: str) -> types.CodeType | None:
         return None
 
 
-#: A line that starts a module-level statement, and the words that go on one (else: ...).
-_TOP = r"[^\s#)\]}]"
-_GOES_ON = r"(else|elif|except|finally)\b"
-_DEFINES = r"(@|def\s|async\s+def\s|class\s)"
+#: The words that go on a module-level statement (else: ...) rather than start one.
+_GOES_ON = ("else", "elif", "except", "finally")
+
+
+def _top(line: str) -> bool:
+    """Whether a line starts a module-level statement (``re.match(r"[^\\s#)\\]}]")``)."""
+    return bool(line) and not line[0].isspace() and line[0] not in "#)]}"
+
+
+def _goes_on(line: str) -> bool:
+    """``re.match(r"(else|elif|except|finally)\\b", line)``, without compiling a pattern."""
+    for word in _GOES_ON:
+        if line.startswith(word):
+            after = line[len(word) : len(word) + 1]
+            if not (after.isalnum() or after == "_"):
+                return True
+    return False
+
+
+def _defines(line: str) -> bool:
+    """``re.match(r"(@|def\\s|async\\s+def\\s|class\\s)", line)``."""
+    if line.startswith("@"):
+        return True
+    if line.startswith("async"):
+        rest = line[5:]
+        line = rest.lstrip()
+        if len(line) == len(rest):
+            return False
+    for word in ("def", "class"):
+        if line.startswith(word) and line[len(word) : len(word) + 1].isspace():
+            return True
+    return False
 
 
 def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
@@ -96,21 +124,19 @@ def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
     at = 0  # the statement's first line, counted from 0
     decorated = False  # the statement so far is decorators: its def or class goes on it
 
-    top, goes_on, defines = re.compile(_TOP), re.compile(_GOES_ON), re.compile(_DEFINES)
-
     def flush() -> None:
-        if defines.match(statement[0]) and not at < first <= at + len(statement):
+        if _defines(statement[0]) and not at < first <= at + len(statement):
             kept.append("\n" * len(statement))
         else:
             kept.extend(statement)
 
     for i, line in enumerate(lines):
-        if top.match(line) and not goes_on.match(line) and not decorated:
+        if _top(line) and not _goes_on(line) and not decorated:
             if statement:
                 flush()
             statement, at = [], i
             decorated = line.startswith("@")
-        elif decorated and top.match(line):
+        elif decorated and _top(line):
             decorated = line.startswith("@")  # a def or a class ends the decorators
         statement.append(line)
     if statement:
