@@ -84,7 +84,12 @@ def _installed_versions() -> Mapping[str, str]:
 
 
 def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    # re.sub(r"[-_.]+", "-", name): runs of separators become one "-" (a regular
+    # expression only for the rare run: this is called for every installed package).
+    dashed = name.replace("_", "-").replace(".", "-")
+    if "--" in dashed:
+        dashed = re.sub("-+", "-", dashed)
+    return dashed.lower()
 
 
 @functools.lru_cache(maxsize=1)

@@ -279,8 +279,8 @@ def info_parser(prog: str) -> argparse.ArgumentParser:
         "--deep",
         action="store_true",
         help="read and scan the pickles for the modules they would import as far as the "
-        "reader's limits allow (64 MiB, 500,000 opcodes); by default info reads 1 MiB of "
-        "them and scans 10,000 opcodes, smallest piece first, and says where it stopped",
+        "reader's limits allow (64 MiB, 500,000 opcodes); by default info reads 512 KiB of "
+        "them and scans 2,000 opcodes, smallest piece first, and says where it stopped",
     )
     add_key_options(parser)
     return parser

@@ -27,9 +27,10 @@ __all__ = ["QUICK_INSPECT_BYTES", "QUICK_SCAN_OPCODES", "info", "list_directory"
 #: is read and scanned whole; of a large in-band one (millions of dicts, a DataFrame of
 #: strings) only the head, and the list says so.  ``info --deep`` reads and scans as
 #: far as ``snapshot.ReadLimits`` allow (64 MiB, 500,000 opcodes): about 0.5 s more on
-#: such a file.  Specs: snapshot-format.md, section 11.
-QUICK_INSPECT_BYTES = 2**20
-QUICK_SCAN_OPCODES = 10_000
+#: such a file.  A small snapshot's pieces (a call, an exception, a few locals) take
+#: about 200 opcodes.  Specs: snapshot-format.md, section 11.
+QUICK_INSPECT_BYTES = 2**19
+QUICK_SCAN_OPCODES = 2_000
 
 
 def open_for_cli(

@@ -23,8 +23,6 @@ import snapshot
 from .._sources.worker_traceback import checked_traceback
 from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
-from .death import death_info
-from .shrunk import shrunk_lines
 from .summary import (
     Signature,
     error_line,
@@ -93,7 +91,10 @@ def snapshot_text(
         lines += _frame_lines(model, shown, all_frames)
     lines += _capture_lines(model)
     lines += _amended_lines(model)
-    lines += shrunk_lines(model)  # replay shrink's section (spec 4.12)
+    if model.shrunk is not None:  # replay shrink's section (spec 4.12)
+        from .shrunk import shrunk_lines  # imported only for such a file, as death is
+
+        lines += shrunk_lines(model)
     lines += _module_lines(model, imports)
     if source is not None:
         traceback_text = checked_traceback(model, source)
@@ -102,7 +103,12 @@ def snapshot_text(
     if traceback_text:
         lines += ["", "Traceback on the worker:"]
         lines += ["  " + line for line in terminal_lines(traceback_text)]
-    return death_info(model, "\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    if model.death is None:
+        return text
+    from .death import death_info
+
+    return death_info(model, text)
 
 
 def _frame_lines(model: Manifest, frames: Sequence[snapshot.Frame], all_frames: bool) -> list[str]:

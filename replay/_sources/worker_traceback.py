@@ -23,7 +23,9 @@ from .._versions import same_bytecode
 
 __all__ = ["checked_traceback", "stale_files"]
 
-_ENTRY = re.compile(r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$')
+# Patterns are compiled on first use (re's own cache): ``info`` on a file whose sources
+# it did not read never needs them, and a compile is about 0.6 M instructions.
+_ENTRY = r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$'
 _NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imported)"
 
 
@@ -65,10 +67,38 @@ def _compiled(text: str, filename: str) -> types.CodeType | None:
         return None
 
 
-#: A line that starts a module-level statement, and the words that go on one (else: ...).
-_TOP = re.compile(r"[^\s#)\]}]")
-_GOES_ON = re.compile(r"(else|elif|except|finally)\b")
-_DEFINES = re.compile(r"(@|def\s|async\s+def\s|class\s)")
+#: The words that go on a module-level statement (else: ...) rather than start one.
+_GOES_ON = ("else", "elif", "except", "finally")
+
+
+def _top(line: str) -> bool:
+    """Whether a line starts a module-level statement (``re.match(r"[^\\s#)\\]}]")``)."""
+    return bool(line) and not line[0].isspace() and line[0] not in "#)]}"
+
+
+def _goes_on(line: str) -> bool:
+    """``re.match(r"(else|elif|except|finally)\\b", line)``, without compiling a pattern."""
+    for word in _GOES_ON:
+        if line.startswith(word):
+            after = line[len(word) : len(word) + 1]
+            if not (after.isalnum() or after == "_"):
+                return True
+    return False
+
+
+def _defines(line: str) -> bool:
+    """``re.match(r"(@|def\\s|async\\s+def\\s|class\\s)", line)``."""
+    if line.startswith("@"):
+        return True
+    if line.startswith("async"):
+        rest = line[5:]
+        line = rest.lstrip()
+        if len(line) == len(rest):
+            return False
+    for word in ("def", "class"):
+        if line.startswith(word) and line[len(word) : len(word) + 1].isspace():
+            return True
+    return False
 
 
 def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
@@ -95,18 +125,18 @@ def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
     decorated = False  # the statement so far is decorators: its def or class goes on it
 
     def flush() -> None:
-        if _DEFINES.match(statement[0]) and not at < first <= at + len(statement):
+        if _defines(statement[0]) and not at < first <= at + len(statement):
             kept.append("\n" * len(statement))
         else:
             kept.extend(statement)
 
     for i, line in enumerate(lines):
-        if _TOP.match(line) and not _GOES_ON.match(line) and not decorated:
+        if _top(line) and not _goes_on(line) and not decorated:
             if statement:
                 flush()
             statement, at = [], i
             decorated = line.startswith("@")
-        elif decorated and _TOP.match(line):
+        elif decorated and _top(line):
             decorated = line.startswith("@")  # a def or a class ends the decorators
         statement.append(line)
     if statement:
@@ -143,9 +173,10 @@ def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | No
     if not stale:
         return text
     out: list[str] = []
+    entries = re.compile(_ENTRY)
     skipping: int | None = None  # the indent of a stale entry whose lines are left out
     for line in text.splitlines():
-        entry = _ENTRY.match(line)
+        entry = entries.match(line)
         if entry is not None:
             skipping = len(entry.group("indent")) if entry.group("file") in stale else None
             out.append(line + (_NOT_SHOWN if skipping is not None else ""))
