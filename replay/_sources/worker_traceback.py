@@ -27,6 +27,9 @@ __all__ = ["checked_traceback", "stale_files"]
 # it did not read never needs them, and a compile is about 0.6 M instructions.
 _ENTRY = r'^(?P<indent>\s*)File "(?P<file>.+)", line \d+, in .+$'
 _NOT_SHOWN = "  (line not shown: the file changed on the worker after it was imported)"
+_UNCHECKED = (
+    "  (as the worker printed it, not checked: its source is past what was read; --deep checks it)"
+)
 
 
 def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -> dict[str, str]:
@@ -58,6 +61,17 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
                 stale[filename] = f"its text is not the code of {frame.function}()"
                 break
     return stale
+
+
+def _unread_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -> set[str]:
+    """The frames' files whose captured text was not read (a quick read stopped before
+    it): their lines are the worker's, shown as such, not checked."""
+    unread: set[str] = set()
+    for frame in model.frames:
+        if frame.filename and frame.source and frame.filename not in unread:
+            if source(frame.source) is None:
+                unread.add(frame.filename)
+    return unread
 
 
 def _compiled(text: str, filename: str) -> types.CodeType | None:
@@ -170,7 +184,8 @@ def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | No
     if not text:
         return text
     stale = stale_files(model, source)
-    if not stale:
+    unread = _unread_files(model, source)
+    if not stale and not unread:
         return text
     out: list[str] = []
     entries = re.compile(_ENTRY)
@@ -179,7 +194,8 @@ def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | No
         entry = entries.match(line)
         if entry is not None:
             skipping = len(entry.group("indent")) if entry.group("file") in stale else None
-            out.append(line + (_NOT_SHOWN if skipping is not None else ""))
+            mark = _UNCHECKED if entry.group("file") in unread else ""
+            out.append(line + (_NOT_SHOWN if skipping is not None else mark))
             continue
         if skipping is not None and len(line) - len(line.lstrip()) > skipping and line.strip():
             continue  # the line's text and its ^^^ markers

@@ -176,3 +176,13 @@ def test_another_pythons_frames_are_checked_by_lines_only() -> None:
     assert stale_files(_model(frame, python="2.7.18"), {"s0": MODULE}.get) == {}
     edited = MODULE.replace("    def run(self)", "\n    def run(self)")
     assert "/work/mod.py" in stale_files(_model(frame, python="2.7.18"), {"s0": edited}.get)
+
+
+def test_a_file_whose_source_was_not_read_is_marked_as_not_checked() -> None:
+    """A quick read that stopped before the captured text cannot check the worker's
+    lines: they are shown as the worker printed them, and said to be unchecked."""
+    frames = (_frame(MODULE, "run", RUN_LINE), _frame(MODULE, "inner", INNER_LINE))
+    text = checked_traceback(_model(*frames), {}.get)
+    assert text is not None
+    assert text.count("not checked: its source is past what was read; --deep checks it") == 2
+    assert "raise ValueError" in text
