@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ from distributed import Client as ClientType
 from distributed import Scheduler as SchedulerType
 from distributed import WorkerPlugin
 
-from snapshot import MemoryGuard
+from snapshot import MemoryGuard, warm_up
 
 from ._client.copies import install_client
 from ._config import ConfigError, Settings, memory_guard
@@ -135,6 +136,8 @@ class SnapshotPlugin(WorkerPlugin):
             memory=memory_guard(worker),
         )
         logger.info("dask-replay: failing tasks are captured to %s", settings.directory)
+        # The packages' metadata read now, off the event loop: not by the first failure.
+        threading.Thread(target=warm_up, name="dask-replay-warm-up", daemon=True).start()
         try:
             self._scope_task = asyncio.ensure_future(self._learn_scope(worker))
         except RuntimeError:  # no running loop: keep the per-process scope

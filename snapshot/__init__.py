@@ -92,6 +92,7 @@ if _typing.TYPE_CHECKING:
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
+    from ._installed import warm_up
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
     from ._render.page import render_html
@@ -143,6 +144,7 @@ _LAZY = {
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
+    "warm_up": "._installed",
     "render_html": "._render.page",
     "html_text": "._render.escape",
     "code_sha256": "._codehash",
@@ -271,5 +273,6 @@ __all__ = [
     "settings_values",
     "task_section",
     "upload_snapshot",
+    "warm_up",
     "write_keys",
 ]

@@ -48,3 +48,17 @@ def module_version(top_level: str) -> str | None:
 def is_stdlib(top_level: str) -> bool:
     """Whether a top-level module comes with Python (its version is Python's)."""
     return top_level in sys.stdlib_module_names or top_level == "builtins"
+
+
+def warm_up() -> None:
+    """Read the installed packages' metadata now, ahead of a first failure.
+
+    The first capture in a process otherwise pays for it (``importlib.metadata``
+    and ``packages_distributions()``: about 150 ms in a Dask worker), when it
+    records the versions of the modules a piece needs.  The worker plugin runs
+    this in a thread of its own when it starts.  Never raises.
+    """
+    try:
+        _distributions()
+    except Exception:  # pragma: no cover - _distributions already swallows errors
+        pass

@@ -167,3 +167,28 @@ def test_register_on_a_running_cluster_then_fetch(
     assert again == fetched  # already there: nothing copied twice
     # The copies are whole snapshots: they open and verify.
     assert snapshot.open_snapshot(fetched[0]).manifest["error"]["type"] == "ZeroDivisionError"
+
+
+def _metadata_read() -> bool:
+    from snapshot import _installed
+
+    return _installed._distributions.cache_info().currsize == 1
+
+
+def test_a_worker_reads_the_package_metadata_when_the_hook_starts(tmp_path: Path) -> None:
+    """The first failure does not pay for ``packages_distributions()``: the plugin reads
+    it in a thread of its own at setup, in a fresh worker process, before any task fails."""
+    import time
+
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        assert not any(client.run(_metadata_read).values())  # a fresh process
+        cluster_hook.register(client, directory=str(tmp_path / "snaps"))
+        deadline = time.monotonic() + 60
+        while not all(client.run(_metadata_read).values()):
+            assert time.monotonic() < deadline, "the metadata was never read"
+            time.sleep(0.1)

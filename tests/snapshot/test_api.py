@@ -109,6 +109,7 @@ EXPORTED = [
     "settings_values",
     "task_section",
     "upload_snapshot",
+    "warm_up",
     "write_keys",
 ]
 
