@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 
 
 @functools.lru_cache(maxsize=256)
@@ -22,8 +23,22 @@ def package_version(distribution: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
+_lock = threading.Lock()
+_found: dict[str, list[str]] | None = None
+
+
 def _distributions() -> dict[str, list[str]]:
+    """Top-level module -> distributions, read once per process.  A capture that asks
+    while :func:`warm_up` reads waits for that reading rather than making a second."""
+    global _found
+    if _found is None:
+        with _lock:
+            if _found is None:
+                _found = _read_distributions()
+    return _found
+
+
+def _read_distributions() -> dict[str, list[str]]:
     import importlib.metadata
 
     try:
