@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import snapshot
-from snapshot import MemoryGuard, StormGuard, TaskInfo, make_private_dirs, task_section
+from snapshot import StormGuard, TaskInfo, make_private_dirs, task_section
 
-from .._config import Settings, memory_guard
-from .._lineage.recover import IMPURE_NOTE
+from .._config import Settings
+from .._lineage.gather import flag_recomputed, gather_values, over_headroom
 from .._names import SNAPSHOT_TOPIC
 from .._scrub import scrub_node
 
@@ -54,11 +54,11 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     data: dict[Any, Any] = {}
     if settings.capture_inputs:
         who_has = dict(record.get("who_has") or {})
-        too_big = _over_headroom(worker, who_has, record.get("nbytes") or {})
+        too_big = over_headroom(worker, who_has, record.get("nbytes") or {})
         for key, why in too_big.items():
             del who_has[key]
             lost[key] = why
-        data, missing = await _gather(worker, who_has)
+        data, missing = await gather_values(worker, who_has)
         strict = set(record.get("strict") or ())
         if strict.intersection(missing):
             # A recomputed input's holder died meanwhile: the scheduler sends this again.
@@ -78,49 +78,6 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
         "host": socket.gethostname(),
         "reason": outcome.reason,
     }
-
-
-def _over_headroom(
-    worker: Any, who_has: Mapping[Any, list[str]], nbytes: Mapping[Any, int]
-) -> dict[Any, str]:
-    """Inputs not fetched: together they would push this worker past its restart line."""
-    headroom = memory_guard(worker).headroom()
-    if headroom is None:
-        return {}
-    room = headroom - MemoryGuard.RESERVE
-    skipped = {}
-    for key in sorted((k for k in who_has if k not in worker.data), key=repr):
-        size = int(nbytes.get(key, 0))
-        if size > room:
-            skipped[key] = (
-                f"fetching it ({size / 2**20:.0f} MiB) would push the worker writing the "
-                "snapshot past its memory restart threshold"
-            )
-        else:
-            room -= size
-    return skipped
-
-
-async def _gather(
-    worker: Any, who_has: Mapping[Any, list[str]]
-) -> tuple[dict[Any, Any], list[Any]]:
-    data: dict[Any, Any] = {}
-    remote: dict[Any, list[str]] = {}
-    for key, holders in who_has.items():
-        if key in worker.data:
-            data[key] = worker.data[key]
-        else:
-            remote[key] = list(holders)
-    missing: list[Any] = []
-    if remote:
-        from distributed.utils_comm import gather_from_workers
-
-        got, missing_keys, failed_keys, _ = await gather_from_workers(
-            remote, rpc=worker.rpc, who=worker.address
-        )
-        data.update(got)
-        missing = [*missing_keys, *failed_keys]
-    return data, missing
 
 
 def _write(
@@ -192,7 +149,7 @@ def _write(
     if settings.capture_inputs:
         builder.set_call(spec, (dict(data),), origin="run_spec")
         builder.add_inputs(data)
-        _flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
+        flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
         builder.add_run_spec(spec)
     else:
         builder.set_call(spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF)
@@ -222,33 +179,6 @@ def _write(
         },
     }
     return DeathWritten(written, "", event)
-
-
-def _flag_recomputed(
-    entries: list[dict[str, Any]],
-    recomputed: Mapping[Any, Mapping[str, Any]],
-    data: Mapping[Any, Any],
-) -> None:
-    """Add ``recomputed`` (spec 4.5) to the ``inputs`` entries of recomputed inputs."""
-    flags = {
-        _hashable(snapshot.key_to_json(key)): {
-            "function": str(how.get("function")),
-            "from": [snapshot.key_to_json(k) for k in how.get("from") or ()],
-            "tasks": int(how.get("tasks") or 1),
-            "by": str(how.get("by")),
-            "note": IMPURE_NOTE,
-        }
-        for key, how in recomputed.items()
-        if key in data
-    }
-    for entry in entries:
-        flag = flags.get(_hashable(entry.get("key")))
-        if flag is not None:
-            entry["recomputed"] = flag
-
-
-def _hashable(key: Any) -> Any:
-    return tuple(_hashable(k) for k in key) if isinstance(key, list) else key
 
 
 def _upload(settings: Settings, written: Path) -> str | None:

@@ -92,7 +92,7 @@ async def capture_on_scheduler(
             return _refused("lost", f"its input {dep!r} is released and {why}")
         record = _record(scheduler, ts, state, client_id, settings)
         record["recomputed"] = {k: recovery.recomputing[k] for k in recovery.holders}
-        writer = _choose_writer(scheduler, record["who_has"], record.pop("nbytes"))
+        writer = _choose_writer(scheduler, record["who_has"], record["nbytes"])
         if writer is None:
             return _refused("workers", "no running worker is left to write it")
         message = {

@@ -23,7 +23,7 @@ import snapshot
 from snapshot import StormGuard, TaskInfo, make_private_dirs, task_section
 
 from .._config import Settings
-from .._lineage.recover import IMPURE_NOTE
+from .._lineage.gather import flag_recomputed, gather_values, over_headroom
 from .._names import PLUGIN_NAME
 from .._scrub import scrub_node
 from .call import task_call
@@ -42,7 +42,12 @@ async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> di
     settings = getattr(plugin, "settings", None)
     if not isinstance(settings, Settings):
         settings = Settings.from_config(record.get("settings") or {})
-    data, missing = await _gather(worker, dict(record.get("who_has") or {}))
+    who_has = dict(record.get("who_has") or {})
+    too_big = over_headroom(worker, who_has, record.get("nbytes") or {})
+    if too_big:
+        name, why = next(iter(too_big.items()))
+        return {"error": f"{name!r}: {why}"}
+    data, missing = await gather_values(worker, who_has)
     key = record["key"]
     if record["state"] != "failed" and key not in data:
         return {"error": "its result could not be fetched from the workers holding it"}
@@ -57,29 +62,6 @@ async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> di
         "worker": str(worker.address),
         "bytes": _size(path),
     }
-
-
-async def _gather(
-    worker: Any, who_has: Mapping[Any, list[str]]
-) -> tuple[dict[Any, Any], list[Any]]:
-    """The values of ``who_has``'s keys: this worker's own, the others fetched from a holder."""
-    data: dict[Any, Any] = {}
-    remote: dict[Any, list[str]] = {}
-    for key, holders in who_has.items():
-        if key in worker.data:
-            data[key] = worker.data[key]
-        else:
-            remote[key] = list(holders)
-    missing: list[Any] = []
-    if remote:
-        from distributed.utils_comm import gather_from_workers
-
-        got, missing_keys, failed_keys, _ = await gather_from_workers(
-            remote, rpc=worker.rpc, who=worker.address
-        )
-        data.update(got)
-        missing = [*missing_keys, *failed_keys]
-    return data, missing
 
 
 def _write(
@@ -130,7 +112,7 @@ def _write(
         _add_error(builder, record)
     builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
     builder.add_inputs(data)
-    _flag(builder.manifest["inputs"], record.get("recomputed") or {})
+    flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
     builder.add_run_spec(spec)
     if record["state"] != "failed":
         builder.add_result(result)
@@ -156,21 +138,6 @@ def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> 
         exception = RuntimeError(str(record.get("exception_text") or "the task failed"))
     builder.capture_exception(exception.with_traceback(None))
     builder.manifest["error"]["traceback"] = str(record.get("traceback_text") or "")
-
-
-def _flag(entries: list[dict[str, Any]], recomputed: Mapping[Any, Mapping[str, Any]]) -> None:
-    """``recomputed`` (spec 4.6) on the inputs the scheduler computed again for this snapshot."""
-    flags = {repr(snapshot.key_to_json(k)): how for k, how in recomputed.items()}
-    for entry in entries:
-        how = flags.get(repr(entry.get("key")))
-        if how is not None:
-            entry["recomputed"] = {
-                "function": str(how.get("function")),
-                "from": [snapshot.key_to_json(k) for k in how.get("from") or ()],
-                "tasks": int(how.get("tasks") or 1),
-                "by": str(how.get("by")),
-                "note": IMPURE_NOTE,
-            }
 
 
 def _name(worker: Any) -> str | int | None:
