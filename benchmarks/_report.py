@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ._harness import Series, mib, ratio
+
 MET = "met"
 NOT_MET = "**not met**"
 REPORTED = "reported"
@@ -140,3 +142,43 @@ def render(
             out.append(f"{PROVENANCE} {section.provenance}.")
     out += ["", "## Method", "", *(f"- {m}" for m in method), ""]
     return "\n".join(out)
+
+
+def bounded_rows(
+    section: Section,
+    label: str,
+    ours: Series,
+    base: Series,
+    *,
+    seconds: float,
+    rss: int,
+    timeout: float,
+) -> None:
+    """Two rows for a command held to absolute bounds (wall time and peak RSS), each beside
+    its baseline's figure; a run killed after ``timeout`` or exiting non-zero says so."""
+    killed = any(ours.fact("killed"))
+    statuses = sorted(set(ours.fact("status")))
+    suffix = f"; killed after {timeout:.0f} s" if killed else ""
+    suffix += f"; exit status {', '.join(map(str, statuses))}" if statuses != [0] else ""
+    section.rows.append(
+        Row(
+            f"{label}: wall time",
+            ours.describe() + suffix,
+            base.describe(),
+            ratio(ours, base).describe(),
+            f"<= {seconds:.0f} s",
+            ours.median <= seconds and not killed,
+        )
+    )
+    peaks, base_peaks = ours.fact("rss"), base.fact("rss")
+    worst = max(peaks)
+    section.rows.append(
+        Row(
+            f"{label}: peak RSS",
+            f"{mib(worst)} (worst of {len(peaks)}){suffix}",
+            f"{mib(max(base_peaks))} (worst of {len(base_peaks)})",
+            f"{worst / max(base_peaks):.2f}",
+            f"<= {mib(rss)}",
+            worst <= rss and not killed,
+        )
+    )

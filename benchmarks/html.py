@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from . import _crafted
-from ._harness import Outcome, Series, alternate, mib, ratio, wall, wall_rss
-from ._report import Row, Section
+from ._harness import Outcome, alternate, mib, wall, wall_rss
+from ._report import Section, bounded_rows
 from ._workspace import Workspace
 
 HTML_SECONDS = 1.0
@@ -67,7 +67,15 @@ def run(ws: Workspace) -> Section:
             progress=partial(_log, ws, f"html: {label}"),
             budget=BUDGET,
         )
-        _rows(section, label, s["html"], s["info"])
+        bounded_rows(
+            section,
+            label,
+            s["html"],
+            s["info"],
+            seconds=HTML_SECONDS,
+            rss=HTML_RSS,
+            timeout=TIMEOUT,
+        )
 
     section.notes += [
         "Each command runs as a new process from the checkout, start to exit, writing the "
@@ -84,32 +92,3 @@ def run(ws: Workspace) -> Section:
 
 def _log(ws: Workspace, prefix: str, message: str) -> None:
     ws.log(f"{prefix}: {message}")
-
-
-def _rows(section: Section, label: str, ours: Series, base: Series) -> None:
-    killed = any(ours.fact("killed"))
-    statuses = sorted(set(ours.fact("status")))
-    suffix = f"; killed after {TIMEOUT:.0f} s" if killed else ""
-    suffix += f"; exit status {', '.join(map(str, statuses))}" if statuses != [0] else ""
-    section.rows.append(
-        Row(
-            f"{label}: wall time",
-            ours.describe() + suffix,
-            base.describe(),
-            ratio(ours, base).describe(),
-            f"<= {HTML_SECONDS:.0f} s",
-            ours.median <= HTML_SECONDS and not killed,
-        )
-    )
-    rss, base_rss = ours.fact("rss"), base.fact("rss")
-    worst = max(rss)
-    section.rows.append(
-        Row(
-            f"{label}: peak RSS",
-            f"{mib(worst)} (worst of {len(rss)}){suffix}",
-            f"{mib(max(base_rss))} (worst of {len(base_rss)})",
-            f"{worst / max(base_rss):.2f}",
-            f"<= {mib(HTML_RSS)}",
-            worst <= HTML_RSS and not killed,
-        )
-    )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import _crafted
 from ._harness import Outcome, Series, alternate, mib, ratio, wall, wall_rss
-from ._report import Row, Section
+from ._report import Row, Section, bounded_rows
 from ._workspace import Workspace
 
 INFO_SECONDS = 1.0
@@ -81,7 +81,15 @@ def run(ws: Workspace) -> Section:
             progress=partial(_log, ws, f"inspect bounds: {label}"),
             budget=BUDGET,
         )
-        _info_rows(section, label, s["info"], s[BASELINE])
+        bounded_rows(
+            section,
+            label,
+            s["info"],
+            s[BASELINE],
+            seconds=INFO_SECONDS,
+            rss=INFO_RSS,
+            timeout=TIMEOUT,
+        )
 
     ws.log(f"inspect bounds: `replay list` over {ws.scale.list_files:,} snapshots")
     listed = _list_dir(ws, ws.snapshot("arange", 4096), ws.scale.list_files)
@@ -128,36 +136,6 @@ def run(ws: Workspace) -> Section:
 
 def _log(ws: Workspace, prefix: str, message: str) -> None:
     ws.log(f"{prefix}: {message}")
-
-
-def _info_rows(section: Section, label: str, ours: Series, base: Series) -> None:
-    killed = any(ours.fact("killed"))
-    statuses = sorted(set(ours.fact("status")))
-    suffix = f"; killed after {TIMEOUT:.0f} s" if killed else ""
-    suffix += f"; exit status {', '.join(map(str, statuses))}" if statuses != [0] else ""
-    r = ratio(ours, base)
-    section.rows.append(
-        Row(
-            f"{label}: wall time",
-            ours.describe() + suffix,
-            base.describe(),
-            r.describe(),
-            f"<= {INFO_SECONDS:.0f} s",
-            ours.median <= INFO_SECONDS and not killed,
-        )
-    )
-    rss, base_rss = ours.fact("rss"), base.fact("rss")
-    worst = max(rss)
-    section.rows.append(
-        Row(
-            f"{label}: peak RSS",
-            f"{mib(worst)} (worst of {len(rss)}){suffix}",
-            f"{mib(max(base_rss))} (worst of {len(base_rss)})",
-            f"{worst / max(base_rss):.2f}",
-            f"<= {mib(INFO_RSS)}",
-            worst <= INFO_RSS and not killed,
-        )
-    )
 
 
 def _list_rows(section: Section, ours: Series, base: Series, n: int) -> None:

@@ -54,9 +54,7 @@ def run(ws: Workspace) -> Section:
     def py(*args: str | Path, ok: tuple[int, ...] = (0,), expect: str | None = None) -> float:
         return wall([python, *args], ok=ok, cwd=ws.root, env=ws.env, expect=expect)
 
-    for kind, nbytes in _info_cases(ws):
-        path = ws.snapshot(kind, nbytes)
-        label = f"{kind} {mib(nbytes)} input, {mib(path.stat().st_size)} file"
+    def info_row(label: str, shown: str, path: Path) -> None:
         ws.log(f"inspect: {label}")
         s = alternate(
             {
@@ -67,13 +65,12 @@ def run(ws: Workspace) -> Section:
             warmup=ws.scale.warmup,
             progress=partial(_log, ws, f"inspect {label}"),
         )
-        _row(
-            section,
-            f"`replay info`, {label}",
-            s["replay info"],
-            s["import zstandard, json"],
-            INFO_RATIO,
-        )
+        _row(section, shown, s["replay info"], s["import zstandard, json"], INFO_RATIO)
+
+    for kind, nbytes in _info_cases(ws):
+        path = ws.snapshot(kind, nbytes)
+        label = f"{kind} {mib(nbytes)} input, {mib(path.stat().st_size)} file"
+        info_row(label, f"`replay info`, {label}", path)
 
     zstd = shutil.which("zstd")
     for kind in KINDS:
@@ -128,23 +125,7 @@ def run(ws: Workspace) -> Section:
     inband = _inband_files(ws)
     for label, (path, _) in inband.items():
         label = f"{label}, {mib(path.stat().st_size)} file"
-        ws.log(f"inspect: {label}")
-        s = alternate(
-            {
-                "replay info": partial(py, "-m", "replay", "info", path),
-                "import zstandard, json": partial(py, "-c", "import zstandard, json"),
-            },
-            rounds,
-            warmup=ws.scale.warmup,
-            progress=partial(_log, ws, f"inspect {label}"),
-        )
-        _row(
-            section,
-            f"`replay info`, in-band {label}",
-            s["replay info"],
-            s["import zstandard, json"],
-            INFO_RATIO,
-        )
+        info_row(label, f"`replay info`, in-band {label}", path)
 
     loads = {
         f"{kind} {mib(ws.scale.main_bytes)} input": (
