@@ -22,7 +22,7 @@ inside a piece is hoisted into a piece of its own first.  The C pickler calls
 ``persistent_id`` for *every* object it saves, ints included, which costs
 about half again the pickling time of a container of scalars: the store uses
 this pickler only where a bounded look at the object says it can pay
-(:func:`plan`).
+(:func:`.plan.plan`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import pickle
 import threading
 import types
 from collections.abc import Callable
-from itertools import islice
 from typing import Any, Protocol
 
 import cloudpickle
@@ -48,9 +47,9 @@ HOIST_BYTES = 64 * 1024
 #: Containers with at least this many entries met inside a piece become pieces of their own.
 HOIST_ITEMS = 1024
 
-_ATOMS = frozenset({int, float, bool, type(None), complex})
-_LEAVES = _ATOMS | {str, bytes}
-_CONTAINERS = frozenset({list, dict, tuple, set, frozenset})
+#: Types pickle writes whole, never memoized; with short strings, a plan's plain scalars.
+ATOMS = frozenset({int, float, bool, type(None), complex})
+CONTAINERS = frozenset({list, dict, tuple, set, frozenset})
 _BY_NAME = (types.FunctionType, types.BuiltinFunctionType)
 _OWN = "snapshot."  # the reader itself: only its FROZEN_NAMES (_format.py) are ever pickled
 
@@ -116,75 +115,6 @@ def data_bytes(obj: object) -> int | None:
     except Exception:
         return None
     return None
-
-
-#: Strings in a sample, all distinct objects, for a sequence of them to go without the memo.
-_MIN_DISTINCT = 16
-
-#: How to pickle one piece: with references (and pickle's memo), plain (memo,
-#: no references), or flat (neither).
-REFERENCES, PLAIN, FLAT = "references", "plain", "flat"
-
-
-def plan(obj: object) -> str:
-    """How ``obj`` is pickled, from a bounded look at 64 of its entries at most.
-
-    A container of plain scalars (a list of small dicts of ints and short
-    strings, a dict of str to int) holds nothing another piece can share, so it
-    pickles without ``persistent_id`` and its cost.  One whose entries are
-    themselves containers is also pickled without pickle's memo, whose table
-    costs 16 to 48 bytes per container (192 MiB for 2 million small dicts).
-    So is a list or tuple of strings that are distinct objects (an object
-    column's values, which numpy's reduce hands over as one list: the memo
-    was 64 MiB of the 111 MiB a 2-million-row column's capture added, and
-    half its time).  A dict's string keys keep it, as a pickle without it
-    compresses a fifth worse (a million keys: 4.0 against 3.3 MiB).
-    """
-    kind = type(obj)
-    if kind in _LEAVES or kind is OutOfBand:
-        return PLAIN
-    sample: list[Any]
-    if kind is list or kind is tuple:
-        seq: Any = obj
-        n = len(seq)
-        sample = list(seq[:32]) + (list(seq[32 :: max(1, n // 32)]) if n > 32 else [])
-    elif kind is dict:
-        mapping: Any = obj
-        sample = list(islice(mapping.keys(), 32)) + list(islice(mapping.values(), 32))
-    elif kind is set or kind is frozenset:
-        sample = list(islice(obj, 64))  # type: ignore[call-overload]
-    else:
-        return REFERENCES
-    if not all(_plain(item, 0) for item in sample):
-        return REFERENCES
-    held = [id(item) for item in sample if type(item) in _CONTAINERS]
-    # Without the memo, one container held twice is written twice: ``[row] * n``
-    # keeps it.
-    if held:
-        return FLAT if len(set(held)) == len(held) else PLAIN
-    if kind is list or kind is tuple:
-        # A sequence of distinct strings (an object column's values, which
-        # numpy's reduce hands over as one list): the memo would hold an entry
-        # per string, 64 MiB for 2 million, and dedupe nothing.  Strings seen
-        # twice in the sample keep it (a column of a few shared values).
-        texts = [id(item) for item in sample if type(item) is str]
-        if len(texts) >= _MIN_DISTINCT and len(set(texts)) == len(texts):
-            return FLAT
-    return PLAIN
-
-
-def _plain(obj: object, depth: int) -> bool:
-    kind = type(obj)
-    if kind in _ATOMS:
-        return True
-    if kind is str or kind is bytes:
-        return len(obj) < HOIST_BYTES  # type: ignore[arg-type]
-    if depth == 0 and kind in _CONTAINERS and len(obj) <= 32:  # type: ignore[arg-type]
-        if kind is dict:
-            mapping: Any = obj
-            return all(_plain(k, 1) and _plain(v, 1) for k, v in mapping.items())
-        return all(_plain(item, 1) for item in obj)  # type: ignore[attr-defined]
-    return False
 
 
 #: Bytes copied between two ticks when a non-contiguous array is made contiguous.
@@ -323,7 +253,7 @@ class ReferencingPickler(CapturePickler):
 
     def persistent_id(self, obj: Any) -> str | None:
         kind = type(obj)
-        if kind in _ATOMS:
+        if kind in ATOMS:
             return None
         store = self.store
         pid = store.piece_of(obj)
@@ -331,7 +261,7 @@ class ReferencingPickler(CapturePickler):
             if kind is bytes or kind is bytearray or kind is str:
                 if len(obj) < HOIST_BYTES:
                     return None
-            elif kind in _CONTAINERS:
+            elif kind in CONTAINERS:
                 if len(obj) < HOIST_ITEMS:
                     return None
             elif kind is memoryview:

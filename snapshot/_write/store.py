@@ -31,16 +31,14 @@ from .buffers import Buffer, address_of
 from .columns import scrub_columns
 from .live import live_args, live_kind
 from .pickler import (
-    FLAT,
     HOIST_BYTES,
-    REFERENCES,
     CapturePickler,
     OutOfBand,
     ReferencingPickler,
     data_bytes,
-    plan,
 )
 from .piece import Piece, summary_of
+from .plan import FLAT, REFERENCES, Plan, plan, prelude, preset_memo
 from .redact import REDACTED, Redactor
 from .spool import Abandoned, CapExceeded, Progress, Spool
 
@@ -236,9 +234,9 @@ class PieceStore:
             try:
                 done = self._attempt(payload, how)
             except ValueError as exc:
-                if not (how == FLAT and "fast mode" in str(exc)):
+                if not (how.how == FLAT and "fast mode" in str(exc)):
                     raise
-                done = self._attempt(payload, REFERENCES)
+                done = self._attempt(payload, Plan(REFERENCES))
         except CapExceeded as exc:
             reason = self._size_reason(exc.args[0])
             self.add_placeholder(obj, label, OMITTED, reason, kind="cap", pid=pid)
@@ -286,7 +284,7 @@ class PieceStore:
         )
 
     def _attempt(
-        self, payload: object, how: str
+        self, payload: object, how: Plan
     ) -> tuple[Spool, bytes | None, CapturePickler, dict[tuple[int, int], Buffer], list[str]]:
         """One pickling of ``payload``; the spool is closed if it raises."""
         spool = Spool(
@@ -300,10 +298,13 @@ class PieceStore:
         order: list[str] = []
         self._active.append(spool)
         try:
-            pickler = (ReferencingPickler if how == REFERENCES else CapturePickler)(
+            pickler = (ReferencingPickler if how.how == REFERENCES else CapturePickler)(
                 spool, self, self._buffer_callback(spool, new_buffers, order)
             )
-            pickler.fast = how == FLAT
+            if how.shared:  # strings the entries share: written once (see .plan)
+                spool.write(prelude(how.shared))
+                pickler.memo = preset_memo(how.shared)
+            pickler.fast = how.how == FLAT
             pickler.dump(payload)
             return spool, spool.finish(), pickler, new_buffers, order
         except CapExceeded:
