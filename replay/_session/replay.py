@@ -117,6 +117,16 @@ class Replay:
         return dict(self._snapshot.inputs())
 
     @functools.cached_property
+    def result(self) -> Any:
+        """What the task returned on the cluster, for a snapshot captured on demand of a
+        finished task (``cluster_hook.capture``; spec 4.13).
+
+        Raises :class:`snapshot.SnapshotFormatError` (``ReplayError`` for the CLI) when
+        the snapshot holds none: a failure's snapshot, or one of a failed task.
+        """
+        return self._snapshot.result()
+
+    @functools.cached_property
     def exception(self) -> BaseException | snapshot.Placeholder:
         """The exception object captured on the worker (without its traceback).
 

@@ -198,3 +198,15 @@ def test_the_command_line_writes_to_the_streams_it_is_given(recip_snapshot: Path
     assert "task:    recip-123" in out.getvalue() and "recip.zst" in out.getvalue()
     assert err.getvalue().startswith("Error: missing.zst: no such file")
     assert capsys.readouterr() == ("", "")
+
+
+def test_result_is_what_a_finished_task_returned(recip_snapshot: Path) -> None:
+    """``r.result`` of an on-demand capture (the golden 1.1 file); a failure's has none."""
+    import numpy as np
+
+    golden = Path(__file__).resolve().parents[1] / "snapshot" / "golden" / "1.1" / "on_demand.zst"
+    r = replay.load(golden)
+    func, args, kwargs = r.call
+    np.testing.assert_array_equal(r.result, func(*args, **kwargs))
+    with pytest.raises(snapshot.SnapshotFormatError, match="holds no result"):
+        _ = replay.load(recip_snapshot).result
