@@ -131,3 +131,12 @@ def test_pickle_imports_is_stricter_than_the_scan() -> None:
     data = b"\x80\x04\x8c\x08builtins\x8c\x03str\x93\x8c\x02os\x85R\x8c\x06system\x93."
     with pytest.raises(SnapshotFormatError, match="hides what it imports"):
         pickle_imports(data)
+
+
+def test_a_prelude_of_memoized_strings_is_followed() -> None:
+    """A writer's prelude (spec 5.3) puts strings in the memo before the object: a
+    global whose module and name are fetched from there is still named."""
+    from snapshot._write.plan import prelude
+
+    body = b"\x80\x05h\x00h\x01\x93N\x85R."  # BINGET 0, BINGET 1, STACK_GLOBAL, None, REDUCE
+    assert pickle_imports(prelude(("os", "system")) + body) == {"os"}
