@@ -15,6 +15,7 @@ before anything is fetched or written.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pytest
 from distributed import Client, LocalCluster
 
 import cluster_hook
+import snapshot
 
 MiB = 2**20
 JOB = """\
@@ -71,6 +73,7 @@ def test_an_input_over_the_writers_headroom_is_named_and_nothing_is_written(
         Client(cluster) as client,
     ):
         a_address, b_address = sorted(client.scheduler_info()["workers"])
+        pids = client.run(os.getpid)
         a = client.submit(job["make"], b"a", 150 * MiB, workers=[a_address])
         b = client.submit(job["make"], b"b", 120 * MiB, workers=[b_address])
         combined = client.submit(job["combine"], a, b)
@@ -94,9 +97,9 @@ def test_an_input_over_the_writers_headroom_is_named_and_nothing_is_written(
         assert not (tmp_path / "client-copies").exists() or not any(
             (tmp_path / "client-copies").rglob("*.dask-snapshot")
         )
-        # The writer is alive (same address: the nanny did not restart it), its value is
-        # still in memory, nothing was fetched, and the cluster still computes.
-        assert sorted(client.scheduler_info()["workers"]) == [a_address, b_address]
+        # The writer is alive (the same process: the nanny did not restart it), its value
+        # is still in memory, nothing was fetched, and the cluster still computes.
+        assert client.run(os.getpid) == pids
         assert client.who_has([a, b]) == {a.key: (a_address,), b.key: (b_address,)}
         assert client.submit(job["inc"], 1, workers=[a_address]).result() == 2
         # Once B's value is released, a small task on A is captured as usual.
@@ -104,6 +107,8 @@ def test_an_input_over_the_writers_headroom_is_named_and_nothing_is_written(
         small = client.submit(job["inc"], 41, workers=[a_address])
         assert small.result() == 42
         assert cluster_hook.capture(small).is_file()
+        # ... written by A into the directory checked above (the workers' snapshot.directory).
+        assert len(list(directory.glob("*" + snapshot.SNAPSHOT_SUFFIX))) == 1
 
 
 def _wait_single_copy(client: Client, key: str, holder: str) -> None:

@@ -138,8 +138,12 @@ def test_the_next_worker_writes_the_death_and_the_log_says_why_the_first_failed(
         (by_name["readonly"], dying.key),
         (by_name["full"], dying.key),
     ], log
-    assert "Read-only file system" in failures[0][2]
-    assert "No space left on device" in failures[1][2]
+    assert failures[0][2] == (
+        f"SnapshotWriteError('{directory}: cannot write a death snapshot there: "
+        "Read-only file system; check snapshot.directory on this worker')"
+    )
+    assert failures[1][2].startswith(f"SnapshotWriteError('{directory}/")
+    assert "writing the snapshot failed: No space left on device" in failures[1][2]
     # The full disk keeps nothing half-written.
     assert not [
         n for n in on_full[by_name["full"]] if n.endswith((".partial", snapshot.SNAPSHOT_SUFFIX))
