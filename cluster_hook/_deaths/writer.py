@@ -65,9 +65,18 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
             return {"path": None, "host": socket.gethostname(), "reason": "", "retry": True}
         for key in missing:
             lost[key] = "its holders could not send it to the worker writing the snapshot"
-    outcome = await asyncio.to_thread(
-        _write, settings, record, data, lost, str(worker.address), str(worker.name)
-    )
+    try:
+        outcome = await asyncio.to_thread(
+            _write, settings, record, data, lost, str(worker.address), str(worker.name)
+        )
+    except snapshot.SnapshotWriteError:
+        raise
+    except OSError as err:  # the directory itself: the scheduler logs this and asks another
+        raise snapshot.SnapshotWriteError(
+            f"{settings.directory}: cannot write a death snapshot there: "
+            f"{err.strerror or err}; check snapshot.directory on this worker",
+            path=str(settings.directory),
+        ) from err
     if outcome.event is not None:
         try:
             worker.log_event(SNAPSHOT_TOPIC, outcome.event)

@@ -46,7 +46,11 @@ async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> di
     too_big = over_headroom(worker, who_has, record.get("nbytes") or {})
     if too_big:
         name, why = next(iter(too_big.items()))
-        return {"error": f"{name!r}: {why}"}
+        what = "its result" if name == record["key"] else "its input"
+        return {
+            "error": f"{what} {name!r} was not fetched to {worker.address}: {why}; release "
+            "other values held there or give the workers a larger memory limit, then capture again"
+        }
     data, missing = await gather_values(worker, who_has)
     key = record["key"]
     if record["state"] != "failed" and key not in data:

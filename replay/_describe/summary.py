@@ -18,6 +18,7 @@ __all__ = [
     "error_line",
     "failing_function",
     "format_size",
+    "member_lines",
     "on_demand_line",
     "shown_number",
     "summary",
@@ -69,6 +70,32 @@ def error_line(model: Manifest) -> str:
     if error.module and error.module != "builtins":
         kind = f"{error.module}.{kind}"
     return _shown(f"{kind}: {error.message}" if error.message else kind)
+
+
+#: Characters of a group member's message on its line.
+MEMBER_LIMIT = 200
+
+
+def member_lines(model: Manifest) -> list[str]:
+    """An exception group's members (spec 4.3), one a line under ``error:``, nested
+    groups indented, each group's unlisted members as ``and N more``; escaped."""
+    error = model.error
+    if error is None:
+        return []
+    lines: list[str] = []
+    for depth, item in error.outline():
+        if isinstance(item, int):
+            text = f"and {item:,} more"
+        else:
+            kind = item.type or "?"
+            if item.module and item.module != "builtins":
+                kind = f"{item.module}.{kind}"
+            text = for_terminal(kind, one_line=True, limit=MEMBER_LIMIT)
+            if item.message:
+                text += ": " + for_terminal(item.message, one_line=True, limit=MEMBER_LIMIT)
+        lead = "  members: " if not lines else " " * 11
+        lines.append(lead + "  " * (depth - 1) + text)
+    return lines
 
 
 def _where(model: Manifest) -> str:
@@ -160,6 +187,8 @@ def summary(model: Manifest, path: str) -> list[str]:
     asked = on_demand_line(model)
     if asked is not None:  # no error to show for a task that returned
         lines[2:4] = [asked] if model.error is None else [*lines[2:4], asked]
+    if model.error is not None and model.error.members:  # an exception group's
+        lines[3:3] = member_lines(model)
     return lines
 
 

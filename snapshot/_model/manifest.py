@@ -86,6 +86,17 @@ class ChainEntry:
 
 
 @record
+class GroupMember:
+    """One member of an exception group (spec 4.3, ``members``), depth-first."""
+
+    depth: int = 1  # 1: a member of the error itself; 2: of the group above it ...
+    type: str | None = None
+    module: str | None = None
+    message: str | None = None
+    omitted: int | None = None  # a group's: how many of its members are not listed
+
+
+@record
 class Error:
     type: str | None = None
     module: str | None = None
@@ -93,6 +104,25 @@ class Error:
     notes: tuple[str, ...] = ()
     traceback: str | None = None
     chain: tuple[ChainEntry, ...] = ()
+    members: tuple[GroupMember, ...] = ()  # an exception group's (1.1, optional)
+    members_omitted: int | None = None  # how many of its own members are not listed
+
+    def outline(self) -> list[tuple[int, GroupMember | int]]:
+        """The group's members as lines to show, ``(depth, member)``, each group's
+        ``(depth, N)`` ("and N more") after its listed members."""
+        lines: list[tuple[int, GroupMember | int]] = []
+        open_groups = [(1, self.members_omitted or 0)]  # (depth of its members, omitted)
+        for member in self.members:
+            while len(open_groups) > 1 and open_groups[-1][0] > member.depth:
+                depth, more = open_groups.pop()
+                lines += [(depth, more)] if more else []
+            lines.append((member.depth, member))
+            if member.omitted is not None:
+                open_groups.append((member.depth + 1, member.omitted))
+        while open_groups:
+            depth, more = open_groups.pop()
+            lines += [(depth, more)] if more else []
+        return lines
 
 
 @record

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._errors import SnapshotFormatError
+from .error import error_section
 from .fields import (
     SHA256,
     Builder,
@@ -25,11 +26,9 @@ from .manifest import (
     BufferRecord,
     Call,
     Capture,
-    ChainEntry,
     Death,
     DeathMemory,
     Environment,
-    Error,
     Frame,
     Input,
     LostInput,
@@ -70,7 +69,7 @@ def parse_manifest(raw: object, *, path: str = "?") -> Manifest:
         created=b.string(raw, "created", ""),
         signed=b.boolean(raw, "signed", ""),
         task=_task(b, b.section(raw, "task")),
-        error=_error(b, b.section(raw, "error")),
+        error=error_section(b, b.section(raw, "error")),
         origin=_origin(b, b.section(raw, "origin")),
         environment=_environment(b, b.section(raw, "environment")),
         call=_call(b, b.section(raw, "call")),
@@ -118,31 +117,6 @@ def _task(b: Builder, task: dict[str, Any] | None) -> Task | None:
         is_coro=b.boolean(task, "is_coro", "task."),
         storm_scope=b.string(task, "storm_scope", "task."),
         storm_note=b.string(task, "storm_note", "task."),
-    )
-
-
-def _error(b: Builder, error: dict[str, Any] | None) -> Error | None:
-    if error is None:
-        return None
-    chain = []
-    for where, entry in b.objects(b.array(error, "chain", "error."), "error.chain"):
-        at = where + "."
-        chain.append(
-            ChainEntry(
-                relation=b.string(entry, "relation", at),
-                type=b.string(entry, "type", at),
-                module=b.string(entry, "module", at),
-                message=b.string(entry, "message", at),
-                notes=b.strings(entry, "notes", at),
-            )
-        )
-    return Error(
-        type=b.string(error, "type", "error."),
-        module=b.string(error, "module", "error."),
-        message=b.string(error, "message", "error."),
-        notes=b.strings(error, "notes", "error."),
-        traceback=b.string(error, "traceback", "error."),
-        chain=tuple(chain),
     )
 
 

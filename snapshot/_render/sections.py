@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 from .._format import key_from_json
-from .._model.manifest import ChainEntry, Manifest
+from .._model.manifest import ChainEntry, Error, Manifest
 from .escape import text
 from .values import MAX_ENTRIES, format_size, piece_cells, value_rows
 
@@ -60,6 +60,36 @@ def _chain_entry(entry: ChainEntry) -> str:
     )
 
 
+#: Characters of a group member's type or message shown.
+MEMBER_LIMIT = 200
+
+
+def _short(value: str) -> str:
+    return text(value if len(value) <= MEMBER_LIMIT else value[:MEMBER_LIMIT] + "...")
+
+
+def _members(error: Error) -> str:
+    """An exception group's members (spec 4.3) as nested lists, each group's
+    unlisted members as "and N more"."""
+    outline = error.outline()
+    if not outline:
+        return ""
+    parts = ['<div class="members"><p class="note">Its members (an exception group):</p>']
+    level = 0
+    for depth, item in outline:
+        parts.append("<ul>" * (depth - level) + "</li></ul>" * (level - depth))
+        parts.append("</li>" if depth <= level else "")
+        level = depth
+        if isinstance(item, int):
+            parts.append(f'<li class="note">and {item:,} more')
+            continue
+        kind = ".".join(p for p in (item.module, item.type) if p and p != "builtins")
+        message = f": <code>{_short(item.message)}</code>" if item.message else ""
+        parts.append(f'<li><b class="etype">{_short(kind or "?")}</b>{message}')
+    parts.append("</li></ul>" * level + "</div>")
+    return "".join(parts)
+
+
 def error_section(model: Manifest) -> str:
     error = model.error
     if error is None:
@@ -69,6 +99,7 @@ def error_section(model: Manifest) -> str:
     parts.append(f'<p><b class="etype">{text(kind or "?")}</b></p>')
     parts.append(_message(error.message))
     parts.append(_notes(error.notes))
+    parts.append(_members(error))
     # Nearest first, as the manifest lists them: each entry is the cause (or the
     # context) of the one above it, down to the root cause.
     for entry in error.chain[:MAX_ENTRIES]:
@@ -275,7 +306,7 @@ def traceback_section(model: Manifest) -> str:
         return ""
     if model.death is not None and model.death.stacks == error.traceback:
         return ""  # a death's "traceback" is its stacks, shown with the death
-    # An exception group's members are in its traceback only: shown open.
+    # An exception group's traceback holds each member's own: shown open.
     group = (error.type or "").endswith("ExceptionGroup")
     return (
         f'<section id="traceback"><details{" open" if group else ""}><summary>The traceback '

@@ -17,6 +17,11 @@ from .._text import safe_str
 
 MAX_MESSAGE = 100_000
 MAX_CHAIN = 32
+#: An exception group's members listed (spec 4.3, ``members``): at most this many
+#: entries, this many levels deep, each message at most this many characters.
+MAX_MEMBERS = 20
+MAX_MEMBER_DEPTH = 5
+MAX_MEMBER_MESSAGE = 1_000
 #: The traceback text keeps this many characters at each end (a message of
 #: gigabytes is in it whole otherwise).
 MAX_TRACEBACK_END = 200_000
@@ -53,8 +58,9 @@ def redact_error(error: dict[str, Any], redact: Callable[[str], str]) -> dict[st
         return out
 
     redacted = one(error)
-    if isinstance(error.get("chain"), list):
-        redacted["chain"] = [one(c) if isinstance(c, dict) else c for c in error["chain"]]
+    for field in ("chain", "members"):
+        if isinstance(error.get(field), list):
+            redacted[field] = [one(c) if isinstance(c, dict) else c for c in error[field]]
     return redacted
 
 
@@ -171,7 +177,71 @@ def _error_section(exc: BaseException, skip_frames: int) -> dict[str, Any]:
         chain.append({"relation": relation, **_identity(nxt)})
         current = nxt
     out["chain"] = chain
+    group = _sub_exceptions(exc)
+    if group is not None:
+        out["members"], out["members_omitted"] = _members(exc, group)
     return out
+
+
+def _sub_exceptions(exc: BaseException) -> tuple[BaseException, ...] | None:
+    """An exception group's ``exceptions``; None for any other exception."""
+    if not isinstance(exc, BaseExceptionGroup):
+        return None
+    try:
+        members = exc.exceptions
+    except Exception:
+        return ()
+    return members if isinstance(members, tuple) else ()
+
+
+def _members(
+    exc: BaseException, group: tuple[BaseException, ...]
+) -> tuple[list[dict[str, Any]], int]:
+    """An exception group's members depth-first (spec 4.3), within the bounds, and how
+    many of its own members are not listed.
+
+    Each listed group has ``omitted``: how many of its members are not listed
+    (past :data:`MAX_MEMBERS` entries or :data:`MAX_MEMBER_DEPTH` levels).  A
+    loop over a stack that holds at most ``MAX_MEMBERS`` members per level.
+    """
+    entries: list[dict[str, Any]] = []
+    omitted = {-1: 0}  # by the index of the group's entry; -1: the exception itself
+    seen = {id(exc)}
+    stack: list[tuple[BaseException, int, int]] = []
+
+    def push(members: tuple[BaseException, ...], depth: int, parent: int) -> None:
+        kept = members[:MAX_MEMBERS]
+        omitted[parent] += len(members) - len(kept)
+        stack.extend((m, depth, parent) for m in reversed(kept))
+
+    push(group, 1, -1)
+    while stack:
+        member, depth, parent = stack.pop()
+        if len(entries) >= MAX_MEMBERS or id(member) in seen:
+            omitted[parent] += 1
+            continue
+        seen.add(id(member))
+        kind = type(member)
+        entries.append(
+            {
+                "depth": depth,
+                "type": kind.__qualname__,
+                "module": kind.__module__,
+                "message": safe_str(member, MAX_MEMBER_MESSAGE),
+            }
+        )
+        children = _sub_exceptions(member)
+        if children is not None:
+            index = len(entries) - 1
+            omitted[index] = 0
+            if depth >= MAX_MEMBER_DEPTH:
+                omitted[index] = len(children)
+            else:
+                push(children, depth + 1, index)
+    for index, count in omitted.items():
+        if index >= 0:
+            entries[index]["omitted"] = count
+    return entries, omitted[-1]
 
 
 def _bounded(text: str) -> str:

@@ -34,6 +34,7 @@ EXPORTED = [
     "Environment",
     "Error",
     "Frame",
+    "GroupMember",
     "ImportScan",
     "Input",
     "LiveCall",

@@ -84,9 +84,22 @@ def test_top_level_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
     assert set(table_after("## 4. The manifest")) == set(manifest)
 
 
+def test_group_member_keys() -> None:
+    from snapshot._write.exception import describe_exception
+
+    group = ExceptionGroup("outer", [ValueError(1), ExceptionGroup("inner", [KeyError(2)])])
+    error = describe_exception(group)
+    assert set(table_after("### 4.3 error")) == set(error)
+    members = table_after("#### group members")
+    assert set(members) == set(error["members"][1])  # the inner group, with `omitted`
+    assert set(members) - {"omitted"} == set(error["members"][0])
+
+
 def test_section_keys(full: tuple[dict[str, Any], dict[str, Any]]) -> None:
     manifest, _ = full
-    assert set(table_after("### 4.3 error")) == set(manifest["error"])
+    # members, members_omitted: an exception group's only (test_group_member_keys).
+    group_keys = {"members", "members_omitted"}
+    assert set(table_after("### 4.3 error")) - group_keys == set(manifest["error"])
     chain = table_after("#### chain entries")
     assert set(chain) == set(manifest["error"]["chain"][0])
     assert set(table_after("### 4.4 frames")) == set(manifest["frames"][-1])
@@ -156,6 +169,7 @@ _FORMAT_1_1 = {"refs"}
         ("### 4.2 task", model.Task, 0),
         ("### 4.3 error", model.Error, 0),
         ("#### chain entries", model.ChainEntry, 0),
+        ("#### group members", model.GroupMember, 0),
         ("### 4.4 frames", model.Frame, 0),
         ("### 4.5 call", model.Call, 0),
         ("### 4.7 sources", model.SourceRecord, 0),

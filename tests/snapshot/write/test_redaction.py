@@ -138,6 +138,24 @@ def test_builder_reprs_and_messages_carry_no_url_password(tmp_path: Path) -> Non
     assert "pw-err-51a3" not in str(snapshot.read_manifest(path)["error"])
 
 
+def test_an_exception_group_s_members_carry_no_url_password(tmp_path: Path) -> None:
+    builder = snapshot.SnapshotBuilder()
+    try:
+        leak = ConnectionError("cannot reach postgresql://bob:pw-member-7c2e@db/x")
+        raise ExceptionGroup("connections", [ValueError(1), ExceptionGroup("inner", [leak])])
+    except ExceptionGroup as exc:
+        builder.capture_exception(exc)
+    from snapshot._write.exception import redact_error
+
+    builder.manifest["error"] = redact_error(
+        builder.manifest["error"], builder.redactor.redact_text
+    )
+    path = builder.write(tmp_path / "s.tar.zst")
+    members = snapshot.read_manifest(path)["error"]["members"]
+    assert "pw-member-7c2e" not in str(members)
+    assert members[2]["message"] == f"cannot reach postgresql://bob:{REDACTED}@db/x"
+
+
 def test_secret_columns_are_replaced_in_a_shallow_copy() -> None:
     import numpy as np
     import pandas as pd
