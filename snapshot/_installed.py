@@ -71,12 +71,16 @@ def _metadata_paths(entry: str) -> list[str]:
     return [os.path.join(entry, n) for n in names if n.endswith(_METADATA)]
 
 
+def _member(metadata: str, member: str) -> str | None:
+    """The path of one file of a distribution's metadata (an egg-info file is itself
+    its PKG-INFO; a dist-info is always a directory: no stat to tell)."""
+    if metadata.endswith(".egg-info") and os.path.isfile(metadata):
+        return metadata if member == "PKG-INFO" else None
+    return os.path.join(metadata, member)
+
+
 def _read_text(metadata: str, member: str) -> str | None:
-    """One file of a distribution's metadata (an egg-info file is itself PKG-INFO)."""
-    if os.path.isfile(metadata):
-        path = metadata if member == "PKG-INFO" else None
-    else:
-        path = os.path.join(metadata, member)
+    path = _member(metadata, member)
     if path is None:
         return None
     try:
@@ -88,13 +92,9 @@ def _read_text(metadata: str, member: str) -> str | None:
 
 def _version_at(metadata: str) -> str | None:
     """The ``Version:`` header of a distribution's METADATA (PKG-INFO for an egg)."""
-    member = "METADATA" if metadata.endswith(".dist-info") else "PKG-INFO"
+    path = _member(metadata, "METADATA" if metadata.endswith(".dist-info") else "PKG-INFO")
     try:
-        with open(
-            metadata if os.path.isfile(metadata) else os.path.join(metadata, member),
-            encoding="utf-8",
-            errors="replace",
-        ) as f:
+        with open(path or "", encoding="utf-8", errors="replace") as f:
             for line in f:
                 if not line.strip():
                     return None  # the end of the headers
