@@ -29,6 +29,9 @@ _METADATA = ".dist-info", ".egg-info"
 _MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
 
 _lock = threading.Lock()
+#: Seconds a capture waits for another thread's reading (a few ms normally; a
+#: directory on a hung network mount must not hold a task's thread).
+LOCK_WAIT = 2.0
 #: Normalized distribution name -> its metadata (directory or egg-info file), first on the path.
 _found: dict[str, str] | None = None
 #: Top-level module -> the metadata of each distribution that provides it, in path order.
@@ -42,12 +45,17 @@ def normalize(name: str) -> str:
 
 def _installed() -> dict[str, str]:
     """Every distribution on ``sys.path``, listed once per process under the lock (a
-    capture that asks while :func:`read_installed` lists waits rather than lists twice)."""
+    capture that asks while :func:`read_installed` lists waits rather than lists
+    twice; for at most :data:`LOCK_WAIT`, then it goes on without versions)."""
     global _found
     if _found is None:
-        with _lock:
+        if not _lock.acquire(timeout=LOCK_WAIT):
+            return {}
+        try:
             if _found is None:
                 _found = _list_installed()
+        finally:
+            _lock.release()
     return _found
 
 
@@ -146,13 +154,17 @@ def _all_providers() -> dict[str, list[str]]:
     global _providers
     if _providers is None:
         installed = _installed()
-        with _lock:
+        if not _lock.acquire(timeout=LOCK_WAIT):
+            return {}
+        try:
             if _providers is None:
                 providers: dict[str, list[str]] = {}
                 for path in dict.fromkeys(installed.values()):
                     for top in _top_levels(path):
                         providers.setdefault(top, []).append(path)
                 _providers = providers
+        finally:
+            _lock.release()
     return _providers
 
 

@@ -176,3 +176,24 @@ def test_warm_up_reads_ahead_and_never_raises(tmp_path: Path) -> None:
     packages = snapshot.read_manifest(written)["environment"]["packages"]
     assert packages["zstandard"] == importlib.metadata.version("zstandard")
     assert packages["dask-replay"] == importlib.metadata.version("dask-replay")
+
+
+def test_a_reading_that_hangs_holds_no_capture() -> None:
+    """Another thread stuck reading (a directory on a hung network mount) holds the
+    lock: a capture asking for versions waits ``LOCK_WAIT``, then goes on without the
+    listing (``importlib.metadata`` for a package, no version for a module)."""
+    code = textwrap.dedent(
+        """
+        import importlib.metadata
+        from snapshot import _installed
+        _installed.LOCK_WAIT = 0.2
+        _installed._lock.acquire()  # a reading that never ends
+        assert _installed.package_version("zstandard") == importlib.metadata.version("zstandard")
+        assert _installed.module_version("hook_helpers_nowhere") is None
+        assert _installed._found is None and _installed._providers is None
+        print("went on")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "went on"
