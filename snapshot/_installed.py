@@ -12,7 +12,10 @@ worker ``importlib.metadata.packages_distributions()`` took some 200 ms of CPU
 (the ``importlib_metadata`` backport's finder checks that each file of each
 ``RECORD`` exists); this reading takes a few milliseconds.  A distribution
 that only another finder knows (a zip on the path, an import hook) is still
-asked of ``importlib.metadata``.
+asked of ``importlib.metadata``.  A module's version is its ``__version__``
+when imported, else that of the distribution named like it if that one
+provides it, else of the first on the path that does (``top_level.txt``, or
+the modules its ``RECORD`` lists, as ``packages_distributions`` reads them).
 """
 
 from __future__ import annotations
