@@ -4,18 +4,20 @@
 tuple, a dict and two calls the interpreter does not inline (a call with ``*``
 and ``**``): about 1,300 instructions on CPython 3.11, where the function
 alone may take a few thousand.  A wrapper with the function's own parameters
-(``def captured(x): return func(x)``) is called and calls as any small function
-is: about 400.  As :mod:`dataclasses` does for ``__init__``, its source is
-generated and compiled once per signature (the parameters' names, how many are
-positional-only), then closed over each function.
+(``def captured(x, *, k): return func(x, k=k)``) is called and calls as any
+small function is: about 440.  As :mod:`dataclasses` does for ``__init__``,
+its source is generated and compiled once per signature (the parameters'
+names, how many are positional-only), then closed over each function; it
+takes the function's defaults.
 
-Only plain signatures get one: positional parameters without defaults, no
-``*args``, ``**kwargs`` or keyword-only ones (the others keep the generic
-wrapper).  Two things follow from the exact signature: a call whose arguments
-do not bind raises its ``TypeError`` at the call, before the ``try``, with the
-undecorated function's message (the function never ran: nothing to capture);
-and the failure's recorded call passes every argument by position, which binds
-them as the original call did.
+Every signature without ``*args`` or ``**kwargs`` gets one (those keep the
+generic wrapper: a call with ``*`` and ``**`` either way).  Two things follow
+from the exact signature: a call whose arguments do not bind raises its
+``TypeError`` at the call, before the ``try``, with the undecorated function's
+message (the function never ran: nothing to capture); and the failure's
+recorded call passes each positional parameter by position and each
+keyword-only one by keyword, defaults included, which binds them as the
+original call did.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-#: ``failed(exc, args)``: called in the wrapper's ``except``, before the bare ``raise``.
-Failed = Callable[[BaseException, tuple[Any, ...]], None]
+#: ``failed(exc, args, kwargs)``: called in the wrapper's ``except``, before the bare ``raise``.
+Failed = Callable[[BaseException, tuple[Any, ...], dict[str, Any]], None]
 
 _FUNC, _FAILED, _EXC = "__snapshot_func", "__snapshot_failed", "__snapshot_exc"
 #: Names the generated source uses: a parameter of the same name gets the generic wrapper.
@@ -38,43 +40,46 @@ FILENAME = "<snapshot.capture wrapper>"
 
 
 def exact_wrapper(func: Callable[..., Any], failed: Failed) -> Callable[..., Any] | None:
-    """``func`` wrapped with its own parameters, or None when its signature is not plain.
+    """``func`` wrapped with its own parameters, or None for ``*args``/``**kwargs``.
 
     The wrapper returns what ``func`` returns; when ``func`` raises, it calls
-    ``failed(exc, args)`` with the arguments by position, then re-raises ``exc``.
+    ``failed(exc, args, kwargs)`` with the arguments it passed, then re-raises ``exc``.
     """
     if type(func) is not types.FunctionType:
         return None
     code = func.__code__
-    if (
-        func.__defaults__
-        or func.__kwdefaults__
-        or code.co_kwonlyargcount
-        or code.co_flags & _NOT_PLAIN
-    ):
+    if code.co_flags & _NOT_PLAIN:
         return None
-    names = code.co_varnames[: code.co_argcount]
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
     if _RESERVED.intersection(names):
         return None
-    wrapper: Callable[..., Any] = _maker(names, code.co_posonlyargcount)(func, failed)
+    make = _maker(names, code.co_posonlyargcount, code.co_kwonlyargcount)
+    wrapper: Callable[..., Any] = make(func, failed)
+    wrapper.__defaults__ = func.__defaults__
+    wrapper.__kwdefaults__ = func.__kwdefaults__
     return wrapper
 
 
 @functools.lru_cache(maxsize=512)
-def _maker(names: tuple[str, ...], positional_only: int) -> Callable[..., Any]:
+def _maker(names: tuple[str, ...], positional_only: int, keyword_only: int) -> Callable[..., Any]:
     """``make(func, failed) -> wrapper`` for one signature, compiled once."""
-    params = list(names)
+    positional = list(names[: len(names) - keyword_only])
+    keywords = list(names[len(positional) :])
+    params = list(positional)
     if positional_only:
         params.insert(positional_only, "/")
-    args = ", ".join(names)
-    packed = f"({args}{',' if len(names) == 1 else ''})"
+    if keywords:
+        params += ["*", *keywords]
+    passed = ", ".join([*positional, *(f"{k}={k}" for k in keywords)])
+    args = f"({', '.join(positional)}{',' if len(positional) == 1 else ''})"
+    kwargs = "{" + ", ".join(f"{k!r}: {k}" for k in keywords) + "}"
     source = (
         f"def make({_FUNC}, {_FAILED}):\n"
         f"    def captured({', '.join(params)}):\n"
         f"        try:\n"
-        f"            return {_FUNC}({args})\n"
+        f"            return {_FUNC}({passed})\n"
         f"        except BaseException as {_EXC}:\n"
-        f"            {_FAILED}({_EXC}, {packed})\n"
+        f"            {_FAILED}({_EXC}, {args}, {kwargs})\n"
         f"            raise\n"
         f"    return captured\n"
     )

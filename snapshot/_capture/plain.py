@@ -10,8 +10,8 @@ The decorator returns a plain function (``functools.wraps``), so a decorated
 module-level function pickles by reference and runs in ``ProcessPoolExecutor``,
 ``multiprocessing.Pool`` and joblib workers; each process reads the settings
 and makes its capturer on its first failure.  A call that succeeds pays for a
-``try`` block and one extra call (with the function's own parameters where its
-signature is plain: ``exact``).  The exception propagates unchanged, with
+``try`` block and one extra call (with the function's own parameters unless
+it takes ``*args`` or ``**kwargs``: ``exact``).  The exception propagates unchanged, with
 the note naming the snapshot (``__notes__`` travels with it to the parent
 process); a call whose arguments do not bind is not a failure of the function
 (it never ran) and writes none.
@@ -132,13 +132,13 @@ class Capture:
         if inspect.iscoroutinefunction(func):
             return functools.wraps(func)(_async_wrapper(func, overrides))  # type: ignore[return-value]
 
-        def failed(exc: BaseException, args: tuple[Any, ...]) -> None:
+        def failed(exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
             drop_own_frame(exc, (sys._getframe(1).f_code,))  # the exact wrapper's frame
             if not passes_through(exc):
-                _write(exc, functools.partial(func, *args), overrides, False)
+                _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
 
-        # A wrapper with func's own parameters where its signature allows (``exact``):
-        # a call costs a third of what the generic *args/**kwargs wrapper's does.
+        # A wrapper with func's own parameters unless it takes *args or **kwargs
+        # (``exact``): a call costs a third of what the generic wrapper's does.
         wrapper = exact_wrapper(func, failed) or _wrapper(func, overrides)
         return functools.wraps(func)(wrapper)  # type: ignore[return-value]
 

@@ -1,8 +1,8 @@
-"""``@snapshot.capture`` on a plain signature: a wrapper with the function's own parameters.
+"""``@snapshot.capture``: a wrapper with the function's own parameters, where it can.
 
-A function whose parameters are plain positional ones (no defaults, ``*args``,
-``**kwargs`` or keyword-only) gets a wrapper generated for its signature
-(``snapshot._capture.exact``): cheaper per call than ``*args, **kwargs``.  What
+A function without ``*args`` or ``**kwargs`` gets a wrapper generated for its
+signature (``snapshot._capture.exact``), with its defaults: cheaper per call
+than the generic ``*args, **kwargs`` one.  What
 a user sees must not change: the same results, the same exception object with
 the same traceback (no frame of ours), the note, a snapshot whose call re-runs
 to the same failure; the other signatures keep the generic wrapper and behave
@@ -37,6 +37,10 @@ def _no_parameters():
 
 
 def _with_default(x, y=0):
+    return x / y
+
+
+def _keyword_default(x, *, y=0):
     return x / y
 
 
@@ -96,7 +100,7 @@ def test_a_plain_signature_gets_its_own_parameters_and_behaves_the_same(tmp_path
     assert [f.function for f in frames] == ["_divide"]
 
 
-@pytest.mark.parametrize("func", [_divide, _with_default, _keyword_only])
+@pytest.mark.parametrize("func", [_divide, _with_default, _keyword_only, _reserved])
 def test_a_call_that_does_not_bind_raises_as_the_undecorated_function_does(
     tmp_path: Path, func: Any
 ) -> None:
@@ -128,9 +132,12 @@ def test_a_builtin_that_raises_is_still_captured(tmp_path: Path) -> None:
     [
         (_positional_only, (1,), {"y": 0}, True, ([1, 0], {})),
         (_no_parameters, (), {}, True, ([], {})),
-        (_with_default, (1,), {}, False, ([1], {})),
+        # The recorded call passes the defaults too: it binds as the original did.
+        (_with_default, (1,), {}, True, ([1, 0], {})),
+        (_keyword_only, (1,), {"y": 0}, True, ([1], {"y": 0})),
+        (_keyword_default, (), {"x": 1}, True, ([1], {"y": 0})),
+        # *args/**kwargs, or a parameter named like the generated code's own: generic.
         (_star, (1,), {"y": 0}, False, ([1], {"y": 0})),
-        (_keyword_only, (1,), {"y": 0}, False, ([1], {"y": 0})),
         (_reserved, (1,), {"y": 0}, False, ([1], {"y": 0})),
     ],
 )
@@ -145,6 +152,8 @@ def test_each_signature_captures_its_failure(
     f = snapshot.capture(directory=str(tmp_path))(func)
     assert (f.__code__.co_filename == FILENAME) is generated
     assert inspect.signature(f) == inspect.signature(func)
+    if generated:  # its own parameters, defaults and kinds, not only __wrapped__'s
+        assert inspect.signature(f, follow_wrapped=False) == inspect.signature(func)
     exc = _fail(f, *args, **kwargs)
     (path,) = _snapshots(tmp_path)
     assert len(exc.__notes__) == 1 and str(path) in exc.__notes__[0]
