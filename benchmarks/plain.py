@@ -29,6 +29,16 @@ TARGET = 1.02
 #: Calls counted under callgrind: the count for the larger minus the smaller, per call.
 COUNTED = (1_000, 3_000)
 TRIVIAL_CALLS = (20_000, 60_000)
+#: The child's environment: a fixed hash seed, and no thread pool of numpy's BLAS
+#: (numpy is imported with the benchmarks package; OpenBLAS's idle thread spins for
+#: a while, and under callgrind that made a count of 60,000 calls vary by 25 million
+#: instructions from run to run: with one thread, counts repeat to the instruction).
+ONE_THREAD = {
+    "PYTHONHASHSEED": "0",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 _PAYLOAD = json.dumps({"rows": list(range(100))})
 
 
@@ -110,7 +120,7 @@ def _instructions(func: str, on: bool, calls: int, directory: str) -> int:
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={**os.environ, **ONE_THREAD},
         check=True,
     )
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -160,7 +170,7 @@ def _instruction_row(section: Section, ws: Workspace) -> None:
         "Instructions: the decorator's own count per call is that of the trivial function "
         f"decorated minus plain ({extra:+,.0f}), each run {TRIVIAL_CALLS[0]:,} and "
         f"{TRIVIAL_CALLS[1]:,} times in a child process under `valgrind --tool=callgrind` "
-        "(PYTHONHASHSEED=0), the difference of the two counts over the difference of calls "
+        "(PYTHONHASHSEED=0, one BLAS thread: counts repeat exactly), the difference of the two counts over the difference of calls "
         "(start-up and imports cancelled out); the small JSON parse and sum's own count is "
         f"measured the same way ({low:,} and {high:,} calls), and the ratio is its count "
         "plus the decorator's over its count. A count is the same on a busy machine as on "

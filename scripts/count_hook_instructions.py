@@ -3,7 +3,7 @@
 Wall and CPU times of the success path move by more than 2% with whatever else
 runs on a shared machine; a count of instructions does not.  Each loop runs
 N and 3N times in a child process under ``valgrind --tool=callgrind``
-(PYTHONHASHSEED=0); the difference of the two counts over 2N iterations is the
+(PYTHONHASHSEED=0, one BLAS thread); the difference of the two counts over 2N iterations is the
 count per iteration, start-up and imports cancelled out.
 
 * ``task``: what the Dask hook adds to a task the worker runs: the plugin wraps
@@ -24,6 +24,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+from benchmarks.plain import ONE_THREAD
 
 CHILD = """
 import sys, tempfile
@@ -63,7 +65,7 @@ def count(what: str, mode: str, n: int) -> int:
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={**os.environ, **ONE_THREAD},
         check=True,
         cwd=tempfile.gettempdir(),
     )

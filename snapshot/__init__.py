@@ -90,10 +90,10 @@ if _typing.TYPE_CHECKING:
     from ._capture.settings import CaptureSettings, default_snapshot_directory
     from ._capture.storm import SNAPSHOT_SUFFIX, Admission, StormGuard, failure_fingerprint
     from ._capture.upload import upload_snapshot
+    from ._capture.warm import warm_up
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
-    from ._installed import warm_up
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
     from ._render.page import render_html
@@ -145,7 +145,7 @@ _LAZY = {
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
-    "warm_up": "._installed",
+    "warm_up": "._capture.warm",
     "render_html": "._render.page",
     "html_text": "._render.escape",
     "code_sha256": "._codehash",

@@ -2,49 +2,203 @@
 
 Both sides ask: the writer records the version of each module a piece needs,
 the reader names the versions that differ when a piece fails to load.
-``importlib.metadata`` (about 13 ms) is imported when a version is first asked for.
+
+The distributions are found as ``importlib.metadata`` finds them on
+``sys.path`` (``*.dist-info`` and ``*.egg-info`` entries, the first on the
+path winning a name), but read directly: a directory listing per path entry,
+one small file per distribution asked about (its ``METADATA`` headers, its
+``top_level.txt`` or ``RECORD``), no stat of every installed file.  In a Dask
+worker ``importlib.metadata.packages_distributions()`` took some 200 ms of CPU
+(the ``importlib_metadata`` backport's finder checks that each file of each
+``RECORD`` exists); this reading takes a few milliseconds.  A distribution
+that only another finder knows (a zip on the path, an import hook) is still
+asked of ``importlib.metadata``.  A module's version is its ``__version__``
+when imported, else that of the distribution named like it if that one
+provides it, else of the first on the path that does (``top_level.txt``, or
+the modules its ``RECORD`` lists, as ``packages_distributions`` reads them).
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import os
+import re
 import sys
 import threading
+
+_METADATA = ".dist-info", ".egg-info"
+#: Suffixes of importable files, for a distribution without ``top_level.txt``.
+_MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+
+_lock = threading.Lock()
+#: Seconds a capture waits for another thread's reading (a few ms normally; a
+#: directory on a hung network mount must not hold a task's thread).
+LOCK_WAIT = 2.0
+#: Normalized distribution name -> its metadata (directory or egg-info file), first on the path.
+_found: dict[str, str] | None = None
+#: Top-level module -> the metadata of each distribution that provides it, in path order.
+_providers: dict[str, list[str]] | None = None
+
+
+def normalize(name: str) -> str:
+    """A distribution name as PEP 503 compares names: ``Foo_Bar.baz`` -> ``foo-bar-baz``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _installed() -> dict[str, str]:
+    """Every distribution on ``sys.path``, listed once per process under the lock (a
+    capture that asks while :func:`read_installed` lists waits rather than lists
+    twice; for at most :data:`LOCK_WAIT`, then it goes on without versions)."""
+    global _found
+    if _found is None:
+        if not _lock.acquire(timeout=LOCK_WAIT):
+            return {}
+        try:
+            if _found is None:
+                _found = _list_installed()
+        finally:
+            _lock.release()
+    return _found
+
+
+def _list_installed() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in list(sys.path):
+        for path in _metadata_paths(entry):
+            name = os.path.basename(path).rsplit(".", 1)[0].split("-", 1)[0]
+            found.setdefault(normalize(name), path)
+    return found
+
+
+def _metadata_paths(entry: str) -> list[str]:
+    """The ``*.dist-info`` / ``*.egg-info`` entries of one ``sys.path`` directory."""
+    if not isinstance(entry, str):  # importlib skips these too (bytes, None)
+        return []
+    try:
+        names = sorted(os.listdir(entry or "."))
+    except (OSError, ValueError):
+        return []
+    return [os.path.join(entry, n) for n in names if n.endswith(_METADATA)]
+
+
+def _member(metadata: str, member: str) -> str | None:
+    """The path of one file of a distribution's metadata (an egg-info file is itself
+    its PKG-INFO; a dist-info is always a directory: no stat to tell)."""
+    if metadata.endswith(".egg-info") and os.path.isfile(metadata):
+        return metadata if member == "PKG-INFO" else None
+    return os.path.join(metadata, member)
+
+
+def _read_text(metadata: str, member: str) -> str | None:
+    path = _member(metadata, member)
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(4 * 1024 * 1024)
+    except OSError:
+        return None
+
+
+def _version_at(metadata: str) -> str | None:
+    """The ``Version:`` header of a distribution's METADATA (PKG-INFO for an egg)."""
+    path = _member(metadata, "METADATA" if metadata.endswith(".dist-info") else "PKG-INFO")
+    try:
+        with open(path or "", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    return None  # the end of the headers
+                field, sep, value = line.partition(":")
+                if sep and field.strip().lower() == "version":
+                    return value.strip() or None
+    except OSError:
+        return None
+    return None
+
+
+def _top_levels(metadata: str) -> set[str]:
+    """The top-level modules a distribution provides: its ``top_level.txt``, else the
+    modules its ``RECORD`` lists (what ``packages_distributions`` reads)."""
+    declared = _read_text(metadata, "top_level.txt")
+    if declared and declared.split():
+        return set(declared.split())
+    record = _read_text(metadata, "RECORD")
+    if record is not None:
+        lines = record.splitlines()
+        # Each line up to its first "/": a few dozen distinct heads, each a package
+        # directory or a whole line for a top-level file (``six.py,sha256=...,1234``).
+        heads = {line.partition("/")[0] for line in lines if not line.startswith('"')}
+        paths = [h.partition(",")[0] if "," in h else h + "/" for h in heads]
+        paths += [_quoted_path(line) for line in lines if line.startswith('"')]
+    else:  # an egg: installed-files.txt names its paths from the egg-info
+        listed = (_read_text(metadata, "installed-files.txt") or "").splitlines()
+        paths = [p[3:] if p.startswith("../") else "../" + p for p in listed]
+    found = set()
+    for path in paths:
+        top, sep, _ = path.partition("/")
+        if sep:  # a package (a directory of data named like a module: no one imports it)
+            found.add(top)
+        elif top.endswith(_MODULE_SUFFIXES):  # a module: six.py, _cffi.cpython-311-...so
+            found.add(top.split(".", 1)[0])
+    return {top for top in found if top.isidentifier() and top != "__pycache__"}
+
+
+def _quoted_path(line: str) -> str:
+    """A RECORD line whose path holds a comma is quoted (CSV): rare, read with csv."""
+    try:
+        return next(csv.reader([line]), [""])[0]
+    except csv.Error:  # a damaged line: not a module
+        return ""
+
+
+def _all_providers() -> dict[str, list[str]]:
+    """Top-level module -> distributions' metadata, read once per process under the lock."""
+    global _providers
+    if _providers is None:
+        installed = _installed()
+        if not _lock.acquire(timeout=LOCK_WAIT):
+            return {}
+        try:
+            if _providers is None:
+                providers: dict[str, list[str]] = {}
+                for path in dict.fromkeys(installed.values()):
+                    for top in _top_levels(path):
+                        providers.setdefault(top, []).append(path)
+                _providers = providers
+        finally:
+            _lock.release()
+    return _providers
 
 
 @functools.lru_cache(maxsize=256)
 def package_version(distribution: str) -> str | None:
     """The installed version of a distribution (``"dask-replay"``), or None."""
-    import importlib.metadata
+    metadata = _installed().get(normalize(distribution))
+    if metadata is not None:
+        return _version_at(metadata)
+    import importlib.metadata  # another finder's distribution: about 13 ms to import
 
     try:
         return importlib.metadata.version(distribution)
-    except (importlib.metadata.PackageNotFoundError, ValueError):
+    except Exception:  # not found; or its own reading failed (a bytes entry on the path)
         return None
 
 
-_lock = threading.Lock()
-_found: dict[str, list[str]] | None = None
-
-
-def _distributions() -> dict[str, list[str]]:
-    """Top-level module -> distributions, read once per process.  A capture that asks
-    while :func:`warm_up` reads waits for that reading rather than making a second."""
-    global _found
-    if _found is None:
-        with _lock:
-            if _found is None:
-                _found = _read_distributions()
-    return _found
-
-
-def _read_distributions() -> dict[str, list[str]]:
-    import importlib.metadata
-
-    try:
-        return dict(importlib.metadata.packages_distributions())
-    except Exception:
-        return {}
+@functools.lru_cache(maxsize=1024)
+def _provided_version(top_level: str) -> str | None:
+    # The distribution named like the module first (``numpy``), when it provides it:
+    # one file read instead of every distribution's.
+    named = _installed().get(normalize(top_level))
+    if named is not None and top_level in _top_levels(named):
+        version = _version_at(named)
+        if version:
+            return version
+    for metadata in _all_providers().get(top_level, []):
+        version = _version_at(metadata)
+        if version:
+            return version
+    return None
 
 
 def module_version(top_level: str) -> str | None:
@@ -53,11 +207,7 @@ def module_version(top_level: str) -> str | None:
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
         return version
-    for dist in _distributions().get(top_level, []):
-        found = package_version(dist)
-        if found:
-            return found
-    return None
+    return _provided_version(top_level)
 
 
 def is_stdlib(top_level: str) -> bool:
@@ -65,15 +215,13 @@ def is_stdlib(top_level: str) -> bool:
     return top_level in sys.stdlib_module_names or top_level == "builtins"
 
 
-def warm_up() -> None:
-    """Read the installed packages' metadata now, ahead of a first failure.
-
-    The first capture in a process otherwise pays for it (``importlib.metadata``
-    and ``packages_distributions()``: about 150 ms in a Dask worker), when it
-    records the versions of the modules a piece needs.  The worker plugin runs
-    this in a thread of its own when it starts.  Never raises.
-    """
+def read_installed(distributions: tuple[str, ...] = ()) -> None:
+    """Read the installed packages' metadata now, ahead of a first failure: the
+    distributions on the path, which modules each provides, the versions of
+    ``distributions``.  Never raises."""
     try:
-        _distributions()
-    except Exception:  # pragma: no cover - _distributions already swallows errors
+        _all_providers()
+        for name in distributions:
+            package_version(name)
+    except Exception:  # a broken dist-info: the capture reads what it can
         pass

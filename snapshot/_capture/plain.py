@@ -10,9 +10,11 @@ The decorator returns a plain function (``functools.wraps``), so a decorated
 module-level function pickles by reference and runs in ``ProcessPoolExecutor``,
 ``multiprocessing.Pool`` and joblib workers; each process reads the settings
 and makes its capturer on its first failure.  A call that succeeds pays for a
-``try`` block and one extra call.  The exception propagates unchanged, with
+``try`` block and one extra call (with the function's own parameters unless
+it takes ``*args`` or ``**kwargs``: ``exact``).  The exception propagates unchanged, with
 the note naming the snapshot (``__notes__`` travels with it to the parent
-process).
+process); a call whose arguments do not bind is not a failure of the function
+(it never ran) and writes none.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 import threading
 import types
 from collections.abc import Callable, Mapping
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._errors import SnapshotConfigError
 from .capturer import Capturer
 from .config import capture_settings
+from .exact import exact_wrapper
 from .failure import CapturePolicy, LiveCall, TaskInfo
 from .wrapper import drop_own_frame, passes_through
 
@@ -126,30 +130,17 @@ class Capture:
     def __call__(self, func: F) -> F:
         overrides = self._overrides
         if inspect.iscoroutinefunction(func):
+            return functools.wraps(func)(_async_wrapper(func, overrides))  # type: ignore[return-value]
 
-            @functools.wraps(func)
-            async def captured_async(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return await func(*args, **kwargs)
-                except BaseException as exc:
-                    drop_own_frame(exc, _OWN_CODES)
-                    if not passes_through(exc):
-                        _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
-                    raise
+        def failed(exc: BaseException, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            drop_own_frame(exc, (sys._getframe(1).f_code,))  # the exact wrapper's frame
+            if not passes_through(exc):
+                _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
 
-            return captured_async  # type: ignore[return-value]
-
-        @functools.wraps(func)
-        def captured(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except BaseException as exc:
-                drop_own_frame(exc, _OWN_CODES)
-                if not passes_through(exc):
-                    _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
-                raise
-
-        return captured  # type: ignore[return-value]
+        # A wrapper with func's own parameters unless it takes *args or **kwargs
+        # (``exact``): a call costs a third of what the generic wrapper's does.
+        wrapper = exact_wrapper(func, failed) or _wrapper(func, overrides)
+        return functools.wraps(func)(wrapper)  # type: ignore[return-value]
 
     def __enter__(self) -> Capture:
         return self
@@ -181,14 +172,39 @@ def capture(func: F | None = None, /, **settings: Any) -> Any:
     return wrapper(func) if func is not None else wrapper
 
 
-def _own_codes() -> frozenset[Any]:
-    def sync() -> None: ...
+def _wrapper(func: Callable[..., Any], overrides: dict[str, Any]) -> Callable[..., Any]:
+    """The generic wrapper: any signature, each call packed into ``*args, **kwargs``."""
 
-    async def coro() -> None: ...
+    def captured(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BaseException as exc:
+            drop_own_frame(exc, _OWN_CODES)
+            if not passes_through(exc) and not _unbound(func, exc):
+                _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
+            raise
 
-    sync_wrapped = Capture({})(sync)
-    coro_wrapped = Capture({})(coro)
-    return frozenset({sync_wrapped.__code__, coro_wrapped.__code__})
+    return captured
 
 
-_OWN_CODES = _own_codes()
+def _async_wrapper(func: Callable[..., Any], overrides: dict[str, Any]) -> Callable[..., Any]:
+    async def captured_async(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await func(*args, **kwargs)
+        except BaseException as exc:
+            drop_own_frame(exc, _OWN_CODES)
+            if not passes_through(exc) and not _unbound(func, exc):
+                _write(exc, functools.partial(func, *args, **kwargs), overrides, False)
+            raise
+
+    return captured_async
+
+
+def _unbound(func: Callable[..., Any], exc: BaseException) -> bool:
+    """Whether the call raised before ``func`` ran (its arguments did not bind): not
+    a failure of ``func``, as with the exact wrapper, where it raises at the call.
+    A Python function that ran has its frame in the traceback; a builtin has none."""
+    return exc.__traceback__ is None and type(func) is types.FunctionType
+
+
+_OWN_CODES = frozenset({_wrapper(len, {}).__code__, _async_wrapper(len, {}).__code__})

@@ -172,14 +172,33 @@ def test_register_on_a_running_cluster_then_fetch(
 def _metadata_read() -> bool:
     from snapshot import _installed
 
-    return _installed._found is not None
+    return _installed._providers is not None
 
 
-def test_a_worker_reads_the_package_metadata_when_the_hook_starts(tmp_path: Path) -> None:
-    """The first failure does not pay for ``packages_distributions()``: the plugin reads
-    it in a thread of its own at setup, in a fresh worker process, before any task fails."""
+#: A damaged distribution on the workers' path: a RECORD of binary junk (on which
+#: importlib.metadata.packages_distributions() raises), a METADATA that is a directory.
+DAMAGED = {
+    "junk-3.0.dist-info/RECORD": "\x00\xff\n\x00,,,\n",
+    "hollow-4.0.dist-info/METADATA/x": "",
+}
+
+
+def test_a_worker_reads_the_package_metadata_when_the_hook_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first failure does not pay for reading the installed packages' metadata: the
+    plugin reads it in a thread of its own at setup, in a fresh worker process, before
+    any task fails.  The first snapshot has every field the second has (the versions of
+    the environment's packages and of the modules its pieces need), and damaged
+    metadata on the worker's path costs nothing but that distribution."""
+    import importlib.metadata
     import time
 
+    for relative, text in DAMAGED.items():
+        (tmp_path / "damaged" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "damaged" / relative).write_text(text, encoding="latin-1")
+    monkeypatch.syspath_prepend(str(tmp_path / "damaged"))  # spawned workers inherit sys.path
+    snaps = tmp_path / "snaps"
     with (
         LocalCluster(
             n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
@@ -187,8 +206,27 @@ def test_a_worker_reads_the_package_metadata_when_the_hook_starts(tmp_path: Path
         Client(cluster) as client,
     ):
         assert not any(client.run(_metadata_read).values())  # a fresh process
-        cluster_hook.register(client, directory=str(tmp_path / "snaps"))
+        cluster_hook.register(client, directory=str(snaps))
         deadline = time.monotonic() + 60
         while not all(client.run(_metadata_read).values()):
             assert time.monotonic() < deadline, "the metadata was never read"
             time.sleep(0.1)
+        for _ in range(2):
+            assert client.submit(recip, 0, pure=False).exception() is not None
+    first, second = (
+        snapshot.read_manifest(p)
+        for p in sorted(snaps.glob(f"*{cluster_hook.SUFFIX}"), key=lambda p: p.stat().st_mtime_ns)
+    )
+    assert first.keys() == second.keys()
+    expected = {}
+    for name in (
+        *("dask", "distributed", "cloudpickle", "numpy", "pandas", "pyarrow"),
+        *("zstandard", "tblib", "dask-replay"),
+    ):  # spec 4.8
+        try:
+            expected[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    assert first["environment"]["packages"] == second["environment"]["packages"] == expected
+    assert first["modules"] == second["modules"]
+    assert first["modules"]["hook_userfuncs"] is None  # a test module: of no distribution
