@@ -1,0 +1,93 @@
+"""The paired comparison's statistics on known data (no timing is measured here).
+
+The success path's target is a ratio of 1.02 on a machine whose noise is larger
+than that: the report's verdict rests on the median of the ABBA blocks' ratios
+and the order-statistic confidence interval of that median, so both are checked
+against values worked out by hand from the binomial distribution.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from benchmarks._paired import (
+    abba,
+    block_ratios,
+    coverage,
+    median_interval,
+    order_statistic_rank,
+)
+
+
+def test_coverage_is_the_binomial_probability_of_straddling_the_median() -> None:
+    # [x(1), x(n)] misses the median only when all n values fall on one side.
+    assert coverage(5, 1) == pytest.approx(1 - 2 / 32)
+    # n=10, k=2: misses when at most one value is below (or above): 2 * 11/1024.
+    assert coverage(10, 2) == pytest.approx(1 - 2 * 11 / 1024)
+
+
+@pytest.mark.parametrize(
+    ("n", "k"),
+    # The textbook table of distribution-free 95% intervals for the median.
+    [(6, 1), (8, 1), (9, 2), (10, 2), (11, 2), (12, 3), (20, 6), (30, 10), (40, 14)],
+)
+def test_rank_is_the_largest_with_at_least_95_percent(n: int, k: int) -> None:
+    assert order_statistic_rank(n) == k
+    assert coverage(n, k) >= 0.95
+    assert k == (n + 1) // 2 or coverage(n, k + 1) < 0.95
+
+
+def test_interval_of_known_values() -> None:
+    values = [1.0 + i / 100 for i in range(30)]  # 1.00 .. 1.29
+    shuffled = values[::7] + [v for i, v in enumerate(values) if i % 7]
+    got = median_interval(shuffled)
+    assert got.n == 30
+    assert got.median == pytest.approx(1.145)
+    # k=10 for n=30: the 10th and the 21st smallest.
+    assert (got.low, got.high) == (pytest.approx(1.09), pytest.approx(1.20))
+    assert got.width == pytest.approx(0.11)
+    assert got.confidence == pytest.approx(1 - 2 * sum(math.comb(30, i) for i in range(10)) / 2**30)
+    assert (got.smallest, got.largest) == (1.0, pytest.approx(1.29))
+    assert got.describe() == "1.145 (96% CI 1.090-1.200, n=30 pairs; pairs 1.000-1.290)"
+
+
+def test_outliers_move_neither_the_median_nor_the_interval() -> None:
+    calm = [0.99, 1.0, 1.0, 1.01, 1.0, 0.995, 1.005, 1.0, 1.0, 1.0, 1.002, 0.998]
+    # The two extreme blocks straddled a burst of load.
+    stormy = [0.5, *calm[1:3], 3.0, *calm[4:]]
+    a, b = median_interval(calm), median_interval(stormy)
+    assert (a.low, a.high) == (b.low, b.high) == (0.998, 1.002)
+    assert (b.smallest, b.largest) == (0.5, 3.0)
+
+
+def test_too_few_values_give_the_whole_range_with_its_lower_coverage() -> None:
+    got = median_interval([1.2, 0.9, 1.0])
+    assert (got.low, got.median, got.high) == (0.9, 1.0, 1.2)
+    assert got.confidence == pytest.approx(0.75)
+    assert median_interval([]).describe() == "not measured"
+
+
+def test_block_ratios_sum_each_arms_two_rounds() -> None:
+    assert block_ratios([1.0, 3.0, 2.0, 2.0], [2.0, 2.0, 1.0, 1.0]) == [1.0, 2.0]
+    # A block cut short (one round of each arm) gives no ratio.
+    assert block_ratios([1.0, 3.0, 5.0], [2.0, 2.0, 5.0]) == [1.0]
+
+
+def test_abba_runs_each_block_in_mirrored_order() -> None:
+    calls: list[str] = []
+
+    def arm(name: str, secs: float) -> tuple[str, object]:
+        def run() -> tuple[float, dict[str, object]]:
+            calls.append(name)
+            return secs, {"n": len(calls)}
+
+        return name, run
+
+    out = abba(arm("A", 2.0), arm("B", 1.0), 3, warmup=1)  # type: ignore[arg-type]
+    assert "".join(calls) == "AB" + "ABBA" + "BAAB" + "ABBA"
+    assert out["A"].seconds == [2.0] * 6 and out["B"].seconds == [1.0] * 6
+    assert block_ratios(out["A"].seconds, out["B"].seconds) == [2.0, 2.0, 2.0]
+    # The facts stay with their rounds (warm-up rounds are not kept).
+    assert out["A"].fact("n")[:2] == [3, 6]
