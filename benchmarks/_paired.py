@@ -42,8 +42,8 @@ class Interval:
     def width(self) -> float:
         return self.high - self.low
 
-    def describe(self, unit: str = "pairs") -> str:
-        """``1.003 (95% CI 0.995-1.011, n=30 pairs; pairs 0.95-1.06)``."""
+    def describe(self, unit: str = "blocks") -> str:
+        """``1.003 (95% CI 0.995-1.011, n=30 blocks; blocks 0.950-1.060)``."""
         if self.n == 0:
             return "not measured"
         return (
@@ -105,13 +105,15 @@ def abba(
     warmup: int = 1,
     budget: float | None = None,
     progress: Callable[[str], None] | None = None,
+    shown: Callable[[float], str] = seconds,
 ) -> dict[str, Series]:
     """Run ``blocks`` blocks of A B B A / B A A B (alternately); keep each arm's rounds.
 
     ``warmup`` uncounted rounds of each arm run first.  With ``budget`` (seconds,
     counted from the first counted block), no new block starts once that much time
     has passed and at least 6 blocks were counted (fewer blocks than asked: the
-    report's n says how many).  Each Series holds two rounds per block, in order.
+    report's n says how many).  Each Series holds two rounds per block, in order;
+    ``shown`` formats a round's figure for ``progress`` (seconds by default).
     """
     arms = (a, b)
     out = {name: Series(name) for name, _ in arms}
@@ -130,10 +132,10 @@ def abba(
             out[name].facts.append(facts)
         if progress is not None:
             ratios = block_ratios(out[a[0]].seconds[-2:], out[b[0]].seconds[-2:])
-            shown = f"{ratios[0]:.3f}" if ratios else "-"
+            ratio = f"{ratios[0]:.3f}" if ratios else "-"
             progress(
-                f"block {index + 1}/{blocks}: {a[0]} {seconds(sum(out[a[0]].seconds[-2:]))}, "
-                f"{b[0]} {seconds(sum(out[b[0]].seconds[-2:]))}: ratio {shown}"
+                f"block {index + 1}/{blocks}: {a[0]} {shown(sum(out[a[0]].seconds[-2:]))}, "
+                f"{b[0]} {shown(sum(out[b[0]].seconds[-2:]))}: ratio {ratio}"
             )
     return out
 

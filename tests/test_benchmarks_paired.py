@@ -50,7 +50,7 @@ def test_interval_of_known_values() -> None:
     assert got.width == pytest.approx(0.11)
     assert got.confidence == pytest.approx(1 - 2 * sum(math.comb(30, i) for i in range(10)) / 2**30)
     assert (got.smallest, got.largest) == (1.0, pytest.approx(1.29))
-    assert got.describe() == "1.145 (96% CI 1.090-1.200, n=30 pairs; pairs 1.000-1.290)"
+    assert got.describe() == "1.145 (96% CI 1.090-1.200, n=30 blocks; blocks 1.000-1.290)"
 
 
 def test_outliers_move_neither_the_median_nor_the_interval() -> None:
