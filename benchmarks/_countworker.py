@@ -35,10 +35,17 @@ from ._harness import BenchmarkError
 if TYPE_CHECKING:
     from distributed import Client
 
-#: The worker's own config: no statistical profiler (a sampling thread whose work
-#: grows with wall time, which callgrind stretches 50-fold), quiet logs.
+#: The worker's own config.  Work done per second of wall time, not per task, which
+#: callgrind stretches 20-fold, made rarer: the statistical profiler (every 10 ms)
+#: off, the GIL contention monitor (a poll every 1 ms) off, the event loop's tick
+#: check every 1 s (20 ms), the system monitor every 10 s (500 ms), the memory
+#: monitor every 10 s (100 ms).  What is left of it (heartbeats) is subtracted.
 WORKER_ENV = {
     "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__GIL__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "10s",
+    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "10s",
     "DASK_LOGGING__DISTRIBUTED": "critical",
     "PYTHONHASHSEED": "0",
 }

@@ -43,11 +43,11 @@ class Interval:
         return self.high - self.low
 
     def describe(self, unit: str = "blocks") -> str:
-        """``1.003 (95% CI 0.995-1.011, n=30 blocks; blocks 0.950-1.060)``."""
+        """``1.003 (95.7% CI 0.995-1.011, n=30 blocks; blocks 0.950-1.060)``."""
         if self.n == 0:
             return "not measured"
         return (
-            f"{self.median:.3f} ({self.confidence:.0%} CI {self.low:.3f}-{self.high:.3f}, "
+            f"{self.median:.3f} ({self.confidence:.1%} CI {self.low:.3f}-{self.high:.3f}, "
             f"n={self.n} {unit}; {unit} {self.smallest:.3f}-{self.largest:.3f})"
         )
 

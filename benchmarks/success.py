@@ -264,11 +264,14 @@ def verdict(interval: Interval) -> tuple[bool, str]:
     """Met only when the interval lies under the target and is narrower than its margin."""
     if interval.n == 0:
         return False, "not measured"
+    wrong = []
     if interval.high > TARGET:
-        return False, f"CI above {TARGET}"
+        wrong.append(f"CI's upper end {interval.high:.3f} > {TARGET}")
     if interval.width >= MARGIN:
-        return False, f"CI width {interval.width:.3f} >= {MARGIN}"
-    return True, f"CI width {interval.width:.3f} < {MARGIN}"
+        wrong.append(f"CI's width {interval.width:.3f} >= {MARGIN}")
+    if wrong:
+        return False, "not met: " + " and ".join(wrong)
+    return True, f"CI's width {interval.width:.3f} < {MARGIN}"
 
 
 def _row(section: Section, label: str, ours: str, base: str, interval: Interval) -> None:

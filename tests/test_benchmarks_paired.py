@@ -50,7 +50,7 @@ def test_interval_of_known_values() -> None:
     assert got.width == pytest.approx(0.11)
     assert got.confidence == pytest.approx(1 - 2 * sum(math.comb(30, i) for i in range(10)) / 2**30)
     assert (got.smallest, got.largest) == (1.0, pytest.approx(1.29))
-    assert got.describe() == "1.145 (96% CI 1.090-1.200, n=30 blocks; blocks 1.000-1.290)"
+    assert got.describe() == "1.145 (95.7% CI 1.090-1.200, n=30 blocks; blocks 1.000-1.290)"
 
 
 def test_outliers_move_neither_the_median_nor_the_interval() -> None:
@@ -91,3 +91,19 @@ def test_abba_runs_each_block_in_mirrored_order() -> None:
     assert block_ratios(out["A"].seconds, out["B"].seconds) == [2.0, 2.0, 2.0]
     # The facts stay with their rounds (warm-up rounds are not kept).
     assert out["A"].fact("n")[:2] == [3, 6]
+
+
+def test_the_success_paths_verdict_needs_a_ci_under_the_target_and_narrower_than_its_margin() -> (
+    None
+):
+    from benchmarks.success import verdict
+
+    narrow = [1.000 + i / 1000 for i in range(12)]  # CI 1.002-1.009: width 0.007
+    assert verdict(median_interval(narrow)) == (True, "CI's width 0.007 < 0.02")
+    wide = [0.97 + i / 200 for i in range(12)]  # CI 0.98-1.015: under 1.02, width 0.035
+    met, why = verdict(median_interval(wide))
+    assert not met and why == "not met: CI's width 0.035 >= 0.02"
+    high = [1.015 + i / 1000 for i in range(12)]  # CI 1.017-1.024
+    met, why = verdict(median_interval(high))
+    assert not met and why == "not met: CI's upper end 1.024 > 1.02"
+    assert verdict(median_interval([])) == (False, "not measured")
