@@ -10,13 +10,10 @@ instrumentation is switched on once the worker is up, and
 ``callgrind_control -e Ir PID`` reads the running totals of all its threads
 between rounds, without stopping it.
 
-The worker also executes instructions while idle (its event loop's periodic
-callbacks: heartbeats, tick monitoring, the system monitor), at a rate per
-second of wall time; a round lasts longer under callgrind, so that idle rate,
-measured before the rounds, is subtracted (``idle_rate`` times the round's
-seconds).  The subtraction is at most what the worker would have spent idle:
-while busy it skips some callbacks, so the counts per task are if anything
-low, and the hook's share of them if anything high.
+The worker also executes instructions per second of wall time, not per task
+(its event loop's periodic callbacks: heartbeats above all), and a round's wall
+time moves with the machine's load: the caller estimates that rate from the
+rounds themselves and subtracts it (``success``).
 """
 
 from __future__ import annotations
@@ -60,7 +57,6 @@ class CountedWorker:
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
-        self.idle_rate = 0.0  # instructions per second while idle
 
     def total(self) -> int:
         """Instructions executed so far by every thread of the worker (instrumented part)."""
@@ -85,20 +81,12 @@ class CountedWorker:
             check=True,
         )
 
-    def measure_idle(self, seconds: float) -> float:
-        """The worker's instructions per second of wall time while it runs no task."""
-        before, start = self.total(), time.perf_counter()
-        time.sleep(seconds)
-        after, end = self.total(), time.perf_counter()
-        self.idle_rate = (after - before) / (end - start)
-        return self.idle_rate
-
     def count(self, run: Callable[[], object]) -> tuple[int, float]:
-        """Instructions (idle rate subtracted) and wall seconds of one call of ``run``."""
+        """Instructions executed by the worker and wall seconds, over one call of ``run``."""
         before, start = self.total(), time.perf_counter()
         run()
         after, end = self.total(), time.perf_counter()
-        return after - before - round(self.idle_rate * (end - start)), end - start
+        return after - before, end - start
 
 
 @contextmanager

@@ -16,6 +16,7 @@ median.  Measured twice:
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 from . import _countworker
 from ._clusters import has_hook, local_cluster
 from ._harness import Series
-from ._paired import Interval, abba, block_ratios, median_interval
+from ._paired import Interval, abba, block_ratios, median_interval, pooled_slope
 from ._report import Row, Section
 from ._userfuncs import inc
 from ._workspace import Workspace
@@ -47,18 +48,16 @@ class Plan:
     counted_tasks: int  # per counted round, on the callgrind'd worker
     counted_blocks: int
     counted_budget: float
-    idle: float  # seconds the callgrind'd worker is watched idle
     warmup: int
 
 
 FULL = Plan(
     tasks=1000,
     blocks=40,
-    budget=120.0,
+    budget=60.0,
     counted_tasks=100,
     counted_blocks=16,
-    counted_budget=100.0,
-    idle=3.0,
+    counted_budget=150.0,
     warmup=1,
 )
 SMOKE = Plan(
@@ -68,7 +67,6 @@ SMOKE = Plan(
     counted_tasks=5,
     counted_blocks=1,
     counted_budget=0.0,
-    idle=0.5,
     warmup=0,
 )
 
@@ -219,11 +217,6 @@ def _counted(section: Section, ws: Workspace, plan: Plan, directory: Path) -> No
         Client(cluster, set_as_default=False) as client,
         _countworker.counted_worker(client, cluster.scheduler_address, ws.env) as worker,
     ):
-        # Warm the worker (imports, the plugin's first setup) before watching it idle.
-        for hook in (True, False):
-            _toggle(client, directory, hook)
-            _map(client, n)
-        idle = worker.measure_idle(plan.idle)
         s = abba(
             ("with hook", _counted_round(client, worker, n, directory, True)),
             ("without", _counted_round(client, worker, n, directory, False)),
@@ -233,7 +226,18 @@ def _counted(section: Section, ws: Workspace, plan: Plan, directory: Path) -> No
             progress=lambda m: ws.log(f"success (counted): {m}"),
             shown=lambda count: f"{count:,.0f} instructions a task",
         )
-    on, off = s["with hook"], s["without"]
+    raw_on, raw_off = s["with hook"], s["without"]
+    # The worker's work per second of wall time (heartbeats), estimated from the rounds.
+    rate = max(
+        0.0,
+        pooled_slope([(x.fact("seconds"), [c * n for c in x.seconds]) for x in (raw_on, raw_off)]),
+    )
+    on, off = (
+        Series(
+            x.label, [c - rate * t / n for c, t in zip(x.seconds, x.fact("seconds"), strict=True)]
+        )
+        for x in (raw_on, raw_off)
+    )
     _row(
         section,
         label,
@@ -241,12 +245,16 @@ def _counted(section: Section, ws: Workspace, plan: Plan, directory: Path) -> No
         _counts(off),
         median_interval(block_ratios(on.seconds, off.seconds), LEVEL),
     )
+    raw = median_interval(block_ratios(raw_on.seconds, raw_off.seconds), LEVEL)
     section.notes.append(
         f"Counted: {len(on.seconds) // 2} ABBA blocks ran in the {plan.counted_budget:.0f} s "
-        f"budget; the idle worker executed {idle / 1e6:.1f} million instructions a second "
-        f"(subtracted); the difference of the medians is {on.median - off.median:+,.0f} "
-        "instructions per task (`python scripts/count_hook_instructions.py 4000` counts the "
-        "wrapper's part alone, without the `transition` calls)."
+        f"budget, rounds of {statistics.median(raw_on.fact('seconds') + raw_off.fact('seconds')):.1f} s "
+        f"(median); the worker's work per second of wall time, fitted on the rounds, was "
+        f"{rate / 1e6:.1f} million instructions a second (subtracted; without that, the "
+        f"ratio is {raw.describe()}). The difference of the medians is "
+        f"{on.median - off.median:+,.0f} instructions per task "
+        "(`python scripts/count_hook_instructions.py 4000` counts the wrapper's part "
+        "alone, without the `transition` calls)."
     )
 
 
@@ -318,19 +326,24 @@ def _method(plan: Plan) -> list[str]:
         "6 ran. Both rows carry the noise of whatever else runs on this 2-core machine "
         "(the scheduler, the client and two workers already share its two cores): the "
         "interval shows how much.",
-        "Counted row: a scheduler (`LocalCluster(n_workers=0)`) and one worker, `python -m "
-        "distributed.cli.dask_worker --nthreads 1 --no-nanny` under `valgrind "
-        "--tool=callgrind --instr-atstart=no` (PYTHONHASHSEED=0, the statistical profiler "
-        "off: its sampling grows with the wall time callgrind stretches), instrumented once "
-        "it is up and has run one round of each arm. A round maps "
+        "Counted row: a scheduler (`LocalCluster(n_workers=0)`, default config) and one "
+        "worker, `python -m distributed.cli.dask_worker --nthreads 1 --no-nanny` under "
+        "`valgrind --tool=callgrind --instr-atstart=no` (PYTHONHASHSEED=0), instrumented "
+        "once it is up. The worker's work per second rather than per task, which callgrind "
+        "stretches 20-fold with the wall time, is made rarer in its config (both arms "
+        "alike): statistical profiler and GIL monitor off, tick check every 1 s, system and "
+        "memory monitors every 10 s. A round maps "
         f"{plan.counted_tasks:,} tasks; its count is the difference of the worker's "
-        "running totals (`callgrind_control -e Ir`, all threads) read just before the map "
-        f"and after the gather, minus the idle worker's rate (watched {plan.idle:g} s "
-        "before the blocks) times the round's wall time, over the tasks. At most "
-        f"{plan.counted_blocks} blocks, none started after {plan.counted_budget:.0f} s "
-        "once 6 ran. A count does not move with the machine's load; it weighs every "
-        "instruction alike (a cache miss counts as one) and covers the worker only, where "
-        "all the hook runs (the scheduler and the client run none of it).",
+        "running totals of instructions (`callgrind_control -e Ir`, all threads) read just "
+        "before the map and after the gather. What is left of the per-second work "
+        "(heartbeats) makes a round's count grow with its wall time, which the machine's "
+        "load moves: the rate is the least-squares slope of the rounds' counts on their "
+        "wall times, one slope for both arms, each arm its own intercept (fitted on this "
+        "run's rounds), and each round's count less that rate times its wall time, over "
+        f"the tasks, is the figure. At most {plan.counted_blocks} blocks, none started after "
+        f"{plan.counted_budget:.0f} s once 6 ran. A count weighs every instruction alike (a "
+        "cache miss counts as one) and covers the worker only, where all the hook runs "
+        "(the scheduler and the client run none of it).",
         "Dropped: the two-cluster cross-check of earlier runs (one cluster started with the "
         "hook as a preload, one without; 3 rounds of 10,000 tasks, ~100 s): two sets of "
         "worker processes differ by a few percent for reasons of their own, which 3 rounds "

@@ -18,6 +18,7 @@ from benchmarks._paired import (
     coverage,
     median_interval,
     order_statistic_rank,
+    pooled_slope,
 )
 
 
@@ -107,3 +108,14 @@ def test_the_success_paths_verdict_needs_a_ci_under_the_target_and_narrower_than
     met, why = verdict(median_interval(high))
     assert not met and why == "not met: CI's upper end 1.024 > 1.02"
     assert verdict(median_interval([])) == (False, "not measured")
+
+
+def test_pooled_slope_is_shared_by_the_groups_and_ignores_their_offsets() -> None:
+    # y = 2x + 10 in one group, y = 2x + 50 in the other: the common slope is 2,
+    # whereas one line through all the points would mix the offset into it.
+    a = ([1.0, 2.0, 4.0], [12.0, 14.0, 18.0])
+    b = ([1.5, 2.5], [53.0, 55.0])
+    assert pooled_slope([a, b]) == pytest.approx(2.0)
+    # Noise around slopes 1 and 3 with equal spreads of x: the pooled slope is 2.
+    assert pooled_slope([([0.0, 1.0], [0.0, 1.0]), ([0.0, 1.0], [5.0, 8.0])]) == 2.0
+    assert pooled_slope([([1.0], [3.0]), ([2.0, 2.0], [1.0, 5.0])]) == 0.0
