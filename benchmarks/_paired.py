@@ -85,22 +85,23 @@ def order_statistic_rank(n: int, level: float = 0.95) -> int:
 
 
 def pooled_slope(groups: Sequence[tuple[Sequence[float], Sequence[float]]]) -> float:
-    """The least-squares slope of y on x shared by every group, each with its own
-    intercept (the within-group slope of an analysis of covariance); 0.0 when no
-    group has two different x.
+    """The slope of y on x shared by every group, each with its own intercept: the
+    median of the slopes between every two points of the same group (Theil-Sen,
+    pooled over the groups), so that a few outlying points do not move it; 0.0
+    when no group has two different x.
 
     ``groups`` are ``(xs, ys)`` pairs: here, one per arm, the rounds' seconds and
     their counts, so that the counts' part that grows with a round's wall time is
     estimated from the rounds themselves, apart from what differs between arms.
     """
-    num = den = 0.0
-    for xs, ys in groups:
-        if len(xs) < 2:
-            continue
-        mx, my = statistics.fmean(xs), statistics.fmean(ys)
-        num += sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-        den += sum((x - mx) ** 2 for x in xs)
-    return num / den if den > 0 else 0.0
+    slopes = [
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for xs, ys in groups
+        for i in range(len(xs))
+        for j in range(i + 1, len(xs))
+        if xs[j] != xs[i]
+    ]
+    return statistics.median(slopes) if slopes else 0.0
 
 
 def block_ratios(a: Sequence[float], b: Sequence[float]) -> list[float]:

@@ -105,10 +105,30 @@ def _toggle(client: Any, directory: Path, on: bool) -> None:
 
 
 def _settle(client: Any) -> None:
-    """Wait until the scheduler has forgotten the last round's tasks (at most 30 s)."""
-    deadline = time.perf_counter() + 30
-    while client.run_on_scheduler(_scheduler_tasks) and time.perf_counter() < deadline:
-        time.sleep(0.02)
+    """Wait (at most 60 s) until the scheduler has forgotten the last round's tasks
+    and no worker is still doing the plugin's setup: its warm-up thread, its
+    coroutines (the scheduler's identity, the dashboard's address, the storm budget).
+    Those cost once per registration, not per task; a round must not count them."""
+    deadline = time.perf_counter() + 60
+    while time.perf_counter() < deadline and (
+        client.run_on_scheduler(_scheduler_tasks) or any(client.run(_setting_up).values())
+    ):
+        time.sleep(0.05)
+
+
+def _setting_up(dask_worker: Any = None) -> bool:
+    """On a worker: is the plugin's setup work still running?"""
+    import asyncio
+    import threading
+
+    if any(t.name == "dask-replay-warm-up" for t in threading.enumerate()):
+        return True
+    if dask_worker is None:
+        return False
+    tasks = asyncio.all_tasks(dask_worker.loop.asyncio_loop)
+    return any(
+        getattr(t.get_coro(), "__qualname__", "").startswith("SnapshotPlugin.") for t in tasks
+    )
 
 
 def _scheduler_tasks(dask_scheduler: Any = None) -> int:
@@ -301,7 +321,8 @@ def _method(plan: Plan) -> list[str]:
         "Method. Both arms run in the same worker processes; before each round the plugin is "
         "registered with `cluster_hook.register(client)` or removed with "
         "`client.unregister_worker_plugin('dask-replay')`, checked on every worker, then "
-        f"{PAUSE} s and until the scheduler holds no task (none of it timed or counted). "
+        f"{PAUSE} s and until the scheduler holds no task and no worker runs the plugin's "
+        "setup work (its warm-up thread, its coroutines; none of it timed or counted). "
         "A preload installs this same plugin object. Rounds run in ABBA blocks: with hook, "
         "without, without, with hook; the next block mirrors it (without, with hook, with "
         "hook, without), and so on; a linear drift of the machine's speed within a block "
@@ -337,8 +358,8 @@ def _method(plan: Plan) -> list[str]:
         "running totals of instructions (`callgrind_control -e Ir`, all threads) read just "
         "before the map and after the gather. What is left of the per-second work "
         "(heartbeats) makes a round's count grow with its wall time, which the machine's "
-        "load moves: the rate is the least-squares slope of the rounds' counts on their "
-        "wall times, one slope for both arms, each arm its own intercept (fitted on this "
+        "load moves: the rate is the median of the slopes of count over wall time between "
+        "every two rounds of the same arm (Theil-Sen, both arms pooled; fitted on this "
         "run's rounds), and each round's count less that rate times its wall time, over "
         f"the tasks, is the figure. At most {plan.counted_blocks} blocks, none started after "
         f"{plan.counted_budget:.0f} s once 6 ran. A count weighs every instruction alike (a "

@@ -115,7 +115,14 @@ def test_pooled_slope_is_shared_by_the_groups_and_ignores_their_offsets() -> Non
     # whereas one line through all the points would mix the offset into it.
     a = ([1.0, 2.0, 4.0], [12.0, 14.0, 18.0])
     b = ([1.5, 2.5], [53.0, 55.0])
-    assert pooled_slope([a, b]) == pytest.approx(2.0)
-    # Noise around slopes 1 and 3 with equal spreads of x: the pooled slope is 2.
-    assert pooled_slope([([0.0, 1.0], [0.0, 1.0]), ([0.0, 1.0], [5.0, 8.0])]) == 2.0
+    assert pooled_slope([a, b]) == 2.0
+    # The median of the pairwise slopes (1, 2 and 3 here).
+    assert pooled_slope([([0.0, 1.0, 2.0], [0.0, 1.0, 4.0]), ([0.0, 1.0], [5.0, 7.0])]) == 2.0
     assert pooled_slope([([1.0], [3.0]), ([2.0, 2.0], [1.0, 5.0])]) == 0.0
+
+
+def test_pooled_slope_is_not_moved_by_an_outlying_round() -> None:
+    xs = [3.0, 3.2, 2.9, 3.4, 3.1, 3.3]
+    ys = [2.0 * x + 7.0 for x in xs]
+    ys[2] += 100.0  # the round that paid for something else
+    assert pooled_slope([(xs, ys), (xs, [y + 1.0 for y in ys])]) == pytest.approx(2.0)
