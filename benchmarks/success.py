@@ -54,10 +54,10 @@ class Plan:
 FULL = Plan(
     tasks=1000,
     blocks=40,
-    budget=60.0,
+    budget=45.0,
     counted_tasks=100,
     counted_blocks=16,
-    counted_budget=150.0,
+    counted_budget=180.0,
     warmup=1,
 )
 SMOKE = Plan(

@@ -29,7 +29,7 @@ GROUPS = {
             "tasks a round, two workers, hook toggled",
             "the same rounds: CPU time of the workers",
             "instructions per task executed by a worker process (valgrind's callgrind)",
-            "95% CI",
+            "% CI ",  # each ratio with the confidence interval of its median
         ),
     ),
     "capture and inspect": (
