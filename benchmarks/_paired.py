@@ -69,6 +69,21 @@ def median_interval(values: Sequence[float], level: float = 0.95) -> Interval:
     return Interval(statistics.median(xs), xs[k - 1], xs[n - k], n, coverage(n, k), xs[0], xs[-1])
 
 
+def verdict(interval: Interval, target: float, margin: float) -> tuple[bool, str]:
+    """Met only when the interval lies under ``target`` and is narrower than ``margin``
+    (an interval wider than the margin cannot tell the target from no cost at all)."""
+    if interval.n == 0:
+        return False, "not measured"
+    wrong = []
+    if interval.high > target:
+        wrong.append(f"CI's upper end {interval.high:.3f} > {target}")
+    if interval.width >= margin:
+        wrong.append(f"CI's width {interval.width:.3f} >= {margin}")
+    if wrong:
+        return False, "not met: " + " and ".join(wrong)
+    return True, f"CI's width {interval.width:.3f} < {margin}"
+
+
 def coverage(n: int, k: int) -> float:
     """Probability that ``[x(k), x(n+1-k)]`` of n independent values holds their median."""
     below = sum(math.comb(n, i) for i in range(k)) / 2**n

@@ -26,7 +26,7 @@ from typing import Any
 from . import _countworker
 from ._clusters import has_hook, local_cluster
 from ._harness import Series
-from ._paired import Interval, abba, block_ratios, median_interval, pooled_slope
+from ._paired import Interval, abba, block_ratios, median_interval, pooled_slope, verdict
 from ._report import Row, Section
 from ._userfuncs import inc
 from ._workspace import Workspace
@@ -301,27 +301,13 @@ def _counts(s: Series) -> str:
 # --- the report ------------------------------------------------------------------------
 
 
-def verdict(interval: Interval) -> tuple[bool, str]:
-    """Met only when the interval lies under the target and is narrower than its margin."""
-    if interval.n == 0:
-        return False, "not measured"
-    wrong = []
-    if interval.high > TARGET:
-        wrong.append(f"CI's upper end {interval.high:.3f} > {TARGET}")
-    if interval.width >= MARGIN:
-        wrong.append(f"CI's width {interval.width:.3f} >= {MARGIN}")
-    if wrong:
-        return False, "not met: " + " and ".join(wrong)
-    return True, f"CI's width {interval.width:.3f} < {MARGIN}"
-
-
 def _row(
     section: Section, label: str, ours: str, base: str, interval: Interval, *, target: bool
 ) -> None:
     """A row held to the target (the counted one), or reported beside it (the timed
     ones: on this machine their interval is wider than the margin, so they can tell
     neither way; the cell says so)."""
-    met, why = verdict(interval)
+    met, why = verdict(interval, TARGET, MARGIN)
     if not target:
         why = why.removeprefix("not met: ")
         why = f"{why}: cannot tell 1.02 from 1.00" if not met else why

@@ -13,6 +13,7 @@ import math
 import pytest
 
 from benchmarks._paired import (
+    Interval,
     abba,
     block_ratios,
     coverage,
@@ -20,6 +21,7 @@ from benchmarks._paired import (
     order_statistic_rank,
     pooled_slope,
 )
+from benchmarks._paired import verdict as paired_verdict
 
 
 def test_coverage_is_the_binomial_probability_of_straddling_the_median() -> None:
@@ -94,10 +96,9 @@ def test_abba_runs_each_block_in_mirrored_order() -> None:
     assert out["A"].fact("n")[:2] == [3, 6]
 
 
-def test_the_success_paths_verdict_needs_a_ci_under_the_target_and_narrower_than_its_margin() -> (
-    None
-):
-    from benchmarks.success import verdict
+def test_a_verdict_needs_a_ci_under_the_target_and_narrower_than_the_margin() -> None:
+    def verdict(interval: Interval) -> tuple[bool, str]:
+        return paired_verdict(interval, 1.02, 0.02)
 
     narrow = [1.000 + i / 1000 for i in range(12)]  # CI 1.002-1.009: width 0.007
     assert verdict(median_interval(narrow)) == (True, "CI's width 0.007 < 0.02")
