@@ -359,8 +359,8 @@ def _method(plan: Plan) -> list[str]:
         "6 ran. Both rows carry the noise of whatever else runs on this 2-core machine "
         "(the scheduler, the client and two workers already share its two cores): the "
         "interval shows how much. They are reported, not held to the target: their "
-        "blocks' ratios spread over 5-50% under load (the hook is about 0.2-0.8% of a "
-        "task), so in the section's five minutes their interval is wider than the "
+        "blocks' ratios spread over 5-50% under load (the hook is under 1% of a worker's "
+        "instructions per task), so in the section's five minutes their interval is wider than the "
         "margin and decides nothing either way; the counted row carries the target.",
         "Counted row: a scheduler (`LocalCluster(n_workers=0)`, default config) and one "
         "worker, `python -m distributed.cli.dask_worker --nthreads 1 --no-nanny` under "
