@@ -106,8 +106,9 @@ def _toggle(client: Any, directory: Path, on: bool) -> None:
     _settle(client)
     # What the plugin does once per registration, lazily, in its first tasks: paid
     # here, uncounted (a preload registers once per worker; the rounds measure the
-    # steady state of many tasks).
-    _map(client, FIRST_TASKS)
+    # steady state of many tasks), on every worker.
+    for address in client.scheduler_info()["workers"]:
+        _map(client, FIRST_TASKS, workers=[address])
     _settle(client)
 
 
@@ -142,8 +143,8 @@ def _scheduler_tasks(dask_scheduler: Any = None) -> int:
     return len(dask_scheduler.tasks) if dask_scheduler is not None else 0
 
 
-def _map(client: Any, n: int) -> None:
-    results = client.gather(client.map(inc, range(n), pure=False))
+def _map(client: Any, n: int, workers: list[str] | None = None) -> None:
+    results = client.gather(client.map(inc, range(n), pure=False, workers=workers))
     if results[-1] != n:
         raise RuntimeError("wrong results")
 
@@ -329,7 +330,8 @@ def _method(plan: Plan) -> list[str]:
         "registered with `cluster_hook.register(client)` or removed with "
         "`client.unregister_worker_plugin('dask-replay')`, checked on every worker, then "
         f"{PAUSE} s and until the scheduler holds no task and no worker runs the plugin's "
-        f"setup work (its warm-up thread, its coroutines), then {FIRST_TASKS} tasks, so that "
+        f"setup work (its warm-up thread, its coroutines), then {FIRST_TASKS} tasks on each "
+        "worker, so that "
         "what the plugin does once per registration, lazily in its first tasks, is paid "
         "before the round: a preload registers it once per worker, and the rounds measure "
         "the steady state (none of this is timed or counted; in a trial without it, the "
