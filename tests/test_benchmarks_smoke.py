@@ -26,9 +26,10 @@ GROUPS = {
         ("success",),
         ("## Success path",),
         (
-            "one cluster, hook toggled",
+            "tasks a round, two workers, hook toggled",
             "the same rounds: CPU time of the workers",
-            "two clusters, hook as a preload",
+            "instructions per task executed by a worker process (valgrind's callgrind)",
+            "% CI ",  # each ratio with the confidence interval of its median
         ),
     ),
     "capture and inspect": (
