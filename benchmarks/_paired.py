@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._harness import Contender, Series, seconds
+from ._report import Row
 
 #: The order of the two arms in a block; the next block swaps the arms.
 BLOCK = (0, 1, 1, 0)
@@ -82,6 +83,32 @@ def verdict(interval: Interval, target: float, margin: float) -> tuple[bool, str
     if wrong:
         return False, "not met: " + " and ".join(wrong)
     return True, f"CI's width {interval.width:.3f} < {margin}"
+
+
+def interval_row(
+    label: str,
+    ours: str,
+    base: str,
+    interval: Interval,
+    target: float,
+    margin: float,
+    *,
+    judged: bool = True,
+) -> Row:
+    """A report row whose ratio is a median with its interval: held to ``target`` by
+    :func:`verdict`, or (``judged=False``) reported beside it, saying why it cannot tell."""
+    met, why = verdict(interval, target, margin)
+    if not judged:
+        why = why.removeprefix("not met: ")
+        why = f"{why}: cannot tell {target} from 1.00" if not met else why
+    return Row(
+        label,
+        ours,
+        base,
+        f"{interval.describe()}; {why}",
+        f"<= {target}, CI width < {margin}" if judged else "",
+        met if judged else None,
+    )
 
 
 def coverage(n: int, k: int) -> float:
