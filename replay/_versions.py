@@ -92,16 +92,6 @@ def _normalize(name: str) -> str:
     return dashed.lower()
 
 
-@functools.lru_cache(maxsize=1)
-def _distributions() -> Mapping[str, list[str]]:
-    import importlib.metadata  # slow: only for modules named unlike their package
-
-    try:
-        return importlib.metadata.packages_distributions()
-    except Exception:  # a broken dist-info must not stop a replay
-        return {}
-
-
 def _package_version(distribution: str) -> str | None:
     version = _installed_versions().get(_normalize(distribution))
     if version is not None:
@@ -148,12 +138,13 @@ def local_module_version(module: str) -> tuple[bool, str | None]:
         return False, None
     if "-packages" not in location:
         # The user's own code (the working directory, PYTHONPATH): no package
-        # owns it, and asking importlib.metadata which does costs ~70 ms.
+        # owns it, and reading every distribution's metadata to ask costs ~10 ms.
         return True, None
-    for dist in _distributions().get(module, []):
-        version = _package_version(dist)
-        if version is not None:
-            return True, version
+    # A module named unlike its distribution (yaml: PyYAML): the one reading of
+    # which installed distribution provides it, shared with the writer.
+    version = snapshot.provided_version(module)
+    if version is not None:
+        return True, version
     return _installed(module), None
 
 

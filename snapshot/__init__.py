@@ -94,6 +94,7 @@ if _typing.TYPE_CHECKING:
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
+    from ._installed import provided_version
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
     from ._render.page import render_html
@@ -145,6 +146,7 @@ _LAZY = {
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
+    "provided_version": "._installed",
     "warm_up": "._capture.warm",
     "render_html": "._render.page",
     "html_text": "._render.escape",
@@ -262,6 +264,7 @@ __all__ = [
     "parse_manifest",
     "passes_through",
     "pickle_imports",
+    "provided_version",
     "read_config",
     "read_key_file",
     "read_keys",

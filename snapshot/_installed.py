@@ -186,7 +186,9 @@ def package_version(distribution: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _provided_version(top_level: str) -> str | None:
+def provided_version(top_level: str) -> str | None:
+    """The version of the installed distribution that provides a top-level module
+    (``yaml``: PyYAML's), read from metadata, never by importing it; None if none does."""
     # The distribution named like the module first (``numpy``), when it provides it:
     # one file read instead of every distribution's.
     named = _installed().get(normalize(top_level))
@@ -207,7 +209,7 @@ def module_version(top_level: str) -> str | None:
     version = getattr(module, "__version__", None)
     if isinstance(version, str):
         return version
-    return _provided_version(top_level)
+    return provided_version(top_level)
 
 
 def is_stdlib(top_level: str) -> bool:

@@ -56,3 +56,18 @@ def test_a_dotted_module_name_is_never_imported_to_check_it() -> None:
     found = compare_versions(manifest(platform.python_version(), {}, {"json.tool": "1"}))
     assert "json.tool" not in sys.modules
     assert [d.name for d in found] == ["json.tool"]
+
+
+def test_a_module_named_unlike_its_distribution_gets_that_distributions_version() -> None:
+    """yaml is PyYAML's, dateutil python-dateutil's: compared without importing them."""
+    import sys
+
+    before = {m for m in ("yaml", "dateutil") if m in sys.modules}
+    found = compare_versions(
+        manifest(platform.python_version(), {}, {"yaml": "0.0.1", "dateutil": "0.0.2"})
+    )
+    assert {d.name: d.local for d in found} == {
+        "yaml": importlib.metadata.version("PyYAML"),
+        "dateutil": importlib.metadata.version("python-dateutil"),
+    }
+    assert {m for m in ("yaml", "dateutil") if m in sys.modules} == before

@@ -97,6 +97,7 @@ EXPORTED = [
     "parse_manifest",
     "passes_through",
     "pickle_imports",
+    "provided_version",
     "read_config",
     "read_key_file",
     "read_keys",
