@@ -15,6 +15,8 @@ from __future__ import annotations
 import io
 from typing import TextIO
 
+from snapshot import escape_code, shown_as_is
+
 __all__ = [
     "FIELD_LIMIT",
     "TEXT_LIMIT",
@@ -29,15 +31,9 @@ FIELD_LIMIT = 4000
 #: Characters of a multi-line text (a traceback) before it is cut.
 TEXT_LIMIT = 50_000
 
-# A tab and a newline keep their meaning in a multi-line text; everything else
-# ``str.isprintable`` rejects is escaped, bar the Unicode spaces (Zs: U+00A0,
-# U+3000 ...), which only show as spaces.  What it rejects: the C0 controls,
-# DEL, C1 (U+0080-U+009F), format characters (Cf: bidi controls U+202A-U+202E,
-# U+2066-U+2069, U+200E/F, U+061C, zero-width characters, U+FEFF), line and
-# paragraph separators (U+2028/9), lone surrogates, private-use and unassigned
-# code points (a newer Unicode may make them format characters).
+# A tab and a newline keep their meaning in a multi-line text; which other
+# characters are shown as themselves is snapshot's one rule (shown_as_is).
 _KEPT_IN_TEXT = "\t"
-_NOT_SPACES = "\x1c\x1d\x1e\x1f\x85\u2028\u2029"
 
 
 def for_terminal(value: object, *, one_line: bool = False, limit: int | None = None) -> str:
@@ -93,23 +89,7 @@ def source_text(text: str) -> str:
 
 
 def _escape(text: str, kept: str) -> str:
-    return "".join(
-        char
-        if char.isprintable()
-        or char in kept
-        or (char.isspace() and char not in _NOT_SPACES and char > "\x7f")
-        else _escape_char(char)
-        for char in text
-    )
-
-
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
+    return "".join(char if shown_as_is(char, kept) else escape_code(char) for char in text)
 
 
 def _as_text(value: object) -> str:

@@ -92,6 +92,7 @@ if _typing.TYPE_CHECKING:
     from ._capture.upload import upload_snapshot
     from ._capture.warm import warm_up
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
+    from ._chars import escape_code, shown_as_is
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
     from ._installed import provided_version
@@ -143,6 +144,8 @@ _LAZY = {
     "passes_through": "._capture.wrapper",
     "task_section": "._capture.contents",
     "upload_snapshot": "._capture.upload",
+    "escape_code": "._chars",
+    "shown_as_is": "._chars",
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
@@ -253,6 +256,7 @@ __all__ = [
     "default_snapshot_directory",
     "drop_own_frame",
     "environment_info",
+    "escape_code",
     "failure_fingerprint",
     "html_text",
     "is_library_frame",
@@ -276,6 +280,7 @@ __all__ = [
     "setting",
     "setting_overrides",
     "settings_values",
+    "shown_as_is",
     "task_section",
     "upload_snapshot",
     "warm_up",

@@ -34,6 +34,7 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         # Shared by every side; what stored pickles name (_format, _rebuild).
         "base": (
             "snapshot._byvalue",
+            "snapshot._chars",
             "snapshot._codehash",
             "snapshot._installed",
             "snapshot._errors",

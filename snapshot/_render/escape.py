@@ -2,18 +2,19 @@
 
 Every string in a snapshot is its author's choice.  :func:`text` escapes
 ``& < > " '`` (so no string can open a tag, close a ``<pre>`` or leave an
-attribute), and turns each character :meth:`str.isprintable` rejects (C0 and
-C1 controls, DEL, bidi overrides and isolates, zero-width and other format
-characters, line separators, lone surrogates, private-use and unassigned code
-points) into a visible escape such as ``\\u202e``, marked with the ``ctl``
-class, so that a bidi override cannot reverse what the reader sees.  Unicode
-spaces stay spaces; newlines and tabs stay in multi-line text only.
+attribute), and shows each character the one rule of :mod:`snapshot._chars`
+does not show as itself (controls, bidi overrides, format characters,
+separators, lone surrogates ...) as a visible escape such as ``\\u202e``,
+marked with the ``ctl`` class, so that a bidi override cannot reverse what the
+reader sees.  Newlines and tabs stay in multi-line text only.
 """
 
 from __future__ import annotations
 
 import html
 from typing import Final
+
+from .._chars import escape_code, shown_as_is
 
 __all__ = ["FIELD_LIMIT", "TEXT_LIMIT", "html_text", "text"]
 
@@ -22,22 +23,9 @@ FIELD_LIMIT: Final = 4000
 #: Characters of a multi-line text (a repr, a traceback, stacks) before it is cut.
 TEXT_LIMIT: Final = 100_000
 
-_NOT_SPACES = "\x1c\x1d\x1e\x1f\x85\u2028\u2029"
-
 
 def _shown_as(char: str) -> str:
-    point = ord(char)
-    if point < 0x100:
-        code = f"\\x{point:02x}"
-    elif point < 0x10000:
-        code = f"\\u{point:04x}"
-    else:
-        code = f"\\U{point:08x}"
-    return f'<span class="ctl">{code}</span>'
-
-
-def _keep(char: str, kept: str) -> bool:
-    return char in kept or (char.isspace() and char not in _NOT_SPACES and char not in "\n\t\r")
+    return f'<span class="ctl">{escape_code(char)}</span>'
 
 
 def text(value: object, *, multiline: bool = False, limit: int | None = None) -> str:
@@ -64,7 +52,7 @@ def text(value: object, *, multiline: bool = False, limit: int | None = None) ->
         parts: list[str] = []
         run: list[str] = []
         for char in raw:
-            if char.isprintable() or _keep(char, kept):
+            if shown_as_is(char, kept):
                 run.append(char)
                 continue
             if run:

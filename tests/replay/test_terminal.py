@@ -84,3 +84,15 @@ def test_no_string_gets_through_unescaped(text: str, one_line: bool) -> None:
     shown.encode("utf-8")
     for line in terminal_lines(text):
         assert unsafe_characters(line) == [] and "\n" not in line
+
+
+def test_the_terminal_and_the_page_escape_the_same_characters() -> None:
+    """One rule (snapshot's shown_as_is) for both: vertical tab and form feed included."""
+    import snapshot
+
+    for point in [*range(0x3100), *range(0xD7F0, 0xE010), 0xFEFF, 0xE0001, 0x10FFFF]:
+        char = chr(point)
+        on_terminal = for_terminal(char, one_line=True) != char
+        on_page = 'class="ctl"' in snapshot.html_text(char)
+        assert on_terminal == on_page, hex(point)
+    assert snapshot.html_text("a\x0bb\x0cc").count('class="ctl"') == 2
