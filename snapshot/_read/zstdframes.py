@@ -110,11 +110,13 @@ def first_frame(fh: IO[bytes], file_size: int, max_bytes: int) -> tuple[int, int
     is complete and at most ``max_bytes`` long; else None (the caller reads it as a stream).
 
     The same walk as :func:`walk_frames`, over one frame: a frame it finds wrong in any
-    way is left to the stream reader, which says what is wrong.
+    way is left to the stream reader, which says what is wrong.  So is one whose header
+    declares more content than its blocks can hold: a one-call ``decompress`` allocates
+    what the header declares, whatever ``max_output_size`` says (writers never declare it).
     """
     start = fh.tell()
     try:
-        _, checksum = frame_header(fh)
+        declared, checksum = frame_header(fh)
         bound = 0
         while True:
             header = int.from_bytes(_read_exact(fh, 3, "a zstd block header"), "little")
@@ -132,5 +134,7 @@ def first_frame(fh: IO[bytes], file_size: int, max_bytes: int) -> tuple[int, int
         return None
     end = fh.tell() + (4 if checksum else 0)
     if not checksum or end > file_size or end - start > max_bytes:
+        return None
+    if declared is not None and declared > bound:
         return None
     return end - start, bound

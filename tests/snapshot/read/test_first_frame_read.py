@@ -64,3 +64,42 @@ def test_a_bad_first_member_is_refused_as_before(tmp_path: Path) -> None:
     assert _one_call(path) is None
     with pytest.raises(snapshot.SnapshotFormatError, match=r"manifest\.json"):
         snapshot.read_manifest(path)
+
+
+def test_a_frame_declaring_gigabytes_is_not_decompressed_in_one_call(tmp_path: Path) -> None:
+    """A 1 KiB frame whose header declares 3 GiB: a one-call decompress would allocate
+    the declared size (a hostile file reserving gigabytes per manifest read). Under a
+    1 GiB address-space limit the manifest is still read and refused as corrupt."""
+    import subprocess
+    import sys
+    import zstandard
+
+    raw = _archive(manifest_bytes())
+    frame = zstandard.ZstdCompressor(write_checksum=True, write_content_size=True).compress(raw)
+    descriptor = frame[4]
+    assert descriptor >> 6 in (1, 2)  # a 2- or 4-byte declared size: made 8 bytes below
+    size_bytes = {1: 2, 2: 4}[descriptor >> 6]
+    single = bool(descriptor & 0x20)
+    head = 5 + (0 if single else 1)
+    lying = (
+        frame[:4]
+        + bytes([(descriptor & 0x3F) | 0xC0])
+        + frame[5:head]
+        + (3 * 2**30).to_bytes(8, "little")
+        + frame[head + size_bytes :]
+    )
+    path = tmp_path / "lying.zst"
+    path.write_bytes(lying)
+    assert _one_call(path) is None
+    code = (
+        "import resource, sys, snapshot\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))\n"
+        "try:\n"
+        "    snapshot.read_manifest(sys.argv[1])\n"
+        "except snapshot.SnapshotError as exc:\n"
+        "    print(type(exc).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.strip() == "SnapshotFormatError", done.stderr
