@@ -72,6 +72,7 @@ def test_a_frame_declaring_gigabytes_is_not_decompressed_in_one_call(tmp_path: P
     1 GiB address-space limit the manifest is still read and refused as corrupt."""
     import subprocess
     import sys
+
     import zstandard
 
     raw = _archive(manifest_bytes())
