@@ -39,6 +39,8 @@ LOCK_WAIT = 2.0
 _found: dict[str, str] | None = None
 #: Top-level module -> the metadata of each distribution that provides it, in path order.
 _providers: dict[str, list[str]] | None = None
+#: Whether a wait for the lock timed out once (see :func:`_take_lock`).
+_gave_up = False
 
 
 def normalize(name: str) -> str:
@@ -46,20 +48,30 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _installed() -> dict[str, str]:
+def _installed() -> dict[str, str] | None:
     """Every distribution on ``sys.path``, listed once per process under the lock (a
     capture that asks while :func:`read_installed` lists waits rather than lists
-    twice; for at most :data:`LOCK_WAIT`, then it goes on without versions)."""
+    twice); None when the listing is not there yet and the lock did not come."""
     global _found
     if _found is None:
-        if not _lock.acquire(timeout=LOCK_WAIT):
-            return {}
+        if not _take_lock():
+            return None
         try:
             if _found is None:
                 _found = _list_installed()
         finally:
             _lock.release()
     return _found
+
+
+def _take_lock() -> bool:
+    """The lock, waited for at most :data:`LOCK_WAIT` once per process: after one
+    timeout (a reading stuck on a hung mount) later asks do not wait again."""
+    global _gave_up
+    if _lock.acquire(timeout=0 if _gave_up else LOCK_WAIT):
+        return True
+    _gave_up = True
+    return False
 
 
 def _list_installed() -> dict[str, str]:
@@ -152,13 +164,14 @@ def _quoted_path(line: str) -> str:
         return ""
 
 
-def _all_providers() -> dict[str, list[str]]:
-    """Top-level module -> distributions' metadata, read once per process under the lock."""
+def _all_providers() -> dict[str, list[str]] | None:
+    """Top-level module -> distributions' metadata, read once per process under the
+    lock; None while another thread holds it (see :func:`_take_lock`)."""
     global _providers
     if _providers is None:
         installed = _installed()
-        if not _lock.acquire(timeout=LOCK_WAIT):
-            return {}
+        if installed is None or not _take_lock():
+            return None
         try:
             if _providers is None:
                 providers: dict[str, list[str]] = {}
@@ -171,13 +184,24 @@ def _all_providers() -> dict[str, list[str]]:
     return _providers
 
 
-@functools.lru_cache(maxsize=256)
 def package_version(distribution: str) -> str | None:
     """The installed version of a distribution (``"dask-replay"``), or None."""
-    metadata = _installed().get(normalize(distribution))
+    if _installed() is None:  # not listed yet, and not waited for: nothing cached
+        return _metadata_version(distribution)
+    return _package_version(normalize(distribution), distribution)
+
+
+@functools.lru_cache(maxsize=256)
+def _package_version(normalized: str, distribution: str) -> str | None:
+    metadata = (_found or {}).get(normalized)
     if metadata is not None:
         return _version_at(metadata)
-    import importlib.metadata  # another finder's distribution: about 13 ms to import
+    return _metadata_version(distribution)
+
+
+def _metadata_version(distribution: str) -> str | None:
+    """``importlib.metadata``'s answer: a distribution only another finder knows."""
+    import importlib.metadata  # about 13 ms to import
 
     try:
         return importlib.metadata.version(distribution)
@@ -185,18 +209,27 @@ def package_version(distribution: str) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1024)
 def provided_version(top_level: str) -> str | None:
     """The version of the installed distribution that provides a top-level module
     (``yaml``: PyYAML's), read from metadata, never by importing it; None if none does."""
+    installed = _installed()
+    providers = _all_providers() if installed is not None else None
+    if installed is None or providers is None:  # not read yet: nothing cached
+        return None
+    return _provided_version(top_level)
+
+
+@functools.lru_cache(maxsize=1024)
+def _provided_version(top_level: str) -> str | None:
     # The distribution named like the module first (``numpy``), when it provides it:
     # one file read instead of every distribution's.
-    named = _installed().get(normalize(top_level))
+    installed, providers = _found or {}, _providers or {}
+    named = installed.get(normalize(top_level))
     if named is not None and top_level in _top_levels(named):
         version = _version_at(named)
         if version:
             return version
-    for metadata in _all_providers().get(top_level, []):
+    for metadata in providers.get(top_level, []):
         version = _version_at(metadata)
         if version:
             return version

@@ -191,6 +191,12 @@ def test_a_reading_that_hangs_holds_no_capture() -> None:
         assert _installed.package_version("zstandard") == importlib.metadata.version("zstandard")
         assert _installed.module_version("hook_helpers_nowhere") is None
         assert _installed._found is None and _installed._providers is None
+        _installed.LOCK_WAIT = 10_000  # waited once: later asks do not wait again
+        for _ in range(5):
+            assert _installed.module_version("hook_helpers_nowhere") is None
+            assert _installed.provided_version("yaml") is None  # nothing cached meanwhile
+        _installed._lock.release()  # the reading ends: versions come back
+        assert _installed.provided_version("yaml") == importlib.metadata.version("PyYAML")
         print("went on")
         """
     )
