@@ -8,6 +8,7 @@ its file.  Before that, or without a dashboard, the note is unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,10 @@ from urllib.parse import quote
 from snapshot import CaptureOutcome, Capturer
 
 from .._names import PAGES_METADATA
+
+#: What a URL for the note may be: any client can set the scheduler's metadata, and
+#: the note reaches the client's terminal as it is: printable ASCII, no space, bounded.
+_URL = re.compile(r"https?://[!-~]{1,2000}")
 
 
 class NotingCapturer(Capturer):
@@ -37,4 +42,4 @@ async def learn_pages_url(worker: Any) -> str | None:
         url = await worker.scheduler.get_metadata(keys=list(PAGES_METADATA), default=None)
     except Exception:
         return None
-    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+    return url if isinstance(url, str) and _URL.fullmatch(url) else None

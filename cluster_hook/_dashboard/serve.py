@@ -71,12 +71,14 @@ def holders(row: Row, workers: Mapping[str, Any]) -> list[str]:
         host = get_address_host(row.worker)
     except Exception:
         return found
+    neighbours = 0
     for address in workers:
-        if len(found) > MAX_NEIGHBOURS:
+        if neighbours >= MAX_NEIGHBOURS:
             break
         try:
             if address != row.worker and get_address_host(address) == host:
                 found.append(address)
+                neighbours += 1
         except Exception:
             continue
     return found

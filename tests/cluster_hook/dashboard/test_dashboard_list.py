@@ -223,3 +223,38 @@ async def test_the_pages_url_follows_the_dashboard_link(c: Client, s: Any) -> No
         assert pages_url(s, "/pre/").endswith(f":{port}/pre/snapshots/")
     with dask.config.set({"distributed.dashboard.link": "http://{host}:{port}/{NO_SUCH_VARIABLE}"}):
         assert pages_url(s, "/").endswith(f":{port}/snapshots/")
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_hostile_pages_url_in_the_metadata_never_reaches_the_note(
+    c: Client, s: Any, a: Any
+) -> None:
+    """Any client can set the scheduler's metadata the workers read the list's URL
+    from; a URL with an escape sequence, a space or a newline is not used."""
+    from cluster_hook._dashboard.note import learn_pages_url
+    from cluster_hook._names import PAGES_METADATA
+
+    good = "http://127.0.0.1:8787/snapshots/"
+    for url in (
+        "http://x/\x1b]0;pwned\x07/",
+        "http://x/ \nFAKE: run rm -rf",
+        "https://x/" + "a" * 5000,
+        "javascript:alert(1)",
+    ):
+        await c.set_metadata(list(PAGES_METADATA), url)
+        assert await learn_pages_url(a) is None, repr(url)
+    await c.set_metadata(list(PAGES_METADATA), good)
+    assert await learn_pages_url(a) == good
+
+
+def test_a_page_asks_the_writer_and_at_most_three_neighbours_on_its_host() -> None:
+    from cluster_hook._dashboard.index import Row
+    from cluster_hook._dashboard.serve import MAX_NEIGHBOURS, holders
+
+    writer = "tcp://10.0.0.1:4000"
+    same_host = {f"tcp://10.0.0.1:{4001 + i}": None for i in range(6)}
+    workers = {writer: None, **same_host, "tcp://10.0.0.2:4000": None}
+    row = Row(0.0, "s.tar.zst", "k", "E", "", writer, "h", "/p", None, None, None, None, None)
+    assert holders(row, workers) == [writer, *list(same_host)[:MAX_NEIGHBOURS]]
+    gone = Row(0.0, "s.tar.zst", "k", "E", "", "tcp://10.0.0.1:3999", "h", "/p", *[None] * 5)
+    assert holders(gone, workers) == [writer, *list(same_host)[: MAX_NEIGHBOURS - 1]]
