@@ -22,6 +22,7 @@ from typing import Any
 
 from distributed.protocol.pickle import dumps
 
+from .._config import ConfigError, Settings
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import ONDEMAND_CLIENT, RECOVER_CLIENT
 from .._runreply import run_result
@@ -33,6 +34,15 @@ __all__ = ["capture_on_scheduler"]
 ARRIVAL_WAIT = 10.0
 #: Scheduler states of a task that has yet to run (or is running).
 PENDING = ("released", "waiting", "queued", "processing", "no-worker")
+
+
+def _max_object_size(settings: dict[str, Any]) -> int | None:
+    """``snapshot.max-object-size`` as the scheduler's config (and ``settings``) say: a
+    released input larger than this is not computed again, as for a death."""
+    try:
+        return Settings.from_config(settings).max_object_size
+    except ConfigError:
+        return None
 
 
 async def capture_on_scheduler(
@@ -83,7 +93,7 @@ async def capture_on_scheduler(
             scheduler,
             lost,
             client=RECOVER_CLIENT,
-            max_bytes=settings.get("max-object-size"),
+            max_bytes=_max_object_size(settings),
         )
         if recovery.recomputing:
             await wait_recovered(scheduler, recovery, max(0.0, deadline - time.monotonic()))

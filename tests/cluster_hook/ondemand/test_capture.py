@@ -146,3 +146,22 @@ async def test_what_cannot_be_captured_is_named_in_one_line(c: Client, s: Any, a
         await cluster_hook.capture(chain)
     # The scheduler and workers are unharmed.
     assert await c.submit(inc, 2) == 3
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_released_input_over_max_object_size_is_not_computed_again(
+    c: Client, s: Any, a: Any
+) -> None:
+    """snapshot.max-object-size bounds what a capture recomputes, as for a death."""
+    data = c.submit(os.urandom, 200_000, key="big-input")
+    total = c.submit(len, data, key="its-length")
+    assert await total == 200_000
+    del data
+    while "big-input" in s.tasks and s.tasks["big-input"].state != "released":
+        await asyncio.sleep(0.01)
+    with (
+        dask.config.set({"snapshot.max-object-size": "100 KiB"}),
+        pytest.raises(CaptureError, match=r"'big-input' is released and .*max-object-size"),
+    ):
+        await cluster_hook.capture(total)
+    assert await c.submit(inc, 2) == 3
