@@ -40,6 +40,8 @@ LIBRARIES = frozenset(
         "sklearn",
         "zict",
         "tblib",
+        "IPython",
+        "ipdb",
         "cluster_hook",
         "snapshot",
         "replay",

@@ -2,9 +2,11 @@
 
 A snapshot asked for of a task that finished (spec 4.13) has no exception to
 stop at.  Its replay runs the call under the debugger instead, which stops at
-the first line of Python that belongs to neither the standard library, nor
-dask and the libraries it runs tasks through, nor replay itself: the user's
-function, even when the call is a dask task wrapping it (``run_spec(inputs)``).
+the first line of Python that is not library code by the one rule the page and
+``info`` follow (``snapshot.is_library_frame``: installed packages, the standard
+library, dask and the libraries it runs tasks through, replay itself): the
+user's function, even when the call is a dask task wrapping it
+(``run_spec(inputs)``).
 ``q`` lets the call run on to its end (its result is still compared); a
 function with no such line (a builtin such as ``sum``) runs through, and the
 replay says so.
@@ -12,10 +14,11 @@ replay says so.
 
 from __future__ import annotations
 
-import sys
 import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import snapshot
 
 from .._terminal import for_terminal
 from .call import has_result
@@ -24,32 +27,24 @@ from .debugger import Debugger, import_debugger
 if TYPE_CHECKING:
     import pdb
 
-    import snapshot
-
-__all__ = ["LIBRARIES", "driver", "ipdb_step_in", "pdb_step_in"]
+__all__ = ["driver", "ipdb_step_in", "pdb_step_in"]
 
 Driven = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
 
-#: Top-level packages whose frames are not the user's (matched as module name prefixes).
-LIBRARIES = (
-    "replay",
-    "snapshot",
-    "dask",
-    "distributed",
-    "toolz",
-    "tlz",
-    "cloudpickle",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "IPython",
-    "ipdb",
-)
+
+class _Seen(NamedTuple):
+    """What ``snapshot.is_library_frame`` reads of a frame, taken from a live one."""
+
+    filename: str
+    module: str | None
 
 
-def _library(module_name: str | None) -> bool:
-    top = str(module_name or "").partition(".")[0]
-    return top in LIBRARIES or top in sys.stdlib_module_names
+def _library(frame: types.FrameType) -> bool:
+    """Whether a live frame is library code: the one rule ``info`` and the page follow."""
+    module = frame.f_globals.get("__name__")
+    return snapshot.is_library_frame(
+        _Seen(frame.f_code.co_filename, module if isinstance(module, str) else None)
+    )
 
 
 def pdb_step_in(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -85,8 +80,8 @@ def _step_in(
 
     # Only this instance changes: library frames skipped, no stop at the ``def`` line
     # (the first line of the body is the first stop), and quitting runs the call on.
-    debugger.skip = {f"{library}.*" for library in LIBRARIES}
-    debugger.is_skipped_module = _library  # type: ignore[method-assign]
+    stop_here = debugger.stop_here
+    debugger.stop_here = lambda frame: not _library(frame) and stop_here(frame)  # type: ignore[method-assign]
     debugger.user_call = lambda frame, argument_list: None  # type: ignore[method-assign]
     debugger.interaction = stop  # type: ignore[method-assign]
     debugger.do_quit = debugger.do_q = debugger.do_exit = run_on  # type: ignore[method-assign]

@@ -72,6 +72,20 @@ def test_pdb_steps_over_dask_s_own_frames_into_the_user_s_function(tmp_path: Pat
     assert "Same result: the call returned 3.0" in done.stdout
 
 
+def test_pdb_stops_in_a_user_s_module_named_like_the_standard_library(tmp_path: Path) -> None:
+    """The user's own ``colorsys.py`` is the user's code (its file says so), as ``info``
+    and the page judge it: stepping in stops there."""
+    own = tmp_path / "colorsys.py"
+    own.write_text(SOURCE)
+    namespace: dict[str, Any] = {"__name__": "colorsys"}
+    exec(compile(SOURCE, str(own), "exec"), namespace)
+    path = _write(tmp_path / "own.tar.zst", namespace["mean"], ([4, 8],), 6.0)
+    done = run_cli([str(path)], cwd=tmp_path, stdin="p values\nc\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(Pdb) [4, 8]" in done.stdout
+    assert "No line of your code ran" not in done.stdout
+
+
 def test_quit_runs_the_call_to_its_end_and_still_compares(tmp_path: Path) -> None:
     path = _write(tmp_path / "mean.tar.zst", compile_job(SOURCE)["mean"], ([1, 2, 3],), 2.0)
     done = run_cli([str(path)], cwd=tmp_path, stdin="q\n")
