@@ -108,10 +108,11 @@ def check_here(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def _compare(opened: Any, exception: BaseException | None, result: object) -> dict[str, Any]:
-    """A finished task's snapshot: the same value as on the cluster, or how it differs."""
+    """A finished task's snapshot: the same value as on the cluster, or how it differs
+    (the replay's own judgement, ``judge_result``, worded for ``check``)."""
     import snapshot
 
-    from .._run.compare import compare_results
+    from .._run.verdict import Verdict, judge_result
     from .verdicts import CheckVerdict
 
     if exception is not None:
@@ -120,16 +121,17 @@ def _compare(opened: Any, exception: BaseException | None, result: object) -> di
         captured = opened.result()
     except Exception as exc:  # the result's own code raised while unpickling
         return {"reason": f"the captured result cannot be loaded here: {_said(exc)}"}
-    if isinstance(captured, snapshot.Placeholder):
-        reason = captured.reason or captured.status
-        return {"reason": f"the task's result was not stored ({reason}): nothing to compare"}
-    difference = compare_results(captured, result)
-    if difference is None:
+    outcome = judge_result(captured, None, result)
+    if outcome.verdict is Verdict.NOT_COMPARED:
+        return {
+            "reason": f"the task's result was not stored ({outcome.difference}): nothing to compare"
+        }
+    if outcome.verdict is Verdict.SAME_RESULT:
         return {
             "verdict": CheckVerdict.SAME.value,
             "reason": f"returns {snapshot.safe_repr(result, 60)}, as on the cluster",
         }
-    return {"verdict": CheckVerdict.DIFFERS.value, "reason": f"returns {difference}"}
+    return {"verdict": CheckVerdict.DIFFERS.value, "reason": f"returns {outcome.difference}"}
 
 
 def _captured(model: Any) -> dict[str, Any]:
