@@ -67,8 +67,10 @@ def _unread_files(model: snapshot.Manifest, source: Callable[[str], str | None])
     """The frames' files whose captured text was not read (a quick read stopped before
     it): their lines are the worker's, shown as such, not checked."""
     unread: set[str] = set()
+    asked: set[str] = set()  # each file's text once, not once per frame (a recursion)
     for frame in model.frames:
-        if frame.filename and frame.source and frame.filename not in unread:
+        if frame.filename and frame.source and frame.filename not in asked:
+            asked.add(frame.filename)
             if source(frame.source) is None:
                 unread.add(frame.filename)
     return unread
