@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -236,6 +237,9 @@ class DeathWatch(SchedulerPlugin):
             "time": time.time(),
             "dead": worker,
             "scheduler_id": scheduler.id,
+            # Names the file: a writer that dies after writing it is not
+            # followed by a second snapshot of the same death.
+            "death_id": secrets.token_hex(8),
             "settings": self.settings_overrides,
         }
 

@@ -50,6 +50,12 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     settings = Settings.from_config(record.get("settings") or {})
     if not settings.enabled:
         return {"path": None, "host": socket.gethostname(), "reason": "snapshot.enabled is false"}
+    earlier = _written_before(settings, record)
+    if earlier is not None:
+        # An earlier writer wrote it, then died before its answer reached the
+        # scheduler: announce that file again rather than write a second one.
+        outcome = await asyncio.to_thread(_announce, settings, record, earlier, str(worker.address))
+        return _reply(worker, outcome)
     lost = dict(record.get("lost") or {})
     data: dict[Any, Any] = {}
     if settings.capture_inputs:
@@ -77,6 +83,22 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
             f"{err.strerror or err}; check snapshot.directory on this worker",
             path=str(settings.directory),
         ) from err
+    return _reply(worker, outcome)
+
+
+def _written_before(settings: Settings, record: Mapping[str, Any]) -> Path | None:
+    """The snapshot of this very death, if an earlier attempt wrote it here."""
+    token = record.get("death_id")
+    if not isinstance(token, str):
+        return None
+    return _guard(settings).written_with(token)
+
+
+def _guard(settings: Settings) -> StormGuard:
+    return StormGuard(settings.directory, settings.max_per_fingerprint, settings.max_directory_size)
+
+
+def _reply(worker: Any, outcome: DeathWritten) -> dict[str, Any]:
     if outcome.event is not None:
         try:
             worker.log_event(SNAPSHOT_TOPIC, outcome.event)
@@ -99,9 +121,7 @@ def _write(
 ) -> DeathWritten:
     death = dict(record["death"])
     key = record["key"]
-    guard = StormGuard(
-        settings.directory, settings.max_per_fingerprint, settings.max_directory_size
-    )
+    guard = _guard(settings)
     guard.set_scope(str(record["scheduler_id"]))
     make_private_dirs(settings.directory)
     guard.prune_once()
@@ -164,21 +184,33 @@ def _write(
         builder.set_call(spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF)
         builder.manifest["inputs"] = []
         builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
-    path = guard.new_path(key, host)
-    written = builder.write(path, key=settings.key)
-    url = _upload(settings, written)
+    token = record.get("death_id")
+    path = guard.new_path(key, host, token if isinstance(token, str) else None)
+    return _announce(settings, record, builder.write(path, key=settings.key), writer_address)
+
+
+def _announce(
+    settings: Settings, record: Mapping[str, Any], written: Path, writer_address: str
+) -> DeathWritten:
+    """Upload the written snapshot and make its ``snapshot`` event, from its manifest."""
+    try:
+        manifest = snapshot.read_manifest(written)
+    except snapshot.SnapshotError:
+        manifest = {}
+    task = manifest.get("task") or {}
+    death = record["death"]
     event = {
-        "key": snapshot.key_to_json(key),
+        "key": snapshot.key_to_json(record["key"]),
         "path": str(written),
-        "url": url,
-        "host": host,
+        "url": _upload(settings, written),
+        "host": socket.gethostname(),
         "worker": writer_address,
         "exception": "distributed.scheduler.KilledWorker",
         "message": death["summary"][:500],
-        "fingerprint": fp,
-        "attempt": attempt,
+        "fingerprint": str(record["fingerprint"]),
+        "attempt": task.get("attempt"),
         "bytes": _size(written),
-        "complete": not lost,
+        "complete": not (manifest.get("death") or {}).get("lost_inputs"),
         "death": {
             "cause": death["cause"],
             "worker": death.get("worker"),

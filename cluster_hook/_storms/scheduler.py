@@ -156,8 +156,9 @@ class StormBudget(SchedulerPlugin):
         if topic != SNAPSHOT_TOPIC or not isinstance(msg, Mapping):
             return
         storm = self.storms.get(str(msg.get("fingerprint")))
-        if storm is not None and len(storm.places) < MAX_PLACES:
-            storm.places.append(f"{msg.get('host', '?')}:{msg.get('path', '?')}")
+        place = f"{msg.get('host', '?')}:{msg.get('path', '?')}"
+        if storm is not None and len(storm.places) < MAX_PLACES and place not in storm.places:
+            storm.places.append(place)
 
     def publish(self) -> None:
         """The counts that changed since the last call, one event per fingerprint."""

@@ -43,6 +43,7 @@ from pathlib import Path
 SNAPSHOT_SUFFIX = ".tar.zst"
 STORM_DIR = ".storm"
 _PRUNE_AFTER = 7 * 24 * 3600
+_TOKEN = re.compile(r"[0-9a-f]{16}")
 _SLUG = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -175,14 +176,28 @@ class StormGuard:
         """What the directory may still take (snapshot.max-directory-size)."""
         return self.max_directory_size - self.used_bytes()
 
-    def new_path(self, key: object, host: str) -> Path:
-        """A file name no other writer, thread or process, will pick."""
+    def new_path(self, key: object, host: str, token: str | None = None) -> Path:
+        """A file name no other writer, thread or process, will pick.
+
+        ``token``: the name's last part instead of a random one, for a writer
+        that must find again what an earlier attempt wrote (a death's id).
+        """
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         slug = _SLUG.sub("_", str(key if not isinstance(key, tuple) else "-".join(map(str, key))))
         slug = slug.strip("_.-")[:60] or "task"
         host_slug = _SLUG.sub("_", host)[:40]
-        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{secrets.token_hex(4)}{SNAPSHOT_SUFFIX}"
+        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{token or secrets.token_hex(4)}{SNAPSHOT_SUFFIX}"
         return self.directory / name
+
+    def written_with(self, token: str) -> Path | None:
+        """The complete snapshot an earlier :meth:`new_path` with ``token`` named, if any."""
+        if not _TOKEN.fullmatch(token):
+            return None
+        try:
+            found = sorted(self.directory.glob(f"*-{token}{SNAPSHOT_SUFFIX}"))
+        except OSError:
+            return None
+        return found[0] if found else None
 
     def prune_once(self) -> None:
         """Remove scope directories untouched for a week; once per process."""
