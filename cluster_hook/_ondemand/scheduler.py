@@ -23,6 +23,7 @@ from typing import Any
 from distributed.protocol.pickle import dumps
 
 from .._config import ConfigError, Settings
+from .._lineage.pins import scheduler_pins
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import ONDEMAND_CLIENT, RECOVER_CLIENT
 from .._runreply import run_result
@@ -71,8 +72,8 @@ async def capture_on_scheduler(
     if ts.run_spec is None:
         return _refused("scattered", "it is scattered data, not a task: there is no call")
     pending = ts.state in PENDING
-    pinned = [dts.key for dts in ts.dependencies]
-    _want(scheduler, pinned)
+    pins = scheduler_pins(scheduler, ONDEMAND_CLIENT)
+    pinned = pins.want([dts.key for dts in ts.dependencies])
     recovery = Recovery(RECOVER_CLIENT)
     try:
         if pending:
@@ -114,7 +115,7 @@ async def capture_on_scheduler(
         replies = await scheduler.broadcast(msg=message, workers=[writer], on_error="return")
         return _reply(replies.get(writer), writer)
     finally:
-        _unwant(scheduler, pinned)
+        pins.unwant(pinned)
         release(scheduler, recovery)
 
 
@@ -180,32 +181,6 @@ def _reply(reply: Any, writer: str) -> dict[str, Any]:
     if failed is None and isinstance(result, dict):
         return result
     return _refused("writer", f"the worker {writer} could not write it: {failed or result}")
-
-
-def _want(scheduler: Any, keys: list[Any]) -> None:
-    keys = [k for k in keys if k in scheduler.tasks]
-    if keys:
-        _pins.setdefault(id(scheduler), Counter()).update(keys)
-        scheduler.client_desires_keys(keys=keys, client=ONDEMAND_CLIENT)
-
-
-def _unwant(scheduler: Any, keys: list[Any]) -> None:
-    pins = _pins.get(id(scheduler), Counter())
-    done = []
-    for key in keys:
-        if pins[key] > 0:
-            pins[key] -= 1
-            if pins[key] == 0:
-                del pins[key]
-                done.append(key)
-    if done and ONDEMAND_CLIENT in scheduler.clients:
-        scheduler.client_releases_keys(
-            keys=done, client=ONDEMAND_CLIENT, stimulus_id=f"dask-replay-capture-{time.time()}"
-        )
-
-
-#: How many captures under way want each key, per scheduler (by id) in this process.
-_pins: dict[int, Counter[Any]] = {}
 
 
 def _refused(kind: str, why: str) -> dict[str, Any]:
