@@ -4,7 +4,7 @@
 through the worker's ``run`` handler, with the task's run_spec.  It takes the
 task's inputs (and, for a finished task, its result) from this worker's memory
 or from their holders, then builds the snapshot in a thread with the same
-writer as a failure's: the call (``cluster_hook._ondemand.call``), the inputs,
+writer as a failure's: the call (``cluster_hook._unwrap.resolved_call``), the inputs,
 the run_spec, the result as the ``on_demand`` section's piece (spec 4.13),
 and, for a failed task, the error the scheduler kept.  Large values move
 between workers only, never through the scheduler or the client.
@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import snapshot
-from snapshot import make_private_dirs
+from snapshot import LiveCall, make_private_dirs
 
 from .._config import Settings
 from .._lineage.gather import gather_values, over_headroom
 from .._names import PLUGIN_NAME
+from .._unwrap import resolved_call
 from .._written.draft import add_inputs, draft, guard, size
-from .call import task_call
 
 __all__ = ["TRIGGER", "write_on_demand"]
 
@@ -89,7 +89,9 @@ def _write(
         "requested_by": record.get("client"),
         "time": record.get("time"),
     }
-    call = task_call(made.spec, data)
+    # The task's function and the values it was given, when resolving them runs
+    # nothing; else the task itself (fused, nested): run_spec(inputs).
+    call = resolved_call(made.spec, data) or LiveCall(made.spec, (dict(data),), {}, "run_spec")
     if record["state"] == "failed":
         _add_error(builder, record)
     builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
