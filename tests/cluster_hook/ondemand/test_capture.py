@@ -24,7 +24,7 @@ import cluster_hook
 import replay
 import snapshot
 from cluster_hook import CaptureError
-from cluster_hook._client.copies import client_settings
+from cluster_hook._client.copies import client_settings, install_client
 
 #: gen_cluster's workers run in this process: a task can wait on a plain threading.Event.
 GATES = {"pending": threading.Event(), "cancelled": threading.Event(), "fails": threading.Event()}
@@ -165,3 +165,15 @@ async def test_a_released_input_over_max_object_size_is_not_computed_again(
     ):
         await cluster_hook.capture(total)
     assert await c.submit(inc, 2) == 3
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_the_client_part_s_directory_receives_the_copy(
+    c: Client, s: Any, a: Any, tmp_path: Any
+) -> None:
+    """The client part installed with a directory of its own (``register(client,
+    client_directory=D)`` installs it so): an asynchronous capture keeps its copy there."""
+    install_client(c, client_directory=str(tmp_path / "given"))
+    path = await cluster_hook.capture(c.submit(inc, 1))
+    assert path.parent == tmp_path / "given"
+    assert snapshot.read_model(path).on_demand is not None
