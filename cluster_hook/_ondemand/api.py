@@ -42,7 +42,8 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
 
     A finished task's snapshot holds its call, its inputs and the value it
     returned; a failed task's, its call, inputs and error; a task that has yet
-    to run is waited for (at most ``timeout`` seconds), then captured.  Returns
+    to run is waited for (at most ``timeout`` seconds), then captured; the worker
+    writing it has ``timeout`` seconds too.  Returns
     the path of the copy in ``snapshot.client-directory`` (``replay.load(future)``
     finds it too); an awaitable of it when the client is asynchronous.
     Raises :class:`CaptureError`.

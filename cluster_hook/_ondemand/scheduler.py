@@ -77,7 +77,7 @@ async def capture_on_scheduler(
     recovery = Recovery(RECOVER_CLIENT)
     try:
         if pending:
-            why = await _wait_done(scheduler, key, deadline)
+            why = await _wait_done(scheduler, key, deadline, timeout)
             if why is not None:
                 return _refused("pending", why)
         ts = scheduler.tasks[key]
@@ -105,22 +105,43 @@ async def capture_on_scheduler(
         record["recomputed"] = {k: recovery.recomputing[k] for k in recovery.holders}
         writer = _choose_writer(scheduler, record["who_has"], record["nbytes"])
         if writer is None:
-            return _refused("workers", "no running worker is left to write it")
-        message = {
-            "op": "run",
-            "function": dumps(write_on_demand),
-            "args": dumps((record,)),
-            "wait": True,
-        }
-        replies = await scheduler.broadcast(msg=message, workers=[writer], on_error="return")
-        return _reply(replies.get(writer), writer)
+            return _refused(
+                "workers",
+                "no running worker is left to write it (they are paused, closing or gone); "
+                "capture again once one is running",
+            )
+        return await _write(scheduler, record, writer, timeout)
     finally:
         pins.unwant(pinned)
         release(scheduler, recovery)
 
 
-async def _wait_done(scheduler: Any, key: Any, deadline: float) -> str | None:
-    """Wait until ``key`` has run (``memory`` or ``erred``); why not, else None."""
+async def _write(
+    scheduler: Any, record: dict[str, Any], writer: str, timeout: float
+) -> dict[str, Any]:
+    """Have ``writer`` write the snapshot, within ``timeout`` seconds of asking it (its own
+    bound: a capture that waited its whole timeout for the task still has that long)."""
+    message = {
+        "op": "run",
+        "function": dumps(write_on_demand),
+        "args": dumps((record,)),
+        "wait": True,
+    }
+    asked = scheduler.broadcast(msg=message, workers=[writer], on_error="return")
+    try:
+        replies = await asyncio.wait_for(asked, timeout)
+    except TimeoutError:
+        return _refused(
+            "writing",
+            f"the worker {writer} did not write it within timeout={timeout:g} s (it may "
+            "still be writing it into its snapshot.directory); capture again with a larger "
+            "timeout, or see that worker's log",
+        )
+    return _reply(replies.get(writer), writer)
+
+
+async def _wait_done(scheduler: Any, key: Any, deadline: float, timeout: float) -> str | None:
+    """Wait until ``key`` has run (``memory`` or ``erred``) until ``deadline``; why not, else None."""
     while True:
         ts = scheduler.tasks.get(key)
         if ts is None or ts.state == "forgotten":
@@ -130,7 +151,10 @@ async def _wait_done(scheduler: Any, key: Any, deadline: float) -> str | None:
         if not ts.who_wants and ts.state == "released":
             return "nothing wants it: it will not run (keep its future until it has run)"
         if time.monotonic() >= deadline:
-            return f"it has not run yet (state {ts.state!r}); capture it again once it has"
+            return (
+                f"it has not run within timeout={timeout:g} s (state {ts.state!r}); capture "
+                "it again once it has, or with a larger timeout"
+            )
         await asyncio.sleep(0.05)
 
 
