@@ -3,10 +3,12 @@
 :func:`write_on_demand` is sent by :func:`cluster_hook._ondemand.scheduler.capture_on_scheduler`
 through the worker's ``run`` handler, with the task's run_spec.  It takes the
 task's inputs (and, for a finished task, its result) from this worker's memory
-or from their holders, then builds the snapshot in a thread with the same
-writer as a failure's: the call (``cluster_hook._unwrap.resolved_call``), the inputs,
-the run_spec, the result as the ``on_demand`` section's piece (spec 4.13),
-and, for a failed task, the error the scheduler kept.  Large values move
+or from their holders, then builds the snapshot in a thread from the draft
+death snapshots start from too (``cluster_hook._written``: the task, origin and
+environment sections, the inputs, the run_spec), adding its own: the call
+(``cluster_hook._unwrap.resolved_call``, the resolver a failure's uses), the
+result as the ``on_demand`` section's piece (spec 4.13), and, for a failed
+task, the error the scheduler kept.  Large values move
 between workers only, never through the scheduler or the client.
 """
 
