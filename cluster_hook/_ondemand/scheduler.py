@@ -199,6 +199,12 @@ def _choose_writer(
 
 
 def _reply(reply: Any, writer: str) -> dict[str, Any]:
+    if isinstance(reply, OSError):  # CommClosedError: the connection to it was lost
+        return _refused(
+            "writer",
+            f"the worker {writer} closed or went away while writing it "
+            f"({type(reply).__name__}); capture again",
+        )
     result, failed = run_result(reply)
     if failed is None and isinstance(result, dict) and result.get("error"):
         return _refused("writer", str(result["error"]))

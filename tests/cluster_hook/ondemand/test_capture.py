@@ -193,6 +193,23 @@ def stalls_when_pickled() -> StallsWhenPickled:
 
 
 GATES["pickle"] = threading.Event()
+GATES["closing-done"] = threading.Event()
+
+
+class SaysWhenPickled:
+    """A value whose pickling sets GATES[gate], then waits for GATES[gate + "-done"]."""
+
+    def __init__(self, gate: str) -> None:
+        self.gate = gate
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        GATES[self.gate].set()
+        GATES[self.gate + "-done"].wait(30)
+        return (SaysWhenPickled, (self.gate,))
+
+
+def stalls_until(gate: str) -> SaysWhenPickled:
+    return SaysWhenPickled(gate)
 
 
 @gen_cluster(client=True, nthreads=[("", 1)])
@@ -246,3 +263,26 @@ async def test_a_capture_with_no_running_worker_says_so(c: Client, s: Any, a: An
     while s.workers[a.address].status != Status.running:
         await asyncio.sleep(0.01)
     assert snapshot.read_model(await cluster_hook.capture(done)).on_demand is not None
+
+
+@gen_cluster(client=True, nthreads=[("", 1), ("", 1)])
+async def test_a_writer_that_closes_while_writing_is_named(
+    c: Client, s: Any, a: Any, b: Any
+) -> None:
+    GATES["closing"] = threading.Event()
+    stalled = c.submit(stalls_until, "closing", key="closing-result", workers=[b.address])
+    await wait(stalled)
+    asked = asyncio.ensure_future(cluster_hook.capture(stalled))
+    while not GATES["closing"].is_set() and not asked.done():
+        await asyncio.sleep(0.01)  # the writer (b, which holds the result) is pickling it
+    try:
+        await b.close()
+        with pytest.raises(CaptureError) as info:
+            await asked
+    finally:
+        GATES["closing-done"].set()
+    assert str(info.value) == (
+        f"cannot capture 'closing-result': the worker {b.address} closed or went away while "
+        "writing it (CommClosedError); capture again"
+    )
+    assert await c.submit(inc, 2) == 3
