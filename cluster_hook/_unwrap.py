@@ -32,6 +32,9 @@ from typing import Any
 
 from snapshot import LiveCall
 
+#: Nesting walked at most to tell whether an argument is plain data.
+_MAX_DEPTH = 32
+
 Extractor = Callable[[Mapping[str, Any]], tuple[Any, tuple[Any, ...], dict[str, Any]] | None]
 
 
@@ -135,22 +138,52 @@ def innermost_call(exc: BaseException, run_spec: object, data: Mapping[Any, Any]
 
 def _coroutine_task_call(run_spec: object, data: Mapping[Any, Any]) -> LiveCall | None:
     """An async def task: ``Task.__call__`` returned the coroutine before it raised,
-    so its frame is not in the traceback.  Resolve its arguments from ``data``
-    when they are plain values and dependency references (nothing to run)."""
-    spec = sys.modules.get("dask._task_spec")
-    if spec is None or not isinstance(run_spec, spec.Task) or not run_spec.is_coro:
+    so its frame is not in the traceback: its call resolved from ``data``."""
+    if not getattr(run_spec, "is_coro", False):
         return None
+    return resolved_call(run_spec, data)
 
-    def resolve(value: object) -> object:
-        if isinstance(value, spec.TaskRef):
-            return data[value.key]
-        if isinstance(value, spec.GraphNode):
-            raise LookupError("a nested task would have to run again")
-        return value
 
+def resolved_call(run_spec: Any, data: Mapping[Any, Any]) -> LiveCall | None:
+    """A task's call with its arguments resolved from ``data``; None when that would run code.
+
+    A task whose arguments are plain values, dependency references and
+    containers of those (``Task(sum, List(1, 1))``, ``Task(inc, TaskRef("x"))``)
+    is ``func(*args, **kwargs)`` with the values it was given (origin
+    ``"task"``): a replay steps into the function itself.  Any other task (a
+    fused subgraph, a nested task, an alias) gives None: resolving its
+    arguments would run part of it again here.
+    """
+    spec = sys.modules.get("dask._task_spec")
+    if spec is None or type(run_spec) is not spec.Task:
+        return None
     try:
-        args = tuple(resolve(a) for a in run_spec.args)
-        kwargs = {str(k): resolve(v) for k, v in run_spec.kwargs.items()}
+        args = tuple(_resolve(spec, a, data) for a in run_spec.args)
+        kwargs = {str(k): _resolve(spec, v, data) for k, v in run_spec.kwargs.items()}
     except LookupError:
         return None
-    return LiveCall(run_spec.func, args, kwargs, "task")
+    return LiveCall(run_spec.func, args, kwargs, "task").without_partial()
+
+
+def _resolve(spec: Any, value: Any, data: Mapping[Any, Any]) -> Any:
+    """``value`` as the task's function received it; LookupError when that means running a task."""
+    if isinstance(value, spec.TaskRef):
+        return data[value.key]
+    if isinstance(value, spec.GraphNode):
+        if not _plain(spec, value, 0):
+            raise LookupError("a nested task would have to run again")
+        return value({k: data[k] for k in value.dependencies})
+    return value
+
+
+def _plain(spec: Any, node: Any, depth: int) -> bool:
+    """A data node, a reference or an alias of one (how ``submit(f, [future])`` names
+    it), or a container (list, tuple, set, dict) of those: resolving it runs nothing."""
+    if depth > _MAX_DEPTH:
+        return False
+    plain = spec.TaskRef | spec.DataNode | spec.Alias
+    if isinstance(node, plain) or not isinstance(node, spec.GraphNode):
+        return True
+    if not isinstance(node, spec.NestedContainer):
+        return False
+    return all(_plain(spec, a, depth + 1) for a in (*node.args, *node.kwargs.values()))

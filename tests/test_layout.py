@@ -90,6 +90,8 @@ ROOMS: dict[str, dict[str, tuple[str, ...]]] = {
         "client": ("cluster_hook._client",),
         # Lost data recomputed from lineage: deaths use it, and any feature may.
         "lineage": ("cluster_hook._lineage",),
+        # A snapshot a worker writes from the scheduler's record: deaths' and captures'.
+        "written": ("cluster_hook._written",),
         "deaths": ("cluster_hook._deaths",),
         "storms": ("cluster_hook._storms",),
         # The Snapshots pages on the dashboard: the scheduler's list, the workers' pages.
@@ -138,12 +140,14 @@ MAY_IMPORT: dict[str, dict[str, tuple[str, ...]]] = {
         "base": (),
         "client": ("base", "storms"),
         "lineage": ("base",),
-        "deaths": ("base", "lineage"),
+        # The one builder of the snapshots that deaths and captures write on a worker.
+        "written": ("base", "lineage"),
+        "deaths": ("base", "lineage", "written"),
         "storms": ("base",),
         "dashboard": ("base", "storms"),
         # A capture asked for copies its file as the client part does and recomputes
         # released inputs through the lineage room.
-        "ondemand": ("base", "client", "lineage"),
+        "ondemand": ("base", "client", "lineage", "written"),
         "plugin": ("base", "client", "dashboard", "deaths", "lineage", "storms"),
     },
 }

@@ -46,7 +46,7 @@ from .sources import client_sources
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["ClientCopies", "client_settings", "install_client"]
+__all__ = ["ClientCopies", "client_copies", "client_settings", "install_client"]
 
 logger = logging.getLogger("distributed.client.cluster_hook")
 
@@ -230,6 +230,15 @@ def install_client(client: Client, **overrides: Any) -> ClientCopies:
     client.subscribe_topic(SNAPSHOT_TOPIC, copies.handle)
     _load_ipython_extension()
     return copies
+
+
+def client_copies(client: Client) -> ClientCopies:
+    """The copies :func:`install_client` keeps for ``client`` (``register(client,
+    client_directory=...)``), else copies by the config, made for the caller alone."""
+    copies = getattr(client, _ATTRIBUTE, None)
+    if isinstance(copies, ClientCopies):
+        return copies
+    return ClientCopies(client, *client_settings())
 
 
 def _load_ipython_extension() -> None:

@@ -28,7 +28,7 @@ import logging
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from distributed import SchedulerPlugin
@@ -37,6 +37,7 @@ from distributed.protocol.pickle import dumps
 from snapshot import failure_fingerprint
 
 from .._config import ConfigError, Settings
+from .._lineage.pins import scheduler_pins
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
 from .._runreply import run_result
@@ -71,7 +72,6 @@ class DeathWatch(SchedulerPlugin):
         self.settings_overrides: dict[str, Any] = dict(settings)
         self.scheduler: Scheduler | None = None
         self._workers: dict[str, Any] = {}
-        self._pins: Counter[Any] = Counter()
         self._pending: set[asyncio.Task[None]] = set()
         self._storm_logged = False
         self._counts: Counter[str] = Counter()
@@ -159,8 +159,7 @@ class DeathWatch(SchedulerPlugin):
                     )
                 return
             record = self._record(ts, ws, address, msg, bool(executing))
-            pinned = list(record["who_has"])
-            self._pin(pinned)
+            pinned = scheduler_pins(scheduler, PIN_CLIENT).want(record["who_has"])
             # Called before remove_worker's own transitions: the lost inputs
             # wanted now go back to ``waiting`` instead of being forgotten.
             recovery = recover(
@@ -243,28 +242,6 @@ class DeathWatch(SchedulerPlugin):
             "settings": self.settings_overrides,
         }
 
-    def _pin(self, keys: Iterable[Any]) -> None:
-        keys = list(keys)
-        if not keys or self.scheduler is None:
-            return
-        self.scheduler.client_desires_keys(keys=keys, client=PIN_CLIENT)
-        self._pins.update(keys)
-
-    def _unpin(self, keys: Iterable[Any]) -> None:
-        scheduler = self.scheduler
-        if scheduler is None:
-            return
-        done = []
-        for key in keys:
-            self._pins[key] -= 1
-            if self._pins[key] <= 0:
-                del self._pins[key]
-                done.append(key)
-        if done and PIN_CLIENT in scheduler.clients:
-            scheduler.client_releases_keys(
-                keys=done, client=PIN_CLIENT, stimulus_id=f"dask-replay-unpin-{time.time()}"
-            )
-
     async def _write(self, record: dict[str, Any], recovery: Recovery, pinned: list[Any]) -> None:
         scheduler = self.scheduler
         assert scheduler is not None
@@ -318,7 +295,8 @@ class DeathWatch(SchedulerPlugin):
         except Exception:
             logger.exception("dask-replay: the death snapshot of %r was not written", record["key"])
         finally:
-            self._unpin(pinned)  # the recomputed inputs are the recovery's to release
+            # The recomputed inputs are the recovery's to release.
+            scheduler_pins(scheduler, PIN_CLIENT).unwant(pinned)
             release(scheduler, recovery)
             if len(self._arrivals) > 4 * MAX_PENDING and not self._pending - {
                 asyncio.current_task()

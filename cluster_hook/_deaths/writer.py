@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import snapshot
-from snapshot import StormGuard, TaskInfo, make_private_dirs, task_section
+from snapshot import make_private_dirs
 
 from .._config import Settings
-from .._lineage.gather import flag_recomputed, gather_values, over_headroom
+from .._lineage.gather import gather_values, over_headroom
 from .._names import SNAPSHOT_TOPIC
-from .._scrub import scrub_node
+from .._written.draft import add_inputs, draft, guard, size
 
 _OFF = "input capture is off (snapshot.capture-inputs)"
 logger = logging.getLogger("distributed.worker.cluster_hook")
@@ -91,11 +90,7 @@ def _written_before(settings: Settings, record: Mapping[str, Any]) -> Path | Non
     token = record.get("death_id")
     if not isinstance(token, str):
         return None
-    return _guard(settings).written_with(token)
-
-
-def _guard(settings: Settings) -> StormGuard:
-    return StormGuard(settings.directory, settings.max_per_fingerprint, settings.max_directory_size)
+    return guard(settings).written_with(token)
 
 
 def _reply(worker: Any, outcome: DeathWritten) -> dict[str, Any]:
@@ -121,47 +116,34 @@ def _write(
 ) -> DeathWritten:
     death = dict(record["death"])
     key = record["key"]
-    guard = _guard(settings)
-    guard.set_scope(str(record["scheduler_id"]))
+    directory = guard(settings)
+    directory.set_scope(str(record["scheduler_id"]))
     make_private_dirs(settings.directory)
-    guard.prune_once()
+    directory.prune_once()
     # The scheduler counted this death against snapshot.max-per-fingerprint.
-    fp = str(record["fingerprint"])
-    remaining = guard.remaining_bytes()
+    remaining = directory.remaining_bytes()
     if remaining <= 0:
         return DeathWritten(None, f"{settings.directory} is full (snapshot.max-directory-size)")
-    attempt = guard.attempt(key)
-    redactor = snapshot.Redactor(settings.redact)
-    builder = snapshot.SnapshotBuilder(
-        limits=snapshot.WriteLimits(
-            max_piece_bytes=settings.max_object_size,
-            max_total_bytes=min(settings.max_total_size, remaining),
-        ),
-        redactor=redactor,
+    origin = {
+        "host": death.get("host"),
+        "worker": death.get("worker"),
+        "worker_name": death.get("worker_name"),
+        "written_by": {
+            "host": socket.gethostname(),
+            "worker": writer_address,
+            "worker_name": writer_name,
+        },
+    }
+    made = draft(
+        settings,
+        record,
+        origin,
+        max_total_bytes=remaining,
+        attempt=directory.attempt(key),
+        fingerprint=str(record["fingerprint"]),
+        occurrence=record["occurrence"],
     )
-    host = socket.gethostname()
-    run_spec = record["run_spec"]
-    task = TaskInfo(
-        key=key,
-        prefix=record["prefix"],
-        dependencies=tuple(record["dependencies"]),
-        annotations=dict(record.get("annotations") or {}),
-        priority=None if record.get("priority") is None else tuple(record["priority"]),
-    )
-    builder.manifest["task"] = task_section(
-        task, run_spec, attempt, fp, record["occurrence"], redactor
-    )
-    builder.manifest["origin"].update(
-        {
-            "host": death.get("host"),
-            "worker": death.get("worker"),
-            "worker_name": death.get("worker_name"),
-            "written_by": {"host": host, "worker": writer_address, "worker_name": writer_name},
-        }
-    )
-    builder.manifest["environment"] = snapshot.environment_info(
-        env_allow=settings.env_allow, redactor=redactor
-    )
+    builder = made.builder
     death["lost_inputs"] = [
         {"key": snapshot.key_to_json(k), "reason": why} for k, why in sorted(lost.items(), key=repr)
     ]
@@ -174,18 +156,19 @@ def _write(
         "traceback": death.get("stacks") or "",
         "chain": [],
     }
-    spec = scrub_node(run_spec, redactor)
     if settings.capture_inputs:
-        builder.set_call(spec, (dict(data),), origin="run_spec")
-        builder.add_inputs(data)
-        flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
-        builder.add_run_spec(spec)
+        builder.set_call(made.spec, (dict(data),), origin="run_spec")
+        add_inputs(made, data, record)
     else:
-        builder.set_call(spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF)
+        builder.set_call(
+            made.spec, (data,), origin="run_spec", capture_arguments=False, reason=_OFF
+        )
         builder.manifest["inputs"] = []
-        builder.manifest["run_spec"] = builder.omit(run_spec, label="run_spec", reason=_OFF)
+        builder.manifest["run_spec"] = builder.omit(
+            record["run_spec"], label="run_spec", reason=_OFF
+        )
     token = record.get("death_id")
-    path = guard.new_path(key, host, token if isinstance(token, str) else None)
+    path = directory.new_path(key, made.host, token if isinstance(token, str) else None)
     return _announce(settings, record, builder.write(path, key=settings.key), writer_address)
 
 
@@ -209,7 +192,7 @@ def _announce(
         "message": death["summary"][:500],
         "fingerprint": str(record["fingerprint"]),
         "attempt": task.get("attempt"),
-        "bytes": _size(written),
+        "bytes": size(written),
         "complete": not (manifest.get("death") or {}).get("lost_inputs"),
         "death": {
             "cause": death["cause"],
@@ -231,10 +214,3 @@ def _upload(settings: Settings, written: Path) -> str | None:
 
 def _warn(message: str, *args: object) -> None:
     logger.warning("dask-replay: death snapshot: " + message, *args)
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0

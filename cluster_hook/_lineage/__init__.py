@@ -1,1 +1,1 @@
-"""Lost data recomputed from lineage, on the scheduler (:func:`recover`, :func:`wait_recovered`), and the values brought within memory to the worker writing a snapshot (``gather``)."""
+"""Lost data recomputed from lineage, on the scheduler (:func:`recover`, :func:`wait_recovered`), the keys kept in memory meanwhile, counted (``pins``), and the values brought within memory to the worker writing a snapshot (``gather``)."""

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from .pins import scheduler_pins
 
 #: Levels of lost dependencies walked below a key before giving up on it.
 MAX_DEPTH = 8
@@ -46,9 +47,6 @@ MEMORY_SHARE = 0.25
 MAX_SECONDS = 30.0
 
 IMPURE_NOTE = "recomputed from its task; an impure task (random numbers, the clock, I/O) may differ"
-
-#: How many recoveries want each key, per (scheduler, client id).
-_pins: dict[tuple[int, str], Counter[Any]] = {}
 
 
 @dataclass
@@ -98,8 +96,7 @@ def recover(
         }
         wanted.append(key)
     if wanted:
-        scheduler.client_desires_keys(keys=wanted, client=client)
-        _pins.setdefault((id(scheduler), client), Counter()).update(wanted)
+        scheduler_pins(scheduler, client).want(wanted)
         released = {k: "waiting" for k in wanted if scheduler.tasks[k].state == "released"}
         if released:
             scheduler.transitions(released, stimulus_id=f"dask-replay-recover-{time.time()}")
@@ -153,19 +150,8 @@ def still_held(scheduler: Any, recovery: Recovery) -> dict[Any, list[str]]:
 
 def release(scheduler: Any, recovery: Recovery) -> None:
     """Stop wanting the keys :func:`recover` wanted (once per call to it)."""
-    counts = _pins.get((id(scheduler), recovery.client))
-    if counts is None:
-        return
-    done = []
-    for key in recovery.recomputing:
-        counts[key] -= 1
-        if counts[key] <= 0:
-            del counts[key]
-            done.append(key)
-    if done and recovery.client in scheduler.clients:
-        scheduler.client_releases_keys(
-            keys=done, client=recovery.client, stimulus_id=f"dask-replay-release-{time.time()}"
-        )
+    if recovery.recomputing:
+        scheduler_pins(scheduler, recovery.client).unwant(recovery.recomputing)
 
 
 def _plan(

@@ -3,8 +3,9 @@
 The scheduler finds the task's run_spec and where its values are
 (:mod:`cluster_hook._ondemand.scheduler`); the worker holding most of them
 writes the snapshot (:mod:`cluster_hook._ondemand.writer`); the file is then
-copied into the client part's directory (``snapshot.client-directory``, as
-the copies of failures are) with the keys file that lets
+copied by the client part's copies (``_client.copies``: into its directory,
+``register(client, client_directory=...)``'s or ``snapshot.client-directory``,
+fetched in chunks from a worker on another machine) with the keys file that lets
 ``replay.load(future)`` find it, and its path is returned.  With an
 asynchronous client, ``await cluster_hook.capture(future)``.
 
@@ -15,17 +16,13 @@ naming the task, why, and what to do instead.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import snapshot
 from snapshot import SNAPSHOT_SUFFIX as SUFFIX
 
-from .._client.copies import ClientCopies, client_settings
-from .._client.fetch import CHUNK_BYTES, read_chunk
+from .._client.copies import ClientCopies, client_copies
 from .scheduler import capture_on_scheduler
 
 __all__ = ["CaptureError", "capture"]
@@ -45,7 +42,8 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
 
     A finished task's snapshot holds its call, its inputs and the value it
     returned; a failed task's, its call, inputs and error; a task that has yet
-    to run is waited for (at most ``timeout`` seconds), then captured.  Returns
+    to run is waited for (at most ``timeout`` seconds), then captured; the worker
+    writing it has ``timeout`` seconds too.  Returns
     the path of the copy in ``snapshot.client-directory`` (``replay.load(future)``
     finds it too); an awaitable of it when the client is asynchronous.
     Raises :class:`CaptureError`.
@@ -54,51 +52,28 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
     in_flight = getattr(target, "status", None) == "pending"  # a future just submitted
     call: tuple[Any, ...] = (capture_on_scheduler, key, client.id, {}, float(timeout), in_flight)
     if client.asynchronous:
-        return _capture_async(client, key, call)
+        return _capture_async(client, key, call, target)
     try:
         reply = client.run_on_scheduler(*call)
     except Exception as err:  # the scheduler is gone, or failed running our part
         raise _unreachable(key, err) from err
-    return _keep(ClientCopies(client, *client_settings()), key, _written(key, reply))
+    return _keep(client_copies(client), key, _written(key, reply))
 
 
-async def _capture_async(client: Any, key: Any, call: tuple[Any, ...]) -> Path:
+async def _capture_async(client: Any, key: Any, call: tuple[Any, ...], target: Any) -> Path:
+    """``target`` is held until the capture ends: a future dropped by the caller
+    (``await capture(client.submit(...))``) would let the scheduler forget its task."""
     try:
         reply = _written(key, await client.run_on_scheduler(*call))
     except CaptureError:
         raise
     except Exception as err:
         raise _unreachable(key, err) from err
-    copies = ClientCopies(client, *client_settings())
-    if os.path.isfile(reply["path"]):
-        return await asyncio.to_thread(_keep, copies, key, reply)
-    # Not on this machine: read it from its worker in chunks into a local file, then keep it.
-    if int(reply.get("bytes") or 0) > copies.max_bytes:
-        return _keep(copies, key, reply)  # refused by size, with the message saying so
-    name = os.path.basename(reply["path"])
-    snapshot.make_private_dirs(copies.directory)
-    folder = Path(tempfile.mkdtemp(prefix=".capture-", dir=copies.directory))
-    local = folder / name
-    try:
-        with open(local, "wb") as fh:
-            while chunk := await _chunk(client, reply["worker"], name, fh.tell()):
-                fh.write(chunk)
-                if fh.tell() > copies.max_bytes:
-                    return _keep(copies, key, {**reply, "bytes": fh.tell()})  # refused
-        return await asyncio.to_thread(_keep, copies, key, {**reply, "path": str(local)})
-    except OSError as err:  # the worker went away, or this disk is full
-        raise CaptureError(
-            f"the snapshot of {key!r} was written on {reply.get('host')}:{reply['path']} but "
-            f"could not be copied here: {type(err).__name__}: {err}"
-        ) from err
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-async def _chunk(client: Any, worker: str, name: str, offset: int) -> bytes:
-    """The next chunk of the snapshot ``name`` from ``worker`` (empty at its end)."""
-    got = await client.run(read_chunk, name, offset, CHUNK_BYTES, workers=[worker])
-    return bytes(got[worker])
+    # Off the event loop: the copy fetches a file that is not on this machine from its
+    # worker, in chunks, through the client (synchronous in that thread).
+    kept = await asyncio.to_thread(_keep, client_copies(client), key, reply)
+    del target
+    return kept
 
 
 def _key_and_client(target: Any, client: Any) -> tuple[Any, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 from distributed.protocol.pickle import dumps
 
 from .._config import ConfigError, Settings
+from .._lineage.pins import scheduler_pins
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import ONDEMAND_CLIENT, RECOVER_CLIENT
 from .._runreply import run_result
@@ -71,12 +72,12 @@ async def capture_on_scheduler(
     if ts.run_spec is None:
         return _refused("scattered", "it is scattered data, not a task: there is no call")
     pending = ts.state in PENDING
-    pinned = [dts.key for dts in ts.dependencies]
-    _want(scheduler, pinned)
+    pins = scheduler_pins(scheduler, ONDEMAND_CLIENT)
+    pinned = pins.want([dts.key for dts in ts.dependencies])
     recovery = Recovery(RECOVER_CLIENT)
     try:
         if pending:
-            why = await _wait_done(scheduler, key, deadline)
+            why = await _wait_done(scheduler, key, deadline, timeout)
             if why is not None:
                 return _refused("pending", why)
         ts = scheduler.tasks[key]
@@ -104,22 +105,43 @@ async def capture_on_scheduler(
         record["recomputed"] = {k: recovery.recomputing[k] for k in recovery.holders}
         writer = _choose_writer(scheduler, record["who_has"], record["nbytes"])
         if writer is None:
-            return _refused("workers", "no running worker is left to write it")
-        message = {
-            "op": "run",
-            "function": dumps(write_on_demand),
-            "args": dumps((record,)),
-            "wait": True,
-        }
-        replies = await scheduler.broadcast(msg=message, workers=[writer], on_error="return")
-        return _reply(replies.get(writer), writer)
+            return _refused(
+                "workers",
+                "no running worker is left to write it (they are paused, closing or gone); "
+                "capture again once one is running",
+            )
+        return await _write(scheduler, record, writer, timeout)
     finally:
-        _unwant(scheduler, pinned)
+        pins.unwant(pinned)
         release(scheduler, recovery)
 
 
-async def _wait_done(scheduler: Any, key: Any, deadline: float) -> str | None:
-    """Wait until ``key`` has run (``memory`` or ``erred``); why not, else None."""
+async def _write(
+    scheduler: Any, record: dict[str, Any], writer: str, timeout: float
+) -> dict[str, Any]:
+    """Have ``writer`` write the snapshot, within ``timeout`` seconds of asking it (its own
+    bound: a capture that waited its whole timeout for the task still has that long)."""
+    message = {
+        "op": "run",
+        "function": dumps(write_on_demand),
+        "args": dumps((record,)),
+        "wait": True,
+    }
+    asked = scheduler.broadcast(msg=message, workers=[writer], on_error="return")
+    try:
+        replies = await asyncio.wait_for(asked, timeout)
+    except TimeoutError:
+        return _refused(
+            "writing",
+            f"the worker {writer} did not write it within timeout={timeout:g} s (it may "
+            "still be writing it into its snapshot.directory); capture again with a larger "
+            "timeout, or see that worker's log",
+        )
+    return _reply(replies.get(writer), writer)
+
+
+async def _wait_done(scheduler: Any, key: Any, deadline: float, timeout: float) -> str | None:
+    """Wait until ``key`` has run (``memory`` or ``erred``) until ``deadline``; why not, else None."""
     while True:
         ts = scheduler.tasks.get(key)
         if ts is None or ts.state == "forgotten":
@@ -129,7 +151,10 @@ async def _wait_done(scheduler: Any, key: Any, deadline: float) -> str | None:
         if not ts.who_wants and ts.state == "released":
             return "nothing wants it: it will not run (keep its future until it has run)"
         if time.monotonic() >= deadline:
-            return f"it has not run yet (state {ts.state!r}); capture it again once it has"
+            return (
+                f"it has not run within timeout={timeout:g} s (state {ts.state!r}); capture "
+                "it again once it has, or with a larger timeout"
+            )
         await asyncio.sleep(0.05)
 
 
@@ -174,38 +199,18 @@ def _choose_writer(
 
 
 def _reply(reply: Any, writer: str) -> dict[str, Any]:
+    if isinstance(reply, OSError):  # CommClosedError: the connection to it was lost
+        return _refused(
+            "writer",
+            f"the worker {writer} closed or went away while writing it "
+            f"({type(reply).__name__}); capture again",
+        )
     result, failed = run_result(reply)
     if failed is None and isinstance(result, dict) and result.get("error"):
         return _refused("writer", str(result["error"]))
     if failed is None and isinstance(result, dict):
         return result
     return _refused("writer", f"the worker {writer} could not write it: {failed or result}")
-
-
-def _want(scheduler: Any, keys: list[Any]) -> None:
-    keys = [k for k in keys if k in scheduler.tasks]
-    if keys:
-        _pins.setdefault(id(scheduler), Counter()).update(keys)
-        scheduler.client_desires_keys(keys=keys, client=ONDEMAND_CLIENT)
-
-
-def _unwant(scheduler: Any, keys: list[Any]) -> None:
-    pins = _pins.get(id(scheduler), Counter())
-    done = []
-    for key in keys:
-        if pins[key] > 0:
-            pins[key] -= 1
-            if pins[key] == 0:
-                del pins[key]
-                done.append(key)
-    if done and ONDEMAND_CLIENT in scheduler.clients:
-        scheduler.client_releases_keys(
-            keys=done, client=ONDEMAND_CLIENT, stimulus_id=f"dask-replay-capture-{time.time()}"
-        )
-
-
-#: How many captures under way want each key, per scheduler (by id) in this process.
-_pins: dict[int, Counter[Any]] = {}
 
 
 def _refused(kind: str, why: str) -> dict[str, Any]:

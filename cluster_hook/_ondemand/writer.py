@@ -3,30 +3,31 @@
 :func:`write_on_demand` is sent by :func:`cluster_hook._ondemand.scheduler.capture_on_scheduler`
 through the worker's ``run`` handler, with the task's run_spec.  It takes the
 task's inputs (and, for a finished task, its result) from this worker's memory
-or from their holders, then builds the snapshot in a thread with the same
-writer as a failure's: the call (``cluster_hook._ondemand.call``), the inputs,
-the run_spec, the result as the ``on_demand`` section's piece (spec 4.13),
-and, for a failed task, the error the scheduler kept.  Large values move
+or from their holders, then builds the snapshot in a thread from the draft
+death snapshots start from too (``cluster_hook._written``: the task, origin and
+environment sections, the inputs, the run_spec), adding its own: the call
+(``cluster_hook._unwrap.resolved_call``, the resolver a failure's uses), the
+result as the ``on_demand`` section's piece (spec 4.13), and, for a failed
+task, the error the scheduler kept.  Large values move
 between workers only, never through the scheduler or the client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import snapshot
-from snapshot import StormGuard, TaskInfo, make_private_dirs, task_section
+from snapshot import LiveCall, make_private_dirs
 
 from .._config import Settings
-from .._lineage.gather import flag_recomputed, gather_values, over_headroom
+from .._lineage.gather import gather_values, over_headroom
 from .._names import PLUGIN_NAME
-from .._scrub import scrub_node
-from .call import task_call
+from .._unwrap import resolved_call
+from .._written.draft import add_inputs, draft, guard, size
 
 __all__ = ["TRIGGER", "write_on_demand"]
 
@@ -64,7 +65,7 @@ async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> di
         "path": str(path),
         "host": socket.gethostname(),
         "worker": str(worker.address),
-        "bytes": _size(path),
+        "bytes": size(path),
     }
 
 
@@ -75,52 +76,31 @@ def _write(
     result: Any,
     worker: Any,
 ) -> Path:
-    key = record["key"]
-    guard = StormGuard(
-        settings.directory, settings.max_per_fingerprint, settings.max_directory_size
-    )
+    # snapshot.max-directory-size is not checked: a snapshot asked for is always written.
     make_private_dirs(settings.directory)
-    redactor = snapshot.Redactor(settings.redact)
-    builder = snapshot.SnapshotBuilder(
-        limits=snapshot.WriteLimits(
-            max_piece_bytes=settings.max_object_size, max_total_bytes=settings.max_total_size
-        ),
-        redactor=redactor,
-        spool_dir=settings.directory,
-    )
-    run_spec = record["run_spec"]
-    task = TaskInfo(
-        key=key,
-        prefix=record["prefix"],
-        dependencies=tuple(record["dependencies"]),
-        annotations=dict(record.get("annotations") or {}),
-        priority=None if record.get("priority") is None else tuple(record["priority"]),
-    )
-    builder.manifest["task"] = task_section(task, run_spec, 1, "", 1, redactor)
-    host = socket.gethostname()
-    builder.manifest["origin"].update(
-        {"host": host, "worker": str(worker.address), "worker_name": _name(worker)}
-    )
-    builder.manifest["environment"] = snapshot.environment_info(
-        env_allow=settings.env_allow, redactor=redactor
-    )
+    origin = {
+        "host": socket.gethostname(),
+        "worker": str(worker.address),
+        "worker_name": _name(worker),
+    }
+    made = draft(settings, record, origin)
+    builder = made.builder
     builder.manifest["on_demand"] = {
         "trigger": TRIGGER,
         "state": record["state"],
         "requested_by": record.get("client"),
         "time": record.get("time"),
     }
-    spec = scrub_node(run_spec, redactor)
-    call = task_call(spec, data)
+    # The task's function and the values it was given, when resolving them runs
+    # nothing; else the task itself (fused, nested): run_spec(inputs).
+    call = resolved_call(made.spec, data) or LiveCall(made.spec, (dict(data),), {}, "run_spec")
     if record["state"] == "failed":
         _add_error(builder, record)
     builder.set_call(call.func, call.args, call.kwargs, origin=call.origin)
-    builder.add_inputs(data)
-    flag_recomputed(builder.manifest["inputs"], record.get("recomputed") or {}, data)
-    builder.add_run_spec(spec)
+    add_inputs(made, data, record)
     if record["state"] != "failed":
         builder.add_result(result)
-    return builder.write(guard.new_path(key, host), key=settings.key)
+    return builder.write(guard(settings).new_path(record["key"], made.host), key=settings.key)
 
 
 def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> None:
@@ -147,10 +127,3 @@ def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> 
 def _name(worker: Any) -> str | int | None:
     name = getattr(worker, "name", None)
     return name if isinstance(name, str | int) else None if name is None else str(name)
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0

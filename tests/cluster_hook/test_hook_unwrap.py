@@ -57,3 +57,39 @@ async def test_innermost_calls_have_resolved_arguments(
     assert func is recip_partition_with
     assert isinstance(args[0], pd.DataFrame) and args[0]["a"].tolist() == [1, 0, 2]
     assert args[1:] == ["a"] and kwargs == {"offset": 0}
+
+
+async def arecip_of_sum(values: list[int]) -> float:
+    return 1 / sum(values)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_an_async_task_with_a_list_of_inputs_stores_its_function_and_values(
+    c: Client, s: Any, a: Any, snapshot_dir: Path
+) -> None:
+    """An async def task's call comes from the one resolver the captures use too
+    (``resolved_call``): a list holding another task's result is resolved."""
+    await c.register_plugin(SnapshotPlugin(directory=str(snapshot_dir)))
+    zero = c.submit(dec, 1)
+    (func, args, kwargs), opened = await _call_of(c.submit(arecip_of_sum, [zero, 0]))
+    assert (func, args, kwargs) == (arecip_of_sum, [[0, 0]], {})
+    assert opened.manifest["call"]["origin"] == "task"
+
+
+def test_a_call_is_resolved_only_when_resolving_runs_nothing() -> None:
+    from dask._task_spec import Alias, List, Task, TaskRef
+
+    from cluster_hook._unwrap import resolved_call
+
+    data = {"x": 1}
+    call = resolved_call(Task("k", sum, List(TaskRef("x"), 2)), data)
+    assert call is not None and (call.func, call.args, call.origin) == (sum, ([1, 2],), "task")
+    call = resolved_call(Task("k", dec, TaskRef("x")), data)
+    assert call is not None and call.args == (1,)
+    # A nested task would run again here; an alias or a container is no call of a function.
+    assert resolved_call(Task("k", dec, Task("inner", dec, TaskRef("x"))), data) is None
+    assert resolved_call(Alias("k", "x"), data) is None
+    assert resolved_call(List(TaskRef("x"), 2), data) is None
+    assert resolved_call(Task("k", sum, List(TaskRef("missing"))), data) is None
+    call = resolved_call(Task("k", sum, List(Alias("a", "x"), 2)), data)
+    assert call is not None and call.args == ([1, 2],)

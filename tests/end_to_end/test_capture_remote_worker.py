@@ -111,3 +111,16 @@ def test_an_asynchronous_client_fetches_it_too(cluster: dict[str, Any]) -> None:
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".capture-")] == []
     outcome = replay.load(path).replay()
     assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 15
+
+
+def test_the_directory_given_to_register_receives_the_copy(cluster: dict[str, Any]) -> None:
+    """``register(client, client_directory=D)`` sets where the client part keeps its
+    copies; a capture keeps its copy there too, not in ``snapshot.client-directory``."""
+    given = cluster["tmp"] / "registered"
+    with dask.config.set(_client_dir(cluster, "config")), Client(cluster["address"]) as client:
+        cluster_hook.register(client, client_directory=str(given))
+        path = cluster_hook.capture(client.submit(triple, 7))
+    assert path.parent == given
+    assert not (cluster["tmp"] / "config").exists()
+    outcome = replay.load(path).replay()
+    assert outcome.verdict is replay.Verdict.SAME_RESULT and outcome.result == 21

@@ -16,7 +16,8 @@ from typing import Any
 import dask
 import dask.bag as db
 import pytest
-from distributed import Client, wait
+from distributed import Client, Event, wait
+from distributed.core import Status
 from distributed.utils_test import gen_cluster, inc
 from hook_userfuncs import recip
 
@@ -24,7 +25,7 @@ import cluster_hook
 import replay
 import snapshot
 from cluster_hook import CaptureError
-from cluster_hook._client.copies import client_settings
+from cluster_hook._client.copies import client_settings, install_client
 
 #: gen_cluster's workers run in this process: a task can wait on a plain threading.Event.
 GATES = {"pending": threading.Event(), "cancelled": threading.Event(), "fails": threading.Event()}
@@ -164,4 +165,124 @@ async def test_a_released_input_over_max_object_size_is_not_computed_again(
         pytest.raises(CaptureError, match=r"'big-input' is released and .*max-object-size"),
     ):
         await cluster_hook.capture(total)
+    assert await c.submit(inc, 2) == 3
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_the_client_part_s_directory_receives_the_copy(
+    c: Client, s: Any, a: Any, tmp_path: Any
+) -> None:
+    """The client part installed with a directory of its own (``register(client,
+    client_directory=D)`` installs it so): an asynchronous capture keeps its copy there."""
+    install_client(c, client_directory=str(tmp_path / "given"))
+    path = await cluster_hook.capture(c.submit(inc, 1))
+    assert path.parent == tmp_path / "given"
+    assert snapshot.read_model(path).on_demand is not None
+
+
+class StallsWhenPickled:
+    """A value whose pickling waits for GATES["pickle"]: a writer still at work."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        GATES["pickle"].wait(30)
+        return (StallsWhenPickled, ())
+
+
+def stalls_when_pickled() -> StallsWhenPickled:
+    return StallsWhenPickled()
+
+
+GATES["pickle"] = threading.Event()
+GATES["closing-done"] = threading.Event()
+
+
+class SaysWhenPickled:
+    """A value whose pickling sets GATES[gate], then waits for GATES[gate + "-done"]."""
+
+    def __init__(self, gate: str) -> None:
+        self.gate = gate
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        GATES[self.gate].set()
+        GATES[self.gate + "-done"].wait(30)
+        return (SaysWhenPickled, (self.gate,))
+
+
+def stalls_until(gate: str) -> SaysWhenPickled:
+    return SaysWhenPickled(gate)
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_each_wait_of_a_capture_is_bounded_by_its_timeout(c: Client, s: Any, a: Any) -> None:
+    # A task that has not run when the timeout expires (it waits on a distributed.Event).
+    event = Event("capture-timeout-gate", client=c)
+    blocked = c.submit(event.wait, 30, key="blocked-task")
+    while "blocked-task" not in s.tasks or s.tasks["blocked-task"].state != "processing":
+        await asyncio.sleep(0.01)
+    with pytest.raises(CaptureError) as info:
+        await cluster_hook.capture(blocked, timeout=0.5)
+    assert str(info.value) == (
+        "cannot capture 'blocked-task': it has not run within timeout=0.5 s (state "
+        "'processing'); capture it again once it has, or with a larger timeout"
+    )
+    await event.set()
+    assert await blocked is True
+
+    # A worker that has not written the snapshot when the timeout expires (its pickling
+    # waits): the capture ends with a message, the scheduler is not held up.
+    stalled = c.submit(stalls_when_pickled, key="stalled-result")
+    await wait(stalled)
+    try:
+        with pytest.raises(CaptureError) as info:
+            await cluster_hook.capture(stalled, timeout=0.5)
+        assert str(info.value) == (
+            f"cannot capture 'stalled-result': the worker {a.address} did not write it "
+            "within timeout=0.5 s (it may still be writing it into its snapshot.directory); "
+            "capture again with a larger timeout, or see that worker's log"
+        )
+    finally:
+        GATES["pickle"].set()
+    assert await c.submit(inc, 2) == 3
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_capture_with_no_running_worker_says_so(c: Client, s: Any, a: Any) -> None:
+    done = c.submit(inc, 1, key="done-task")
+    assert await done == 2
+    # Paused as the memory monitor pauses it (distributed/worker_memory.py): not running.
+    a.status = Status.paused
+    while s.workers[a.address].status != Status.paused:
+        await asyncio.sleep(0.01)
+    with pytest.raises(CaptureError) as info:
+        await cluster_hook.capture(done)
+    assert str(info.value) == (
+        "cannot capture 'done-task': no running worker is left to write it (they are "
+        "paused, closing or gone); capture again once one is running"
+    )
+    a.status = Status.running
+    while s.workers[a.address].status != Status.running:
+        await asyncio.sleep(0.01)
+    assert snapshot.read_model(await cluster_hook.capture(done)).on_demand is not None
+
+
+@gen_cluster(client=True, nthreads=[("", 1), ("", 1)])
+async def test_a_writer_that_closes_while_writing_is_named(
+    c: Client, s: Any, a: Any, b: Any
+) -> None:
+    GATES["closing"] = threading.Event()
+    stalled = c.submit(stalls_until, "closing", key="closing-result", workers=[b.address])
+    await wait(stalled)
+    asked = asyncio.ensure_future(cluster_hook.capture(stalled))
+    while not GATES["closing"].is_set() and not asked.done():
+        await asyncio.sleep(0.01)  # the writer (b, which holds the result) is pickling it
+    try:
+        await b.close()
+        with pytest.raises(CaptureError) as info:
+            await asked
+    finally:
+        GATES["closing-done"].set()
+    assert str(info.value) == (
+        f"cannot capture 'closing-result': the worker {b.address} closed or went away while "
+        "writing it (CommClosedError); capture again"
+    )
     assert await c.submit(inc, 2) == 3
