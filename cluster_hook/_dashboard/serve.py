@@ -135,7 +135,7 @@ def _page_from_storage(url: str, name: str, download_href: str) -> Answer:
     except Exception as err:
         return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
     try:
-        opened = snapshot.open_snapshot(url, head_only=True, fileobj=fh)
+        opened = snapshot.open_snapshot(url, head_only=True, sources_only=True, fileobj=fh)
         return Answer(
             200, html=snapshot.render_html(opened, download_href=download_href, name=name)
         )

@@ -66,7 +66,11 @@ def render_html(
     A damaged file raises :class:`SnapshotError` (a subclass); nothing is unpickled.
     """
     href = check_href(download_href) if download_href is not None else None
-    opened = source if isinstance(source, Snapshot) else open_snapshot(source, head_only=True)
+    opened = (
+        source
+        if isinstance(source, Snapshot)
+        else open_snapshot(source, head_only=True, sources_only=True)
+    )
     path = opened.path
     shown_name = name if name is not None else os.path.basename(path) or path
     body = page_body(opened.model, opened.source, shown_name, href, folded=fragment)
