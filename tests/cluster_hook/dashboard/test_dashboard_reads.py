@@ -7,6 +7,7 @@ dashboard's HTTP server or the worker's own handler.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tracemalloc
@@ -20,6 +21,7 @@ from distributed import Client, wait
 from distributed.utils_test import gen_cluster
 
 import snapshot
+from cluster_hook._dashboard import serve
 from cluster_hook._dashboard.files import open_in
 from cluster_hook._dashboard.worker import render_page
 
@@ -102,3 +104,31 @@ async def test_a_page_view_holds_no_pickles_in_memory(
     assert reply["status"] == "ok" and "recip_holding_many_words" in reply["html"]
     held = peak + sum(_MAPPED)  # Python's heap at its peak, and every mapping made
     assert held < pickles / 2, (peak, _MAPPED, pickles)
+
+
+@gen_cluster(client=True, nthreads=[("", 1), ("", 1)])
+async def test_a_page_request_has_one_deadline_and_says_when_it_is_over(
+    c: Client, s: Any, a: Any, b: Any, snapshot_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers of the file's host, neither answering: the request ends at its one
+    deadline (not one per worker), with a page saying what happened and what to do."""
+    await hooked(c, s, [a, b], directory=str(snapshot_dir))
+    await wait(c.submit(recip, 0, workers=[a.address]))
+    (name,) = names(snapshot_dir)
+    never = asyncio.Event()
+
+    async def busy(**kwargs: Any) -> None:  # a worker too busy to render
+        await never.wait()
+
+    for worker in (a, b):
+        worker.handlers["dask_replay_snapshot_page"] = busy
+    monkeypatch.setattr(serve, "PAGE_DEADLINE", 0.5)
+    try:
+        page = await get(s, f"/snapshots/{name}")
+    finally:
+        never.set()
+    assert page.code == 504
+    html = body(page)
+    assert "Page timed out" in html
+    assert f"No page of {name} within 0.5 s ({a.address} did not answer in time)" in html
+    assert "download the file" in html
