@@ -49,16 +49,9 @@ def _shown(value: object) -> str:
     return for_terminal(value, one_line=True)
 
 
-def format_size(size: int | None) -> str:
-    """``1536`` -> ``"1.5 KiB"``."""
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+def format_size(size: object) -> str:
+    """``1536`` -> ``"1.5 KiB"``: ``snapshot.format_size``, the page's spelling too."""
+    return snapshot.format_size(size)
 
 
 def error_line(model: Manifest) -> str:
@@ -162,12 +155,8 @@ def _versions(model: Manifest) -> str:
 
 
 def task_key(model: Manifest) -> str:
-    """The task's key as Dask spells it (a tuple for a list), escaped."""
-    key = model.task.key if model.task is not None else None
-    if key is None:
-        return "?"
-    key = snapshot.key_from_json(key)
-    return _shown(repr(key) if isinstance(key, tuple) else key)
+    """The task's key as Dask spells it (``snapshot.format_key``, as the page does), escaped."""
+    return _shown(snapshot.format_key(model.task.key if model.task is not None else None))
 
 
 def summary(model: Manifest, path: str) -> list[str]:
