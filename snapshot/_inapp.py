@@ -18,7 +18,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["LIBRARIES", "is_library_frame"]
+__all__ = ["LIBRARIES", "is_library_frame", "is_stdlib"]
 
 #: Top-level modules run between Dask and the user's code (installed editable,
 #: outside site-packages, they are still libraries), and the replay's own.
@@ -54,6 +54,11 @@ _INSTALLED = re.compile(
 )
 
 
+def is_stdlib(top_level: str) -> bool:
+    """Whether a top-level module comes with Python (its version is Python's)."""
+    return top_level in sys.stdlib_module_names or top_level == "builtins"
+
+
 def is_library_frame(frame: Any) -> bool:
     """Whether a captured frame (``snapshot.Frame``) is an installed library's code."""
     filename = frame.filename if isinstance(frame.filename, str) else ""
@@ -66,4 +71,4 @@ def is_library_frame(frame: Any) -> bool:
     real_file = filename.startswith(("/", "\\")) or filename[1:3] in (":\\", ":/")
     # A user's own ``code.py`` is not the standard library's ``code``: the module
     # name decides only for a frame whose file says nothing.
-    return not real_file and top in sys.stdlib_module_names
+    return not real_file and is_stdlib(top)
