@@ -101,25 +101,11 @@ def _where(model: Manifest) -> str:
 
 
 def failing_function(model: Manifest) -> str | None:
-    """``make_err(x=0)``: the user's function where the exception was raised, with its
-    locals at the raise (their captured reprs, a few); None when no frame is the user's
-    (see :mod:`.userframes`)."""
-    from .userframes import failing_function_index
-
-    index = failing_function_index(model.frames)
-    if index is None:
-        return None
-    frame = model.frames[index]
-    values = []
-    for name, pid in list((frame.locals or {}).items())[:4]:
-        record = model.piece(pid)
-        text = (record.repr if record is not None else None) or "?"
-        text = (
-            text if len(text) <= 40 and "\n" not in text else f"<{record.type if record else '?'}>"
-        )
-        values.append(f"{name}={text}")
-    more = ", ..." if len(frame.locals or {}) > 4 else ""
-    return _shown(f"{frame.function or '?'}({', '.join(values)}{more})")
+    """``make_err(x=0)``: the user's function where the exception was raised, with a few
+    of its locals (``snapshot.failing_call``, as the page's header says it), escaped;
+    None when no frame is the user's."""
+    call = snapshot.failing_call(model)
+    return None if call is None else _shown(call)
 
 
 def shown_number(value: int | None) -> str:

@@ -1,4 +1,5 @@
-"""The few values every reader shows in words: a task's key, a size, how a worker died.
+"""The few values every reader shows in words: a task's key, a size, how a worker died,
+the user's function that raised.
 
 One spelling each, for the terminal (``replay``) and the page (``render``): the
 callers escape the text for where it goes (a terminal, HTML).
@@ -9,7 +10,7 @@ from __future__ import annotations
 from .._format import key_from_json
 from .manifest import Manifest
 
-__all__ = ["death_label", "format_key", "format_size"]
+__all__ = ["death_label", "failing_call", "format_key", "format_size"]
 
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 #: The most of an unknown cause (spec 4.10: readers accept other values) shown.
@@ -67,3 +68,25 @@ def death_label(model: Manifest) -> str:
         return "cause unknown"
     shown = str(cause)
     return shown if len(shown) <= _MAX_CAUSE else shown[: _MAX_CAUSE - 3] + "..."
+
+
+def failing_call(model: Manifest) -> str | None:
+    """``make_err(x=0)``: the user's function where the exception was raised
+    (``failing_frame_index``), with a few of its locals at the raise (their captured
+    reprs, short ones); None when no frame is the user's."""
+    from .._inapp import failing_frame_index
+
+    index = failing_frame_index(model.frames)
+    if index is None:
+        return None
+    frame = model.frames[index]
+    locals_ = list((frame.locals or {}).items())
+    values = []
+    for name, pid in locals_[:4]:
+        record = model.piece(pid)
+        shown = (record.repr if record is not None else None) or "?"
+        if len(shown) > 40 or "\n" in shown:
+            shown = f"<{(record.type if record is not None else None) or '?'}>"
+        values.append(f"{name}={shown}")
+    more = ", ..." if len(locals_) > 4 else ""
+    return f"{frame.function or '?'}({', '.join(values)}{more})"

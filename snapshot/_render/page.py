@@ -14,7 +14,7 @@ import re
 import shlex
 from typing import Any
 
-from .._model.labels import death_label, format_key
+from .._model.labels import death_label, failing_call, format_key
 from .._model.manifest import Manifest
 from .._read.opening import open_snapshot
 from .._read.snapshot import Snapshot
@@ -167,6 +167,8 @@ def _header(model: Manifest) -> str:
     facts: list[str] = []
     if task is not None and task.key is not None:
         facts.append(f"task <code>{text(format_key(task.key))}</code>")
+    if model.error is not None and (call := failing_call(model)) is not None:
+        facts.append(f"in your code <code>{text(call, limit=300)}</code>")
     origin = model.origin
     if origin is not None:
         if origin.worker:

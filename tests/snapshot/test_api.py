@@ -88,6 +88,8 @@ EXPORTED = [
     "drop_own_frame",
     "environment_info",
     "escape_code",
+    "failing_call",
+    "failing_frame_index",
     "failure_fingerprint",
     "format_key",
     "format_size",

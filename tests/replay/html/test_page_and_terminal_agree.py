@@ -100,3 +100,12 @@ def test_a_file_without_its_python_version_is_not_verified_by_hash_on_the_page(
     page = html.unescape(snapshot.render_html(path))
     assert "the snapshot does not record its Python version" in page
     assert "code hash" not in page
+
+
+def test_the_users_function_that_raised_is_named_alike_on_both(
+    recip_snapshot: Path, tmp_path: Path, cli: Callable[..., Any]
+) -> None:
+    page = html.unescape(snapshot.render_html(recip_snapshot))
+    info = cli(["info", str(recip_snapshot)], cwd=tmp_path)
+    assert "in your code <code>recip(x=0, scale=1)</code>" in page
+    assert "  in:      recip(x=0, scale=1)  (your code's innermost frame)" in info.stdout
