@@ -58,9 +58,9 @@ class VersionDifference(
 
 
 def same_bytecode(python: str | None) -> bool:
-    """Whether code that ran under Python ``python`` (``X.Y.Z``) compiles to this one's
-    bytecode: code hashes compare only under the same ``X.Y``."""
-    return python is not None and python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
+    """Whether code hashes made under Python ``python`` compare here
+    (``snapshot.same_bytecode``, the page's answer too: unknown is not verified)."""
+    return snapshot.same_bytecode(python)
 
 
 @functools.lru_cache(maxsize=1)

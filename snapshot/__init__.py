@@ -29,6 +29,7 @@ from ._errors import (
 from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
 from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
+from ._model.labels import death_label, failing_call, format_key, format_size
 from ._model.manifest import (
     Amended,
     BufferRecord,
@@ -93,8 +94,8 @@ if _typing.TYPE_CHECKING:
     from ._capture.warm import warm_up
     from ._capture.wrapper import CapturingCall, capture_failures, drop_own_frame, passes_through
     from ._chars import escape_code, shown_as_is
-    from ._codehash import CompiledSource, code_objects, code_sha256
-    from ._inapp import is_library_frame
+    from ._codehash import CompiledSource, code_objects, code_sha256, same_bytecode
+    from ._inapp import failing_frame_index, is_library_frame
     from ._installed import provided_version
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
@@ -148,7 +149,9 @@ _LAZY = {
     "shown_as_is": "._chars",
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
+    "same_bytecode": "._codehash",
     "is_library_frame": "._inapp",
+    "failing_frame_index": "._inapp",
     "provided_version": "._installed",
     "warm_up": "._capture.warm",
     "render_html": "._render.page",
@@ -252,12 +255,17 @@ __all__ = [
     "code_sha256",
     "config_defaults",
     "copy_of_keys_file",
+    "death_label",
     "default_client_directory",
     "default_snapshot_directory",
     "drop_own_frame",
     "environment_info",
     "escape_code",
+    "failing_call",
+    "failing_frame_index",
     "failure_fingerprint",
+    "format_key",
+    "format_size",
     "html_text",
     "is_library_frame",
     "key_from_json",
@@ -277,6 +285,7 @@ __all__ = [
     "render_html",
     "safe_repr",
     "safe_str",
+    "same_bytecode",
     "setting",
     "setting_overrides",
     "settings_values",

@@ -77,12 +77,13 @@ def by_value_functions(roots: Iterable[object]) -> list[types.FunctionType]:
     return found
 
 
-#: Types whose instances hold no other object: nothing to walk into.
-_LEAVES = frozenset({str, int, float, bool, bytes, complex, type(None)})
+#: Types whose instances hold no other object: nothing to walk into (the writer's
+#: pickling plan too: such a value is planned whole).
+LEAVES = frozenset({str, int, float, bool, bytes, complex, type(None)})
 
 
 def _holders(items: Iterable[object]) -> list[object]:
-    return [item for item in items if type(item) not in _LEAVES]
+    return [item for item in items if type(item) not in LEAVES]
 
 
 def _filled(cell: types.CellType) -> bool:

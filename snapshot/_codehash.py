@@ -18,6 +18,7 @@ between Python versions: compare hashes made by the same ``X.Y`` only.
 
 from __future__ import annotations
 
+import sys
 import types
 from collections.abc import Iterator
 
@@ -30,9 +31,19 @@ except ImportError:  # pragma: no cover - other versions and interpreters
     except ImportError:
         from hashlib import sha256
 
-__all__ = ["CompiledSource", "code_fingerprint", "code_objects", "code_sha256"]
+__all__ = ["CompiledSource", "code_fingerprint", "code_objects", "code_sha256", "same_bytecode"]
 
 _DOMAIN = b"dask-replay code 1\0"
+
+
+def same_bytecode(python: object) -> bool:
+    """Whether code that ran under Python ``python`` (``"X.Y.Z"``, as a manifest's
+    ``environment.python.version`` records it) compiles to this interpreter's bytecode,
+    so that code hashes compare: the same ``X.Y``.  Unknown (no version, not a string)
+    is False: what cannot be compared is not verified."""
+    if not isinstance(python, str):
+        return False
+    return python.split(".")[:2] == [str(v) for v in sys.version_info[:2]]
 
 
 def code_sha256(code: types.CodeType) -> str:

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["LIBRARIES", "is_library_frame"]
+__all__ = ["LIBRARIES", "failing_frame_index", "is_library_frame", "is_stdlib"]
 
 #: Top-level modules run between Dask and the user's code (installed editable,
 #: outside site-packages, they are still libraries), and the replay's own.
@@ -54,6 +55,11 @@ _INSTALLED = re.compile(
 )
 
 
+def is_stdlib(top_level: str) -> bool:
+    """Whether a top-level module comes with Python (its version is Python's)."""
+    return top_level in sys.stdlib_module_names or top_level == "builtins"
+
+
 def is_library_frame(frame: Any) -> bool:
     """Whether a captured frame (``snapshot.Frame``) is an installed library's code."""
     filename = frame.filename if isinstance(frame.filename, str) else ""
@@ -66,4 +72,28 @@ def is_library_frame(frame: Any) -> bool:
     real_file = filename.startswith(("/", "\\")) or filename[1:3] in (":\\", ":/")
     # A user's own ``code.py`` is not the standard library's ``code``: the module
     # name decides only for a frame whose file says nothing.
-    return not real_file and top in sys.stdlib_module_names
+    return not real_file and is_stdlib(top)
+
+
+#: Frames Python makes for a comprehension or a generator expression: the user's
+#: function is the one around them.
+_INNER_SCOPES = ("<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>")
+
+
+def failing_frame_index(frames: Sequence[Any]) -> int | None:
+    """The index of the user's function where the exception was raised (frames are
+    outermost first, as the manifest records them): the innermost frame that is not a
+    library's, or the function around it when that frame is a comprehension's; None
+    when every frame is a library's."""
+    index = len(frames) - 1
+    while index >= 0 and is_library_frame(frames[index]):
+        index -= 1
+    if index < 0:
+        return None
+    while (
+        index > 0
+        and frames[index].function in _INNER_SCOPES
+        and not is_library_frame(frames[index - 1])
+    ):
+        index -= 1
+    return index

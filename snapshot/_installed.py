@@ -245,11 +245,6 @@ def module_version(top_level: str) -> str | None:
     return provided_version(top_level)
 
 
-def is_stdlib(top_level: str) -> bool:
-    """Whether a top-level module comes with Python (its version is Python's)."""
-    return top_level in sys.stdlib_module_names or top_level == "builtins"
-
-
 def read_installed(distributions: tuple[str, ...] = ()) -> None:
     """Read the installed packages' metadata now, ahead of a first failure: the
     distributions on the path, which modules each provides, the versions of

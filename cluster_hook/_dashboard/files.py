@@ -67,19 +67,3 @@ def read_chunk(directories: Sequence[Path], name: str, offset: int, length: int)
         return os.pread(fd, min(length, MAX_CHUNK), offset)
     finally:
         os.close(fd)
-
-
-def find(directories: Sequence[Path], name: str) -> Path:
-    """The path of ``name`` once :func:`open_in` accepts it (for the renderer)."""
-    fd = open_in(directories, name)
-    try:
-        for directory in directories:
-            path = Path(directory) / name
-            try:
-                if os.path.samestat(os.stat(path, follow_symlinks=False), os.fstat(fd)):
-                    return path
-            except OSError:
-                continue
-    finally:
-        os.close(fd)
-    raise NotHere(f"{name}: it moved while it was being opened")

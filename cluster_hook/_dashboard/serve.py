@@ -31,8 +31,9 @@ from .index import Row
 CHUNK = 1 * 2**20
 #: Other workers on the holder's host asked for its file, at most.
 MAX_NEIGHBOURS = 3
-#: Seconds a worker may take to render a page.
-RENDER_TIMEOUT = 120.0
+#: Seconds one page request may take, whoever renders it: every holder asked in
+#: turn, then the upload copy, share this one deadline (docs/user-guide.md).
+PAGE_DEADLINE = 120.0
 #: Seconds a worker may take to read one chunk.
 READ_TIMEOUT = 60.0
 
@@ -96,16 +97,24 @@ def gone_message(row: Row) -> str:
 async def page(
     rpc: Callable[[str], Any], row: Row, workers: Mapping[str, Any], download_href: str
 ) -> Answer:
-    """The row's page, from a worker or from storage."""
+    """The row's page, from a worker or from storage, within ``PAGE_DEADLINE`` in all."""
     assert row.name is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PAGE_DEADLINE
     reasons: list[str] = []
     for address in holders(row, workers):
+        left = deadline - loop.time()
+        if left <= 0:
+            return timed_out(row, reasons)
         try:
             reply = await asyncio.wait_for(
                 getattr(rpc(address), PAGE_HANDLER)(name=row.name, download_href=download_href),
-                RENDER_TIMEOUT,
+                left,
             )
         except Exception as err:
+            if loop.time() >= deadline:
+                reasons.append(f"{address} did not answer in time")
+                return timed_out(row, reasons)
             reasons.append(f"{address}: {type(err).__name__}")
             continue
         if not isinstance(reply, dict):
@@ -117,12 +126,35 @@ async def page(
         reasons.append(str(reply.get("reason")))
     url = storage_url(row, upload_prefix())
     if url is not None:
-        return await asyncio.to_thread(_page_from_storage, url, row.name, download_href)
+        left = deadline - loop.time()
+        if left <= 0:
+            return timed_out(row, reasons)
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(_page_from_storage, url, row.name, download_href), left
+            )
+        except TimeoutError:
+            reasons.append(f"the upload copy {url} was not read in time")
+            return timed_out(row, reasons)
     if row.worker in workers:
         return Answer(
             404, title="Snapshot not found", message="; ".join(reasons) or f"{row.name}: not found"
         )
     return Answer(410, title="Worker gone", message=gone_message(row))
+
+
+def timed_out(row: Row, reasons: list[str]) -> Answer:
+    """504: the page's deadline passed; what was tried, and what to do instead."""
+    tried = "; ".join(reasons) or "nothing answered"
+    return Answer(
+        504,
+        title="Page timed out",
+        message=(
+            f"No page of {row.name} within {PAGE_DEADLINE:g} s ({tried}). The worker may be "
+            "busy: try again later, or download the file and run "
+            "python -m replay html on it."
+        ),
+    )
 
 
 def _page_from_storage(url: str, name: str, download_href: str) -> Answer:
@@ -135,7 +167,7 @@ def _page_from_storage(url: str, name: str, download_href: str) -> Answer:
     except Exception as err:
         return Answer(502, title="Storage unreachable", message=f"{url}: {err}")
     try:
-        opened = snapshot.open_snapshot(url, head_only=True, fileobj=fh)
+        opened = snapshot.open_snapshot(url, head_only=True, sources_only=True, fileobj=fh)
         return Answer(
             200, html=snapshot.render_html(opened, download_href=download_href, name=name)
         )

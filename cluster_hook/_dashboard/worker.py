@@ -3,7 +3,9 @@
 The worker plugin registers two handlers (``PAGE_HANDLER``, ``READ_HANDLER``)
 that the scheduler calls for the dashboard.  Both look only inside this
 worker's configured snapshot directories (``files``); the page is rendered
-in a thread by ``snapshot.render_html``, which never unpickles.  Each answers
+in a thread by ``snapshot.render_html``, which never unpickles, from the
+descriptor the checks were made on (never the path again: the file could be
+swapped in between), reading only the manifest and the sources.  Each answers
 a dict: ``{"status": "ok", ...}``, or ``{"status": "missing" | "damaged",
 "reason": ...}`` (no exception crosses the wire, and none reaches the
 worker's log as an error).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,16 +23,21 @@ from typing import Any
 import snapshot
 
 from .._names import PAGE_HANDLER, READ_HANDLER
-from .files import NotHere, find, read_chunk
+from .files import NotHere, open_in, read_chunk
 
 logger = logging.getLogger("distributed.worker.cluster_hook")
 
 Directories = Callable[[], Sequence[Path]]
 
 
-def render_page(path: Path, name: str, download_href: str | None) -> str:
-    """The one renderer's page of the file at ``path`` (never unpickles)."""
-    return snapshot.render_html(path, download_href=download_href, name=name)
+def render_page(fd: int, name: str, download_href: str | None) -> str:
+    """The one renderer's page of the open file ``fd`` (closed here; never unpickles).
+
+    Only the manifest and the sources are held (``sources_only``), not the pickles.
+    """
+    with os.fdopen(fd, "rb") as fh:
+        opened = snapshot.open_snapshot(name, head_only=True, sources_only=True, fileobj=fh)
+    return snapshot.render_html(opened, download_href=download_href, name=name)
 
 
 class WorkerPages:
@@ -40,12 +48,12 @@ class WorkerPages:
 
     async def page(self, name: str = "", download_href: str | None = None) -> dict[str, Any]:
         try:
-            path = find(list(self.directories()), name)
+            fd = open_in(list(self.directories()), name)
         except NotHere as err:
             return {"status": "missing", "reason": str(err)}
         href = download_href if isinstance(download_href, str) else None
         try:
-            html = await asyncio.to_thread(render_page, path, name, href)
+            html = await asyncio.to_thread(render_page, fd, name, href)
         except snapshot.SnapshotError as err:
             return {"status": "damaged", "reason": str(err)}
         except Exception as err:  # the renderer's bug must not look like a damaged file

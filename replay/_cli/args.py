@@ -54,7 +54,7 @@ EXIT_CODES = {
     EXIT_RAISED: "the replayed call raised, with or without a debugger (as python would); "
     "check: a snapshot still fails, or fails differently (changed)",
     EXIT_USAGE: "usage error: bad or conflicting options; html: the page cannot be written "
-    "to -o FILE",
+    "to -o FILE, or the file exists (--force overwrites it)",
     EXIT_UNREADABLE: "the snapshot cannot be read: no such file (or object, bucket, prefix), "
     "not a snapshot, truncated, newer format, over a read limit, a bad signature, or remote "
     "storage that cannot be reached (no network, no credentials, its package not installed)",
@@ -190,7 +190,7 @@ def replay_parser(prog: str) -> argparse.ArgumentParser:
             f"       {prog} check PATH... [--json] [--timeout S] [-j N] [--source FILE]\n"
             f"       {prog} export-test SNAPSHOT -o tests/test_NAME.py [--source FILE] [--force]\n"
             f"       {prog} shrink SNAPSHOT -o SMALL.tar.zst [--budget S] [--timeout S]\n"
-            f"       {prog} html SNAPSHOT [-o FILE]"
+            f"       {prog} html SNAPSHOT [-o FILE] [--force]"
         ),
         description=(
             "Re-run a failed Dask task from its snapshot and open a debugger where it raised. "

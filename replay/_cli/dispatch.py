@@ -9,7 +9,7 @@ positional SNAPSHOT cannot live beside argparse subcommands::
     python -m replay check PATH...        re-run each against today's code: fixed or not
     python -m replay export-test SNAPSHOT -o tests/test_NAME.py   the failure as a test
     python -m replay shrink SNAPSHOT -o SMALL.tar.zst   only the inputs that fail
-    python -m replay html SNAPSHOT [-o FILE]   its page: one self-contained HTML file
+    python -m replay html SNAPSHOT [-o FILE] [--force]   its page: one self-contained HTML file
 
 A file literally named ``info``, ``list``, ``check``, ``export-test``, ``shrink`` or ``html`` is replayed as ``./info``.  Errors a
 user can cause print ``Error: ...`` on stderr and exit with a status from

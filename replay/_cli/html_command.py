@@ -3,7 +3,8 @@ file (``snapshot.render_html``), readable offline; nothing is unpickled.
 
 Without ``-o`` the page is written to the current directory, named after the
 snapshot (``NAME.tar.zst`` gives ``NAME.html``): the snapshot's own directory
-may be a worker's, or read-only, or a URL.  ``-o -`` writes it to stdout.
+may be a worker's, or read-only, or a URL.  ``-o -`` writes it to stdout.  An
+existing file is not overwritten without ``--force`` (exit status 2).
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def html_parser(prog: str) -> argparse.ArgumentParser:
         help="where to write the page (`-` for stdout; default: NAME.html in the current "
         "directory, NAME being the snapshot's file name without .tar.zst)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite the page's file if it exists"
+    )
     add_key_options(parser)
     return parser
 
@@ -65,8 +69,13 @@ def html(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     target = ns.output if ns.output is not None else default_output(ns.snapshot)
     try:
-        with open(target, "w", encoding="utf-8") as fh:
+        # "x": refused if it exists, in the same call that creates it (no check-then-write).
+        with open(target, "w" if ns.force else "x", encoding="utf-8") as fh:
             fh.write(page)
+    except FileExistsError as exc:
+        raise UsageError(
+            f"{target!r} exists; remove it, give another -o FILE, or --force to overwrite it"
+        ) from exc
     except OSError as exc:
         raise UsageError(
             f"cannot write the page to {target!r}: {exc.strerror or exc}; give another "

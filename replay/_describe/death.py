@@ -35,18 +35,11 @@ def is_death(manifest: snapshot.Manifest) -> bool:
 
 
 def death_label(manifest: snapshot.Manifest) -> str:
-    """``out of memory``, ``SIGSEGV``, ``exit status 1``: how the worker died, in a word."""
-    section = manifest.death
-    cause = section.cause if section is not None else None
-    if section is None or cause is None:
-        return "worker died"
-    if cause == "memory":
-        return "out of memory"
-    if cause == "signal":
-        return _text(section.signal_name or f"signal {section.signal}")
-    if cause == "exit":
-        return _text(f"exit status {section.exit_code}")
-    return "worker died"
+    """``out of memory``, ``SIGSEGV``, ``exit status 1``: ``snapshot.death_label`` (the
+    page's words too), escaped for the terminal."""
+    import snapshot  # loaded already (by .summary): the name only
+
+    return _text(snapshot.death_label(manifest))
 
 
 def _text(value: object) -> str:
@@ -61,8 +54,9 @@ def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str
     section = manifest.death
     if section is None:
         return []
-    summary = section.summary if section.summary is not None else "?"
-    lines = ["", "The worker died running this task:", f"  {_text(summary)}"]
+    lines = ["", f"The worker died running this task: {death_label(manifest)}"]
+    if section.summary:
+        lines.append(f"  {_text(section.summary)}")
     facts = []
     if is_count(section.memory_limit):
         facts.append(f"memory limit {format_size(section.memory_limit)}")
@@ -72,12 +66,13 @@ def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str
         facts.append(f"RSS at its last heartbeat {format_size(section.memory.process)}")
     if facts:
         lines.append("  " + ", ".join(facts))
-    where = [f"worker {_text(section.worker)}"]
+    where = [f"worker {_text(section.worker)}"] if section.worker else []
     if section.host:
         where.append(f"host {_text(section.host)}")
     if is_count(section.pid):
         where.append(f"pid {section.pid}")
-    lines.append("  " + ", ".join(where))
+    if where:
+        lines.append("  " + ", ".join(where))
     for entry in section.lost_inputs:
         lines.append(f"  input {_text(repr(entry.key))} lost: {_text(entry.reason)}")
     lines += recomputed_lines(manifest)

@@ -25,12 +25,9 @@ from .._terminal import FIELD_LIMIT, for_terminal, terminal_lines
 from .._versions import compare_versions, unchecked_modules
 from .summary import (
     Signature,
-    error_line,
-    failing_function,
     format_size,
     shown_number,
     summary,
-    task_key,
 )
 from .userframes import is_library_frame
 
@@ -209,35 +206,11 @@ def pretty_text(opened: snapshot.Snapshot, path: str) -> str:
 
 
 def html_page(opened: snapshot.Snapshot, path: str) -> str:
-    """An HTML fragment: task, error and where above the snapshot's page (``snapshot.render_html``,
-    the one renderer of ``python -m replay html`` and the dashboard), its frames folded."""
-    import html  # a notebook's display only: info never needs it
-
-    model = opened.model
-    frames = model.frames
-    where = "?"
-    if frames:
-        last = frames[-1]
-        where = f"{last.filename or '?'}:{last.lineno or '?'} in {last.function or '?'}"
-    rows = [
-        ("snapshot", path),
-        ("task", task_key(model)),
-        ("error", error_line(model)),
-        ("where", where),
-    ]
-    failing = failing_function(model)
-    if failing is not None:
-        rows.append(("in your code", failing))
-    body = "".join(
-        f"<tr><th style='text-align:left'>{html.escape(name)}</th>"
-        f"<td style='text-align:left'><code>{html.escape(str(value))}</code></td></tr>"
-        for name, value in rows
-    )
+    """An HTML fragment: the snapshot's page (``snapshot.render_html``, the one renderer
+    of ``python -m replay html`` and the dashboard), its frames folded, under its own
+    header alone (task, error, worker, time; the path in its commands)."""
     page = snapshot.render_html(opened, name=path, fragment=True)
-    return (
-        f"<div class='dask-replay'><b>Replay</b><table>{body}</table>"
-        f"<details open><summary>the snapshot's page</summary>{page}</details></div>"
-    )
+    return f"<div class='dask-replay'>{page}</div>"
 
 
 def _call_lines(model: Manifest) -> list[str]:

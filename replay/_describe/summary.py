@@ -49,16 +49,9 @@ def _shown(value: object) -> str:
     return for_terminal(value, one_line=True)
 
 
-def format_size(size: int | None) -> str:
-    """``1536`` -> ``"1.5 KiB"``."""
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+def format_size(size: object) -> str:
+    """``1536`` -> ``"1.5 KiB"``: ``snapshot.format_size``, the page's spelling too."""
+    return snapshot.format_size(size)
 
 
 def error_line(model: Manifest) -> str:
@@ -108,25 +101,11 @@ def _where(model: Manifest) -> str:
 
 
 def failing_function(model: Manifest) -> str | None:
-    """``make_err(x=0)``: the user's function where the exception was raised, with its
-    locals at the raise (their captured reprs, a few); None when no frame is the user's
-    (see :mod:`.userframes`)."""
-    from .userframes import failing_function_index
-
-    index = failing_function_index(model.frames)
-    if index is None:
-        return None
-    frame = model.frames[index]
-    values = []
-    for name, pid in list((frame.locals or {}).items())[:4]:
-        record = model.piece(pid)
-        text = (record.repr if record is not None else None) or "?"
-        text = (
-            text if len(text) <= 40 and "\n" not in text else f"<{record.type if record else '?'}>"
-        )
-        values.append(f"{name}={text}")
-    more = ", ..." if len(frame.locals or {}) > 4 else ""
-    return _shown(f"{frame.function or '?'}({', '.join(values)}{more})")
+    """``make_err(x=0)``: the user's function where the exception was raised, with a few
+    of its locals (``snapshot.failing_call``, as the page's header says it), escaped;
+    None when no frame is the user's."""
+    call = snapshot.failing_call(model)
+    return None if call is None else _shown(call)
 
 
 def shown_number(value: int | None) -> str:
@@ -162,12 +141,8 @@ def _versions(model: Manifest) -> str:
 
 
 def task_key(model: Manifest) -> str:
-    """The task's key as Dask spells it (a tuple for a list), escaped."""
-    key = model.task.key if model.task is not None else None
-    if key is None:
-        return "?"
-    key = snapshot.key_from_json(key)
-    return _shown(repr(key) if isinstance(key, tuple) else key)
+    """The task's key as Dask spells it (``snapshot.format_key``, as the page does), escaped."""
+    return _shown(snapshot.format_key(model.task.key if model.task is not None else None))
 
 
 def summary(model: Manifest, path: str) -> list[str]:

@@ -81,7 +81,7 @@ class Replay:
         p.text(repr(self) if cycle else pretty_text(self._snapshot, self.path))
 
     def _repr_html_(self) -> str:
-        """Jupyter's display: what ``info`` shows, escaped for HTML."""
+        """Jupyter's display: the snapshot's page, its frames folded (as ``html`` writes it)."""
         from .._describe.display import html_page
 
         return html_page(self._snapshot, self.path)

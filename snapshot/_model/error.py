@@ -17,9 +17,9 @@ from .manifest import ChainEntry, Error, GroupMember
 
 __all__ = ["MAX_DEPTH", "MAX_MEMBERS", "error_section"]
 
-#: Entries kept (the reference writer writes at most 20).
+#: Entries kept; the reference writer writes at most these (``_write.exception``).
 MAX_MEMBERS = 20
-#: Levels kept (the reference writer writes at most 5).
+#: Levels kept; the reference writer writes at most these.
 MAX_DEPTH = 5
 #: A count of members larger than this is not a count a writer made.
 MAX_COUNT = 10**9

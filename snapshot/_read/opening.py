@@ -230,6 +230,7 @@ def open_snapshot(
     head_only: bool = False,
     fileobj: IO[bytes] | None = None,
     keep_unreferenced: bool = False,
+    sources_only: bool = False,
 ) -> Snapshot:
     """Read and verify a whole snapshot into memory; nothing is unpickled yet.
 
@@ -239,6 +240,8 @@ def open_snapshot(
     checksum and signature verified and its size counted against the limits,
     but is never held: memory stays bounded by what the call needs.
     ``keep_unreferenced`` keeps them too (to copy the file whole).
+    ``sources_only`` (with ``head_only``) keeps only the sources, for a page built
+    from the manifest and the sources: no piece's pickle is held, none can be loaded.
 
     With ``key``, the HMAC is checked before this returns, and an unsigned file
     is refused unless ``allow_unsigned``.  ``progress(done, total)`` is called
@@ -258,6 +261,8 @@ def open_snapshot(
     """
     if head_only and key is not None:
         raise ValueError("a signature covers the whole file: head_only cannot verify it")
+    if sources_only and not head_only:
+        raise ValueError("sources_only is an inspection: it goes with head_only")
     limits = limits or _DEFAULT_LIMITS
     name = os.fspath(path)
     with _opened(name, fileobj) as fh, translated(name):
@@ -273,7 +278,11 @@ def open_snapshot(
         first = _first_member(tar)
         manifest = decode_manifest(first, name)
         model = parse_manifest(manifest, path=name)
-        wanted = None if keep_unreferenced else referenced_members(model)
+        wanted: set[str] | None
+        if sources_only:
+            wanted = {e.member for e in (model.sources or {}).values() if e.member is not None}
+        else:
+            wanted = None if keep_unreferenced else referenced_members(model)
         signing = Signing(key)
         signing.member(MANIFEST_MEMBER, first)
         members, signature, digest, head = _read_members(tar, signing, head_only, wanted)

@@ -14,6 +14,7 @@ import re
 import shlex
 from typing import Any
 
+from .._model.labels import death_label, failing_call, format_key
 from .._model.manifest import Manifest
 from .._read.opening import open_snapshot
 from .._read.snapshot import Snapshot
@@ -32,7 +33,7 @@ from .source import SourceFinder
 from .style import CSP, CSS
 from .values import value_rows
 
-__all__ = ["check_href", "death_label", "page_body", "render_html"]
+__all__ = ["check_href", "page_body", "render_html"]
 
 # A link of ours: a relative path (with an optional query) made of URL-safe
 # characters only; no scheme (no ':'), no '//' host, no backslash, no quote.
@@ -66,7 +67,11 @@ def render_html(
     A damaged file raises :class:`SnapshotError` (a subclass); nothing is unpickled.
     """
     href = check_href(download_href) if download_href is not None else None
-    opened = source if isinstance(source, Snapshot) else open_snapshot(source, head_only=True)
+    opened = (
+        source
+        if isinstance(source, Snapshot)
+        else open_snapshot(source, head_only=True, sources_only=True)
+    )
     path = opened.path
     shown_name = name if name is not None else os.path.basename(path) or path
     body = page_body(opened.model, opened.source, shown_name, href, folded=fragment)
@@ -81,21 +86,6 @@ def render_html(
         f"<title>{title}</title><style>{CSS}</style></head>"
         f'<body><main class="drp">{body}</main></body></html>\n'
     )
-
-
-def death_label(model: Manifest) -> str:
-    """``out of memory``, ``SIGSEGV``, ``exit status 1``: how the worker died, in a word."""
-    death = model.death
-    cause = death.cause if death is not None else None
-    if death is None or cause is None:
-        return "worker died"
-    if cause == "memory":
-        return "out of memory"
-    if cause == "signal":
-        return f"{death.signal_name or f'signal {death.signal}'}"
-    if cause == "exit":
-        return f"exit status {death.exit_code}"
-    return str(cause)
 
 
 def _title(model: Manifest) -> str:
@@ -176,7 +166,9 @@ def _header(model: Manifest) -> str:
     task = model.task
     facts: list[str] = []
     if task is not None and task.key is not None:
-        facts.append(f"task <code>{text(_json_key(task.key))}</code>")
+        facts.append(f"task <code>{text(format_key(task.key))}</code>")
+    if model.error is not None and (call := failing_call(model)) is not None:
+        facts.append(f"in your code <code>{text(call, limit=300)}</code>")
     origin = model.origin
     if origin is not None:
         if origin.worker:
@@ -188,15 +180,6 @@ def _header(model: Manifest) -> str:
     if facts:
         parts.append(f'<p class="meta">{", ".join(facts)}</p>')
     return "".join(parts)
-
-
-def _json_key(key: Any) -> str:
-    from .._format import key_from_json
-
-    try:
-        return repr(key_from_json(key))
-    except Exception:
-        return repr(key)
 
 
 def page_body(

@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 
 from .._format import key_from_json
+from .._model.labels import format_size
 from .._model.manifest import ChainEntry, Error, Manifest
 from .escape import text
-from .values import MAX_ENTRIES, format_size, piece_cells, value_rows
+from .values import MAX_ENTRIES, piece_cells, value_rows
 
 __all__ = [
     "call_section",

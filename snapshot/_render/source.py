@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._byvalue import DYNAMIC_CODE
-from .._codehash import CompiledSource
+from .._codehash import CompiledSource, same_bytecode
 from .._model.manifest import Frame, Manifest
 
 __all__ = ["CONTEXT", "Shown", "SourceFinder", "Unknown"]
@@ -54,13 +54,13 @@ class Unknown:
 def _python_matches(model: Manifest) -> tuple[bool, str]:
     python = model.environment.python if model.environment is not None else None
     version = python.version if python is not None else None
-    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if same_bytecode(version):
+        return True, ""
     if not isinstance(version, str):
         return False, "the snapshot does not record its Python version"
+    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
     recorded = ".".join(version.split(".")[:2])
-    if recorded != here:
-        return False, f"it ran under Python {recorded}, whose bytecode differs from {here}'s"
-    return True, ""
+    return False, f"it ran under Python {recorded}, whose bytecode differs from {here}'s"
 
 
 class SourceFinder:

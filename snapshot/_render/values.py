@@ -9,27 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .._model.labels import format_size
 from .._model.manifest import Manifest, PieceRecord
 from .escape import text
 
-__all__ = ["MAX_ENTRIES", "format_size", "piece_cells", "value_rows"]
+__all__ = ["MAX_ENTRIES", "piece_cells", "value_rows"]
 
 #: Entries shown per list (frames, locals, arguments, inputs, packages).
 MAX_ENTRIES = 200
 #: A repr longer than this many lines or characters is folded behind its first line.
 FOLD_LINES = 12
 FOLD_CHARS = 1500
-
-
-def format_size(size: object) -> str:
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return "?"
 
 
 def _repr_html(value: str) -> str:

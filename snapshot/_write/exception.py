@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
+from .._model.error import MAX_DEPTH as MAX_MEMBER_DEPTH
+from .._model.error import MAX_MEMBERS
 from .._text import safe_str
 
 MAX_MESSAGE = 100_000
 MAX_CHAIN = 32
-#: An exception group's members listed (spec 4.3, ``members``): at most this many
-#: entries, this many levels deep, each message at most this many characters.
-MAX_MEMBERS = 20
-MAX_MEMBER_DEPTH = 5
+#: An exception group's members listed (spec 4.3, ``members``): at most
+#: ``MAX_MEMBERS`` entries, ``MAX_MEMBER_DEPTH`` levels deep (the model's bounds: what
+#: a reader keeps is what the writer writes), each message at most this many characters.
 MAX_MEMBER_MESSAGE = 1_000
 #: The traceback text keeps this many characters at each end (a message of
 #: gigabytes is in it whole otherwise).

@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from .._format import OMITTED, STORED, source_entry
-from .._installed import is_stdlib, module_version
+from .._inapp import is_stdlib
+from .._installed import module_version
 from .environment import environment_info
 from .redact import REDACTED, Redactor
 from .store import PieceStore

@@ -21,13 +21,12 @@ from __future__ import annotations
 from itertools import islice
 from typing import Any, NamedTuple
 
+from .._byvalue import LEAVES
 from .pickler import ATOMS, CONTAINERS, HOIST_BYTES, OutOfBand
 
 #: How to pickle one piece: with references (and pickle's memo), plain (memo,
 #: no references), or flat (neither, but for a prelude of shared strings).
 REFERENCES, PLAIN, FLAT = "references", "plain", "flat"
-
-_LEAVES = ATOMS | {str, bytes}
 
 #: Strings in a sample, all distinct objects, for a sequence of them to go without the memo.
 _MIN_DISTINCT = 16
@@ -59,7 +58,7 @@ def plan(obj: object) -> Plan:
     compresses a fifth worse (a million keys: 4.0 against 3.3 MiB).
     """
     kind = type(obj)
-    if kind in _LEAVES or kind is OutOfBand:
+    if kind in LEAVES or kind is OutOfBand:
         return Plan(PLAIN)
     sample: list[Any]
     if kind is list or kind is tuple:

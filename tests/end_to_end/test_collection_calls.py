@@ -136,9 +136,9 @@ def test_info_shows_the_users_frames_in_full_and_dasks_on_one_line(
 
 
 def test_jupyter_shows_the_same(reported: dict[str, Any]) -> None:
-    """A Replay's HTML (Jupyter): the user's function in the table, then the snapshot's page
-    (snapshot.render_html): a Series' repr as a block of lines, library frames tagged."""
+    """A Replay's HTML (Jupyter): the snapshot's page (snapshot.render_html), the user's
+    function in its header, a Series' repr as a block of lines, library frames tagged."""
     page = reported["dataframe-map"]["html"]
-    assert "in your code</th>" in page and "<code>make_err(x=0)</code>" in page
+    assert "in your code <code>make_err(x=0)</code>" in page
     assert '<pre class="wrap">' in page and "\nName: a, dtype: int64" in page
     assert '<span class="tag">library</span>' in page

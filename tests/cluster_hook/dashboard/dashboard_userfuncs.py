@@ -39,3 +39,10 @@ class Tripwire:
 def fail_holding_a_tripwire(path):
     wire = Tripwire(path)
     return 1 / len(wire.path[:0])
+
+
+def recip_holding_many_words(x, n):
+    """Fails like ``recip``, with a list of ``n`` distinct strings among its locals (a
+    large pickle of its own, no out-of-band buffer)."""
+    words = [f"word-{i:09d}" for i in range(n)]
+    return len(words) / x

@@ -82,3 +82,14 @@ def test_html_escapes_every_string(tmp_path: Path) -> None:
         "pre",
         "/pre",
     }
+
+
+def test_the_notebook_display_has_one_header_the_pages_own(tmp_path: Path) -> None:
+    """No table of task, error and where above the page, which says them itself."""
+    import re
+
+    page = replay.load(_hostile(tmp_path / "hostile.tar.zst"))._repr_html_()
+    assert page.count("<h1") == 1
+    before = re.sub(r"<style>.*?</style>", "", page[: page.index("<h1")], flags=re.S)
+    assert re.sub(r"<[^>]*>", "", before).strip() == ""
+    assert "<table" not in before

@@ -41,3 +41,22 @@ def test_html_errors_are_one_line_with_the_documented_status(
     assert unwritable.returncode == 2
     assert "cannot write the page to '/nonexistent/dir/x.html'" in unwritable.stderr
     assert "Traceback" not in missing.stderr + unwritable.stderr
+
+
+def test_html_refuses_to_overwrite_a_page_without_force(
+    recip_snapshot: Path, elsewhere: Path, cli: Callable[..., Any]
+) -> None:
+    for args in ([], ["-o", "mine.html"]):
+        target = elsewhere / (args[1] if args else "recip.html")
+        target.write_text("my notes", encoding="utf-8")
+        refused = cli(["html", str(recip_snapshot), *args], cwd=elsewhere)
+        assert refused.returncode == 2
+        assert refused.stderr.startswith(
+            f"Error: {target.name!r} exists; remove it, give another -o FILE, or --force to "
+            "overwrite it"
+        )
+        assert refused.stderr.count("\n") == 1  # one line, no traceback
+        assert target.read_text(encoding="utf-8") == "my notes"
+        forced = cli(["html", str(recip_snapshot), *args, "--force"], cwd=elsewhere)
+        assert forced.returncode == 0, forced.stderr
+        assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
