@@ -295,8 +295,17 @@ class SnapshotBuilder:
             exc, self._pending_exception = self._pending_exception, None
             self.manifest["exception"] = self.add(exc, label="exception")
         pending, self._pending_frames = self._pending_frames, []
+        # What add() does, with its common case first: a local that is a piece
+        # already (a recursion's frames share most of theirs) costs two lookups.
+        is_secret = self.redactor.is_secret
+        piece_of = self._store.piece_of
         for locals_ids, index, values in pending:
             for name, value in values.items():
+                if not is_secret(name):
+                    pid = piece_of(value)
+                    if pid is not None:
+                        locals_ids[name] = pid
+                        continue
                 locals_ids[name] = self.add(value, label=f"frames[{index}].{name}", name=name)
 
     # -- writing ------------------------------------------------------------
