@@ -21,22 +21,18 @@ from benchmarks import _callgrind
 DEPTHS = (10, 100, 900)
 
 CHILD = """
-import os, sys, tempfile
+import sys, tempfile
 sys.setrecursionlimit(10_000)
 import snapshot
 from benchmarks._inworker import fail_deep
+from benchmarks._notes import snapshot_path
 depth, n = int(sys.argv[1]), int(sys.argv[2])
-directory = tempfile.mkdtemp()
-failing = snapshot.capture(directory=directory, max_per_fingerprint=10**9)(fail_deep)
+failing = snapshot.capture(directory=tempfile.mkdtemp(), max_per_fingerprint=10**9)(fail_deep)
 for _ in range(n):
     try:
         failing(depth)
     except ValueError as exc:
-        if not any("snapshot written" in note for note in exc.__notes__):
-            raise SystemExit(f"no snapshot: {exc.__notes__}")
-    for name in os.listdir(directory):
-        if name.endswith(".tar.zst"):
-            os.unlink(os.path.join(directory, name))
+        snapshot_path(exc).unlink()
 """
 
 
