@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import _userfuncs
+from ._notes import snapshot_path
 
 
 def _status_kib(field: str) -> int | None:
@@ -100,10 +101,7 @@ def _fail_in_hook(capturer: Any, value: Any) -> tuple[float, str]:
         failing(value)
     except ValueError as exc:
         done = time.perf_counter()
-        notes = [n for n in getattr(exc, "__notes__", []) if "snapshot written to" in n]
-        if not notes:
-            raise RuntimeError(f"no snapshot was written: {getattr(exc, '__notes__', [])}") from exc
-        return done - _userfuncs.raised_at, notes[0].rsplit(":", 1)[1]
+        return done - _userfuncs.raised_at, str(snapshot_path(exc))
     raise RuntimeError("the task did not fail")
 
 

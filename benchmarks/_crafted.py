@@ -16,7 +16,10 @@ from __future__ import annotations
 import json
 import tarfile
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._workspace import Workspace
 
 PATTERN = b"\x8c\x02os\x8c\x06system\x930"  # 'os' 'system' STACK_GLOBAL POP
 CHUNK = 16 * 2**20
@@ -57,6 +60,26 @@ def manifest(member_size: int) -> dict[str, object]:
         "sources": {},
         "frames": [],
     }
+
+
+def member_size(ws: Workspace) -> int:
+    """The piece's size: just under the default read limit (256 KiB in a smoke run)."""
+    import snapshot
+
+    if ws.scale.smoke:
+        return 256 * 2**10
+    return min(4 * 2**30, snapshot.ReadLimits().max_member_bytes) - 1024
+
+
+def crafted_snapshot(ws: Workspace) -> Path:
+    """The run's crafted file (``member_size``): made once, for every section that reads it."""
+    member = member_size(ws)
+    key = ("crafted", member)
+    path = ws.snapshots.get(key)
+    if path is None or not path.exists():
+        ws.log(f"crafting a file that expands to {member / 2**20:.0f} MiB")
+        path = ws.snapshots[key] = write(ws.fresh_dir("crafted") / "crafted.tar.zst", member)
+    return path
 
 
 def write(path: Path, member_size: int) -> Path:

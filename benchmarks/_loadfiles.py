@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ._notes import snapshot_path
+
 #: Run by ``python -c`` in the baseline's process: read the file, decompress, unpickle.
 LOAD = (
     "import pickle, sys, zstandard\n"
@@ -71,10 +73,7 @@ def _capture(x: Any, directory: Path) -> Path:
     try:
         failing(x)
     except ValueError as exc:
-        notes = [n for n in getattr(exc, "__notes__", []) if "snapshot written to" in n]
-        if notes:
-            return Path(notes[0].rsplit(":", 1)[1].strip())
-        raise RuntimeError(f"no snapshot was written: {getattr(exc, '__notes__', [])}") from exc
+        return snapshot_path(exc)
     raise RuntimeError("fail_with did not fail")
 
 

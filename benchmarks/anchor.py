@@ -19,20 +19,11 @@ from typing import Any
 from . import _userfuncs
 from ._clusters import local_cluster
 from ._harness import BenchmarkError, alternate, mib, ratio, wall
+from ._notes import snapshot_paths
 from ._report import Row, Section, table
 from ._workspace import Workspace
 
 ANCHOR_TIMEOUT = 120.0
-NOTE_PREFIX = "dask-replay: snapshot written to "
-
-
-def _snapshot_paths(exc: BaseException | None) -> list[Path]:
-    out = []
-    for note in getattr(exc, "__notes__", []) or []:
-        if note.startswith(NOTE_PREFIX):
-            # "<host>:<path>"; the host is this machine.
-            out.append(Path(note[len(NOTE_PREFIX) :].split(":", 1)[1]))
-    return out
 
 
 def _scenarios(client: Any) -> dict[str, tuple[Callable[[], Any], str]]:
@@ -143,7 +134,7 @@ def run(ws: Workspace) -> Section:
         data = client.submit(_userfuncs.make_array, "random", nbytes, pure=False)
         failed = client.submit(_userfuncs.fail_holding, data, pure=False)
         wait(failed)
-        paths = _snapshot_paths(failed.exception())
+        paths = snapshot_paths(failed.exception())
         if not paths:
             raise BenchmarkError(f"the hook wrote no snapshot: {failed.exception()!r}")
         snap = paths[0]
@@ -185,12 +176,12 @@ def run(ws: Workspace) -> Section:
             wait(obj)
             exc = obj.exception() if hasattr(obj, "exception") else None
             matrix.append(
-                (name, _anchor_outcome(client, obj, expected), _snapshot_paths(exc), expected)
+                (name, _anchor_outcome(client, obj, expected), snapshot_paths(exc), expected)
             )
             del obj
         last = _scenarios(client)["future (`client.submit`)"][0]()
         wait(last)
-        after_paths = _snapshot_paths(last.exception())
+        after_paths = snapshot_paths(last.exception())
         # In distributed 2026.8 only the first recreate_error_locally after a submission
         # works; found while building this benchmark, recorded as a row of its own.
         small = client.submit(_userfuncs.make_array, "random", 1024, pure=False)
@@ -203,7 +194,7 @@ def run(ws: Workspace) -> Section:
                 "a task with an input, recreated a second time with no new submission in "
                 f"between (the first call: {first.split(':')[0]})",
                 second,
-                _snapshot_paths(twice.exception()),
+                snapshot_paths(twice.exception()),
                 "ValueError",
             )
         )

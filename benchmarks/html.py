@@ -26,7 +26,6 @@ BUDGET = 20.0
 
 
 def run(ws: Workspace) -> Section:
-    import snapshot
 
     section = Section("html", "HTML page")
     py = [sys.executable]
@@ -44,11 +43,8 @@ def run(ws: Workspace) -> Section:
 
     genuine = dicts_snapshot(ws)
     n_dicts = "2 million" if not ws.scale.smoke else "2,000"
-    limits = snapshot.ReadLimits()
-    member = min(4 * 2**30, limits.max_member_bytes) - 1024
-    if ws.scale.smoke:
-        member = 256 * 2**10
-    crafted = _crafted.write(ws.fresh_dir("html-crafted") / "crafted.tar.zst", member)
+    member = _crafted.member_size(ws)
+    crafted = _crafted.crafted_snapshot(ws)  # inspect_bounds' file, when it ran first
 
     cases = [
         ("small snapshot (arange input)", small, (0,)),

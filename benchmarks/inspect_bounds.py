@@ -59,11 +59,8 @@ def run(ws: Workspace) -> Section:
     genuine = dicts_snapshot(ws)
     n_dicts = "2 million" if not ws.scale.smoke else "2,000"
     limits = snapshot.ReadLimits()
-    member = min(4 * 2**30, limits.max_member_bytes) - 1024
-    if ws.scale.smoke:
-        member = 256 * 2**10
-    ws.log(f"inspect bounds: crafting a file that expands to {mib(member)}")
-    crafted = _crafted.write(ws.fresh_dir("crafted") / "crafted.tar.zst", member)
+    member = _crafted.member_size(ws)
+    crafted = _crafted.crafted_snapshot(ws)
 
     cases = [
         (f"genuine snapshot of a task holding {n_dicts} small dicts", genuine, (0,)),

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from . import _callgrind
 from ._harness import alternate, ratio
 from ._paired import abba, block_ratios, interval_row, median_interval
 from ._report import Row, Section
@@ -36,16 +32,6 @@ WORK_BUDGET = 30.0
 #: Calls counted under callgrind: the count for the larger minus the smaller, per call.
 COUNTED = (1_000, 3_000)
 TRIVIAL_CALLS = (20_000, 60_000)
-#: The child's environment: a fixed hash seed, and no thread pool of numpy's BLAS
-#: (numpy is imported with the benchmarks package; OpenBLAS's idle thread spins for
-#: a while, and under callgrind that made a count of 60,000 calls vary by 25 million
-#: instructions from run to run: with one thread, counts repeat to the instruction).
-ONE_THREAD = {
-    "PYTHONHASHSEED": "0",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 _PAYLOAD = json.dumps({"rows": list(range(100))})
 
 
@@ -149,34 +135,14 @@ def _work_row(section: Section, ws: Workspace) -> None:
 _CHILD = (
     "import sys, snapshot, benchmarks.plain as p\n"
     "f = p._small_work if sys.argv[1] == 'work' else p._trivial\n"
-    "if sys.argv[2] == 'on': f = snapshot.capture(directory=sys.argv[4])(f)\n"
-    "for i in range(int(sys.argv[3])): f(i)\n"
+    "if sys.argv[2] == 'on': f = snapshot.capture(directory=sys.argv[3])(f)\n"
+    "for i in range(int(sys.argv[4])): f(i)\n"
 )
-
-
-def _instructions(func: str, on: bool, calls: int, directory: str) -> int:
-    """Instructions a child executes, start to exit, under ``valgrind --tool=callgrind``."""
-    done = subprocess.run(
-        [
-            *("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"),
-            *(sys.executable, "-c", _CHILD, func, "on" if on else "off", str(calls), directory),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ONE_THREAD},
-        check=True,
-    )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(f"callgrind reported no count: {done.stderr[-500:]}")
-    return int(found.group(1))
 
 
 def _per_call(func: str, on: bool, calls: tuple[int, int], directory: str) -> float:
     low, high = calls
-    return (_instructions(func, on, high, directory) - _instructions(func, on, low, directory)) / (
-        high - low
-    )
+    return _callgrind.per_iteration(_CHILD, low, high, func, "on" if on else "off", directory)
 
 
 def _instruction_row(section: Section, ws: Workspace) -> None:
@@ -186,7 +152,7 @@ def _instruction_row(section: Section, ws: Workspace) -> None:
         "instructions per call of the small JSON parse and sum, `@snapshot.capture` on "
         "over off (valgrind's callgrind)"
     )
-    if ws.scale.smoke or shutil.which("valgrind") is None:
+    if ws.scale.smoke or not _callgrind.available():
         why = "a smoke run" if ws.scale.smoke else "valgrind is not installed"
         section.rows.append(Row(label, f"not measured: {why}", "-", "-"))
         return

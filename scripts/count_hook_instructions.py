@@ -23,13 +23,9 @@ Usage: ``python scripts/count_hook_instructions.py [N]`` (needs valgrind).
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
-import tempfile
 
-from benchmarks.plain import ONE_THREAD
+from benchmarks import _callgrind
 
 CHILD = """
 import sys, tempfile
@@ -70,26 +66,8 @@ else:
 """
 
 
-def count(what: str, mode: str, n: int) -> int:
-    done = subprocess.run(
-        [
-            *("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"),
-            *(sys.executable, "-c", CHILD, what, mode, str(n)),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **ONE_THREAD},
-        check=True,
-        cwd=tempfile.gettempdir(),
-    )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise SystemExit(f"callgrind reported no count:\n{done.stderr[-2000:]}")
-    return int(found.group(1))
-
-
 def per_iteration(what: str, mode: str, n: int) -> float:
-    return (count(what, mode, 3 * n) - count(what, mode, n)) / (2 * n)
+    return _callgrind.per_iteration(CHILD, n, 3 * n, what, mode)
 
 
 def main() -> None:

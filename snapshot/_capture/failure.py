@@ -97,9 +97,10 @@ def plain_call(exc: BaseException, run_spec: Any, data: Mapping[Any, Any]) -> Li
 
 def plain_locals(frame: FrameType, redactor: Redactor) -> Mapping[str, Any]:
     """Every local of a function frame; none of a module-level frame (its globals)."""
-    if frame.f_locals is frame.f_globals:
+    values = frame.f_locals  # in 3.11 each read copies the fast locals into the dict
+    if values is frame.f_globals:
         return {}
-    return frame.f_locals
+    return values
 
 
 def _as_is(value: Any, redactor: Redactor) -> Any:

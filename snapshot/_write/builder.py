@@ -168,10 +168,14 @@ class SnapshotBuilder:
                 f"name {name!r} looks secret (snapshot.redact)",
                 kind="redacted",
             )
-        store = self._store
-        pid = store.piece_of(obj)
+        pid = self._store.piece_of(obj)
         if pid is not None:
             return pid
+        return self._add_unstored(obj, label)
+
+    def _add_unstored(self, obj: object, label: str) -> str:
+        """``add`` of an object under a name that is not secret and not a piece yet."""
+        store = self._store
         scrubbed = self.redactor.scrub(obj)
         pid = store.add(scrubbed, label)
         if scrubbed is not obj:
@@ -295,9 +299,17 @@ class SnapshotBuilder:
             exc, self._pending_exception = self._pending_exception, None
             self.manifest["exception"] = self.add(exc, label="exception")
         pending, self._pending_frames = self._pending_frames, []
+        # What add() does, with its common case first: a local that is a piece
+        # already (a recursion's frames share most of theirs) costs two lookups.
+        is_secret = self.redactor.is_secret
+        piece_of = self._store.piece_of
         for locals_ids, index, values in pending:
             for name, value in values.items():
-                locals_ids[name] = self.add(value, label=f"frames[{index}].{name}", name=name)
+                if is_secret(name):
+                    pid = self.add(value, label=f"frames[{index}].{name}", name=name)
+                else:
+                    pid = piece_of(value) or self._add_unstored(value, f"frames[{index}].{name}")
+                locals_ids[name] = pid
 
     # -- writing ------------------------------------------------------------
     def write(

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType, TracebackType
 from typing import Any
 
@@ -112,20 +113,45 @@ def _raise_point_stack(tb: TracebackType | None, skip: int) -> traceback.StackSu
     larger part of a deep traceback's capture cost, for markers under lines
     that only called the next frame.  Lines are read when formatted.
     """
-    entries = list(iter_traceback(tb, skip))
-    stack = _Stack.extract(iter(entries), lookup_lines=False)
+    stack, innermost = _extract(tb, skip)
     last = tb
     seen: set[int] = set()
     while last is not None and last.tb_next is not None and id(last) not in seen:
         seen.add(id(last))
         last = last.tb_next
-    if stack and last is not None and last.tb_lasti >= 0:
+    # The raise point's line and columns, on its own entry only: a stack cut
+    # short by sys.tracebacklimit ends at a frame that called on.
+    if stack and last is not None and last.tb_frame is innermost and last.tb_lasti >= 0:
         positions = _code_position(last.tb_frame.f_code, last.tb_lasti)
         summary = stack[-1]
         if positions[0] is not None:
             summary.lineno = positions[0]
         summary.end_lineno, summary.colno, summary.end_colno = positions[1:]
     return stack
+
+
+def _extract(tb: TracebackType | None, skip: int) -> tuple[_Stack, FrameType | None]:
+    """``StackSummary.extract`` of ``tb``'s entries (``sys.tracebacklimit`` too),
+    with each file's lazy source registered once, not once per frame; and the
+    frame of its last entry."""
+    entries: Iterable[tuple[FrameType, int]] = iter_traceback(tb, skip)
+    limit = getattr(sys, "tracebacklimit", None)
+    if isinstance(limit, int):  # the outermost entries, as traceback's
+        entries = itertools.islice(entries, max(limit, 0))
+    stack = _Stack()
+    files: set[tuple[str, int]] = set()
+    summary = traceback.FrameSummary
+    frame = None
+    for frame, lineno in entries:
+        code = frame.f_code
+        filename = code.co_filename
+        if (filename, id(frame.f_globals)) not in files:
+            files.add((filename, id(frame.f_globals)))
+            linecache.lazycache(filename, frame.f_globals)
+        stack.append(summary(filename, lineno, code.co_name, lookup_line=False))
+    for filename in {f for f, _ in files}:
+        linecache.checkcache(filename)
+    return stack, frame
 
 
 def _code_position(code: Any, lasti: int) -> tuple[Any, ...]:

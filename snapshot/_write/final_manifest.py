@@ -97,6 +97,8 @@ def final_manifest(
     }
     modules: dict[str, str | None] = {}
     for piece in store.pieces.values():
+        if not piece.modules:  # a scalar, a builtin container: most pieces
+            continue
         for name in sorted(top_level(set(piece.modules))):
             if name not in modules and not is_stdlib(name):
                 modules[name] = module_version(name)

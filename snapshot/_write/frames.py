@@ -38,29 +38,44 @@ def frame_records(
     is (the builder fills it with piece ids later).
     """
     records = []
-    # One hash per code object: a recursion 900 deep hashes its function once.
-    hashes: dict[int, str | None] = {}
+    # What a code object's frames share, made once: a recursion 900 deep hashes
+    # its function and looks for its file once, not 900 times.
+    shared: dict[int, dict[str, Any]] = {}
+    # Files looked for, found or not, by the globals their loader is found in.
+    looked_up: set[tuple[str, int]] = set()
     for index, (frame, lineno) in enumerate(iter_traceback(tb, skip)):
         code = frame.f_code
-        if id(code) not in hashes:  # the frame holds its code alive: ids are stable
-            hashes[id(code)] = _code_hash(code)
-        filename = code.co_filename
-        if filename not in sources:
-            text = frame_source(frame, max_source_bytes)
-            if text is not None:
-                sources[filename] = text
-        record: dict[str, Any] = {
-            "filename": filename,
-            "function": code.co_name,
-            "qualname": getattr(code, "co_qualname", code.co_name),
-            "lineno": lineno,
-            "firstlineno": code.co_firstlineno,
-            "module": frame.f_globals.get("__name__"),
-            "locals": locals_of(index, frame),
-            "source": filename if filename in sources else None,
-        }
-        sha = hashes[id(code)]
-        if sha is not None:
-            record["code_sha256"] = sha
+        template = shared.get(id(code))  # the frame holds its code alive: ids are stable
+        if template is None:
+            filename = code.co_filename
+            if filename not in sources and (filename, id(frame.f_globals)) not in looked_up:
+                looked_up.add((filename, id(frame.f_globals)))
+                text = frame_source(frame, max_source_bytes)
+                if text is not None:
+                    sources[filename] = text
+            template = shared[id(code)] = _template(code, filename in sources)
+        record = template.copy()  # in the template's order of keys
+        record["lineno"] = lineno
+        record["module"] = frame.f_globals.get("__name__")
+        record["locals"] = locals_of(index, frame)
         records.append(record)
     return records
+
+
+def _template(code: CodeType, has_source: bool) -> dict[str, Any]:
+    """A frame record of ``code`` but for its line, module and locals."""
+    filename = code.co_filename
+    record: dict[str, Any] = {
+        "filename": filename,
+        "function": code.co_name,
+        "qualname": getattr(code, "co_qualname", code.co_name),
+        "lineno": None,
+        "firstlineno": code.co_firstlineno,
+        "module": None,
+        "locals": None,
+        "source": filename if has_source else None,
+    }
+    sha = _code_hash(code)
+    if sha is not None:
+        record["code_sha256"] = sha
+    return record

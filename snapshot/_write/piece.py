@@ -10,7 +10,7 @@ from .._format import STORED
 from .spool import Spool
 
 
-@dataclass
+@dataclass(slots=True)
 class Piece:
     pid: str
     label: str

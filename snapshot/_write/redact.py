@@ -156,6 +156,10 @@ class Redactor:
         for literal in self.literals:
             if literal in text:
                 text = text.replace(literal, REDACTED)
+        # Every credential the patterns find holds a ':' (a URL's) or an 'r'
+        # (bearer, authorization): most texts (numbers, a repr) have neither.
+        if ":" not in text and "r" not in text and "R" not in text:
+            return text
         if _MAYBE_CREDENTIAL.search(text) is None:
             return text
         text = _URL_CREDENTIALS.sub(r"\g<head>" + REDACTED, text)
@@ -173,6 +177,9 @@ class Redactor:
     # -- objects --------------------------------------------------------------
     def scrub(self, obj: Any) -> Any:
         """A copy of ``obj`` with secrets replaced, or ``obj`` itself when it holds none."""
+        kind = type(obj)
+        if kind is int or kind is float or kind is bool or obj is None:
+            return obj  # a frame's plain local: no walk to set up
         return self._scrub(obj, 0, set(), _Budget(MAX_VISITS))
 
     def _scrub(self, obj: Any, depth: int, active: set[int], budget: _Budget) -> Any:

@@ -75,6 +75,9 @@ class PieceStore:
         self._next_bid = 0
         self._by_memory: dict[tuple[int, int], str] = {}
         self._registry: dict[int, tuple[str, Any]] = {}
+        # Plain scalars by value: equal ones held by many frames (ints past the
+        # interpreter's small-int cache are new objects each) are one piece.
+        self._by_value: dict[object, str] = {}
         self._active: list[Spool] = []
         self._active_pids: set[str] = set()
         self._in_memory = 0
@@ -203,19 +206,40 @@ class PieceStore:
         return max(0, min(self.limits.max_piece_bytes, room))
 
     def _simple(self, obj: object, label: str) -> str:
-        """Scalars and short strings: the C pickler alone, no spool, no registry."""
+        """Scalars and short strings: the C pickler alone, no spool, no registry.
+
+        An equal one stored already is that piece: ints, strings and bytes
+        equal by ``==`` (of the same exact type) pickle alike; other scalars
+        (``0.0 == -0.0``, NaN) are compared by their pickles.
+        """
+        kind = type(obj)
+        key: object = (kind, obj) if kind is int or kind is str or kind is bytes else None
+        if key is not None:
+            pid = self._by_value.get(key)
+            if pid is not None:
+                return pid
         try:
             data = pickle.dumps(obj, protocol=5)
         except BaseException as exc:  # an int too large to pickle, say
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return self.add_placeholder(obj, label, PLACEHOLDER, _failure(exc), kind="error")
+        if key is None:
+            key = data
+            pid = self._by_value.get(key)
+            if pid is not None:
+                return pid
+        size = len(data)
         budget = self._budget()
-        if len(data) > budget:
+        if size > budget:
             return self.add_placeholder(obj, label, OMITTED, self._size_reason(budget), kind="cap")
-        self.total += len(data)
-        self._in_memory += len(data)
-        return self._stored(self._new_pid(), obj, label, inband=data, size=len(data))
+        self.total += size
+        self._in_memory += size
+        pid = self._by_value[key] = self._new_pid()
+        self.progress.tick()
+        text = self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars))
+        self.pieces[pid] = Piece(pid, label, STORED, type_name(obj), text, inband=data, size=size)
+        return pid
 
     def _pickle(self, pid: str, obj: object, label: str, nested: bool) -> None:
         kind = type(obj)

@@ -63,3 +63,19 @@ def test_skipped_frames_are_left_out_of_the_text() -> None:
     assert "in _raised" in full.split("direct cause")[1]
     assert "in _raised" not in skipped.split("direct cause")[1]
     assert skipped.split("direct cause")[0] == full.split("direct cause")[0]
+
+
+def test_a_traceback_cut_by_tracebacklimit_shows_each_kept_frame_at_its_own_line(
+    monkeypatch,
+) -> None:
+    """The raise point's line and markers go on the raising entry only: a stack cut
+    short (``sys.tracebacklimit``) ends at a frame that called on, at its call."""
+    try:
+        _recurse(5)
+    except ZeroDivisionError as err:
+        exc = err
+    monkeypatch.setattr("sys.tracebacklimit", 3, raising=False)
+    text = describe_exception(exc)["traceback"]
+    assert text == "".join(traceback.format_exception(exc))
+    assert text.count("_recurse(n - 1)") == 2
+    assert "values[" not in text and "^" not in text
