@@ -27,7 +27,6 @@ from ._errors import (
     SnapshotWriteError,
 )
 from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
-from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
 from ._model.manifest import (
     Amended,
@@ -96,6 +95,7 @@ if _typing.TYPE_CHECKING:
     from ._codehash import CompiledSource, code_objects, code_sha256
     from ._inapp import is_library_frame
     from ._installed import provided_version
+    from ._keys import read_key_file
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
     from ._render.page import render_html
@@ -149,6 +149,8 @@ _LAZY = {
     "CompiledSource": "._codehash",
     "code_objects": "._codehash",
     "is_library_frame": "._inapp",
+    # Only for --key-file and the writer's settings.
+    "read_key_file": "._keys",
     "provided_version": "._installed",
     "warm_up": "._capture.warm",
     "render_html": "._render.page",
