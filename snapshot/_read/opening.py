@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 from _thread import get_ident
 from typing import IO, Any
 
@@ -47,7 +46,6 @@ from .zstdframes import first_frame
 
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 _DEFAULT_LIMITS = ReadLimits()
-_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 #: How far past manifest.json read_manifest looks for the end of the first frame.
 _MANIFEST_FRAME_SLACK = 64 * 1024
 #: The most the first frame may decompress to (a compressed block: at most 128 KiB) for
@@ -179,10 +177,10 @@ def decode_manifest(data: Any, path: str) -> dict[str, Any]:
             path=path,
         )
     version = manifest.get("format_version")
-    match = _VERSION.fullmatch(version) if isinstance(version, str) else None
-    if match is None:
+    major = _major(version)
+    if major is None:
         raise SnapshotFormatError(f"{path}: bad format_version {_shown(version)}", path=path)
-    major = match.group(1).lstrip("0") or "0"
+    major = major.lstrip("0") or "0"
     if len(major) > 9 or int(major) > SUPPORTED_MAJOR:
         raise SnapshotVersionError(
             f"{path}: written by snapshot format {_shown(version)[1:-1]}, but this reader "
@@ -190,6 +188,16 @@ def decode_manifest(data: Any, path: str) -> dict[str, Any]:
             path=path,
         )
     return manifest
+
+
+def _major(version: object) -> str | None:
+    """``X`` of a version ``X.Y`` (``([0-9]+)\\.([0-9]+)`` whole: string methods, as
+    compiling the pattern costs ``info`` 0.35 M instructions), or None."""
+    if not isinstance(version, str):
+        return None
+    major, dot, minor = version.partition(".")
+    digits = (major + minor).isascii() and major.isdigit() and minor.isdigit()
+    return major if dot and digits else None
 
 
 def _shown(value: object) -> str:
