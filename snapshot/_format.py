@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._record import record
+from ._record import Record
 
 FORMAT_NAME = "dask-replay-snapshot"
 FORMAT_VERSION = "1.1"
@@ -75,8 +75,7 @@ OMITTED = "omitted"
 REDACTED_STATUS = "redacted"
 
 
-@record
-class Placeholder:
+class Placeholder(Record):
     """What a reader gets for a piece that was not stored.
 
     ``status`` is ``placeholder`` (failed to pickle), ``omitted`` (a size cap or
