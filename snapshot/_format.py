@@ -20,6 +20,16 @@ WRITER_VERSION = "0.1.0"
 MANIFEST_MEMBER = "manifest.json"
 
 
+def version_major(version: object) -> str | None:
+    """``X`` of a format version ``X.Y`` (all of ``([0-9]+)\\.([0-9]+)``, matched with
+    string methods: compiling the pattern costs ``info`` 0.35 M instructions), or None."""
+    if not isinstance(version, str):
+        return None
+    major, dot, minor = version.partition(".")
+    digits = (major + minor).isascii() and major.isdigit() and minor.isdigit()
+    return major if dot and digits else None
+
+
 def key_to_json(key: object) -> Any:
     """Dask keys are str, int or tuples of them; JSON gets lists for tuples."""
     if isinstance(key, str | int | float | bool) or key is None:

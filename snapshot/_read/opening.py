@@ -14,17 +14,12 @@ import contextlib
 import io
 import os
 from _thread import get_ident
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import zstandard
 
-from .._errors import (
-    SnapshotError,
-    SnapshotFormatError,
-    SnapshotLimitError,
-    SnapshotVersionError,
-)
-from .._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER
+from .._errors import SnapshotError, SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
+from .._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER, version_major
 from .._limits import MiB, ReadLimits
 from .._model.manifest import Manifest
 from .._model.parsing import parse_manifest
@@ -38,11 +33,13 @@ from .file import (
     file_size,
     open_file,
 )
-from .signing import Signing, check, parse_signature
 from .snapshot import BUFFER_PREFIX, Head, Snapshot
 from .tar import TarReader
 from .translate import load_json, translated
 from .zstdframes import first_frame
+
+if TYPE_CHECKING:
+    from .signing import Signing
 
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 _DEFAULT_LIMITS = ReadLimits()
@@ -177,7 +174,7 @@ def decode_manifest(data: Any, path: str) -> dict[str, Any]:
             path=path,
         )
     version = manifest.get("format_version")
-    major = _major(version)
+    major = version_major(version)
     if major is None:
         raise SnapshotFormatError(f"{path}: bad format_version {_shown(version)}", path=path)
     major = major.lstrip("0") or "0"
@@ -188,16 +185,6 @@ def decode_manifest(data: Any, path: str) -> dict[str, Any]:
             path=path,
         )
     return manifest
-
-
-def _major(version: object) -> str | None:
-    """``X`` of a version ``X.Y`` (``([0-9]+)\\.([0-9]+)`` whole: string methods, as
-    compiling the pattern costs ``info`` 0.35 M instructions), or None."""
-    if not isinstance(version, str):
-        return None
-    major, dot, minor = version.partition(".")
-    digits = (major + minor).isascii() and major.isdigit() and minor.isdigit()
-    return major if dot and digits else None
 
 
 def _shown(value: object) -> str:
@@ -282,8 +269,12 @@ def open_snapshot(
         manifest = decode_manifest(first, name)
         model = parse_manifest(manifest, path=name)
         wanted = None if keep_unreferenced else referenced_members(model)
-        signing = Signing(key)
-        signing.member(MANIFEST_MEMBER, first)
+        signing = None
+        if key is not None:  # the signing module loads only for a key or a signature
+            from .signing import Signing, check
+
+            signing = Signing(key)
+            signing.member(MANIFEST_MEMBER, first)
         members, signature, digest, head = _read_members(tar, signing, head_only, wanted)
     verified = (
         check(name, signature, digest, allow_unsigned=allow_unsigned) if key is not None else False
@@ -322,7 +313,7 @@ def referenced_members(model: Manifest) -> set[str]:
 
 
 def _read_members(
-    tar: TarReader, signing: Signing, head_only: bool, wanted: set[str] | None
+    tar: TarReader, signing: Signing | None, head_only: bool, wanted: set[str] | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None, str, Head | None]:
     """Every member after the manifest (``wanted`` ones only, unless None; the head
     only, within ``max_inspect_bytes``, if ``head_only``).
@@ -340,7 +331,9 @@ def _read_members(
     while (entry := tar.next()) is not None:
         name, size = entry
         if name == SIGNATURE_MEMBER:
-            digest = signing.digest()
+            from .signing import parse_signature
+
+            digest = signing.digest() if signing is not None else ""
             signature = parse_signature(tar.data(size), tar.path)
             continue
         if head_only:
@@ -356,10 +349,11 @@ def _read_members(
                 why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
                 return members, None, "", Head({}, why, tar.total)
         if wanted is not None and name not in wanted:
-            tar.skip(size, signing.start(name, size))
+            tar.skip(size, signing.start(name, size) if signing is not None else None)
             continue
         data = tar.data(size)
-        signing.member(name, data)
+        if signing is not None:
+            signing.member(name, data)
         members[name] = data
     tar.finish()
     return members, signature, digest, Head({}, None, tar.total) if head_only else None

@@ -2,7 +2,8 @@
 
 ``info`` should start about as fast as the interpreter (issue 21).  The parts a
 plain file does not need load on first use: the key file reader (``--key-file``),
-zlib (headers past the 64th), and ``compile()``, whose first call builds the
+signing (a key or a signature), the readers of the ``shrunk`` and ``on_demand``
+sections, zlib (headers past the 64th), and ``compile()``, whose first call builds the
 ``_ast`` module's classes (``replay._sources.compiling``).  Each test runs the
 real command line in a fresh interpreter and looks at ``sys.modules`` after it.
 """
@@ -27,7 +28,11 @@ NEVER_FOR_INFO = (
     "cloudpickle",
     "dask",
     "distributed",
+    "hmac",
     "snapshot._keys",
+    "snapshot._read.signing",
+    "snapshot._model.shrunk",
+    "snapshot._model.ondemand",
     "snapshot._capture",
     "snapshot._write",
     "replay._fetch",
@@ -86,6 +91,7 @@ def test_a_key_file_loads_its_reader(recip_snapshot: Path, tmp_path: Path) -> No
     key_file.chmod(0o600)
     status, text, modules = _info_in_child(str(recip_snapshot), "--key-file", str(key_file))
     assert "snapshot._keys" in modules
+    assert "snapshot._read.signing" in modules
     assert status in (0, 3), text  # an unsigned file with a key: refused, exit status 3
 
 
