@@ -27,7 +27,6 @@ from ._errors import (
     SnapshotWriteError,
 )
 from ._format import FORMAT_VERSION, Placeholder, key_from_json, key_to_json
-from ._keys import read_key_file
 from ._limits import ReadLimits, WriteLimits
 from ._model.labels import death_label, failing_call, format_key, format_size
 from ._model.manifest import (
@@ -97,6 +96,7 @@ if _typing.TYPE_CHECKING:
     from ._codehash import CompiledSource, code_objects, code_sha256, same_bytecode
     from ._inapp import failing_frame_index, is_library_frame
     from ._installed import provided_version
+    from ._keys import read_key_file
     from ._read.opcodes import pickle_imports
     from ._render.escape import html_text
     from ._render.page import render_html
@@ -152,6 +152,8 @@ _LAZY = {
     "same_bytecode": "._codehash",
     "is_library_frame": "._inapp",
     "failing_frame_index": "._inapp",
+    # Only for --key-file and the writer's settings.
+    "read_key_file": "._keys",
     "provided_version": "._installed",
     "warm_up": "._capture.warm",
     "render_html": "._render.page",

@@ -12,12 +12,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._record import record
+from ._record import Record
 
 FORMAT_NAME = "dask-replay-snapshot"
 FORMAT_VERSION = "1.1"
 WRITER_VERSION = "0.1.0"
 MANIFEST_MEMBER = "manifest.json"
+
+
+def version_major(version: object) -> str | None:
+    """``X`` of a format version ``X.Y`` (all of ``([0-9]+)\\.([0-9]+)``, matched with
+    string methods: compiling the pattern costs ``info`` 0.35 M instructions), or None."""
+    if not isinstance(version, str):
+        return None
+    major, dot, minor = version.partition(".")
+    digits = (major + minor).isascii() and major.isdigit() and minor.isdigit()
+    return major if dot and digits else None
 
 
 def key_to_json(key: object) -> Any:
@@ -75,8 +85,7 @@ OMITTED = "omitted"
 REDACTED_STATUS = "redacted"
 
 
-@record
-class Placeholder:
+class Placeholder(Record):
     """What a reader gets for a piece that was not stored.
 
     ``status`` is ``placeholder`` (failed to pickle), ``omitted`` (a size cap or

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from ._record import record
+from ._record import Record
 
 KiB = 1024
 MiB = 1024 * KiB
 GiB = 1024 * MiB
 
 
-@record
-class WriteLimits:
+class WriteLimits(Record):
     """Caps applied while capturing; what a cap leaves out is listed in the manifest.
 
     ``max_piece_bytes`` bounds one pickled piece (in-band bytes plus its
@@ -23,8 +22,7 @@ class WriteLimits:
     max_repr_chars: int = 200
 
 
-@record
-class ReadLimits:
+class ReadLimits(Record):
     """Limits a reader enforces on untrusted input (see specs/snapshot-format.md)."""
 
     max_total_bytes: int = 8 * GiB

@@ -19,6 +19,10 @@ assignment refused, ``__match_args__``, pickling::
 
     fields(Call) == ("func", "args");  replace(call, func="f")
 
+``class Call(Record): ...`` (``class Manifest(Record, hidden=("raw",))``) is the
+same record made once, where ``@record`` makes the class twice (its body, then
+the slotted class): the model's classes are made so, as ``info`` imports them.
+
 Fields are the class's own annotations, in order; a field without a default
 is required.  Defaults are shared between instances, so they must be immutable.
 """
@@ -28,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar, dataclass_transform, overload
 
-__all__ = ["FrozenRecordError", "fields", "record", "replace"]
+__all__ = ["FrozenRecordError", "Record", "fields", "record", "replace"]
 
 _C = TypeVar("_C", bound=type)
 _T = TypeVar("_T")
@@ -106,20 +110,50 @@ class _Record:
 
 def _build(cls: type, hidden: tuple[str, ...]) -> type:
     # The class's own annotations (inspect.get_annotations would import inspect).
-    names = tuple(cls.__dict__.get("__annotations__", {}))  # noqa: RUF063
     namespace = {
-        key: value
-        for key, value in cls.__dict__.items()
-        if key not in names and key not in ("__dict__", "__weakref__")
+        key: value for key, value in cls.__dict__.items() if key not in ("__dict__", "__weakref__")
     }
+    return type(cls.__name__, (_Record,), _prepared(namespace, hidden))
+
+
+def _prepared(namespace: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, Any]:
+    """A class body's namespace with the record's slots, fields and defaults."""
+    names = tuple(namespace.get("__annotations__", {}))
     namespace.update(
         __slots__=names,
         __match_args__=names,
         _fields_=names,
         _compared_=tuple(name for name in names if name not in hidden),
-        _defaults_={name: cls.__dict__[name] for name in names if name in cls.__dict__},
+        _defaults_={name: namespace.pop(name) for name in names if name in namespace},
     )
-    return type(cls.__name__, (_Record,), namespace)
+    return namespace
+
+
+class _RecordType(type):
+    """Builds a :class:`Record` subclass once, its slots made from its body: ``@record``
+    makes the class twice (the body, then the slotted class), and a class costs ``info``
+    some 0.1 M instructions to make."""
+
+    def __new__(
+        mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> _RecordType:
+        if bases != (_Record,):  # Record itself is made as written
+            namespace = _prepared(dict(namespace), kwargs.pop("hidden", ()))
+        return super().__new__(mcls, name, bases, namespace, **kwargs)
+
+    def __init__(
+        cls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
+    ) -> None:
+        kwargs.pop("hidden", None)
+        super().__init__(name, bases, namespace, **kwargs)
+
+
+@dataclass_transform(frozen_default=True)
+class Record(_Record, metaclass=_RecordType):
+    """A base class for records: ``class Call(Record): ...`` is ``@record class Call: ...``
+    made once (``class Manifest(Record, hidden=("raw",))`` for ``hidden``)."""
+
+    __slots__ = ()
 
 
 @overload

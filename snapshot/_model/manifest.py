@@ -28,19 +28,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._record import record
+from .._record import Record
 
 JsonKey = Any  # str | int | float | bool | None | list[JsonKey]
 
 
-@record
-class Writer:
+class Writer(Record):
     name: str | None = None
     version: str | None = None
 
 
-@record
-class WrittenBy:
+class WrittenBy(Record):
     """For a worker's death: the surviving worker that wrote the file."""
 
     host: str | None = None
@@ -48,8 +46,7 @@ class WrittenBy:
     worker_name: str | int | None = None
 
 
-@record
-class Origin:
+class Origin(Record):
     pid: int | None = None
     thread: str | None = None
     thread_id: int | None = None
@@ -59,8 +56,7 @@ class Origin:
     written_by: WrittenBy | None = None
 
 
-@record
-class Task:
+class Task(Record):
     key: JsonKey = None
     prefix: str | None = None
     dependencies: tuple[JsonKey, ...] = ()
@@ -74,8 +70,7 @@ class Task:
     storm_note: str | None = None  # why the cluster's budget was not used
 
 
-@record
-class ChainEntry:
+class ChainEntry(Record):
     """One cause or context of the exception: how it relates, and what it was."""
 
     relation: str | None = None
@@ -85,8 +80,7 @@ class ChainEntry:
     notes: tuple[str, ...] = ()
 
 
-@record
-class GroupMember:
+class GroupMember(Record):
     """One member of an exception group (spec 4.3, ``members``), depth-first."""
 
     depth: int = 1  # 1: a member of the error itself; 2: of the group above it ...
@@ -96,8 +90,7 @@ class GroupMember:
     omitted: int | None = None  # a group's: how many of its members are not listed
 
 
-@record
-class Error:
+class Error(Record):
     type: str | None = None
     module: str | None = None
     message: str | None = None
@@ -125,8 +118,7 @@ class Error:
         return lines
 
 
-@record
-class Frame:
+class Frame(Record):
     filename: str | None = None
     function: str | None = None
     qualname: str | None = None
@@ -138,16 +130,14 @@ class Frame:
     code_sha256: str | None = None  # 64 lowercase hex digits (1.1, optional)
 
 
-@record
-class Call:
+class Call(Record):
     func: str | None = None
     args: tuple[str, ...] | None = None  # None: absent or damaged (cannot be replayed)
     kwargs: Mapping[str, str] | None = None
     origin: str | None = None
 
 
-@record
-class Recomputed:
+class Recomputed(Record):
     """An input whose only copy died with a worker, computed again from its task (spec 4.6)."""
 
     function: str | None = None
@@ -157,22 +147,19 @@ class Recomputed:
     note: str | None = None
 
 
-@record
-class Input:
+class Input(Record):
     key: JsonKey = None
     piece: str | None = None
     recomputed: Recomputed | None = None
 
 
-@record
-class Summary:
+class Summary(Record):
     shape: tuple[int, ...] | None = None
     dtype: str | None = None
     nbytes: int | None = None
 
 
-@record
-class PieceRecord:
+class PieceRecord(Record):
     label: str | None = None
     status: str | None = None
     type: str | None = None
@@ -186,28 +173,24 @@ class PieceRecord:
     refs: tuple[str, ...] = ()
 
 
-@record
-class BufferRecord:
+class BufferRecord(Record):
     member: str | None = None
     size: int | None = None
 
 
-@record
-class SourceRecord:
+class SourceRecord(Record):
     member: str | None = None
     size: int | None = None
     sha256: str | None = None
 
 
-@record
-class PythonInfo:
+class PythonInfo(Record):
     version: str | None = None
     implementation: str | None = None
     executable: str | None = None
 
 
-@record
-class Environment:
+class Environment(Record):
     python: PythonInfo | None = None
     platform: str | None = None
     machine: str | None = None
@@ -216,8 +199,7 @@ class Environment:
     variables: Mapping[str, str] | None = None
 
 
-@record
-class Capture:
+class Capture(Record):
     pieces: int | None = None
     stored: int | None = None
     placeholders: int | None = None
@@ -228,22 +210,19 @@ class Capture:
     redaction_marker: str | None = None
 
 
-@record
-class DeathMemory:
+class DeathMemory(Record):
     process: int | None = None
     managed: int | None = None
     unmanaged: int | None = None
     spilled: int | None = None
 
 
-@record
-class LostInput:
+class LostInput(Record):
     key: JsonKey = None
     reason: str | None = None
 
 
-@record
-class Amended:
+class Amended(Record):
     """A client copy's record of the sources the client added (spec 4.11)."""
 
     by: str | None = None
@@ -251,8 +230,7 @@ class Amended:
     sources: tuple[str, ...] = ()
 
 
-@record
-class ShrunkInput:
+class ShrunkInput(Record):
     """One input part a ``shrink`` made smaller (spec 4.12)."""
 
     path: str | None = None
@@ -261,8 +239,7 @@ class ShrunkInput:
     after: int | None = None
 
 
-@record
-class Shrunk:
+class Shrunk(Record):
     """What ``python -m replay shrink`` made smaller, and from which file (spec 4.12)."""
 
     source: str | None = None
@@ -273,8 +250,7 @@ class Shrunk:
     inputs: tuple[ShrunkInput, ...] = ()
 
 
-@record
-class Death:
+class Death(Record):
     """A worker process that died running the task (spec 4.10); every field optional."""
 
     cause: str | None = None
@@ -302,8 +278,7 @@ class Death:
     stimulus_id: str | None = None
 
 
-@record
-class OnDemand:
+class OnDemand(Record):
     """A snapshot written on request, not at a raise (spec 4.13); every field optional."""
 
     trigger: str | None = None  # who asked: "cluster_hook.capture"
@@ -313,8 +288,7 @@ class OnDemand:
     time: float | None = None  # when it was asked, in seconds since the epoch
 
 
-@record(hidden=("raw",))
-class Manifest:
+class Manifest(Record, hidden=("raw",)):
     """The whole manifest (spec, section 4), with what was wrong with it in ``problems``."""
 
     format: str | None = None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 
 from .._errors import SnapshotFormatError
-from .._record import record
+from .._record import Record
 from .opcode_table import (
     ARG,
     BINSTRING,
@@ -69,8 +69,7 @@ _MAX_DEPTH = 1 << 16
 _UNKNOWN = b""  # a str whose value the scan does not know (never a real module name)
 
 
-@record
-class PickleScan:
+class PickleScan(Record):
     """What one pickle would import.
 
     ``modules`` are full module names.  ``unknown`` says, for each import whose

@@ -13,19 +13,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 from _thread import get_ident
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import zstandard
 
-from .._errors import (
-    SnapshotError,
-    SnapshotFormatError,
-    SnapshotLimitError,
-    SnapshotVersionError,
-)
-from .._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER
+from .._errors import SnapshotError, SnapshotFormatError, SnapshotLimitError, SnapshotVersionError
+from .._format import FORMAT_NAME, FORMAT_VERSION, MANIFEST_MEMBER, SIGNATURE_MEMBER, version_major
 from .._limits import MiB, ReadLimits
 from .._model.manifest import Manifest
 from .._model.parsing import parse_manifest
@@ -39,15 +33,16 @@ from .file import (
     file_size,
     open_file,
 )
-from .signing import Signing, check, parse_signature
 from .snapshot import BUFFER_PREFIX, Head, Snapshot
 from .tar import TarReader
 from .translate import load_json, translated
 from .zstdframes import first_frame
 
+if TYPE_CHECKING:
+    from .signing import Signing
+
 SUPPORTED_MAJOR = int(FORMAT_VERSION.split(".")[0])
 _DEFAULT_LIMITS = ReadLimits()
-_VERSION = re.compile(r"([0-9]+)\.([0-9]+)")
 #: How far past manifest.json read_manifest looks for the end of the first frame.
 _MANIFEST_FRAME_SLACK = 64 * 1024
 #: The most the first frame may decompress to (a compressed block: at most 128 KiB) for
@@ -179,10 +174,10 @@ def decode_manifest(data: Any, path: str) -> dict[str, Any]:
             path=path,
         )
     version = manifest.get("format_version")
-    match = _VERSION.fullmatch(version) if isinstance(version, str) else None
-    if match is None:
+    major = version_major(version)
+    if major is None:
         raise SnapshotFormatError(f"{path}: bad format_version {_shown(version)}", path=path)
-    major = match.group(1).lstrip("0") or "0"
+    major = major.lstrip("0") or "0"
     if len(major) > 9 or int(major) > SUPPORTED_MAJOR:
         raise SnapshotVersionError(
             f"{path}: written by snapshot format {_shown(version)[1:-1]}, but this reader "
@@ -283,8 +278,12 @@ def open_snapshot(
             wanted = {e.member for e in (model.sources or {}).values() if e.member is not None}
         else:
             wanted = None if keep_unreferenced else referenced_members(model)
-        signing = Signing(key)
-        signing.member(MANIFEST_MEMBER, first)
+        signing = None
+        if key is not None:  # the signing module loads only for a key or a signature
+            from .signing import Signing, check
+
+            signing = Signing(key)
+            signing.member(MANIFEST_MEMBER, first)
         members, signature, digest, head = _read_members(tar, signing, head_only, wanted)
     verified = (
         check(name, signature, digest, allow_unsigned=allow_unsigned) if key is not None else False
@@ -323,7 +322,7 @@ def referenced_members(model: Manifest) -> set[str]:
 
 
 def _read_members(
-    tar: TarReader, signing: Signing, head_only: bool, wanted: set[str] | None
+    tar: TarReader, signing: Signing | None, head_only: bool, wanted: set[str] | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None, str, Head | None]:
     """Every member after the manifest (``wanted`` ones only, unless None; the head
     only, within ``max_inspect_bytes``, if ``head_only``).
@@ -341,7 +340,9 @@ def _read_members(
     while (entry := tar.next()) is not None:
         name, size = entry
         if name == SIGNATURE_MEMBER:
-            digest = signing.digest()
+            from .signing import parse_signature
+
+            digest = signing.digest() if signing is not None else ""
             signature = parse_signature(tar.data(size), tar.path)
             continue
         if head_only:
@@ -357,10 +358,11 @@ def _read_members(
                 why = f"the inspection limit (ReadLimits.max_inspect_bytes={limit})"
                 return members, None, "", Head({}, why, tar.total)
         if wanted is not None and name not in wanted:
-            tar.skip(size, signing.start(name, size))
+            tar.skip(size, signing.start(name, size) if signing is not None else None)
             continue
         data = tar.data(size)
-        signing.member(name, data)
+        if signing is not None:
+            signing.member(name, data)
         members[name] = data
     tar.finish()
     return members, signature, digest, Head({}, None, tar.total) if head_only else None

@@ -16,14 +16,13 @@ from .._format import STORED, Placeholder, key_from_json
 from .._limits import ReadLimits
 from .._model.manifest import Manifest, PieceRecord
 from .._model.parsing import parse_manifest
-from .._record import record
+from .._record import Record
 
 #: Out-of-band buffers: the large members, written last.
 BUFFER_PREFIX = "buffers/"
 
 
-@record
-class Head:
+class Head(Record):
     """How far a head-only open read: members cut short (name -> declared size), why
     reading stopped (None: at the end of the archive), and the bytes decompressed."""
 

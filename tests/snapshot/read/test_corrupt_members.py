@@ -340,3 +340,18 @@ def test_malformed_manifest_sections(small_snapshot: Path, section, value, acces
             repr(snap)
     except BaseException as exc:
         assert isinstance(exc, SnapshotError), f"{type(exc).__name__}: {exc}"
+
+
+def test_safe_name_answers_as_the_spec_pattern() -> None:
+    """``tar.safe_name`` (string methods) against the grammar of spec 3.4 itself."""
+    import itertools
+    import re
+
+    from snapshot._read import tar
+
+    pieces = ("a", "Z", "0", "_", ".", "-", "/", "..", "//", " ", "\n", "é", "\\", "")
+    names = ["".join(p) for p in itertools.product(pieces, repeat=4)]
+    names += [*UNSAFE_NAMES, "manifest.json", "pieces/p0.pkl", "sources/s0.py", "buffers/b0"]
+    for name in names:
+        expected = re.fullmatch(tar.SAFE_NAME, name) is not None
+        assert tar.safe_name(name) == expected, repr(name)
