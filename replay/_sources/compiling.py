@@ -4,8 +4,8 @@ CPython's ``compile()`` first asks whether its argument is an ``ast.AST``
 (``Python/bltinmodule.c``, ``builtin_compile_impl``: ``PyAST_Check``), and the
 first such question in a process builds the ``_ast`` module's hundred-odd
 classes (``Python/Python-ast.c``, ``init_types``): 9.2 M instructions under
-3.11 (12.7 M under 3.12, 13.1 M under 3.13), as much as all of ``info``'s own
-work on a small snapshot, spent to learn that a string is not a tree.  ``exec`` of a string compiles it with the same
+3.11, as much as all of ``info``'s own work on a small snapshot, spent to learn
+that a string is not a tree.  ``exec`` of a string compiles it with the same
 parser and compiler and does not ask.  :func:`compile_text` lets ``exec``
 compile the text and stops it before the text's first instruction: a trace
 function raises at the new frame's ``call`` event, which CPython sends before
