@@ -56,19 +56,15 @@ def _stopped_compile(text: str) -> "types.CodeType | None":
     """The module code ``exec`` compiles from ``text``, stopped as it starts (None if
     the trace function was not called: then nothing was stopped)."""
     found: list[types.CodeType] = []
-    namespace: dict[str, object] = {}
 
     def stop(frame: types.FrameType, event: str, arg: object) -> None:
-        # Only the text's own frame, known by its globals: Python code that runs while
-        # exec compiles (a gc callback, a finalizer) starts frames too, and runs as usual.
-        if frame.f_globals is namespace:
-            found.append(frame.f_code)
-            raise _Stopped
+        found.append(frame.f_code)
+        raise _Stopped
 
     previous = sys.gettrace()
     sys.settrace(stop)
     try:
-        exec(text, namespace)  # stopped before its first instruction (see the module)
+        exec(text, {})  # stopped before its first instruction (see the module)
     except _Stopped:
         pass
     finally:
