@@ -20,7 +20,6 @@ from collections.abc import Callable
 import snapshot
 
 from .._versions import same_bytecode
-from .compiling import compile_text
 
 __all__ = ["checked_traceback", "stale_files"]
 
@@ -78,7 +77,10 @@ def _unread_files(model: snapshot.Manifest, source: Callable[[str], str | None])
 
 
 def _compiled(text: str, filename: str) -> types.CodeType | None:
-    return compile_text(text, filename)
+    try:
+        return compile(text, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return None
 
 
 #: The words that go on a module-level statement (else: ...) rather than start one.
