@@ -3,8 +3,7 @@
 ``info`` should start about as fast as the interpreter (issue 21).  The parts a
 plain file does not need load on first use: the key file reader (``--key-file``),
 signing (a key or a signature), the readers of the ``shrunk`` and ``on_demand``
-sections, zlib (headers past the 64th), and ``compile()``, whose first call builds the
-``_ast`` module's classes (``replay._sources.compiling``).  Each test runs the
+sections, and zlib (headers past the 64th).  Each test runs the
 real command line in a fresh interpreter and looks at ``sys.modules`` after it.
 """
 
@@ -72,17 +71,6 @@ def test_info_of_a_plain_snapshot_loads_none_of_the_lazy_parts(recip_snapshot: P
     assert not loaded & set(NEVER_FOR_INFO), sorted(loaded & set(NEVER_FOR_INFO))
     assert "zlib" not in loaded  # a snapshot has about ten tar headers: summed without it
     assert "snapshot._codehash" in loaded  # the frame's code was checked by its hash
-
-
-def test_info_checks_the_source_without_calling_compile(recip_snapshot: Path) -> None:
-    """With ``compile()`` refused, ``info`` prints the same page: the captured text was
-    compiled by ``exec`` and stopped (``replay._sources.compiling``)."""
-    _, expected, _ = _info_in_child(str(recip_snapshot))
-    # A call of ``compile`` would raise TypeError, which compile_text does not catch.
-    refuse = "import replay._sources.compiling as c; c.compile = None"
-    status, text, _ = _info_in_child(str(recip_snapshot), patch=refuse)
-    assert status == 0, text
-    assert text == expected
 
 
 def test_a_key_file_loads_its_reader(recip_snapshot: Path, tmp_path: Path) -> None:
