@@ -37,7 +37,7 @@ def run(ws: Workspace) -> Section:
 
     small = ws.snapshot("arange", ws.scale.small_bytes)
     # pyc files and the page cache, not counted
-    wall([*py, "-m", "replay", "html", small, "-o", out], cwd=root, env=env)
+    wall([*py, "-m", "replay", "html", small, "-o", out, "--force"], cwd=root, env=env)
 
     from .capture_inband import dicts_snapshot
 
@@ -56,7 +56,7 @@ def run(ws: Workspace) -> Section:
         ws.log(f"html: {label}")
         s = alternate(
             {
-                "html": partial(cli, "-m", "replay", "html", path, "-o", out, ok=ok),
+                "html": partial(cli, "-m", "replay", "html", path, "-o", out, "--force", ok=ok),
                 "info": partial(cli, "-m", "replay", "info", path, ok=ok),
             },
             ws.scale.rounds,
