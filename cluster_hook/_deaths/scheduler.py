@@ -60,6 +60,10 @@ MAX_PENDING = 16
 AVOID_RETRY_WORKER = 5.0
 #: Workers tried in turn to write one death snapshot.
 WRITER_ATTEMPTS = 6
+#: A writer that has not answered within this many times snapshot.capture-timeout
+#: (the write, then its upload to snapshot.upload) is taken as failed: the next
+#: is asked, and finds the file if the first one had written it.
+WRITE_WAIT_FACTOR = 3
 
 
 class DeathWatch(SchedulerPlugin):
@@ -79,6 +83,7 @@ class DeathWatch(SchedulerPlugin):
         # Fingerprints whose KilledWorker death was written past the budget.
         self._killed_exempted: set[str] = set()
         self._max_per_fingerprint = 3
+        self._write_wait = WRITE_WAIT_FACTOR * 60.0
         self._max_object_size: int | None = None
         self._capture_inputs = True
         self._inputs = RecomputedInputs()
@@ -102,6 +107,7 @@ class DeathWatch(SchedulerPlugin):
             self._max_per_fingerprint = settings.max_per_fingerprint
             self._max_object_size = settings.max_object_size
             self._capture_inputs = settings.capture_inputs and settings.enabled
+            self._write_wait = WRITE_WAIT_FACTOR * settings.capture_timeout
         except ConfigError as err:
             logger.error("dask-replay: %s; keeping %d death snapshots per kind", err, 3)
 
@@ -271,10 +277,7 @@ class DeathWatch(SchedulerPlugin):
                         record["key"],
                     )
                     return
-                replies = await scheduler.broadcast(
-                    msg=message, workers=[writer], on_error="return"
-                )
-                result, failed = run_result(replies.get(writer))
+                result, failed = await self._ask(writer, message)
                 if failed is None and isinstance(result, dict) and result.get("retry"):
                     # A recomputed input's holder died meanwhile: wait for it again.
                     recovery.holders.clear()
@@ -302,6 +305,22 @@ class DeathWatch(SchedulerPlugin):
                 asyncio.current_task()
             }:
                 self._arrivals.clear()
+
+    async def _ask(self, writer: str, message: dict[str, Any]) -> tuple[Any, Any]:
+        """The writer's answer, as ``run_result`` gives it; a failure past the time bound."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        try:
+            replies = await asyncio.wait_for(
+                scheduler.broadcast(msg=message, workers=[writer], on_error="return"),
+                self._write_wait,
+            )
+        except TimeoutError:
+            return None, (
+                f"no answer within {self._write_wait:g} s "
+                f"({WRITE_WAIT_FACTOR} x snapshot.capture-timeout)"
+            )
+        return run_result(replies.get(writer))
 
     def _admit(self, record: dict[str, Any]) -> bool:
         """Count this death by kind; the first snapshot.max-per-fingerprint are written.

@@ -49,12 +49,10 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     settings = Settings.from_config(record.get("settings") or {})
     if not settings.enabled:
         return {"path": None, "host": socket.gethostname(), "reason": "snapshot.enabled is false"}
-    earlier = _written_before(settings, record)
+    # A listing of the directory (a network file system, maybe): not on the event loop.
+    earlier = await asyncio.to_thread(_announce_earlier, settings, record, str(worker.address))
     if earlier is not None:
-        # An earlier writer wrote it, then died before its answer reached the
-        # scheduler: announce that file again rather than write a second one.
-        outcome = await asyncio.to_thread(_announce, settings, record, earlier, str(worker.address))
-        return _reply(worker, outcome)
+        return _reply(worker, earlier)
     lost = dict(record.get("lost") or {})
     data: dict[Any, Any] = {}
     if settings.capture_inputs:
@@ -85,12 +83,26 @@ async def write_death_snapshot(record: dict[str, Any], dask_worker: Any = None) 
     return _reply(worker, outcome)
 
 
-def _written_before(settings: Settings, record: Mapping[str, Any]) -> Path | None:
-    """The snapshot of this very death, if an earlier attempt wrote it here."""
+def _announce_earlier(
+    settings: Settings, record: Mapping[str, Any], writer_address: str
+) -> DeathWritten | None:
+    """Announce the snapshot of this very death, if an earlier attempt wrote it here.
+
+    That writer died (or stalled) before its answer reached the scheduler:
+    the file is announced again rather than a second one written.
+    """
     token = record.get("death_id")
-    if not isinstance(token, str):
+    earlier = guard(settings).written_with(token) if isinstance(token, str) else None
+    if earlier is None:
         return None
-    return guard(settings).written_with(token)
+    try:
+        manifest = snapshot.read_manifest(earlier)
+    except snapshot.SnapshotError:
+        manifest = {}
+    attempt = (manifest.get("task") or {}).get("attempt")
+    death = manifest.get("death")
+    complete = isinstance(death, dict) and not death.get("lost_inputs")
+    return _announce(settings, record, earlier, writer_address, attempt, complete)
 
 
 def _reply(worker: Any, outcome: DeathWritten) -> dict[str, Any]:
@@ -134,12 +146,13 @@ def _write(
             "worker_name": writer_name,
         },
     }
+    attempt = directory.attempt(key)
     made = draft(
         settings,
         record,
         origin,
         max_total_bytes=remaining,
-        attempt=directory.attempt(key),
+        attempt=attempt,
         fingerprint=str(record["fingerprint"]),
         occurrence=record["occurrence"],
     )
@@ -169,18 +182,19 @@ def _write(
         )
     token = record.get("death_id")
     path = directory.new_path(key, made.host, token if isinstance(token, str) else None)
-    return _announce(settings, record, builder.write(path, key=settings.key), writer_address)
+    written = builder.write(path, key=settings.key)
+    return _announce(settings, record, written, writer_address, attempt, not lost)
 
 
 def _announce(
-    settings: Settings, record: Mapping[str, Any], written: Path, writer_address: str
+    settings: Settings,
+    record: Mapping[str, Any],
+    written: Path,
+    writer_address: str,
+    attempt: object,
+    complete: bool,
 ) -> DeathWritten:
-    """Upload the written snapshot and make its ``snapshot`` event, from its manifest."""
-    try:
-        manifest = snapshot.read_manifest(written)
-    except snapshot.SnapshotError:
-        manifest = {}
-    task = manifest.get("task") or {}
+    """Upload the written snapshot and make its ``snapshot`` event."""
     death = record["death"]
     event = {
         "key": snapshot.key_to_json(record["key"]),
@@ -191,9 +205,9 @@ def _announce(
         "exception": "distributed.scheduler.KilledWorker",
         "message": death["summary"][:500],
         "fingerprint": str(record["fingerprint"]),
-        "attempt": task.get("attempt"),
+        "attempt": attempt,
         "bytes": size(written),
-        "complete": not (manifest.get("death") or {}).get("lost_inputs"),
+        "complete": complete,
         "death": {
             "cause": death["cause"],
             "worker": death.get("worker"),

@@ -180,13 +180,14 @@ class StormGuard:
         """A file name no other writer, thread or process, will pick.
 
         ``token``: the name's last part instead of a random one, for a writer
-        that must find again what an earlier attempt wrote (a death's id).
+        that must find again what an earlier attempt wrote (a death's id, 16
+        hex digits; anything else is ignored).
         """
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         slug = _SLUG.sub("_", str(key if not isinstance(key, tuple) else "-".join(map(str, key))))
         slug = slug.strip("_.-")[:60] or "task"
         host_slug = _SLUG.sub("_", host)[:40]
-        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{token or secrets.token_hex(4)}{SNAPSHOT_SUFFIX}"
+        name = f"{stamp}-{slug}-{host_slug}-{os.getpid()}-{token if token and _TOKEN.fullmatch(token) else secrets.token_hex(4)}{SNAPSHOT_SUFFIX}"
         return self.directory / name
 
     def written_with(self, token: str) -> Path | None:

@@ -6,11 +6,12 @@ Real ``dask scheduler`` (``allowed-failures`` 0) and three ``dask worker
 inputs (``workers=``: the case is about placement, the scheduler asks the
 worker holding the inputs to write), and its ``snapshot.upload`` goes to a
 store that never answers (``stall_upload_preload.py``), so it hangs after the
-file is complete.  The test kills ``slow`` there, as a second death of the
-cluster would (CI saw it: the retried task killed the worker writing the
-previous death's snapshot).  The scheduler never got an answer and asks
-``writer``, which finds the file of that very death and announces it instead
-of writing a second snapshot of it.
+file is complete.  Either the test kills ``slow`` there, as a second death
+of the cluster would (CI saw it: the retried task killed the worker writing
+the previous death's snapshot), or it lets ``slow`` hang past the
+scheduler's bound (3 x ``snapshot.capture-timeout``, 2 s here).  Either way
+the scheduler got no answer and asks ``writer``, which finds the file of that
+very death and announces it instead of writing a second snapshot of it.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ def _wait_for(what: str, found: Any, timeout: float = 90) -> Any:
     raise AssertionError(f"waited {timeout} s for {what}")
 
 
-def test_a_writer_dying_after_the_write_leaves_one_snapshot_announced_by_the_next(
-    tmp_path: Path,
+@pytest.mark.parametrize("slow_writer", ["killed", "hanging"])
+def test_a_writer_lost_after_the_write_leaves_one_snapshot_announced_by_the_next(
+    tmp_path: Path, slow_writer: str
 ) -> None:
     directory = tmp_path / "snapshots"
     directory.mkdir()
@@ -86,7 +88,11 @@ def test_a_writer_dying_after_the_write_leaves_one_snapshot_announced_by_the_nex
             start_new_session=True,
         )
 
-    start("scheduler", [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)])
+    start(
+        "scheduler",
+        [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port)],
+        DASK_SNAPSHOT__CAPTURE_TIMEOUT="2s",
+    )
     job = _job()
     try:
         for name in names[1:]:
@@ -119,7 +125,8 @@ def test_a_writer_dying_after_the_write_leaves_one_snapshot_announced_by_the_nex
             )
             time.sleep(0.5)
             assert procs["slow"].poll() is None, "slow should still be uploading"
-            os.killpg(procs["slow"].pid, signal.SIGKILL)
+            if slow_writer == "killed":
+                os.killpg(procs["slow"].pid, signal.SIGKILL)
             event = _wait_for(
                 "the snapshot event",
                 lambda: [e for _, e in client.get_events("snapshot") if e.get("key") == dying.key],
@@ -146,7 +153,11 @@ def test_a_writer_dying_after_the_write_leaves_one_snapshot_announced_by_the_nex
     assert manifest["origin"]["written_by"]["worker_name"] == "slow"
     assert len(manifest["inputs"]) == 2 and manifest["death"]["lost_inputs"] == []
     log = (tmp_path / "scheduler.log").read_text(errors="replace")
-    failures = re.findall(r"dask-replay: (\S+) could not write the death snapshot of task", log)
-    assert failures == [by_name["slow"]], log
+    failures = re.findall(
+        r"dask-replay: (\S+) could not write the death snapshot of task '[^']+': (.*)", log
+    )
+    assert [w for w, _ in failures] == [by_name["slow"]], log
+    if slow_writer == "hanging":
+        assert failures[0][1] == "no answer within 6 s (3 x snapshot.capture-timeout)", log
     # The one ``slow`` wrote is whole: it replays to the same exit.
     assert snapshot.open_snapshot(first).inputs() and not list(directory.glob(".*.partial"))
