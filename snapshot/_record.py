@@ -4,24 +4,21 @@
 (it ``exec``s the source of six methods per class and rebuilds it for its
 slots), and importing ``dataclasses`` pulls in ``inspect``, ``ast``, ``dis`` and
 ``tokenize``: together about 50 ms, as much as the interpreter's own start,
-for the manifest model's two dozen classes.  ``@record`` gives the same
+for the manifest model's two dozen classes.  :class:`Record` gives the same
 behaviour from methods written once here: keyword or positional construction
 with defaults, ``__repr__``, ``__eq__`` and ``__hash__`` over the fields,
 assignment refused, ``__match_args__``, pickling::
 
-    @record
-    class Call:
+    class Call(Record):
         func: str | None = None
         args: tuple[str, ...] | None = None
 
-    @record(hidden=("raw",))      # left out of repr, == and hash
-    class Manifest: ...
+    class Manifest(Record, hidden=("raw",)): ...   # raw: left out of repr, == and hash
 
     fields(Call) == ("func", "args");  replace(call, func="f")
 
-``class Call(Record): ...`` (``class Manifest(Record, hidden=("raw",))``) is the
-same record made once, where ``@record`` makes the class twice (its body, then
-the slotted class): the model's classes are made so, as ``info`` imports them.
+The class is made once, its slots from its body (a metaclass), as ``info``
+imports the model's classes.
 
 Fields are the class's own annotations, in order; a field without a default
 is required.  Defaults are shared between instances, so they must be immutable.
@@ -29,12 +26,10 @@ is required.  Defaults are shared between instances, so they must be immutable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, dataclass_transform, overload
+from typing import Any, TypeVar, dataclass_transform
 
-__all__ = ["FrozenRecordError", "Record", "fields", "record", "replace"]
+__all__ = ["FrozenRecordError", "Record", "fields", "replace"]
 
-_C = TypeVar("_C", bound=type)
 _T = TypeVar("_T")
 _MISSING: Any = object()
 _set = object.__setattr__
@@ -108,14 +103,6 @@ class _Record:
             _set(self, name, value)
 
 
-def _build(cls: type, hidden: tuple[str, ...]) -> type:
-    # The class's own annotations (inspect.get_annotations would import inspect).
-    namespace = {
-        key: value for key, value in cls.__dict__.items() if key not in ("__dict__", "__weakref__")
-    }
-    return type(cls.__name__, (_Record,), _prepared(namespace, hidden))
-
-
 def _prepared(namespace: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, Any]:
     """A class body's namespace with the record's slots, fields and defaults."""
     names = tuple(namespace.get("__annotations__", {}))
@@ -130,9 +117,8 @@ def _prepared(namespace: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, A
 
 
 class _RecordType(type):
-    """Builds a :class:`Record` subclass once, its slots made from its body: ``@record``
-    makes the class twice (the body, then the slotted class), and a class costs ``info``
-    some 0.1 M instructions to make."""
+    """Builds a :class:`Record` subclass once, its slots made from its body (a class
+    costs ``info`` some 0.1 M instructions to make)."""
 
     def __new__(
         mcls, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any
@@ -150,24 +136,10 @@ class _RecordType(type):
 
 @dataclass_transform(frozen_default=True)
 class Record(_Record, metaclass=_RecordType):
-    """A base class for records: ``class Call(Record): ...`` is ``@record class Call: ...``
-    made once (``class Manifest(Record, hidden=("raw",))`` for ``hidden``)."""
+    """A base class for records: ``class Call(Record): ...`` (``class Manifest(Record,
+    hidden=("raw",))`` leaves ``raw`` out of repr, == and hash)."""
 
     __slots__ = ()
-
-
-@overload
-def record(cls: _C, /) -> _C: ...
-@overload
-def record(*, hidden: tuple[str, ...] = ()) -> Callable[[_C], _C]: ...
-
-
-@dataclass_transform(frozen_default=True)
-def record(cls: Any = None, /, *, hidden: tuple[str, ...] = ()) -> Any:
-    """Make ``cls`` a frozen, slotted record of its annotated fields (see the module)."""
-    if cls is None:
-        return lambda c: _build(c, hidden)
-    return _build(cls, hidden)
 
 
 def fields(cls_or_record: type | object) -> tuple[str, ...]:

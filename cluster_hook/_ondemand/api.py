@@ -44,7 +44,8 @@ def capture(target: Any, *, client: Any = None, timeout: float = DEFAULT_TIMEOUT
     returned; a failed task's, its call, inputs and error; a task that has yet
     to run is waited for (at most ``timeout`` seconds), then captured; the worker
     writing it has ``timeout`` seconds too.  Returns
-    the path of the copy in ``snapshot.client-directory`` (``replay.load(future)``
+    the path of the copy in the client's directory (``register``'s
+    ``client_directory``, else ``snapshot.client-directory``; ``replay.load(future)``
     finds it too); an awaitable of it when the client is asynchronous.
     Raises :class:`CaptureError`.
     """
@@ -139,7 +140,7 @@ def _keep(copies: ClientCopies, key: Any, reply: dict[str, Any]) -> Path:
     if kept is None:
         raise CaptureError(
             f"the snapshot of {key!r} was written on {reply.get('host')}:{reply['path']} but "
-            f"could not be copied into {copies.directory} (snapshot.client-directory; the log "
+            f"could not be copied into {copies.directory} (the client's directory; the log "
             "says why); cluster_hook.fetch_snapshots(client, DIR) copies it while the cluster is up"
         )
     return kept

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 from typing import TextIO
 
 import snapshot
@@ -69,8 +70,10 @@ def html(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
     target = ns.output if ns.output is not None else default_output(ns.snapshot)
     try:
-        # "x": refused if it exists, in the same call that creates it (no check-then-write).
-        with open(target, "w" if ns.force else "x", encoding="utf-8") as fh:
+        # "x": refused if it exists, in the same call that creates it (no
+        # check-then-write); a device or a pipe (-o /dev/null) is no page to keep.
+        mode = "w" if ns.force or _not_a_file(target) else "x"
+        with open(target, mode, encoding="utf-8") as fh:
             fh.write(page)
     except FileExistsError as exc:
         raise UsageError(
@@ -85,3 +88,10 @@ def html(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"Wrote {shown}; open it in a browser (it loads nothing, runs no script).", file=out)
     out.flush()
     return EXIT_OK
+
+
+def _not_a_file(target: str) -> bool:
+    try:
+        return not stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        return False

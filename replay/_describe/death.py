@@ -54,7 +54,8 @@ def death_lines(manifest: snapshot.Manifest, *, stacks: bool = True) -> list[str
     section = manifest.death
     if section is None:
         return []
-    lines = ["", f"The worker died running this task: {death_label(manifest)}"]
+    label = death_label(manifest) if section.cause is not None else "cause not recorded"
+    lines = ["", f"The worker died running this task: {label}"]
     if section.summary:
         lines.append(f"  {_text(section.summary)}")
     facts = []

@@ -24,6 +24,7 @@ import pickle
 import threading
 from typing import Any
 
+from .._byvalue import LEAVES
 from .._format import OMITTED, PLACEHOLDER, REDACTED_STATUS, STORED
 from .._limits import WriteLimits
 from .._text import safe_repr, type_name
@@ -46,8 +47,6 @@ from .spool import Abandoned, CapExceeded, Progress, Spool
 PIECE_MEMORY = 1024 * 1024
 #: Finished pickles kept in memory, all pieces together; the rest stay spooled.
 MEMORY_BUDGET = 32 * 1024 * 1024
-#: Objects pickled with the plain C pickler, never through cloudpickle.
-_SIMPLE = frozenset({int, float, bool, type(None), complex, str, bytes})
 
 
 class PieceStore:
@@ -181,7 +180,7 @@ class PieceStore:
         if what is not None:
             _, text, reason, status = self.live_placeholder(obj, what)
             pid = self.add_placeholder(obj, label, status, reason, text=text, kind="live")
-        elif type(obj) in _SIMPLE and not (
+        elif type(obj) in LEAVES and not (  # the plain C pickler, never cloudpickle
             type(obj) in (str, bytes) and len(obj) >= HOIST_BYTES  # type: ignore[arg-type]
         ):
             pid = self._simple(obj, label)

@@ -60,3 +60,16 @@ def test_html_refuses_to_overwrite_a_page_without_force(
         forced = cli(["html", str(recip_snapshot), *args, "--force"], cwd=elsewhere)
         assert forced.returncode == 0, forced.stderr
         assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_html_writes_to_a_device_without_force(
+    recip_snapshot: Path, elsewhere: Path, cli: Callable[..., Any]
+) -> None:
+    """``-o /dev/null`` (or a pipe) exists but is no page to keep: written, not refused."""
+    done = cli(["html", str(recip_snapshot), "-o", "/dev/null"], cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Wrote /dev/null;")
+    (elsewhere / "adir").mkdir()
+    refused = cli(["html", str(recip_snapshot), "-o", "adir"], cwd=elsewhere)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("Error: cannot write the page to 'adir': Is a directory")
