@@ -235,10 +235,7 @@ class PieceStore:
         self.total += size
         self._in_memory += size
         pid = self._by_value[key] = self._new_pid()
-        self.progress.tick()
-        text = self.redactor.redact_text(safe_repr(obj, self.limits.max_repr_chars))
-        self.pieces[pid] = Piece(pid, label, STORED, type_name(obj), text, inband=data, size=size)
-        return pid
+        return self._stored(pid, obj, label, inband=data, size=size)
 
     def _pickle(self, pid: str, obj: object, label: str, nested: bool) -> None:
         kind = type(obj)
