@@ -40,6 +40,10 @@ def render_page(fd: int, name: str, download_href: str | None) -> str:
     return snapshot.render_html(opened, download_href=download_href, name=name)
 
 
+def _render_named(directories: list[Path], name: str, download_href: str | None) -> str:
+    return render_page(open_in(directories, name), name, download_href)
+
+
 class WorkerPages:
     """The handlers, over the directories ``directories()`` names at each call."""
 
@@ -47,13 +51,13 @@ class WorkerPages:
         self.directories = directories
 
     async def page(self, name: str = "", download_href: str | None = None) -> dict[str, Any]:
-        try:
-            fd = open_in(list(self.directories()), name)
-        except NotHere as err:
-            return {"status": "missing", "reason": str(err)}
         href = download_href if isinstance(download_href, str) else None
         try:
-            html = await asyncio.to_thread(render_page, fd, name, href)
+            # Opened and closed in the thread: a handler cancelled before the
+            # thread starts leaves no descriptor behind.
+            html = await asyncio.to_thread(_render_named, list(self.directories()), name, href)
+        except NotHere as err:
+            return {"status": "missing", "reason": str(err)}
         except snapshot.SnapshotError as err:
             return {"status": "damaged", "reason": str(err)}
         except Exception as err:  # the renderer's bug must not look like a damaged file
