@@ -102,7 +102,7 @@ def test_an_input_over_the_writers_headroom_is_named_and_nothing_is_written(
         assert client.run(os.getpid) == pids
         assert client.who_has([a, b]) == {a.key: (a_address,), b.key: (b_address,)}
         assert client.submit(job["inc"], 1).result() == 2
-        # Once B's value is released, a small task is captured as usual (Dask places it).
+        # Afterwards a small task is captured as usual (Dask places it: A or B writes).
         del b, combined
         small = client.submit(job["inc"], 41)
         assert small.result() == 42
