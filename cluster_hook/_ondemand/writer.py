@@ -15,6 +15,7 @@ between workers only, never through the scheduler or the client.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,12 +32,15 @@ from .._written.draft import add_inputs, draft, guard, size
 
 __all__ = ["TRIGGER", "write_on_demand"]
 
+logger = logging.getLogger("distributed.worker.cluster_hook")
+
 #: The manifest's ``on_demand.trigger``.
 TRIGGER = "cluster_hook.capture"
 
 
 async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> dict[str, Any]:
-    """Runs on a worker: write the snapshot ``record`` describes; ``{path, host, worker, bytes}``."""
+    """Runs on a worker: write the snapshot ``record`` describes (and copy it to
+    ``snapshot.upload``); ``{path, url, host, worker, bytes}``."""
     worker = dask_worker
     # The plugin's settings when the hook is loaded (its directory is where fetching looks).
     plugin = getattr(worker, "plugins", {}).get(PLUGIN_NAME)
@@ -60,9 +64,10 @@ async def write_on_demand(record: dict[str, Any], dask_worker: Any = None) -> di
     if lost:
         return {"error": f"its input {lost[0]!r} could not be fetched from the workers holding it"}
     result = data.pop(key, None)
-    path = await asyncio.to_thread(_write, settings, record, data, result, worker)
+    path, url = await asyncio.to_thread(_write, settings, record, data, result, worker)
     return {
         "path": str(path),
+        "url": url,
         "host": socket.gethostname(),
         "worker": str(worker.address),
         "bytes": size(path),
@@ -75,7 +80,8 @@ def _write(
     data: dict[Any, Any],
     result: Any,
     worker: Any,
-) -> Path:
+) -> tuple[Path, str | None]:
+    """The written snapshot, and its copy's URL at ``snapshot.upload`` (as every snapshot's)."""
     # snapshot.max-directory-size is not checked: a snapshot asked for is always written.
     make_private_dirs(settings.directory)
     origin = {
@@ -100,7 +106,14 @@ def _write(
     add_inputs(made, data, record)
     if record["state"] != "failed":
         builder.add_result(result)
-    return builder.write(guard(settings).new_path(record["key"], made.host), key=settings.key)
+    path = builder.write(guard(settings).new_path(record["key"], made.host), key=settings.key)
+    if not settings.upload:
+        return path, None
+    return path, snapshot.upload_snapshot(path, settings.upload, _warn)
+
+
+def _warn(message: str, *args: object) -> None:
+    logger.warning("dask-replay: capture: " + message, *args)
 
 
 def _add_error(builder: snapshot.SnapshotBuilder, record: Mapping[str, Any]) -> None:

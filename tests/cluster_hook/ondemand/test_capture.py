@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import dask
@@ -286,3 +288,20 @@ async def test_a_writer_that_closes_while_writing_is_named(
         "writing it (CommClosedError); capture again"
     )
     assert await c.submit(inc, 2) == 3
+
+
+@gen_cluster(client=True, nthreads=[("", 1)])
+async def test_a_capture_is_copied_to_snapshot_upload_as_every_snapshot(
+    c: Client, s: Any, a: Any
+) -> None:
+    with tempfile.TemporaryDirectory() as bucket:
+        with dask.config.set({"snapshot.upload": f"file://{bucket}/snapshots"}):
+            y = c.submit(inc, 1)
+            assert await y == 2
+            path = await cluster_hook.capture(y)
+        [uploaded] = list((Path(bucket) / "snapshots").iterdir())
+        # The worker's file, copied as written; the client's copy adds sources only.
+        written = snapshot.read_model(uploaded)
+        assert written.on_demand is not None and written.on_demand.state == "finished"
+        assert written.task is not None and written.task.key == snapshot.read_model(path).task.key
+        assert replay.load(uploaded).replay().result == 2
