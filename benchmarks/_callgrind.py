@@ -3,7 +3,8 @@
 Wall and CPU times move by several percent with whatever else runs on a shared
 machine; a count of instructions does not.  The one runner of such counts:
 ``benchmarks.plain`` (the decorator's cost per call), and the scripts
-``count_hook_instructions.py`` and ``count_frame_instructions.py``.  A loop is
+``count_hook_instructions.py``, ``count_frame_instructions.py`` and
+``count_locals_instructions.py`` (the dask policy's locals per frame).  A loop is
 run ``low`` and ``high`` times in two children; the difference of the counts
 over ``high - low`` is the count per iteration, start-up and imports cancelled
 out.  (``_countworker`` reads a running worker's count instead.)

@@ -19,7 +19,7 @@ from dask.utils import key_split
 import snapshot
 from snapshot import CapturePolicy, TaskInfo
 
-from ._scrub import is_map_chunk, scrub_node
+from ._scrub import ATOMS, is_map_chunk, scrub_node
 from ._unwrap import innermost_call
 
 
@@ -46,14 +46,21 @@ def frame_locals(frame: FrameType, redactor: snapshot.Redactor) -> Mapping[str, 
     # _MapChunk) that would drag the task's keyword arguments in unseen;
     # those, plumbing rather than the user's state, are withheld.
     plumbing = str(frame.f_globals.get("__name__", "")).startswith(("dask.", "distributed."))
-    out = {}
-    for name, value in frame.f_locals.items():
+    values = frame.f_locals
+    out = None  # a copy, made at the first value that changes
+    for name, value in values.items():
+        if type(value) in ATOMS:  # most locals: nothing to scrub or withhold
+            continue
         if plumbing and _opaque(value):
             # A plain string: it unpickles anywhere, unlike a stand-in class.
-            out[name] = f"<withheld by dask-replay: {_type_name(value)}>"
+            new: Any = f"<withheld by dask-replay: {_type_name(value)}>"
         else:
-            out[name] = scrub_node(value, redactor)
-    return out
+            new = scrub_node(value, redactor)
+        if new is not value:
+            if out is None:
+                out = dict(values)
+            out[name] = new
+    return values if out is None else out
 
 
 def dask_policy(tasks: Mapping[Any, Any]) -> CapturePolicy:

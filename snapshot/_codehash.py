@@ -134,15 +134,16 @@ class CompiledSource:
 
     The one check that a text is the source of code that ran: a definition is
     that code when its :func:`code_sha256` equals the recorded hash and it starts
-    at the recorded first line (:meth:`first_lines`); without a hash (another
-    Python's bytecode, an old file), the text must at least define the function
-    at its first line and run the frame's line in it (:meth:`runs`).  A text
-    that does not compile here has no code objects (``compiles`` is False).
+    at the recorded first line (:meth:`defines`, :meth:`first_lines`); without a
+    hash (another Python's bytecode, an old file), the text must at least define
+    the function at its first line and run the frame's line in it (:meth:`runs`).
+    A text that does not compile here has no code objects (``compiles`` is False).
+    A code object is hashed when a question needs it, once.
     """
 
     def __init__(self, text: str, filename: str) -> None:
-        self.firsts: dict[tuple[str, str], list[int]] = {}
-        self._lines: dict[tuple[str, int], set[int]] = {}
+        self._codes: dict[str, list[types.CodeType]] = {}
+        self._hashes: dict[int, str] = {}  # id(code) -> code_sha256(code): codes stay alive
         try:
             module = compile(text, filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
@@ -150,21 +151,32 @@ class CompiledSource:
             return
         self.compiles = True
         for code in code_objects(module):
-            self.firsts.setdefault((code.co_name, code_sha256(code)), []).append(
-                code.co_firstlineno
-            )
-            lines = self._lines.setdefault((code.co_name, code.co_firstlineno), set())
-            lines.update(line for _, _, line in code.co_lines() if line is not None)
+            self._codes.setdefault(code.co_name, []).append(code)
 
     def names(self) -> set[str]:
-        return {name for name, _ in self.firsts}
+        return set(self._codes)
 
     def first_lines(self, name: str, sha256: str) -> list[int]:
         """The first lines at which this text defines code named ``name`` hashing ``sha256``."""
-        return self.firsts.get((name, sha256), [])
+        return [c.co_firstlineno for c in self._codes.get(name, ()) if self._sha(c) == sha256]
+
+    def defines(self, name: str, first: int, sha256: str) -> bool:
+        """Whether this text defines code named ``name`` at line ``first`` hashing ``sha256``
+        (only the code objects at that line are hashed)."""
+        return any(
+            c.co_firstlineno == first and self._sha(c) == sha256 for c in self._codes.get(name, ())
+        )
 
     def runs(self, name: str, first: int | None, lineno: int) -> bool:
         """Whether a function ``name`` defined at line ``first`` (any, if None) runs ``lineno``."""
-        if first is not None:
-            return lineno in self._lines.get((name, first), ())
-        return any(lineno in lines for (n, _), lines in self._lines.items() if n == name)
+        return any(
+            (first is None or code.co_firstlineno == first)
+            and any(line == lineno for _, _, line in code.co_lines())
+            for code in self._codes.get(name, ())
+        )
+
+    def _sha(self, code: types.CodeType) -> str:
+        sha = self._hashes.get(id(code))
+        if sha is None:
+            sha = self._hashes[id(code)] = code_sha256(code)
+        return sha

@@ -62,7 +62,8 @@ def default_output(snapshot_name: str) -> str:
 
 
 def html(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    opened = open_for_cli(ns, err, inspect=True)
+    # The page reads the manifest and the sources only: no pickle is held.
+    opened = open_for_cli(ns, err, inspect=True, sources_only=True)
     page = snapshot.render_html(opened, name=ns.snapshot)
     if ns.output == "-":
         out.write(page)

@@ -39,6 +39,7 @@ def open_for_cli(
     *,
     inspect: bool = False,
     limits: snapshot.ReadLimits | None = None,
+    sources_only: bool = False,
 ) -> snapshot.Snapshot:
     """Open the snapshot the command line names (a path or a URL), with a progress line on ``err``.
 
@@ -46,10 +47,16 @@ def open_for_cli(
     buffers) unless a key asks for the whole file to be verified, so that
     ``info`` costs the same for 1 KB and 1 GB.  That read of a local file is
     bounded and quick: it has no progress line (nor the URL machinery's imports).
+    ``sources_only`` (with ``inspect``, for a page built from the manifest and the
+    sources: ``html``) holds no piece's pickle; a key's whole read holds them all.
     """
     key = snapshot_key(ns)
-    if inspect and key is None and _local(ns.snapshot):
-        return snapshot.open_snapshot(ns.snapshot, limits=limits, head_only=True)
+    head = inspect and key is None
+    only_sources = sources_only and head
+    if head and _local(ns.snapshot):
+        return snapshot.open_snapshot(
+            ns.snapshot, limits=limits, head_only=True, sources_only=only_sources
+        )
     from .._fetch.progress import ProgressReporter
     from .._fetch.remote import open_target
 
@@ -62,7 +69,8 @@ def open_for_cli(
             allow_unsigned=bool(getattr(ns, "allow_unsigned", False)),
             limits=limits,
             progress=reporter,
-            head_only=inspect and key is None,
+            head_only=head,
+            sources_only=only_sources,
         )
     finally:
         reporter.finish()

@@ -311,6 +311,7 @@ def open_target(
     limits: snapshot.ReadLimits | None = None,
     progress: Callable[[int, int], None] | None = None,
     head_only: bool = False,
+    sources_only: bool = False,
 ) -> snapshot.Snapshot:
     """``snapshot.open_snapshot`` for a path or a URL; for a URL, messages name it."""
     options: dict[str, Any] = {
@@ -319,6 +320,7 @@ def open_target(
         "limits": limits,
         "progress": progress,
         "head_only": head_only,
+        "sources_only": sources_only,
     }
     if not is_url(target):
         return snapshot.open_snapshot(target, **options)

@@ -14,7 +14,6 @@ from its captured text at the captured lines is stale: its entries keep their
 from __future__ import annotations
 
 import re
-import types
 from collections.abc import Callable
 
 import snapshot
@@ -53,11 +52,11 @@ def stale_files(model: snapshot.Manifest, source: Callable[[str], str | None]) -
             continue
         if same and all(_runs_in_statement(text, filename, frame) for frame in in_file):
             continue
-        module = _compiled(text, filename)
-        if module is None:
+        compiled = _compiled(text, filename)
+        if compiled is None:
             continue  # not compilable here: nothing to check it by
         for frame in in_file:
-            if not _runs(module, frame, hashed=same):
+            if not _runs(compiled, frame, hashed=same):
                 stale[filename] = f"its text is not the code of {frame.function}()"
                 break
     return stale
@@ -76,11 +75,9 @@ def _unread_files(model: snapshot.Manifest, source: Callable[[str], str | None])
     return unread
 
 
-def _compiled(text: str, filename: str) -> types.CodeType | None:
-    try:
-        return compile(text, filename, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return None
+def _compiled(text: str, filename: str) -> snapshot.CompiledSource | None:
+    compiled = snapshot.CompiledSource(text, filename)
+    return compiled if compiled.compiles else None
 
 
 #: The words that go on a module-level statement (else: ...) rather than start one.
@@ -158,26 +155,16 @@ def _runs_in_statement(text: str, filename: str, frame: snapshot.Frame) -> bool:
     if statement:
         flush()
     kept[-1] = kept[-1][:-1]  # the "\n" added to the last line
-    module = _compiled("".join(kept), filename)
-    return module is not None and _runs(module, frame, hashed=True)
+    compiled = _compiled("".join(kept), filename)
+    return compiled is not None and _runs(compiled, frame, hashed=True)
 
 
-def _runs(module: types.CodeType, frame: snapshot.Frame, *, hashed: bool) -> bool:
-    """Whether ``module`` defines the frame's code where it ran (by hash when ``hashed``)."""
-    from snapshot import code_objects, code_sha256  # hashlib: only when checking
-
-    sha = frame.code_sha256 if hashed and frame.firstlineno else None
-    for code in code_objects(module):
-        if code.co_name != frame.function:
-            continue
-        if frame.firstlineno is not None and code.co_firstlineno != frame.firstlineno:
-            continue
-        if sha is not None:
-            if code_sha256(code) == sha:
-                return True
-        elif frame.lineno in {line for _, _, line in code.co_lines()}:
-            return True
-    return False
+def _runs(compiled: snapshot.CompiledSource, frame: snapshot.Frame, *, hashed: bool) -> bool:
+    """Whether ``compiled`` defines the frame's code where it ran (by hash when ``hashed``)."""
+    function, first, sha = frame.function or "", frame.firstlineno, frame.code_sha256
+    if hashed and first and sha:
+        return compiled.defines(function, first, sha)
+    return frame.lineno is not None and compiled.runs(function, first, frame.lineno)
 
 
 def checked_traceback(model: snapshot.Manifest, source: Callable[[str], str | None]) -> str | None:

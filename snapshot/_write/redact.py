@@ -117,6 +117,8 @@ class Redactor:
         self._seen_names: dict[str, bool] = {}
         # id(obj) -> (obj, scrubbed): set only on a per-capture copy (for_capture).
         self._memo: dict[int, tuple[Any, Any]] | None = None
+        # Other walks' caches (capture_memo), by the walk's name; per capture too.
+        self._walks: dict[str, dict[int, tuple[Any, Any]]] | None = None
 
     def __repr__(self) -> str:
         return f"Redactor(patterns={list(self.patterns)!r})"
@@ -130,7 +132,24 @@ class Redactor:
         clone = Redactor.__new__(Redactor)
         clone.__dict__.update(self.__dict__)
         clone._memo = {}
+        clone._walks = {}
         return clone
+
+    def capture_memo(self, walk: str) -> dict[int, tuple[Any, Any]] | None:
+        """A cache for another walk of the same capture (``walk`` names it), or ``None``.
+
+        ``id(obj) -> (obj, result)``, kept as long as this per-capture redactor
+        (:meth:`for_capture`), so that an id found in it is still that object;
+        ``None`` on any other redactor, whose ids may be reused.  A caller that
+        scrubs dask's objects (cluster_hook) walks the same containers once.
+        """
+        walks = self._walks
+        if walks is None:
+            return None
+        memo = walks.get(walk)
+        if memo is None:
+            memo = walks[walk] = {}
+        return memo
 
     # -- names ----------------------------------------------------------------
     def is_secret(self, name: object) -> bool:
