@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from distributed import SchedulerPlugin
+from distributed.protocol.pickle import dumps
 
 from snapshot import failure_fingerprint
 
@@ -39,7 +40,7 @@ from .._config import ConfigError, Settings
 from .._lineage.pins import scheduler_pins
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import DEATHS_PLUGIN_NAME, EXIT_TOPIC, MEMORY_EVENT, PIN_CLIENT, RECOVER_CLIENT
-from .._runreply import TIMED_OUT, ask_worker, run_result
+from .._runreply import run_result
 from .inputs import RecomputedInputs
 from .report import how_it_died
 from .writer import write_death_snapshot
@@ -257,11 +258,18 @@ class DeathWatch(SchedulerPlugin):
             # One bound for every wait on recomputed inputs, retries included.
             deadline = time.monotonic() + RECOMPUTE_WAIT
             await wait_recovered(scheduler, recovery, RECOMPUTE_WAIT)
+            message = {
+                "op": "run",
+                "function": dumps(write_death_snapshot),
+                "args": dumps((record,)),
+                "wait": True,
+            }
             tried: list[str] = []
             # The writer may die too: the retried task often lands on it next.
             for attempt in range(WRITER_ATTEMPTS):
                 strict = attempt < WRITER_ATTEMPTS - 1 and time.monotonic() < deadline
                 self._inputs.apply(scheduler, record, recovery, strict=strict)
+                message["args"] = dumps((record,))
                 writer = await self._choose_writer(record, tried)
                 if writer is None:
                     logger.warning(
@@ -269,15 +277,7 @@ class DeathWatch(SchedulerPlugin):
                         record["key"],
                     )
                     return
-                reply = await ask_worker(
-                    scheduler, writer, write_death_snapshot, (record,), self._write_wait
-                )
-                result, failed = run_result(reply)
-                if reply is TIMED_OUT:
-                    failed = (
-                        f"no answer within {self._write_wait:g} s "
-                        f"({WRITE_WAIT_FACTOR} x snapshot.capture-timeout)"
-                    )
+                result, failed = await self._ask(writer, message)
                 if failed is None and isinstance(result, dict) and result.get("retry"):
                     # A recomputed input's holder died meanwhile: wait for it again.
                     recovery.holders.clear()
@@ -305,6 +305,22 @@ class DeathWatch(SchedulerPlugin):
                 asyncio.current_task()
             }:
                 self._arrivals.clear()
+
+    async def _ask(self, writer: str, message: dict[str, Any]) -> tuple[Any, Any]:
+        """The writer's answer, as ``run_result`` gives it; a failure past the time bound."""
+        scheduler = self.scheduler
+        assert scheduler is not None
+        try:
+            replies = await asyncio.wait_for(
+                scheduler.broadcast(msg=message, workers=[writer], on_error="return"),
+                self._write_wait,
+            )
+        except TimeoutError:
+            return None, (
+                f"no answer within {self._write_wait:g} s "
+                f"({WRITE_WAIT_FACTOR} x snapshot.capture-timeout)"
+            )
+        return run_result(replies.get(writer))
 
     def _admit(self, record: dict[str, Any]) -> bool:
         """Count this death by kind; the first snapshot.max-per-fingerprint are written.

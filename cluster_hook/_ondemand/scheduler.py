@@ -20,11 +20,13 @@ import time
 from collections import Counter
 from typing import Any
 
+from distributed.protocol.pickle import dumps
+
 from .._config import ConfigError, Settings
 from .._lineage.pins import scheduler_pins
 from .._lineage.recover import Recovery, recover, release, wait_recovered
 from .._names import ONDEMAND_CLIENT, RECOVER_CLIENT
-from .._runreply import TIMED_OUT, ask_worker, run_result
+from .._runreply import run_result
 from .writer import write_on_demand
 
 __all__ = ["capture_on_scheduler"]
@@ -119,15 +121,23 @@ async def _write(
 ) -> dict[str, Any]:
     """Have ``writer`` write the snapshot, within ``timeout`` seconds of asking it (its own
     bound: a capture that waited its whole timeout for the task still has that long)."""
-    reply = await ask_worker(scheduler, writer, write_on_demand, (record,), timeout)
-    if reply is TIMED_OUT:
+    message = {
+        "op": "run",
+        "function": dumps(write_on_demand),
+        "args": dumps((record,)),
+        "wait": True,
+    }
+    asked = scheduler.broadcast(msg=message, workers=[writer], on_error="return")
+    try:
+        replies = await asyncio.wait_for(asked, timeout)
+    except TimeoutError:
         return _refused(
             "writing",
             f"the worker {writer} did not write it within timeout={timeout:g} s (it may "
             "still be writing it into its snapshot.directory); capture again with a larger "
             "timeout, or see that worker's log",
         )
-    return _reply(reply, writer)
+    return _reply(replies.get(writer), writer)
 
 
 async def _wait_done(scheduler: Any, key: Any, deadline: float, timeout: float) -> str | None:
