@@ -21,8 +21,8 @@ RECOVER_CLIENT = "dask-replay-recover"
 #: The client id under which the scheduler keeps a captured task's inputs
 #: (``cluster_hook._ondemand``) until its snapshot is written.
 ONDEMAND_CLIENT = "dask-replay-capture"
-#: The scheduler extension that holds the counted keys our client ids want (``_lineage.pins``).
-PINS_EXTENSION = "dask-replay-pins"
+#: The scheduler's plugin that holds the counted keys our client ids want (``_lineage.pins``).
+PINS_PLUGIN_NAME = "dask-replay-pins"
 #: Where workers publish each snapshot they write (``Worker.log_event``).
 SNAPSHOT_TOPIC = "snapshot"
 #: Where a nanny publishes how its worker process ended.

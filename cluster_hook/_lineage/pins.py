@@ -7,10 +7,9 @@ as a client's futures want keys) and lets them go after
 captures of one task, a capture and a death), so :class:`Pins` counts each
 key and releases it when the last one lets go.
 
-The pin sets belong to the scheduler, in its ``extensions`` (:class:`PinSets`,
-added by the first :func:`scheduler_pins` on it): they live and go with it,
-nothing is kept per process, and, unlike a plugin, nothing of ours is called
-on each of the scheduler's transitions.
+The pin sets belong to a scheduler plugin (:class:`PinsPlugin`), added by the
+first :func:`scheduler_pins` on that scheduler: they live and go with it,
+nothing is kept per process.
 """
 
 from __future__ import annotations
@@ -20,9 +19,11 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from .._names import PINS_EXTENSION
+from distributed import SchedulerPlugin
 
-__all__ = ["PinSets", "Pins", "scheduler_pins"]
+from .._names import PINS_PLUGIN_NAME
+
+__all__ = ["Pins", "PinsPlugin", "scheduler_pins"]
 
 
 class Pins:
@@ -57,8 +58,10 @@ class Pins:
             )
 
 
-class PinSets:
-    """A scheduler's pin sets, one per client id of ours (in ``Scheduler.extensions``)."""
+class PinsPlugin(SchedulerPlugin):
+    """Holds a scheduler's pin sets, one per client id of ours; no hooks of its own."""
+
+    name = PINS_PLUGIN_NAME
 
     def __init__(self) -> None:
         self.sets: dict[str, Pins] = {}
@@ -71,11 +74,12 @@ class PinSets:
 
 
 def scheduler_pins(scheduler: Any, client: str) -> Pins:
-    """The pin set of ``client`` on ``scheduler`` (its :class:`PinSets` added if missing).
+    """The pin set of ``client`` on ``scheduler`` (its :class:`PinsPlugin` added if missing).
 
     Call it on the scheduler's event loop.
     """
-    sets = scheduler.extensions.get(PINS_EXTENSION)
-    if not isinstance(sets, PinSets):
-        sets = scheduler.extensions[PINS_EXTENSION] = PinSets()
-    return sets.pins(scheduler, client)
+    plugin = scheduler.plugins.get(PINS_PLUGIN_NAME)
+    if not isinstance(plugin, PinsPlugin):
+        plugin = PinsPlugin()
+        scheduler.add_plugin(plugin, name=PINS_PLUGIN_NAME)
+    return plugin.pins(scheduler, client)

@@ -16,8 +16,8 @@ from distributed.utils_test import gen_cluster, inc
 
 import cluster_hook
 import snapshot
-from cluster_hook._lineage.pins import PinSets, scheduler_pins
-from cluster_hook._names import ONDEMAND_CLIENT, PINS_EXTENSION
+from cluster_hook._lineage.pins import PinsPlugin, scheduler_pins
+from cluster_hook._names import ONDEMAND_CLIENT, PINS_PLUGIN_NAME
 
 #: gen_cluster's workers run in this process: a task can wait on a plain threading.Event.
 GATE = threading.Event()
@@ -49,11 +49,9 @@ async def test_a_key_wanted_twice_is_kept_until_both_let_go(c: Client, s: Any, a
     while "pinned" in s.tasks:
         await asyncio.sleep(0.01)  # released, then forgotten: nothing else wants it
     pins.unwant(["pinned"])  # once more than wanted: nothing happens
-    # The pin sets are the scheduler's (an extension, not a plugin called on every
-    # transition): one per client id, the same each time.
-    sets = s.extensions[PINS_EXTENSION]
-    assert isinstance(sets, PinSets) and sets.sets == {"test-pins": pins}
-    assert PINS_EXTENSION not in s.plugins
+    # The pin sets are the scheduler's plugin's: one per client id, the same each time.
+    plugin = s.plugins[PINS_PLUGIN_NAME]
+    assert isinstance(plugin, PinsPlugin) and plugin.sets == {"test-pins": pins}
     assert scheduler_pins(s, "test-pins") is pins
 
 
